@@ -1,0 +1,132 @@
+"""Shared HTTP plumbing for adapters: sessions, the wire-error table, streaming downloads.
+
+Adapters translate every wire failure here, so no aiohttp exception crosses into the pipeline:
+429 and 5xx (and timeouts, refused connections) are TransientError, 401/403 AuthError, any
+other 4xx PermanentError.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import time
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from typing import Any
+
+import aiohttp
+
+from bridge.blobs import StoredBlob
+from bridge.errors import AuthError, PermanentError, TransientError
+from bridge.interfaces import AdapterContext
+
+READ_CHUNK_BYTES = 256 * 1024
+
+
+def client_session(
+    ctx: AdapterContext, *, timeout_s: float | None = None, headers: Mapping[str, str] | None = None
+) -> aiohttp.ClientSession:
+    """A session with bounded connect/read timeouts and the configured TLS context."""
+    read_s = timeout_s if timeout_s is not None else ctx.limits.http_timeout_s
+    timeout = aiohttp.ClientTimeout(total=None, sock_connect=10, sock_read=read_s)
+    connector = aiohttp.TCPConnector(limit=32, ssl=ctx.ssl if ctx.ssl is not None else True)
+    return aiohttp.ClientSession(
+        timeout=timeout, connector=connector, headers=dict(headers or {}), raise_for_status=False
+    )
+
+
+def parse_retry_after(value: str | None) -> float | None:
+    """Seconds from a Retry-After header (delta-seconds or HTTP-date); None if absent/bad."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+def error_for_status(status: int, what: str, detail: str = "", retry_after: str | None = None) -> Exception:
+    """The bridge error for an HTTP status (the one table every adapter uses)."""
+    tail = f": {detail[:300]}" if detail else ""
+    if status == 429 or status >= 500 or status == 408:
+        return TransientError(
+            f"{what}: máy chủ trả lời HTTP {status} / server answered HTTP {status}{tail}",
+            retry_after_s=parse_retry_after(retry_after),
+        )
+    if status in (401, 403):
+        return AuthError(f"{what}: bị từ chối xác thực (HTTP {status}) / authentication refused{tail}")
+    return PermanentError(f"{what}: yêu cầu bị từ chối (HTTP {status}) / request refused{tail}")
+
+
+async def raise_for_status(resp: aiohttp.ClientResponse, what: str) -> None:
+    if resp.status < 400:
+        return
+    try:
+        detail = (await resp.content.read(2000)).decode("utf-8", "replace")
+    except (aiohttp.ClientError, asyncio.TimeoutError):
+        detail = ""
+    raise error_for_status(resp.status, what, detail, resp.headers.get("Retry-After"))
+
+
+@asynccontextmanager
+async def request(
+    session: aiohttp.ClientSession, method: str, url: str, *, what: str, check: bool = True, **kwargs: Any
+) -> AsyncIterator[aiohttp.ClientResponse]:
+    """One HTTP call with network errors mapped to TransientError.
+
+    With `check` (the default) a 4xx/5xx answer raises through the table above; pass
+    `check=False` to inspect the status yourself (for a 401 that means "log in again").
+    """
+    try:
+        async with session.request(method, url, **kwargs) as resp:
+            if check:
+                await raise_for_status(resp, what)
+            yield resp
+    except (aiohttp.ClientConnectionError, aiohttp.ClientPayloadError, asyncio.TimeoutError) as exc:
+        raise TransientError(
+            f"{what}: lỗi kết nối / connection failed ({type(exc).__name__})"
+        ) from exc
+
+
+async def read_limited(resp: aiohttp.ClientResponse, max_bytes: int, what: str) -> bytes:
+    """Read a whole body, refusing one larger than `max_bytes` (PermanentError)."""
+    declared = resp.content_length
+    if declared is not None and declared > max_bytes:
+        raise PermanentError(f"{what}: trang quá lớn / page larger than {max_bytes} bytes")
+    buf = bytearray()
+    async for chunk in resp.content.iter_chunked(READ_CHUNK_BYTES):
+        buf += chunk
+        if len(buf) > max_bytes:
+            raise PermanentError(f"{what}: trang quá lớn / page larger than {max_bytes} bytes")
+    return bytes(buf)
+
+
+async def iter_body(resp: aiohttp.ClientResponse) -> AsyncIterator[bytes]:
+    async for chunk in resp.content.iter_chunked(READ_CHUNK_BYTES):
+        yield chunk
+
+
+async def download_to_blob(
+    session: aiohttp.ClientSession,
+    url: str,
+    ctx: AdapterContext,
+    *,
+    what: str,
+    expected_sha256: str | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> tuple[StoredBlob, aiohttp.ClientResponse]:
+    """Stream a file straight into the blob store, hashing as it goes. Never holds it whole."""
+    try:
+        async with request(session, "GET", url, what=what, headers=dict(headers or {})) as resp:
+            blob = await ctx.blobs.put_stream(
+                iter_body(resp),
+                max_bytes=ctx.limits.max_attachment_bytes,
+                expected_sha256=expected_sha256,
+            )
+            return blob, resp
+    except (aiohttp.ClientPayloadError, aiohttp.ClientConnectionError, asyncio.TimeoutError) as exc:
+        raise TransientError(f"{what}: tải tệp bị ngắt / download interrupted") from exc

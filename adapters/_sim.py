@@ -1,0 +1,119 @@
+"""What every simulator shares: an aiohttp app on loopback that records requests and injects faults.
+
+A simulator is written from the same profile as its adapter and is faithful to the wire: tests
+drive adapters against it over real HTTP, and `lienthong demo` / `simulate` serve it to people.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+@dataclass
+class RecordedRequest:
+    method: str
+    path: str
+    query: dict[str, str]
+    headers: dict[str, str]
+    body: bytes
+
+
+@dataclass
+class Faults:
+    """Failures a test can switch on. Rates are probabilities per request (seeded RNG).
+
+    `down` answers every request 503; `exempt` lists path prefixes never failed (downloads a
+    test wants to see succeed, say).
+    """
+
+    error_rate: float = 0.0
+    throttle_rate: float = 0.0
+    retry_after_s: int = 1
+    down: bool = False
+    exempt: tuple[str, ...] = ()
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+class SimServer:
+    """Base of every HTTP simulator. Subclasses add routes to `self.app.router` in `__init__`."""
+
+    profile = "sim"
+
+    def __init__(self, *, seed: int = 0, record_bodies: bool = True) -> None:
+        self.rng = random.Random(seed)
+        self.faults = Faults()
+        self.requests: list[RecordedRequest] = []
+        self.record_bodies = record_bodies
+        self.app = web.Application(middlewares=[self._middleware], client_max_size=1024**3)
+        self._runner: web.AppRunner | None = None
+        self.base_url = ""
+
+    @web.middleware
+    async def _middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        body = b""
+        if self.record_bodies and request.can_read_body and request.content_type != "multipart/form-data":
+            body = await request.read()
+        self.requests.append(
+            RecordedRequest(
+                request.method, request.path, dict(request.query), dict(request.headers), body
+            )
+        )
+        fault = self._pick_fault(request.path)
+        if fault is not None:
+            self.faults.counts[fault] = self.faults.counts.get(fault, 0) + 1
+            if fault == "throttle":
+                return web.json_response(
+                    {"error": "too_many_requests"},
+                    status=429,
+                    headers={"Retry-After": str(self.faults.retry_after_s)},
+                )
+            return web.json_response({"error": "unavailable"}, status=503)
+        return await handler(request)
+
+    def _pick_fault(self, path: str) -> str | None:
+        f = self.faults
+        if any(path.startswith(p) for p in f.exempt):
+            return None
+        if f.down:
+            return "down"
+        roll = self.rng.random()
+        if roll < f.throttle_rate:
+            return "throttle"
+        if roll < f.throttle_rate + f.error_rate:
+            return "error"
+        return None
+
+    def calls(self, method: str, path_prefix: str) -> list[RecordedRequest]:
+        return [r for r in self.requests if r.method == method and r.path.startswith(path_prefix)]
+
+    async def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
+        """Listen on host:port (0 picks a free port); return the base URL."""
+        self._runner = web.AppRunner(self.app, access_log=None, handle_signals=False)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, host, port)
+        await site.start()
+        server = site._server
+        assert server is not None
+        sockets: Any = getattr(server, "sockets", ())
+        bound_port = sockets[0].getsockname()[1]
+        self.base_url = f"http://{host}:{bound_port}"
+        return self.base_url
+
+    async def close(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    async def __aenter__(self) -> SimServer:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()

@@ -1,0 +1,106 @@
+"""Content-addressed attachment storage under `data_dir/blobs`, written while streaming.
+
+A blob's key is the SHA-256 of its bytes (lowercase hex). Bytes go to a temporary file as
+they arrive, are fsynced, then renamed to `blobs/ab/cd/<sha256>`, so a crash never leaves a
+partial blob under a real key, and memory use does not depend on the file's size. Storing the
+same bytes twice is harmless.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import os
+import secrets
+from collections.abc import AsyncIterable, AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from bridge.errors import PermanentError
+
+CHUNK_BYTES = 256 * 1024
+
+
+@dataclass(frozen=True)
+class StoredBlob:
+    sha256: str
+    size: int
+
+
+class BlobStore:
+    """Stores and reads attachment bytes by their SHA-256."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self._tmp = root / "tmp"
+        self._tmp.mkdir(parents=True, exist_ok=True)
+
+    def path(self, sha256: str) -> Path:
+        if len(sha256) != 64 or any(c not in "0123456789abcdef" for c in sha256):
+            raise ValueError(f"not a sha256 key: {sha256!r}")
+        return self.root / sha256[:2] / sha256[2:4] / sha256
+
+    def exists(self, sha256: str) -> bool:
+        return self.path(sha256).is_file()
+
+    async def put_stream(
+        self,
+        chunks: AsyncIterable[bytes],
+        *,
+        max_bytes: int,
+        expected_sha256: str | None = None,
+    ) -> StoredBlob:
+        """Stream `chunks` into the store; return the key and size.
+
+        Raises PermanentError when the stream exceeds `max_bytes` or its hash differs from
+        `expected_sha256`; nothing is kept then.
+        """
+        digest = hashlib.sha256()
+        size = 0
+        tmp = self._tmp / f"{secrets.token_hex(8)}.part"
+        try:
+            with tmp.open("wb") as out:
+                async for chunk in chunks:
+                    size += len(chunk)
+                    if size > max_bytes:
+                        raise PermanentError(
+                            f"tệp đính kèm quá lớn (> {max_bytes} byte) / "
+                            f"attachment larger than {max_bytes} bytes"
+                        )
+                    digest.update(chunk)
+                    out.write(chunk)
+                out.flush()
+                await asyncio.to_thread(os.fsync, out.fileno())
+            return self._commit(tmp, digest.hexdigest(), size, expected_sha256)
+        finally:
+            tmp.unlink(missing_ok=True)
+
+    async def put_bytes(
+        self, data: bytes, *, max_bytes: int, expected_sha256: str | None = None
+    ) -> StoredBlob:
+        """Store bytes already in memory (inline base64 attachments, MIME parts)."""
+
+        async def one() -> AsyncIterator[bytes]:
+            yield data
+
+        return await self.put_stream(one(), max_bytes=max_bytes, expected_sha256=expected_sha256)
+
+    def _commit(
+        self, tmp: Path, sha256: str, size: int, expected_sha256: str | None
+    ) -> StoredBlob:
+        if expected_sha256 is not None and expected_sha256.lower() != sha256:
+            raise PermanentError(
+                f"SHA-256 của tệp không khớp / attachment SHA-256 mismatch "
+                f"(expected {expected_sha256.lower()}, got {sha256})"
+            )
+        final = self.path(sha256)
+        if not final.exists():
+            final.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(tmp, final)
+        return StoredBlob(sha256=sha256, size=size)
+
+    async def read(self, sha256: str, chunk_bytes: int = CHUNK_BYTES) -> AsyncIterator[bytes]:
+        """Yield the blob's bytes in chunks. Raises FileNotFoundError for an unknown key."""
+        with self.path(sha256).open("rb") as src:
+            while chunk := src.read(chunk_bytes):
+                yield chunk

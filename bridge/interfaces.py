@@ -1,0 +1,154 @@
+"""The protocols an adapter satisfies: `Source` feeds the pipeline, `Sink` receives deliveries.
+
+Adapters satisfy these structurally; they do not inherit behaviour. Each is an async context
+manager that owns its own `aiohttp.ClientSession` (or other connection).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from types import TracebackType
+from typing import Any, Protocol, Self
+
+from bridge.blobs import BlobStore
+from schemas import Document, Page, RawRecord, StatusEvent
+
+JsonObject = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Size caps every adapter honours on hostile input (bytes unless named otherwise)."""
+
+    max_attachment_bytes: int = 512 * 1024 * 1024
+    max_inline_attachment_bytes: int = 64 * 1024 * 1024
+    max_page_bytes: int = 64 * 1024 * 1024
+    max_zip_ratio: int = 200
+    max_zip_entries: int = 1000
+    http_timeout_s: float = 60.0
+
+
+@dataclass(frozen=True)
+class AdapterContext:
+    """What the daemon hands every adapter it builds.
+
+    `units` are the organ ids of the units this adapter serves (one for most sources; several
+    for a vxp node shared by units). `blobs` is where attachment bytes go.
+    """
+
+    units: tuple[str, ...]
+    blobs: BlobStore
+    limits: Limits = field(default_factory=Limits)
+    ssl: Any = None  # ssl.SSLContext | None | bool, passed to aiohttp connectors
+
+
+class Source(Protocol):
+    """A system the bridge receives documents from."""
+
+    name: str
+
+    async def __aenter__(self) -> Self: ...
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+
+    async def check(self) -> None:
+        """Prove credentials and endpoint work. Raises AuthError, TransientError."""
+        ...
+
+    def pull(self, cursor: str | None) -> AsyncIterator[Page]:
+        """Yield pages from `cursor` onward until caught up, then return.
+
+        Attachments of every record are already in the blob store when its page is yielded.
+        The pipeline stores the page and its cursor durably before asking for the next one.
+        Raises TransientError, AuthError; an unreadable record or page is yielded as a
+        RawRecord with `error` set, never raised.
+        """
+        ...
+
+    async def acknowledge(self, record: RawRecord) -> None:
+        """Tell the source the record is durably stored. Idempotent."""
+        ...
+
+
+class PushSource(Source, Protocol):
+    """A source that can also be pushed to at `/hooks/{name}`."""
+
+    async def accept_push(self, headers: Mapping[str, str], body: bytes) -> list[RawRecord]:
+        """Verify and parse one pushed event into records (possibly none).
+
+        Raises AuthError for a bad signature or stale timestamp, PermanentError for a body
+        it cannot read. Must not acknowledge anything: the pipeline stores, then answers.
+        """
+        ...
+
+
+class Operation(StrEnum):
+    CREATE = "create"
+    UPDATE = "update"
+    REVOKE = "revoke"
+
+
+class Sink(Protocol):
+    """A system the bridge delivers documents to (the first sink of a unit is its home)."""
+
+    name: str
+
+    async def __aenter__(self) -> Self: ...
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+
+    async def check(self) -> None: ...
+
+    async def prepare(
+        self, op: Operation, document: Document, remote_id: str | None
+    ) -> JsonObject:
+        """Upload what must be uploaded and return the exact request body for `op`.
+
+        The pipeline stores the body before the first `send`, so every retry repeats it.
+        Raises TransientError, AuthError, PermanentError.
+        """
+        ...
+
+    async def send(
+        self, op: Operation, body: JsonObject, key: str, remote_id: str | None
+    ) -> str:
+        """Perform `op` with the stored body under idempotency `key`; return the remote id.
+
+        Repeating a call with the same key and body must not create a second copy.
+        """
+        ...
+
+
+class StatusSink(Sink, Protocol):
+    """A home system that reports processing status of what it was given."""
+
+    async def status(self, remote_id: str) -> StatusEvent | None: ...
+
+    async def accept_push(self, headers: Mapping[str, str], body: bytes) -> list[StatusEvent]: ...
+
+
+
+__all__ = [
+    "AdapterContext",
+    "JsonObject",
+    "Limits",
+    "Operation",
+    "PushSource",
+    "Sink",
+    "Source",
+    "StatusSink",
+    "Document",
+    "RawRecord",
+]

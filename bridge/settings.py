@@ -1,0 +1,28 @@
+"""Base models for the per-adapter configuration sections (each adapter extends one)."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from schemas.base import Model
+
+
+class EndpointSettings(Model):
+    """Keys every source and sink has. `profile` is narrowed to a Literal by each adapter."""
+
+    name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
+    profile: str
+    timeout_s: float = Field(default=60.0, gt=0)
+    ca_file: str | None = None  # extra CA bundle (PEM); government CAs are often not public
+    client_cert: str | None = None  # PEM client certificate (and key, or client_key)
+    client_key: str | None = None
+    verify_tls: bool = True
+
+
+class SourceSettings(EndpointSettings):
+    poll_interval: float = Field(default=30.0, gt=0)  # seconds; contract name kept
+
+
+class SinkSettings(EndpointSettings):
+    max_in_flight: int = Field(default=4, ge=1, le=64)
+    max_attempts: int = Field(default=12, ge=1)
