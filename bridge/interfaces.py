@@ -112,9 +112,13 @@ class Sink(Protocol):
     async def check(self) -> None: ...
 
     async def prepare(
-        self, op: Operation, document: Document, remote_id: str | None
+        self, op: Operation, document: Document, *, document_id: str, remote_id: str | None
     ) -> JsonObject:
         """Upload what must be uploaded and return the exact request body for `op`.
+
+        `document_id` is the bridge's own id of the document; `remote_id` is the sink's id
+        from an earlier CREATE (None for CREATE itself). For REVOKE, `document.reason` holds
+        the reason.
 
         The pipeline stores the body before the first `send`, so every retry repeats it.
         Raises TransientError, AuthError, PermanentError.
