@@ -40,7 +40,13 @@ class Profile:
 @cache
 def registry() -> dict[str, Profile]:
     """Every profile the bridge speaks, by name."""
-    profiles: list[Profile] = []
+    from adapters import folder, moffice, tdoffice
+
+    profiles: list[Profile] = [
+        tdoffice.PROFILE,
+        folder.PROFILE,
+        moffice.PROFILE,
+    ]
     return {p.name: p for p in profiles}
 
 

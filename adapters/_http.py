@@ -7,7 +7,6 @@ other 4xx PermanentError.
 
 from __future__ import annotations
 
-import asyncio
 import email.utils
 import time
 from collections.abc import AsyncIterator, Mapping
@@ -49,7 +48,9 @@ def parse_retry_after(value: str | None) -> float | None:
     return max(0.0, when.timestamp() - time.time())
 
 
-def error_for_status(status: int, what: str, detail: str = "", retry_after: str | None = None) -> Exception:
+def error_for_status(
+    status: int, what: str, detail: str = "", retry_after: str | None = None
+) -> Exception:
     """The bridge error for an HTTP status (the one table every adapter uses)."""
     tail = f": {detail[:300]}" if detail else ""
     if status == 429 or status >= 500 or status == 408:
@@ -58,7 +59,9 @@ def error_for_status(status: int, what: str, detail: str = "", retry_after: str 
             retry_after_s=parse_retry_after(retry_after),
         )
     if status in (401, 403):
-        return AuthError(f"{what}: bị từ chối xác thực (HTTP {status}) / authentication refused{tail}")
+        return AuthError(
+            f"{what}: bị từ chối xác thực (HTTP {status}) / authentication refused{tail}"
+        )
     return PermanentError(f"{what}: yêu cầu bị từ chối (HTTP {status}) / request refused{tail}")
 
 
@@ -67,14 +70,20 @@ async def raise_for_status(resp: aiohttp.ClientResponse, what: str) -> None:
         return
     try:
         detail = (await resp.content.read(2000)).decode("utf-8", "replace")
-    except (aiohttp.ClientError, asyncio.TimeoutError):
+    except (TimeoutError, aiohttp.ClientError):
         detail = ""
     raise error_for_status(resp.status, what, detail, resp.headers.get("Retry-After"))
 
 
 @asynccontextmanager
 async def request(
-    session: aiohttp.ClientSession, method: str, url: str, *, what: str, check: bool = True, **kwargs: Any
+    session: aiohttp.ClientSession,
+    method: str,
+    url: str,
+    *,
+    what: str,
+    check: bool = True,
+    **kwargs: Any,
 ) -> AsyncIterator[aiohttp.ClientResponse]:
     """One HTTP call with network errors mapped to TransientError.
 
@@ -86,7 +95,7 @@ async def request(
             if check:
                 await raise_for_status(resp, what)
             yield resp
-    except (aiohttp.ClientConnectionError, aiohttp.ClientPayloadError, asyncio.TimeoutError) as exc:
+    except (TimeoutError, aiohttp.ClientConnectionError, aiohttp.ClientPayloadError) as exc:
         raise TransientError(
             f"{what}: lỗi kết nối / connection failed ({type(exc).__name__})"
         ) from exc
@@ -128,5 +137,5 @@ async def download_to_blob(
                 expected_sha256=expected_sha256,
             )
             return blob, resp
-    except (aiohttp.ClientPayloadError, aiohttp.ClientConnectionError, asyncio.TimeoutError) as exc:
+    except (TimeoutError, aiohttp.ClientPayloadError, aiohttp.ClientConnectionError) as exc:
         raise TransientError(f"{what}: tải tệp bị ngắt / download interrupted") from exc

@@ -58,7 +58,11 @@ class SimServer:
     @web.middleware
     async def _middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         body = b""
-        if self.record_bodies and request.can_read_body and request.content_type != "multipart/form-data":
+        if (
+            self.record_bodies
+            and request.can_read_body
+            and request.content_type != "multipart/form-data"
+        ):
             body = await request.read()
         self.requests.append(
             RecordedRequest(

@@ -85,9 +85,7 @@ class BlobStore:
 
         return await self.put_stream(one(), max_bytes=max_bytes, expected_sha256=expected_sha256)
 
-    def _commit(
-        self, tmp: Path, sha256: str, size: int, expected_sha256: str | None
-    ) -> StoredBlob:
+    def _commit(self, tmp: Path, sha256: str, size: int, expected_sha256: str | None) -> StoredBlob:
         if expected_sha256 is not None and expected_sha256.lower() != sha256:
             raise PermanentError(
                 f"SHA-256 của tệp không khớp / attachment SHA-256 mismatch "

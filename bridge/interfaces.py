@@ -125,9 +125,7 @@ class Sink(Protocol):
         """
         ...
 
-    async def send(
-        self, op: Operation, body: JsonObject, key: str, remote_id: str | None
-    ) -> str:
+    async def send(self, op: Operation, body: JsonObject, key: str, remote_id: str | None) -> str:
         """Perform `op` with the stored body under idempotency `key`; return the remote id.
 
         Repeating a call with the same key and body must not create a second copy.
@@ -143,16 +141,15 @@ class StatusSink(Sink, Protocol):
     async def accept_push(self, headers: Mapping[str, str], body: bytes) -> list[StatusEvent]: ...
 
 
-
 __all__ = [
     "AdapterContext",
+    "Document",
     "JsonObject",
     "Limits",
     "Operation",
     "PushSource",
+    "RawRecord",
     "Sink",
     "Source",
     "StatusSink",
-    "Document",
-    "RawRecord",
 ]

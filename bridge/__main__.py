@@ -1,0 +1,5 @@
+"""`python -m bridge` is the `lienthong` command."""
+
+from bridge.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,172 @@
+"""The `lienthong` command line. Messages for operators: Vietnamese first, English beside."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from pathlib import Path
+from typing import Any
+
+from bridge import __version__
+
+
+def _run_async(coro: Any) -> int:
+    try:
+        import uvloop
+
+        return int(uvloop.run(coro))
+    except ImportError:  # pragma: no cover - uvloop is optional on some platforms
+        return int(asyncio.run(coro))
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from bridge.config import load_config
+    from bridge.daemon import Daemon
+    from bridge.errors import ConfigError
+    from bridge.logging import configure
+
+    try:
+        config = load_config(args.config)
+    except ConfigError as exc:
+        _print_config_errors(args.config, exc.errors)
+        return 2
+    configure(config.bridge.log_level)
+    try:
+        return _run_async(Daemon(config, Path(args.config)).run())
+    except ConfigError as exc:
+        _print_config_errors(args.config, exc.errors)
+        return 2
+
+
+def cmd_check_config(args: argparse.Namespace) -> int:
+    from bridge.config import load_config
+    from bridge.errors import ConfigError
+
+    try:
+        config = load_config(args.file)
+    except ConfigError as exc:
+        _print_config_errors(args.file, exc.errors)
+        return 2
+    n_src = sum(len(u.sources) for u in config.units)
+    n_sink = sum(len(u.sinks) for u in config.units)
+    print(
+        f"Cấu hình hợp lệ / configuration valid: {len(config.units)} đơn vị / units, "
+        f"{n_src} nguồn / sources, {n_sink} đích / sinks"
+    )
+    return 0
+
+
+def _print_config_errors(path: str, errors: list[str]) -> None:
+    print(f"Cấu hình không hợp lệ / invalid configuration: {path}", file=sys.stderr)
+    for err in errors:
+        print(f"  - {err}", file=sys.stderr)
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from bridge.demo import run_demo
+    from bridge.logging import configure
+
+    configure("info")
+    return _run_async(run_demo(port=args.port, data_dir=Path(args.data), documents=args.documents))
+
+
+def cmd_simulate(args: argparse.Namespace) -> int:
+    from bridge.demo import run_simulator
+    from bridge.logging import configure
+
+    configure("info")
+    return _run_async(run_simulator(args.profile, port=args.port, seed=args.seed))
+
+
+def cmd_normalize(args: argparse.Namespace) -> int:
+    from adapters import registry
+    from bridge.errors import PermanentError
+
+    spec = registry().get(args.profile)
+    if spec is None:
+        print(
+            f"không biết hồ sơ / unknown profile: {args.profile} (known: {', '.join(sorted(registry()))})",
+            file=sys.stderr,
+        )
+        return 1
+    try:
+        data = Path(args.file).read_bytes()
+        record = spec.read_file(data, Path(args.file).name)
+        if record.error:
+            raise PermanentError(record.error)
+        doc = spec.to_document(record)
+    except OSError as exc:
+        print(f"không đọc được tệp / cannot read file: {exc.strerror}", file=sys.stderr)
+        return 1
+    except PermanentError as exc:
+        print(exc.reason.replace("\n", " "), file=sys.stderr)
+        return 1
+    print(doc.model_dump_json(indent=2))
+    return 0
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from bridge.cli_status import show_status
+
+    return show_status(args.url, args.token, watch=args.watch)
+
+
+def cmd_dead_letters(args: argparse.Namespace) -> int:
+    from bridge.cli_status import dead_letters
+
+    return dead_letters(args.url, args.token, args.action, args.id, replay_all=args.all)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="lienthong", description="Cầu nối liên thông văn bản / document interconnection bridge"
+    )
+    p.add_argument("--version", action="version", version=f"lienthong {__version__}")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="chạy dịch vụ / run the daemon")
+    run.add_argument("--config", required=True)
+    run.set_defaults(func=cmd_run)
+
+    check = sub.add_parser("check-config", help="kiểm tra cấu hình / validate a configuration")
+    check.add_argument("file")
+    check.set_defaults(func=cmd_check_config)
+
+    demo = sub.add_parser("demo", help="chạy thử với các hệ thống giả lập / run with simulators")
+    demo.add_argument("--port", type=int, default=8787)
+    demo.add_argument("--data", default="./data")
+    demo.add_argument("--documents", type=int, default=40)
+    demo.set_defaults(func=cmd_demo)
+
+    sim = sub.add_parser("simulate", help="chạy một hệ thống giả lập / run one simulator")
+    sim.add_argument("profile")
+    sim.add_argument("--port", type=int, default=0)
+    sim.add_argument("--seed", type=int, default=1)
+    sim.set_defaults(func=cmd_simulate)
+
+    norm = sub.add_parser("normalize", help="chuẩn hóa một bản ghi / normalize one raw record")
+    norm.add_argument("--profile", required=True)
+    norm.add_argument("file")
+    norm.set_defaults(func=cmd_normalize)
+
+    for name, func in (("status", cmd_status), ("dead-letters", cmd_dead_letters)):
+        sp = sub.add_parser(name)
+        sp.add_argument("--url", default="http://127.0.0.1:8787")
+        sp.add_argument("--token", default=None)
+        if name == "status":
+            sp.add_argument("--watch", action="store_true")
+        else:
+            sp.add_argument("action", choices=["list", "replay"])
+            sp.add_argument("id", nargs="?")
+            sp.add_argument("--all", action="store_true")
+        sp.set_defaults(func=func)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except KeyboardInterrupt:
+        return 130

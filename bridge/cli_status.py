@@ -1,0 +1,113 @@
+"""`lienthong status` and `lienthong dead-letters`: talk to a running daemon over HTTP."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+import urllib.error
+import urllib.request
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+
+def _call(url: str, token: str | None, method: str = "GET") -> Any:
+    token = token or os.environ.get("LIENTHONG_TOKEN")
+    req = urllib.request.Request(url, method=method, data=b"" if method == "POST" else None)  # noqa: S310
+    if token:
+        req.add_header("Authorization", f"Bearer {token}")
+    with urllib.request.urlopen(req, timeout=10) as resp:  # noqa: S310
+        return json.loads(resp.read())
+
+
+def render(status: dict[str, Any], console: Console) -> None:
+    t = status["totals"]
+    console.print(
+        f"[bold]lienthong {status['version']}[/] — nhận/received {t['received']} · văn bản/documents "
+        f"{t['documents']} · trùng/duplicates {t['duplicates']} · sửa/revisions {t['revisions']} · "
+        f"cách ly/quarantined {t['quarantined']} · đã chuyển/delivered {t['delivered']} · "
+        f"chờ/pending {t['pending']} · chết/dead {t['dead']}"
+    )
+    for unit in status["units"]:
+        table = Table(title=f"{unit['name']} ({unit['id']})", expand=False)
+        for col in (
+            "",
+            "tên / name",
+            "hồ sơ / profile",
+            "trạng thái / state",
+            "số / count",
+            "lỗi / last error",
+        ):
+            table.add_column(col)
+        for s in unit["sources"]:
+            table.add_row(
+                "nguồn/source",
+                s["name"],
+                s["profile"],
+                s["state"],
+                str(s.get("received", 0)),
+                s.get("last_error") or "",
+            )
+        for k in unit["sinks"]:
+            counts = f"{k['delivered']} / {k['pending']} / {k['dead']}"
+            table.add_row(
+                "đích/sink", k["name"], k["profile"], k["state"], counts, k.get("last_error") or ""
+            )
+        console.print(table)
+    if t["pending"]:
+        console.print(
+            f"Còn {t['pending']} lượt chuyển đang chờ / {t['pending']} deliveries remaining"
+        )
+
+
+def show_status(url: str, token: str | None, *, watch: bool = False) -> int:
+    console = Console()
+    while True:
+        try:
+            status = _call(url.rstrip("/") + "/status", token)
+        except (urllib.error.URLError, OSError) as exc:
+            print(
+                f"không kết nối được dịch vụ / cannot reach the daemon at {url}: {exc}",
+                file=sys.stderr,
+            )
+            return 1
+        if watch:
+            console.clear()
+        render(status, console)
+        if not watch:
+            return 0
+        time.sleep(2)
+
+
+def dead_letters(
+    url: str, token: str | None, action: str, item: str | None, *, replay_all: bool
+) -> int:
+    base = url.rstrip("/")
+    try:
+        if action == "list":
+            items = _call(base + "/dead-letters", token)["items"]
+            if not items:
+                print("Không có thư chết / no dead letters")
+            for d in items:
+                print(
+                    f"#{d['id']}\t{d['sink']}\t{d['op']}\tvăn bản/document {d['document_id']}\t{d['last_error']}"
+                )
+            return 0
+        target = "all" if replay_all else item
+        if not target:
+            print("cần ID hoặc --all / give an ID or --all", file=sys.stderr)
+            return 2
+        result = _call(f"{base}/dead-letters/{target}/replay", token, method="POST")
+        print(f"Đã gửi lại / replayed: {result['replayed']}")
+        return 0
+    except urllib.error.HTTPError as exc:
+        print(f"lỗi / error: HTTP {exc.code}", file=sys.stderr)
+        return 1
+    except (urllib.error.URLError, OSError) as exc:
+        print(
+            f"không kết nối được dịch vụ / cannot reach the daemon at {url}: {exc}", file=sys.stderr
+        )
+        return 1

@@ -1,0 +1,217 @@
+"""Configuration: TOML → one frozen model tree, with `${ENV}` and `*_file` secrets resolved.
+
+`load_config(path)` reports every problem at once, each with its key path
+(`units[0].sources[1].base_url`), by raising ConfigError.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field, SecretStr, ValidationError
+
+from bridge.errors import ConfigError
+from bridge.settings import SinkSettings, SourceSettings
+from schemas.base import Model
+
+_ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-(.*?))?\}")
+
+
+class BridgeSection(Model):
+    data_dir: Path = Path("./data")
+    database: str = "sqlite"  # or postgresql://user@host/db
+    trust_store: Path | None = None
+    shutdown_grace: float = Field(default=10.0, gt=0)  # seconds
+    forward_secret: bool = False  # never forward Mật/Tối mật/Tuyệt mật unless an operator says so
+    retention_days: int = Field(default=365, ge=1)
+    log_level: str = Field(default="info", pattern=r"^(debug|info|warning|error)$")
+
+
+class HttpSection(Model):
+    listen: str = Field(
+        default="127.0.0.1:8787", pattern=r"^[^:\s]+:\d{1,5}$|^\[[0-9a-fA-F:]+\]:\d{1,5}$"
+    )
+    token: SecretStr | None = None
+
+    @property
+    def host(self) -> str:
+        return self.listen.rsplit(":", 1)[0].strip("[]")
+
+    @property
+    def port(self) -> int:
+        return int(self.listen.rsplit(":", 1)[1])
+
+
+class UnitConfig(Model):
+    id: str = Field(pattern=r"^[0-9A-Z.]{1,35}$")
+    name: str = ""
+    sources: tuple[SourceSettings, ...] = ()
+    sinks: tuple[SinkSettings, ...] = ()
+
+    @property
+    def home(self) -> SinkSettings | None:
+        return self.sinks[0] if self.sinks else None
+
+
+class Config(Model):
+    bridge: BridgeSection = BridgeSection()
+    http: HttpSection = HttpSection()
+    units: tuple[UnitConfig, ...] = ()
+
+    def unit(self, unit_id: str) -> UnitConfig:
+        return next(u for u in self.units if u.id == unit_id)
+
+
+def load_config(path: str | Path, environ: dict[str, str] | None = None) -> Config:
+    """Read and validate a configuration file. Raises ConfigError listing every problem."""
+    path = Path(path)
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError([f"{path}: không tìm thấy tệp / file not found"]) from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError([f"{path}: TOML không hợp lệ / invalid TOML: {exc}"]) from None
+    return parse_config(raw, environ if environ is not None else dict(os.environ), base=path.parent)
+
+
+def parse_config(raw: dict[str, Any], environ: dict[str, str], base: Path = Path(".")) -> Config:
+    errors: list[str] = []
+    resolved = _resolve(raw, "", environ, base, errors)
+    units_raw = resolved.pop("units", [])
+    try:
+        top = Config.model_validate(resolved)
+    except ValidationError as exc:
+        errors.extend(_format(exc, ""))
+        top = Config()
+    units = _parse_units(units_raw, errors)
+    if errors:
+        raise ConfigError(errors)
+    return top.model_copy(update={"units": tuple(units)})
+
+
+def _parse_units(units_raw: Any, errors: list[str]) -> list[UnitConfig]:
+    if not isinstance(units_raw, list):
+        errors.append("units: phải là danh sách [[units]] / must be an array of tables")
+        return []
+    units: list[UnitConfig] = []
+    names: dict[str, str] = {}
+    unit_ids: set[str] = set()
+    for i, unit in enumerate(units_raw):
+        where = f"units[{i}]"
+        if not isinstance(unit, dict):
+            errors.append(f"{where}: phải là bảng / must be a table")
+            continue
+        sources = [
+            _endpoint(s, f"{where}.sources[{j}]", "source", errors)
+            for j, s in enumerate(unit.get("sources", []))
+        ]
+        sinks = [
+            _endpoint(s, f"{where}.sinks[{j}]", "sink", errors)
+            for j, s in enumerate(unit.get("sinks", []))
+        ]
+        for kind in ("sources", "sinks"):
+            for j, ep_raw in enumerate(unit.get(kind, [])):
+                name = ep_raw.get("name") if isinstance(ep_raw, dict) else None
+                if not isinstance(name, str):
+                    continue
+                if name in names:
+                    errors.append(
+                        f"{where}.{kind}[{j}].name: tên '{name}' đã dùng ở {names[name]} / name already used"
+                    )
+                names.setdefault(name, f"{where}.{kind}[{j}]")
+        fields = {k: v for k, v in unit.items() if k not in ("sources", "sinks")}
+        try:
+            u = UnitConfig.model_validate(
+                {**fields, "sources": [s for s in sources if s], "sinks": [s for s in sinks if s]}
+            )
+        except ValidationError as exc:
+            errors.extend(_format(exc, where))
+            continue
+        if u.id in unit_ids:
+            errors.append(f"{where}.id: mã đơn vị '{u.id}' bị trùng / duplicate unit id")
+        unit_ids.add(u.id)
+        units.append(u)
+    return units
+
+
+def _endpoint(raw: Any, where: str, role: str, errors: list[str]) -> Any:
+    from adapters import registry
+
+    if not isinstance(raw, dict):
+        errors.append(f"{where}: phải là bảng / must be a table")
+        return None
+    name = raw.get("profile")
+    spec = registry().get(name) if isinstance(name, str) else None
+    if spec is None:
+        known = ", ".join(sorted(registry()))
+        errors.append(
+            f"{where}.profile: không biết hồ sơ {name!r} / unknown profile (known: {known})"
+        )
+        return None
+    model = spec.source_settings if role == "source" else spec.sink_settings
+    if model is None:
+        errors.append(f"{where}.profile: '{name}' không dùng được làm {role} / cannot be a {role}")
+        return None
+    try:
+        return model.model_validate(raw)
+    except ValidationError as exc:
+        errors.extend(_format(exc, where))
+        return None
+
+
+def _resolve(value: Any, where: str, environ: dict[str, str], base: Path, errors: list[str]) -> Any:
+    """Expand ${ENV} in strings and turn `KEY_file = "path"` into `KEY = <file content>`."""
+    if isinstance(value, str):
+        return _expand(value, where, environ, errors)
+    if isinstance(value, list):
+        return [_resolve(v, f"{where}[{i}]", environ, base, errors) for i, v in enumerate(value)]
+    if not isinstance(value, dict):
+        return value
+    out: dict[str, Any] = {}
+    for key, item in value.items():
+        path = f"{where}.{key}" if where else key
+        item = _resolve(item, path, environ, base, errors)
+        if key.endswith("_file") and isinstance(item, str) and key != "ca_file":
+            target = key[: -len("_file")]
+            file = Path(item) if Path(item).is_absolute() else base / item
+            try:
+                out[target] = file.read_text(encoding="utf-8").rstrip("\r\n")
+            except OSError as exc:
+                errors.append(
+                    f"{path}: không đọc được tệp bí mật / cannot read secret file ({exc.strerror})"
+                )
+            continue
+        out[key] = item
+    return out
+
+
+def _expand(text: str, where: str, environ: dict[str, str], errors: list[str]) -> str:
+    def sub(m: re.Match[str]) -> str:
+        name, default = m.group(1), m.group(2)
+        if name in environ:
+            return environ[name]
+        if default is not None:
+            return default
+        errors.append(
+            f"{where}: biến môi trường ${{{name}}} chưa đặt / environment variable {name} is not set"
+        )
+        return ""
+
+    return _ENV.sub(sub, text)
+
+
+def _format(exc: ValidationError, where: str) -> list[str]:
+    lines = []
+    for err in exc.errors():
+        parts = [where] if where else []
+        for loc in err["loc"]:
+            if isinstance(loc, int):
+                parts[-1:] = [f"{parts[-1]}[{loc}]"] if parts else [f"[{loc}]"]
+            else:
+                parts.append(str(loc))
+        lines.append(f"{'.'.join(parts)}: {err['msg']}")
+    return lines

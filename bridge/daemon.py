@@ -1,0 +1,240 @@
+"""The daemon: owns the store, the adapters, the workers and the HTTP server.
+
+`Daemon.run()` enters every resource with an AsyncExitStack and runs each source, sink and the
+processor as its own task. SIGTERM/SIGINT set the stop event: workers finish the record in
+hand and return; after `bridge.shutdown_grace` seconds what remains is cancelled. SIGHUP
+reloads the configuration: endpoints added, removed or changed are started or stopped
+without a restart; an invalid new configuration is refused and the old one keeps running.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import signal
+from contextlib import AsyncExitStack
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import structlog
+
+from adapters import Profile, registry
+from bridge import __version__
+from bridge.blobs import BlobStore
+from bridge.config import Config, UnitConfig, load_config
+from bridge.delivery import DeliveryWorker
+from bridge.errors import ConfigError
+from bridge.health import Health
+from bridge.interfaces import AdapterContext, Limits
+from bridge.pipeline import Processor, SourceRunner
+from bridge.settings import EndpointSettings, SinkSettings, SourceSettings
+from bridge.store import Store, open_store
+from bridge.tls import ssl_context
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass
+class Endpoint:
+    """One running source or sink: its adapter, health, worker task and own stop switch."""
+
+    settings: EndpointSettings
+    units: tuple[str, ...]
+    role: str
+    adapter: Any
+    health: Health
+    task: asyncio.Task[None] | None = None
+    stop: asyncio.Event = field(default_factory=asyncio.Event)
+    stack: AsyncExitStack = field(default_factory=AsyncExitStack)
+    runner: Any = None
+
+
+class Daemon:
+    def __init__(self, config: Config, config_path: Path | None = None) -> None:
+        self.config = config
+        self.config_path = config_path
+        self.profiles: dict[str, Profile] = registry()
+        self.started_at = dt.datetime.now(dt.UTC)
+        self.stop = asyncio.Event()
+        self.ready = False
+        self.endpoints: dict[str, Endpoint] = {}
+        self.store: Store = open_store(config.bridge.database, config.bridge.data_dir)
+        self.blobs = BlobStore(config.bridge.data_dir / "blobs")
+        self.processor = Processor(
+            self.store,
+            self.profiles,
+            self.profile_of_source,
+            self.sinks_of,
+            forward_secret=config.bridge.forward_secret,
+        )
+        self.version = __version__
+
+    # ---- wiring --------------------------------------------------------------------------
+
+    def profile_of_source(self, name: str) -> str | None:
+        ep = self.endpoints.get(name)
+        if ep is not None:
+            return ep.settings.profile
+        for unit in self.config.units:
+            for s in unit.sources:
+                if s.name == name:
+                    return s.profile
+        return None
+
+    def sinks_of(self, unit_id: str) -> list[str]:
+        for unit in self.config.units:
+            if unit.id == unit_id:
+                return [s.name for s in unit.sinks]
+        return []
+
+    def _wanted(self, config: Config) -> dict[str, tuple[EndpointSettings, tuple[str, ...], str]]:
+        """Every endpoint the configuration asks for, by name, with the units it serves.
+
+        Two vxp sources with one base_url and system_id are one axis node: one poller, named
+        after the first, serving all their units.
+        """
+        wanted: dict[str, tuple[EndpointSettings, tuple[str, ...], str]] = {}
+        nodes: dict[tuple[str, str], str] = {}
+        for unit in config.units:
+            for s in unit.sources:
+                key = _node_key(s)
+                if key is not None and key in nodes:
+                    first = nodes[key]
+                    settings, units, role = wanted[first]
+                    wanted[first] = (settings, (*units, unit.id), role)
+                    continue
+                if key is not None:
+                    nodes[key] = s.name
+                wanted[s.name] = (s, (unit.id,), "source")
+            for k in unit.sinks:
+                wanted[k.name] = (k, (unit.id,), "sink")
+        return wanted
+
+    async def _start_endpoint(
+        self, settings: EndpointSettings, units: tuple[str, ...], role: str
+    ) -> None:
+        spec = self.profiles[settings.profile]
+        ctx = AdapterContext(
+            units=units,
+            blobs=self.blobs,
+            limits=Limits(http_timeout_s=settings.timeout_s),
+            ssl=ssl_context(settings),
+        )
+        factory = spec.make_source if role == "source" else spec.make_sink
+        assert factory is not None
+        ep = Endpoint(
+            settings, units, role, factory(settings, ctx), Health(settings.name, settings.profile)
+        )
+        ep.adapter = await ep.stack.enter_async_context(ep.adapter)
+        if role == "source":
+            assert isinstance(settings, SourceSettings)
+            ep.runner = SourceRunner(
+                ep.adapter, self.store, self.processor, ep.health, settings.poll_interval
+            )
+        else:
+            assert isinstance(settings, SinkSettings)
+            ep.runner = DeliveryWorker(
+                ep.adapter,
+                self.store,
+                ep.health,
+                max_in_flight=settings.max_in_flight,
+                max_attempts=settings.max_attempts,
+            )
+        ep.task = asyncio.create_task(ep.runner.run(ep.stop), name=f"{role}:{settings.name}")
+        self.endpoints[settings.name] = ep
+        log.info(
+            "endpoint_started",
+            name=settings.name,
+            role=role,
+            profile=settings.profile,
+            units=list(units),
+        )
+
+    async def _stop_endpoint(self, name: str, grace_s: float) -> None:
+        ep = self.endpoints.pop(name)
+        ep.stop.set()
+        if ep.task is not None:
+            done, _ = await asyncio.wait({ep.task}, timeout=grace_s)
+            if not done:
+                ep.task.cancel()
+                await asyncio.gather(ep.task, return_exceptions=True)
+            elif (exc := ep.task.exception()) is not None:
+                log.error("endpoint_crashed", name=name, error=repr(exc))
+        await ep.stack.aclose()
+        log.info("endpoint_stopped", name=name)
+
+    # ---- lifecycle -----------------------------------------------------------------------
+
+    async def run(self) -> int:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, self.stop.set)
+        loop.add_signal_handler(signal.SIGHUP, lambda: asyncio.ensure_future(self.reload()))
+        try:
+            async with self:
+                await self.stop.wait()
+                log.info("stopping", grace_s=self.config.bridge.shutdown_grace)
+        finally:
+            for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+                loop.remove_signal_handler(sig)
+        return 0
+
+    async def __aenter__(self) -> Daemon:
+        from bridge.http.server import HttpServer
+
+        self._stack = AsyncExitStack()
+        await self._stack.enter_async_context(self.store)
+        self._processor_task = asyncio.create_task(self.processor.run(self.stop), name="processor")
+        self._stack.push_async_callback(self._drain)
+        for settings, units, role in self._wanted(self.config).values():
+            await self._start_endpoint(settings, units, role)
+        self.http = HttpServer(self)
+        await self._stack.enter_async_context(self.http)
+        self.ready = True
+        log.info("daemon_started", version=self.version, listen=self.config.http.listen)
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        self.stop.set()
+        await self._stack.aclose()
+
+    async def _drain(self) -> None:
+        """Stop every endpoint (finishing what is in hand), then the processor."""
+        self.ready = False
+        grace = self.config.bridge.shutdown_grace
+        await asyncio.gather(*(self._stop_endpoint(n, grace) for n in list(self.endpoints)))
+        done, _ = await asyncio.wait({self._processor_task}, timeout=grace)
+        if not done:
+            self._processor_task.cancel()
+            await asyncio.gather(self._processor_task, return_exceptions=True)
+
+    async def reload(self) -> bool:
+        """Apply a changed configuration file; False (old one kept) when it is invalid."""
+        if self.config_path is None:
+            return False
+        try:
+            new = load_config(self.config_path)
+        except ConfigError as exc:
+            log.error("reload_refused", errors=exc.errors)
+            return False
+        old_wanted, new_wanted = self._wanted(self.config), self._wanted(new)
+        grace = new.bridge.shutdown_grace
+        for name, spec in old_wanted.items():
+            if new_wanted.get(name) != spec and name in self.endpoints:
+                await self._stop_endpoint(name, grace)
+        self.config = new
+        for name, (settings, units, role) in new_wanted.items():
+            if name not in self.endpoints:
+                await self._start_endpoint(settings, units, role)
+        log.info("reloaded", endpoints=sorted(self.endpoints))
+        return True
+
+    def units(self) -> tuple[UnitConfig, ...]:
+        return self.config.units
+
+
+def _node_key(settings: SourceSettings) -> tuple[str, str] | None:
+    if settings.profile != "vxp":
+        return None
+    return (str(getattr(settings, "base_url", "")), str(getattr(settings, "system_id", "")))

@@ -1,0 +1,137 @@
+"""Draining the outbox: one worker per sink, retries with backoff, dead letters.
+
+A delivery's idempotency key is fixed when it is enqueued; its body (with uploaded file ids)
+is stored before the first attempt, so every retry, including one after a crash, repeats the
+same request and the sink never makes a second copy.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import structlog
+
+from bridge.errors import AuthError, PermanentError, TransientError
+from bridge.health import FAILING, Health
+from bridge.interfaces import Operation, Sink
+from bridge.store import Delivery, Store
+
+log = structlog.get_logger(__name__)
+
+
+class DeliveryWorker:
+    """Delivers a sink's due outbox rows, at most `max_in_flight` at a time.
+
+    The breaker: while the sink is failing, the worker makes no calls until the backoff it
+    computed has passed; then one probe delivery goes through and success closes it.
+    """
+
+    def __init__(
+        self,
+        sink: Sink,
+        store: Store,
+        health: Health,
+        *,
+        max_in_flight: int = 4,
+        max_attempts: int = 12,
+    ) -> None:
+        self.sink = sink
+        self.store = store
+        self.health = health
+        self.max_in_flight = max_in_flight
+        self.max_attempts = max_attempts
+        self.wake = asyncio.Event()
+        self._open_until = 0.0
+
+    async def run(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            self.wake.clear()
+            now = time.time()
+            if now < self._open_until:
+                await _wait(stop, self.wake, self._open_until - now)
+                continue
+            limit = 1 if self.health.state == FAILING else self.max_in_flight
+            due = await self.store.due_deliveries(self.sink.name, limit, now)
+            if not due:
+                await _wait(stop, self.wake, 1.0)
+                continue
+            await asyncio.gather(*(self.deliver(d) for d in _one_per_document(due)))
+
+    async def deliver(self, delivery: Delivery) -> None:
+        """One attempt at one delivery; its result is recorded before returning."""
+        try:
+            remote_id = await self._attempt(delivery)
+        except PermanentError as exc:
+            await self.store.mark_dead(delivery.id, exc.reason)
+            log.error("delivery_dead", sink=self.sink.name, delivery=delivery.id, reason=exc.reason)
+            return
+        except (TransientError, AuthError) as exc:
+            wait_s = self.health.failed(exc)
+            if delivery.attempts + 1 >= self.max_attempts:
+                reason = f"hết số lần thử ({self.max_attempts}) / retries exhausted: {exc.reason}"
+                await self.store.mark_dead(delivery.id, reason)
+                log.error("delivery_dead", sink=self.sink.name, delivery=delivery.id, reason=reason)
+            else:
+                await self.store.schedule_retry(delivery.id, time.time() + wait_s, exc.reason)
+            self._open_until = time.time() + wait_s
+            log.warning(
+                "delivery_retry",
+                sink=self.sink.name,
+                delivery=delivery.id,
+                reason=exc.reason,
+                retry_in_s=round(wait_s, 1),
+            )
+            return
+        await self.store.mark_delivered(delivery.id, remote_id)
+        self.health.succeeded()
+        self.health.count += 1
+        log.info(
+            "delivered",
+            sink=self.sink.name,
+            delivery=delivery.id,
+            op=delivery.op,
+            document=delivery.document_id,
+        )
+
+    async def _attempt(self, delivery: Delivery) -> str:
+        op = Operation(delivery.op)
+        remote_id = None
+        if op is not Operation.CREATE:
+            remote_id = await self.store.remote_id(
+                delivery.document_id, delivery.unit, delivery.sink
+            )
+            if remote_id is None:
+                raise PermanentError(
+                    "không tìm thấy bản đã gửi để cập nhật / nothing delivered to update"
+                )
+        body = delivery.body
+        if body is None:
+            row = await self.store.document(delivery.document_id)
+            if row is None:
+                raise PermanentError(f"văn bản {delivery.document_id} không còn / document gone")
+            body = await self.sink.prepare(
+                op, row.document, document_id=str(delivery.document_id), remote_id=remote_id
+            )
+            await self.store.store_body(delivery.id, body)
+        return await self.sink.send(op, body, delivery.key, remote_id)
+
+
+def _one_per_document(due: list[Delivery]) -> list[Delivery]:
+    """Keep one delivery per (document, unit): its later operations must wait their turn."""
+    seen: set[tuple[int, str]] = set()
+    out = []
+    for d in due:
+        if (d.document_id, d.unit) not in seen:
+            seen.add((d.document_id, d.unit))
+            out.append(d)
+    return out
+
+
+async def _wait(stop: asyncio.Event, wake: asyncio.Event, timeout_s: float) -> None:
+    tasks = {asyncio.create_task(stop.wait()), asyncio.create_task(wake.wait())}
+    try:
+        await asyncio.wait(tasks, timeout=timeout_s, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for t in tasks:
+            t.cancel()

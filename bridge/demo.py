@@ -1,0 +1,196 @@
+"""`lienthong demo` and `lienthong simulate`: simulators of every profile, wired to the daemon.
+
+The demo serves two units (a district and one of its communes). Each receives on every
+profile that has a simulator; a quarter of the documents travel by two roads, so the page
+shows documents, duplicates and deliveries within seconds. Each unit's home system is a
+tdoffice simulator.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+import tempfile
+from collections.abc import Callable
+from contextlib import AsyncExitStack
+from pathlib import Path
+from typing import Any
+
+import structlog
+
+from adapters import registry
+
+log = structlog.get_logger(__name__)
+
+DEMO_UNITS = (
+    ("000.00.33.H49", "Ủy ban nhân dân huyện Vân Đồn"),
+    ("000.15.33.H49", "Ủy ban nhân dân xã Bình Dân"),
+)
+
+
+def _attr(sim: Any, *names: str) -> Any:
+    for name in names:
+        if hasattr(sim, name):
+            return getattr(sim, name)
+    raise AttributeError(f"{type(sim).__name__} has none of {names}")
+
+
+# How the daemon reaches each profile's simulator: profile -> settings keys.
+WIRING: dict[str, Callable[[Any], dict[str, Any]]] = {
+    "tdoffice": lambda sim: {"base_url": sim.base_url, "api_key": sim.api_key},
+    "folder": lambda sim: {"path": str(sim.base_url), "settle_s": 0.2},
+    "moffice": lambda sim: {
+        "base_url": sim.base_url,
+        "username": _attr(sim, "username"),
+        "password": _attr(sim, "password"),
+    },
+    "voffice": lambda sim: {
+        "base_url": sim.base_url,
+        "client_id": _attr(sim, "client_id"),
+        "client_secret": _attr(sim, "client_secret"),
+    },
+    "idesk": lambda sim: {
+        "base_url": sim.base_url,
+        "username": _attr(sim, "username"),
+        "password": _attr(sim, "password"),
+    },
+    "vxp": lambda sim: {
+        "base_url": sim.base_url,
+        "system_id": _attr(sim, "system_id"),
+        "secret": _attr(sim, "secret"),
+    },
+    "mailbox": lambda sim: {
+        "host": sim.host,
+        "port": sim.port,
+        "username": _attr(sim, "username"),
+        "password": _attr(sim, "password"),
+        "tls": "none",
+    },
+}
+
+
+async def _start(sim: Any, port: int = 0) -> str:
+    result = await sim.start("127.0.0.1", port) if _takes_host(sim) else await sim.start()
+    return str(result)
+
+
+def _takes_host(sim: Any) -> bool:
+    import inspect
+
+    params = inspect.signature(sim.start).parameters
+    return "host" in params
+
+
+async def build_demo(
+    stack: AsyncExitStack, data_dir: Path, port: int, documents: int
+) -> dict[str, Any]:
+    """Start the simulators, seed them, and return the raw configuration dict."""
+    from adapters.demo_data import generate
+
+    profiles = registry()
+    roads = [
+        name
+        for name in ("tdoffice", "folder", "moffice", "voffice", "idesk", "vxp", "mailbox")
+        if name in profiles
+        and profiles[name].make_simulator is not None
+        and profiles[name].source_settings
+    ]
+    units_cfg = []
+    sims_by_unit: dict[str, list[tuple[str, Any]]] = {}
+    for unit_id, unit_name in DEMO_UNITS:
+        sources = []
+        sims_by_unit[unit_id] = []
+        for road in roads:
+            sim = _make_sim(profiles[road].make_simulator, road, data_dir / "demo-inbox" / unit_id)
+            await _start(sim)
+            stack.push_async_callback(sim.close)
+            sims_by_unit[unit_id].append((road, sim))
+            sources.append(
+                {
+                    "name": f"{unit_id[4:6]}-{road}",
+                    "profile": road,
+                    "poll_interval": 2,
+                    **WIRING[road](sim),
+                }
+            )
+        home = profiles["tdoffice"].make_simulator(7)  # type: ignore[misc]
+        await _start(home)
+        stack.push_async_callback(home.close)
+        sink = {"name": f"{unit_id[4:6]}-home", "profile": "tdoffice", **WIRING["tdoffice"](home)}
+        units_cfg.append({"id": unit_id, "name": unit_name, "sources": sources, "sinks": [sink]})
+    _seed(sims_by_unit, generate(seed=2026, count=documents, units=[u for u, _ in DEMO_UNITS]))
+    return {
+        "bridge": {"data_dir": str(data_dir), "shutdown_grace": 5},
+        "http": {"listen": f"127.0.0.1:{port}"},
+        "units": units_cfg,
+    }
+
+
+def _make_sim(factory: Any, road: str, folder: Path) -> Any:
+    if road == "folder":
+        folder.mkdir(parents=True, exist_ok=True)
+        return factory(1, folder)
+    return factory(1)
+
+
+def _seed(sims_by_unit: dict[str, list[tuple[str, Any]]], seeds: list[Any]) -> None:
+    """Give each document to one road of its unit, and every fourth also to a second road."""
+    for i, seed in enumerate(seeds):
+        sims = sims_by_unit[seed.unit]
+        first = sims[i % len(sims)][1]
+        first.add_document(seed.document, seed.files, unit=seed.unit)
+        if i % 4 == 0 and len(sims) > 1:
+            second = sims[(i + 1) % len(sims)][1]
+            second.add_document(seed.document, seed.files, unit=seed.unit)
+
+
+async def run_demo(*, port: int, data_dir: Path, documents: int) -> int:
+    from bridge.config import parse_config
+    from bridge.daemon import Daemon
+
+    await asyncio.to_thread(data_dir.mkdir, parents=True, exist_ok=True)
+    async with AsyncExitStack() as stack:
+        raw = await build_demo(stack, await asyncio.to_thread(data_dir.resolve), port, documents)
+        config = parse_config(raw, {})
+        print(f"lienthong demo: http://127.0.0.1:{port}/  (Ctrl-C để dừng / to stop)", flush=True)
+        return await Daemon(config).run()
+
+
+async def run_simulator(profile: str, *, port: int, seed: int) -> int:
+    from adapters.demo_data import generate
+
+    spec = registry().get(profile)
+    if spec is None or spec.make_simulator is None:
+        print(f"không có giả lập cho hồ sơ / no simulator for profile: {profile}")
+        return 1
+    folder = (
+        Path(await asyncio.to_thread(tempfile.mkdtemp, prefix="lienthong-sim-"))
+        if profile == "folder"
+        else Path()
+    )
+    sim = _make_sim(spec.make_simulator, profile, folder)
+    if profile == "folder":
+        await sim.start()
+        url = str(sim.base_url)
+    else:
+        url = str(await sim.start("127.0.0.1", port))
+    for s in generate(seed=seed, count=20, units=[DEMO_UNITS[0][0]]):
+        sim.add_document(s.document, s.files, unit=s.unit)
+    keys = {
+        k: (
+            v
+            if "pass" not in k and "secret" not in k and "key" not in k
+            else "(xem mã nguồn / see source)"
+        )
+        for k, v in WIRING[profile](sim).items()
+    }
+    print(f"{profile} simulator: {url}  {keys}", flush=True)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    with contextlib.suppress(asyncio.CancelledError):
+        await stop.wait()
+    await sim.close()
+    return 0

@@ -1,0 +1,163 @@
+"""The operators' JSON API: health, status, documents, dead letters, quarantine."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, cast
+
+from aiohttp import web
+
+from bridge import jsonutil
+from bridge.status import snapshot
+
+if TYPE_CHECKING:
+    from bridge.daemon import Daemon
+
+
+def daemon_of(request: web.Request) -> Daemon:
+    from bridge.http.server import DAEMON
+
+    return cast("Daemon", request.app[DAEMON])
+
+
+def json_response(data: Any, status: int = 200) -> web.Response:
+    return web.Response(body=jsonutil.dumps(data), status=status, content_type="application/json")
+
+
+async def healthz(request: web.Request) -> web.Response:
+    return json_response({"status": "ok"})
+
+
+async def readyz(request: web.Request) -> web.Response:
+    ready = daemon_of(request).ready
+    return json_response({"ready": ready}, status=200 if ready else 503)
+
+
+async def status(request: web.Request) -> web.Response:
+    return json_response(await snapshot(daemon_of(request)))
+
+
+def _int(request: web.Request, name: str, default: int, hi: int = 500) -> int:
+    try:
+        return max(1, min(hi, int(request.query.get(name, default))))
+    except ValueError:
+        raise web.HTTPBadRequest(text=f"{name}: phải là số / must be an integer") from None
+
+
+async def documents(request: web.Request) -> web.Response:
+    store = daemon_of(request).store
+    limit = _int(request, "limit", 50)
+    before = int(request.query["cursor"]) if request.query.get("cursor", "").isdigit() else None
+    rows = await store.search_documents(
+        unit=request.query.get("unit") or None,
+        q=request.query.get("q") or None,
+        state=request.query.get("state") or None,
+        limit=limit,
+        before=before,
+    )
+    items = [document_summary(r.id, r.document, r.state, r.revision) for r in rows]
+    next_cursor = str(rows[-1].id) if len(rows) == limit else None
+    return json_response({"items": items, "next_cursor": next_cursor})
+
+
+def document_summary(doc_id: int, doc: Any, state: str, revision: int) -> dict[str, Any]:
+    return {
+        "id": doc_id,
+        "symbol": doc.symbol,
+        "number": doc.number,
+        "notation": doc.notation,
+        "issued_on": doc.issued_on.isoformat() if doc.issued_on else None,
+        "issuer": doc.issuer.model_dump(),
+        "subject": doc.subject,
+        "type_name": doc.type_name,
+        "state": state,
+        "revision": revision,
+        "roads": sorted({p.source for p in doc.provenance}),
+    }
+
+
+async def document(request: web.Request) -> web.Response:
+    store = daemon_of(request).store
+    try:
+        doc_id = int(request.match_info["id"])
+    except ValueError:
+        raise web.HTTPNotFound() from None
+    row = await store.document(doc_id)
+    if row is None:
+        return json_response({"error": "không có văn bản này / no such document"}, status=404)
+    records = await store.records_of(doc_id)
+    deliveries = await store.deliveries_of(doc_id)
+    return json_response(
+        {
+            **document_summary(row.id, row.document, row.state, row.revision),
+            "document": row.document.model_dump(mode="json"),
+            "records": [
+                {
+                    "id": r.id,
+                    "source": r.raw.source,
+                    "unit": r.raw.unit,
+                    "external_id": r.raw.external_id,
+                    "version": r.raw.version,
+                    "received_at": r.raw.received_at.isoformat(),
+                    "outcome": r.outcome,
+                    "decision": r.decision,
+                }
+                for r in records
+            ],
+            "revisions": await store.revisions_of(doc_id),
+            "conflicts": row.conflicts,
+            "deliveries": [delivery_view(d) for d in deliveries],
+        }
+    )
+
+
+def delivery_view(d: Any) -> dict[str, Any]:
+    return {
+        "id": d.id,
+        "document_id": d.document_id,
+        "unit": d.unit,
+        "sink": d.sink,
+        "op": d.op,
+        "revision": d.revision,
+        "state": d.state,
+        "attempts": d.attempts,
+        "last_error": d.last_error,
+        "remote_id": d.remote_id,
+        "key": d.key,
+    }
+
+
+async def dead_letters(request: web.Request) -> web.Response:
+    rows = await daemon_of(request).store.dead_letters()
+    return json_response({"items": [delivery_view(d) for d in rows]})
+
+
+async def replay(request: web.Request) -> web.Response:
+    daemon = daemon_of(request)
+    raw_id = request.match_info["id"]
+    target = None if raw_id == "all" else int(raw_id) if raw_id.isdigit() else -1
+    count = await daemon.store.replay(target, actor=_actor(request))
+    for ep in daemon.endpoints.values():
+        if ep.role == "sink":
+            ep.runner.wake.set()
+    if count == 0 and target is not None:
+        return json_response({"error": "không có thư chết này / no such dead letter"}, status=404)
+    return json_response({"replayed": count})
+
+
+async def quarantine(request: web.Request) -> web.Response:
+    return json_response({"items": await daemon_of(request).store.quarantined()})
+
+
+def _actor(request: web.Request) -> str:
+    return request.headers.get("X-Actor", "") or (request.remote or "http")
+
+
+def add_routes(app: web.Application) -> None:
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/readyz", readyz)
+    app.router.add_get("/status", status)
+    app.router.add_get("/documents", documents)
+    app.router.add_get("/documents/{id}", document)
+    app.router.add_get("/dead-letters", dead_letters)
+    app.router.add_post("/dead-letters/{id}/replay", replay)
+    app.router.add_get("/quarantine", quarantine)

@@ -1,0 +1,50 @@
+"""Webhook intake at /hooks/{name}: a push source's documents or a sink's status events.
+
+The adapter verifies the signature and timestamp (AuthError → 401); the event is stored before
+the 2xx answer, so the sender's retries are what carry it across a crash. Repeated event ids
+are answered 200 and ignored.
+"""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from bridge.errors import AuthError, PermanentError, TransientError
+from bridge.http.api import daemon_of, json_response
+
+MAX_HOOK_BYTES = 32 * 1024 * 1024
+
+
+async def hook(request: web.Request) -> web.Response:
+    daemon = daemon_of(request)
+    name = request.match_info["name"]
+    ep = daemon.endpoints.get(name)
+    accept = getattr(ep.adapter, "accept_push", None) if ep else None
+    if ep is None or accept is None:
+        return json_response({"error": "không có điểm nhận này / no such hook"}, status=404)
+    body = await request.content.read(MAX_HOOK_BYTES + 1)
+    if len(body) > MAX_HOOK_BYTES:
+        return json_response({"error": "nội dung quá lớn / body too large"}, status=413)
+    headers = {k: v for k, v in request.headers.items()}
+    try:
+        items = await accept(headers, body)
+    except AuthError as exc:
+        return json_response({"error": exc.reason}, status=401)
+    except PermanentError as exc:
+        return json_response({"error": exc.reason}, status=400)
+    except TransientError as exc:
+        return json_response({"error": exc.reason}, status=503)
+    event_id = request.headers.get("X-TD-Event-Id") or request.headers.get("X-Event-Id")
+    if ep.role == "source":
+        new_ids = await daemon.store.save_records(items)
+        if new_ids:
+            daemon.processor.notify()
+    else:
+        await daemon.store.save_status_events(items)
+    if event_id:
+        await daemon.store.remember_event(name, event_id)
+    return json_response({"status": "stored", "items": len(items)})
+
+
+def add_routes(app: web.Application) -> None:
+    app.router.add_post("/hooks/{name}", hook)

@@ -1,0 +1,205 @@
+"""Repair of text that arrived in a legacy encoding, decided per field: double-encoded UTF-8
+(mojibake), and TCVN3 (ABC) or VNI text read back as Latin-1 / Windows-1252.
+
+A conversion is kept only when every word it changes becomes a Vietnamese syllable, so
+correct Vietnamese and foreign names (Müller, España) pass through untouched.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from typing import Literal
+
+import ftfy
+
+from bridge.normalize.syllables import is_vietnamese_syllable
+from bridge.normalize.text import normalize_text
+
+Encoding = Literal["unicode", "double-utf-8", "tcvn3", "vni"]
+
+# TCVN3 (TCVN 5712:1993 VN3) bytes 0xA1-0xFE; "\0" marks bytes TCVN3 leaves unused (the
+# larger VN1 charset puts capital toned letters and combining marks there).
+# 0xAD is "ư": it reads as the Latin-1 soft hyphen and must never be stripped beforehand.
+_TCVN3_HIGH = (
+    "ĂÂÊÔƠƯĐăâêôơưđ\0\0\0\0\0\0àảãáạ\0ằẳẵắ\0\0\0\0\0\0\0ặầẩẫấậè\0ẻẽéẹềểễếệìỉ\0\0\0ĩíịò"
+    "\0ỏõóọồổỗốộờởỡớợù\0ủũúụừửữứựỳỷỹýỵ"
+)
+TCVN3_TABLE: dict[int, str] = {
+    0xA1 + offset: letter for offset, letter in enumerate(_TCVN3_HIGH) if letter != "\0"
+}
+
+_GRAVE, _ACUTE, _HOOK, _TILDE, _DOT = "\u0300", "\u0301", "\u0309", "\u0303", "\u0323"
+_CIRCUMFLEX, _BREVE = "\u0302", "\u0306"
+# VNI mark bytes (as Latin-1 letters) → combining marks they add to the vowel before them.
+_VNI_TONES = {"ø": _GRAVE, "ù": _ACUTE, "û": _HOOK, "õ": _TILDE, "ï": _DOT}
+_VNI_CIRCUMFLEX = {
+    "â": "",
+    "à": _GRAVE,
+    "á": _ACUTE,
+    "å": _HOOK,
+    "ã": _TILDE,
+    "ä": _DOT,
+}
+_VNI_BREVE = {"ê": "", "è": _GRAVE, "é": _ACUTE, "ú": _HOOK, "ü": _TILDE, "ë": _DOT}
+# VNI letters that stand alone: ư ơ đ ị ỉ ĩ ỵ.
+_VNI_SINGLE = {"ö": "ư", "ô": "ơ", "ñ": "đ", "ò": "ị", "æ": "ỉ", "ó": "ĩ", "î": "ỵ"}
+_TONES = frozenset(_GRAVE + _ACUTE + _HOOK + _TILDE + _DOT)
+
+_MOJIBAKE_HINT = re.compile("[ÃÂÄÅÆáº»¼½¾\u0080-\u009f\u2018-\u201e\u2020-\u2022\u0152\u0153]")
+_WORD = re.compile(r"[^\W\d_]+")
+
+
+@dataclass(frozen=True, slots=True)
+class Repair:
+    """A field's text after repair, with the encoding it was found in ("unicode": none)."""
+
+    text: str
+    encoding: Encoding
+
+
+def _is_latin1_only(s: str) -> bool:
+    return all(ord(c) < 0x100 or _cp1252_byte(c) is not None for c in s)
+
+
+def _cp1252_byte(c: str) -> int | None:
+    try:
+        return c.encode("cp1252")[0]
+    except UnicodeEncodeError:
+        return None
+
+
+def _byte_of(c: str) -> int:
+    return ord(c) if ord(c) < 0x100 else (_cp1252_byte(c) or ord(c))
+
+
+def decode_tcvn3(s: str) -> str:
+    """Read ``s`` (TCVN3 bytes decoded as Latin-1 or cp1252) as TCVN3. Capitals stay ASCII:
+    a word typed in capitals (a .VnTimeH heading) comes back in capitals."""
+    converted = "".join(TCVN3_TABLE.get(_byte_of(c), c) for c in s)
+    if _is_shouting(s):
+        return converted.upper()
+    return re.sub(r"\S+", lambda m: _restore_caps(s, m), converted)
+
+
+def _is_shouting(s: str) -> bool:
+    ascii_letters = [c for c in s if c.isascii() and c.isalpha()]
+    return len(ascii_letters) >= 2 and all(c.isupper() for c in ascii_letters)
+
+
+def _restore_caps(original: str, match: re.Match[str]) -> str:
+    word = match.group(0)
+    if _is_shouting(original[match.start() : match.end()]):
+        return word.upper()
+    return word
+
+
+def decode_vni(s: str) -> str:
+    """Read ``s`` (VNI bytes decoded as Latin-1 or cp1252) as VNI: base letters plus marks."""
+    out: list[str] = []
+    for c in s:
+        lower = c.lower()
+        marks = _vni_marks(out[-1] if out else "", lower)
+        if marks is not None:
+            out[-1] = unicodedata.normalize("NFC", unicodedata.normalize("NFD", out[-1]) + marks)
+        elif lower in _VNI_SINGLE:
+            single = _VNI_SINGLE[lower]
+            out.append(single.upper() if c.isupper() else single)
+        else:
+            out.append(c)
+    return unicodedata.normalize("NFC", "".join(out))
+
+
+def _vni_marks(previous: str, mark: str) -> str | None:
+    """The combining marks ``mark`` adds to ``previous``, or None when it is a letter there."""
+    if not previous:
+        return None
+    base = unicodedata.normalize("NFD", previous)
+    letter, existing = base[0].lower(), base[1:]
+    if letter not in "aeiouy":
+        return None
+    has_tone = any(m in _TONES for m in existing)
+    if mark in _VNI_TONES and not has_tone:
+        return _VNI_TONES[mark]
+    if existing:
+        return None
+    if mark in _VNI_CIRCUMFLEX and letter in "aeo":
+        return _CIRCUMFLEX + _VNI_CIRCUMFLEX[mark]
+    if mark in _VNI_BREVE and letter == "a":
+        return _BREVE + _VNI_BREVE[mark]
+    return None
+
+
+def _score(original: str, converted: str) -> int | None:
+    """Changed words that became Vietnamese syllables; None if any changed word did not."""
+    before, after = original.split(), converted.split()
+    if len(before) != len(after):
+        return None
+    changed = 0
+    for old, new in zip(before, after, strict=True):
+        if old == new:
+            continue
+        if not all(_is_plausible(word) for word in _WORD.findall(new)):
+            return None
+        changed += 1
+    return changed
+
+
+def _is_abbreviation(word: str) -> bool:
+    """Capital initials such as "VT", "NĐ", "UBND": letters of no syllable, yet Vietnamese."""
+    return len(word) >= 2 and word.isupper() and all(c.isascii() or c in "ĐĂÂÊÔƠƯ" for c in word)
+
+
+def _is_plausible(word: str) -> bool:
+    return word.isascii() or _is_abbreviation(word) or is_vietnamese_syllable(word)
+
+
+def _looks_vietnamese(converted: str) -> bool:
+    words = _WORD.findall(converted)
+    return len(words) >= 2 and all(is_vietnamese_syllable(w) or _is_abbreviation(w) for w in words)
+
+
+def detect_legacy(s: str) -> Repair | None:
+    """The TCVN3 or VNI reading of ``s`` when the evidence is clear, else None.
+
+    Evidence: the text holds only Latin-1/cp1252 characters, every word the reading changes
+    becomes a Vietnamese syllable, and either two words change or all words are Vietnamese.
+    """
+    if s.isascii() or not _is_latin1_only(s):
+        return None
+    best: Repair | None = None
+    best_score = 0
+    for encoding, decode in (("tcvn3", decode_tcvn3), ("vni", decode_vni)):
+        converted = decode(s)
+        score = _score(s, converted)
+        if score is None or score == 0:
+            continue
+        if score < 2 and not _looks_vietnamese(converted):
+            continue
+        if score > best_score:
+            best, best_score = Repair(converted, encoding), score  # type: ignore[arg-type]
+    return best
+
+
+def repair_field(s: str) -> Repair:
+    """Undo a legacy encoding of one field when the evidence is clear; report which one."""
+    if _MOJIBAKE_HINT.search(s):
+        fixed = ftfy.fix_encoding(s)
+        if fixed != s and any(ord(c) > 0xFF for c in fixed):
+            return Repair(fixed, "double-utf-8")
+    legacy = detect_legacy(s)
+    if legacy is not None:
+        return legacy
+    return Repair(s, "unicode")
+
+
+def clean_text(s: str | None) -> str | None:
+    """Repair legacy encodings, NFC, one tone placement, Ð→Đ, whitespace collapsed, stripped.
+
+    None, empty and blank input give None. Idempotent.
+    """
+    if s is None:
+        return None
+    cleaned = normalize_text(repair_field(s).text)
+    return cleaned or None

@@ -1,0 +1,204 @@
+"""Ingest, top to bottom: take a page, store it durably, acknowledge, then normalize and match.
+
+Sources never wait on sinks: ingest only writes records and the outbox; delivery workers
+(`bridge.delivery`) drain the outbox on their own.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Mapping, Sequence
+
+import structlog
+
+from adapters import Profile
+from bridge.dedup import Matcher
+from bridge.errors import AuthError, PermanentError, TransientError
+from bridge.health import Health
+from bridge.interfaces import Source
+from bridge.store import Outcome, Store, StoredRecord
+from schemas import Page, RawRecord
+
+log = structlog.get_logger(__name__)
+
+
+class Processor:
+    """Normalizes and matches stored records in arrival order; one per daemon.
+
+    Woken by `notify()` whenever records were stored; also re-examines records waiting for
+    the document they change once new documents appear.
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        profiles: Mapping[str, Profile],
+        profile_of_source: Callable[[str], str | None],
+        sinks_of: Callable[[str], Sequence[str]],
+        *,
+        forward_secret: bool = False,
+    ) -> None:
+        self.store = store
+        self.profiles = profiles
+        self.profile_of_source = profile_of_source
+        self.matcher = Matcher(store, sinks_of)
+        self.forward_secret = forward_secret
+        self._wake = asyncio.Event()
+        self.idle = asyncio.Event()
+
+    def notify(self) -> None:
+        self._wake.set()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            self._wake.clear()
+            processed = await self.process_pending()
+            if processed:
+                continue
+            self.idle.set()
+            waiter = asyncio.create_task(self._wake.wait())
+            stopper = asyncio.create_task(stop.wait())
+            try:
+                await asyncio.wait(
+                    {waiter, stopper}, timeout=5, return_when=asyncio.FIRST_COMPLETED
+                )
+            finally:
+                waiter.cancel()
+                stopper.cancel()
+            self.idle.clear()
+
+    async def process_pending(self, batch: int = 200) -> int:
+        """Process up to `batch` stored records; return how many were processed."""
+        records = await self.store.unprocessed(batch)
+        created = False
+        for record in records:
+            outcome = await self.process(record)
+            created = created or outcome.outcome == "document"
+        if created:
+            await self.retry_waiting()
+        return len(records)
+
+    async def process(self, record: StoredRecord) -> Outcome:
+        outcome = await self._decide(record)
+        await self.store.apply(outcome)
+        log.info(
+            "record_processed",
+            source=record.raw.source,
+            record=record.raw.external_id,
+            outcome=outcome.outcome,
+            rule=outcome.decision.get("rule"),
+        )
+        return outcome
+
+    async def retry_waiting(self) -> None:
+        for record in await self.store.waiting():
+            outcome = await self._decide(record)
+            if outcome.outcome != "waiting":
+                await self.store.apply(outcome)
+
+    async def _decide(self, record: StoredRecord) -> Outcome:
+        raw = record.raw
+        if raw.error:
+            return _unreadable(record, raw.error)
+        profile_name = self.profile_of_source(raw.source)
+        profile = self.profiles.get(profile_name or "")
+        if profile is None:
+            return _unreadable(
+                record, f"nguồn không còn cấu hình / source no longer configured: {raw.source}"
+            )
+        try:
+            doc = profile.to_document(raw)
+        except PermanentError as exc:
+            return _unreadable(record, exc.reason)
+        if self.forward_secret and doc.confidentiality.is_secret:
+            doc = doc.model_copy(update={"confidentiality": 0})
+        return await self.matcher.decide(record, doc, profile.name)
+
+
+def _unreadable(record: StoredRecord, reason: str) -> Outcome:
+    log.warning(
+        "record_quarantined", source=record.raw.source, record=record.raw.external_id, reason=reason
+    )
+    return Outcome(
+        record_id=record.id,
+        outcome="quarantined",
+        decision={"rule": "unreadable"},
+        quarantine=("unreadable", reason),
+    )
+
+
+class SourceRunner:
+    """Drives one source: pull, store, acknowledge, repeat every `poll_interval` seconds."""
+
+    def __init__(
+        self,
+        source: Source,
+        store: Store,
+        processor: Processor,
+        health: Health,
+        poll_interval_s: float,
+    ) -> None:
+        self.source = source
+        self.store = store
+        self.processor = processor
+        self.health = health
+        self.poll_interval_s = poll_interval_s
+        self.poke = asyncio.Event()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        name = self.source.name
+        while not stop.is_set():
+            delay = self.poll_interval_s
+            try:
+                await self.ack_pending()
+                await self.pull_once(stop)
+                self.health.succeeded()
+            except (TransientError, AuthError, PermanentError) as exc:
+                delay = self.health.failed(exc)
+                log.warning(
+                    "source_failed",
+                    source=name,
+                    state=self.health.state,
+                    reason=exc.reason,
+                    retry_in_s=round(delay, 1),
+                )
+            await _sleep_or_stop(stop, delay, self.poke)
+            self.poke.clear()
+
+    async def pull_once(self, stop: asyncio.Event) -> None:
+        cursor = await self.store.get_cursor(self.source.name)
+        async for page in self.source.pull(cursor):
+            await self.ingest(page)
+            if stop.is_set():
+                return
+
+    async def ingest(self, page: Page) -> None:
+        """Store a page (records and cursor) durably, then acknowledge each record."""
+        new_ids = await self.store.save_page(self.source.name, page)
+        if new_ids:
+            self.processor.notify()
+            log.info(
+                "records_stored", source=self.source.name, new=len(new_ids), seen=len(page.records)
+            )
+        await self.acknowledge(page.records)
+
+    async def acknowledge(self, records: Sequence[RawRecord]) -> None:
+        for record in records:
+            await self.source.acknowledge(record)
+            await self.store.mark_acked(
+                record.source, record.unit, record.external_id, record.version
+            )
+
+    async def ack_pending(self) -> None:
+        """Acknowledge records stored earlier whose acknowledgement did not get through."""
+        pending = await self.store.unacked(self.source.name)
+        await self.acknowledge([r.raw for r in pending])
+
+
+async def _sleep_or_stop(stop: asyncio.Event, delay_s: float, poke: asyncio.Event) -> None:
+    waits = {asyncio.create_task(stop.wait()), asyncio.create_task(poke.wait())}
+    try:
+        await asyncio.wait(waits, timeout=delay_s, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in waits:
+            task.cancel()

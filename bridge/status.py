@@ -1,0 +1,75 @@
+"""The /status snapshot: units with their sources and sinks, and the totals the contract lists."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from bridge.health import DISABLED
+
+if TYPE_CHECKING:
+    from bridge.daemon import Daemon
+
+
+async def snapshot(daemon: Daemon) -> dict[str, Any]:
+    counts = await daemon.store.counts()
+    outcomes: dict[str, int] = counts["outcomes"]
+    per_source: dict[str, int] = counts["per_source"]
+    per_sink: dict[str, dict[str, int]] = counts["per_sink"]
+    sink_errors = await daemon.store.last_sink_errors()
+    units = []
+    for unit in daemon.units():
+        sources = []
+        for s in unit.sources:
+            ep = daemon.endpoints.get(s.name)
+            health = (
+                ep.health.as_dict()
+                if ep
+                else {"name": s.name, "profile": s.profile, "state": DISABLED}
+            )
+            sources.append(
+                {
+                    **health,
+                    "name": s.name,
+                    "profile": s.profile,
+                    "received": per_source.get(s.name, 0),
+                }
+            )
+        sinks = []
+        for k in unit.sinks:
+            ep = daemon.endpoints.get(k.name)
+            health = (
+                ep.health.as_dict()
+                if ep
+                else {"name": k.name, "profile": k.profile, "state": DISABLED}
+            )
+            c = per_sink.get(k.name, {})
+            sinks.append(
+                {
+                    **health,
+                    "delivered": c.get("delivered", 0),
+                    "pending": c.get("pending", 0),
+                    "dead": c.get("dead", 0),
+                    "last_error": health.get("last_error") or sink_errors.get(k.name),
+                }
+            )
+        units.append({"id": unit.id, "name": unit.name, "sources": sources, "sinks": sinks})
+    received = sum(per_source.values())
+    totals = {
+        "received": received,
+        "documents": counts["documents"],
+        "duplicates": outcomes.get("duplicate", 0),
+        "revisions": outcomes.get("revision", 0),
+        "quarantined": outcomes.get("quarantined", 0),
+        "waiting": outcomes.get("waiting", 0),
+        "unprocessed": outcomes.get("unprocessed", 0),
+        "delivered": sum(c.get("delivered", 0) for c in per_sink.values()),
+        "pending": sum(c.get("pending", 0) for c in per_sink.values()),
+        "dead": sum(c.get("dead", 0) for c in per_sink.values()),
+    }
+    return {
+        "version": daemon.version,
+        "started_at": daemon.started_at.isoformat(),
+        "ready": daemon.ready,
+        "units": units,
+        "totals": totals,
+    }

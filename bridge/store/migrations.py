@@ -1,0 +1,126 @@
+"""Numbered schema migrations. Append only: never edit a migration that has shipped."""
+
+from __future__ import annotations
+
+MIGRATIONS: list[tuple[int, str]] = [
+    (
+        1,
+        """
+        CREATE TABLE records (
+            id INTEGER PRIMARY KEY,
+            source TEXT NOT NULL,
+            unit TEXT NOT NULL,
+            external_id TEXT NOT NULL,
+            version TEXT NOT NULL,
+            media_type TEXT NOT NULL,
+            payload BLOB NOT NULL,
+            attachments TEXT NOT NULL,
+            ack TEXT,
+            error TEXT,
+            received_at TEXT NOT NULL,
+            acked INTEGER NOT NULL DEFAULT 0,
+            outcome TEXT,
+            document_id INTEGER,
+            decision TEXT,
+            UNIQUE (source, unit, external_id, version)
+        );
+        CREATE INDEX records_unprocessed ON records (id) WHERE outcome IS NULL;
+        CREATE INDEX records_unacked ON records (source, id) WHERE acked = 0;
+        CREATE INDEX records_document ON records (document_id);
+
+        CREATE TABLE cursors (
+            source TEXT PRIMARY KEY,
+            cursor TEXT,
+            updated_at TEXT NOT NULL
+        );
+
+        CREATE TABLE documents (
+            id INTEGER PRIMARY KEY,
+            triple TEXT,
+            issuer_code TEXT,
+            issuer_key TEXT,
+            fallback TEXT,
+            state TEXT NOT NULL,
+            revision INTEGER NOT NULL,
+            data TEXT NOT NULL,
+            conflicts TEXT NOT NULL DEFAULT '[]',
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        );
+        CREATE INDEX documents_triple ON documents (triple);
+        CREATE INDEX documents_fallback ON documents (fallback);
+
+        CREATE TABLE attachment_index (
+            sha256 TEXT NOT NULL,
+            document_id INTEGER NOT NULL,
+            PRIMARY KEY (sha256, document_id)
+        );
+
+        CREATE TABLE revisions (
+            document_id INTEGER NOT NULL,
+            revision INTEGER NOT NULL,
+            record_id INTEGER NOT NULL,
+            data TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            PRIMARY KEY (document_id, revision)
+        );
+
+        CREATE TABLE outbox (
+            id INTEGER PRIMARY KEY,
+            document_id INTEGER NOT NULL,
+            unit TEXT NOT NULL,
+            sink TEXT NOT NULL,
+            op TEXT NOT NULL,
+            revision INTEGER NOT NULL,
+            key TEXT NOT NULL UNIQUE,
+            body TEXT,
+            state TEXT NOT NULL DEFAULT 'pending',
+            attempts INTEGER NOT NULL DEFAULT 0,
+            next_attempt_at REAL NOT NULL DEFAULT 0,
+            last_error TEXT,
+            remote_id TEXT,
+            created_at TEXT NOT NULL,
+            done_at TEXT,
+            UNIQUE (document_id, unit, sink, op, revision)
+        );
+        CREATE INDEX outbox_due ON outbox (sink, next_attempt_at) WHERE state = 'pending';
+        CREATE INDEX outbox_document ON outbox (document_id, unit, sink);
+
+        CREATE TABLE quarantine (
+            id INTEGER PRIMARY KEY,
+            record_id INTEGER NOT NULL UNIQUE,
+            kind TEXT NOT NULL,
+            reason TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            released_at TEXT
+        );
+
+        CREATE TABLE hook_events (
+            name TEXT NOT NULL,
+            event_id TEXT NOT NULL,
+            received_at TEXT NOT NULL,
+            PRIMARY KEY (name, event_id)
+        );
+
+        CREATE TABLE status_events (
+            id INTEGER PRIMARY KEY,
+            document_id INTEGER,
+            sink TEXT NOT NULL,
+            remote_id TEXT NOT NULL,
+            status TEXT NOT NULL,
+            note TEXT,
+            updated_at TEXT NOT NULL,
+            UNIQUE (sink, remote_id, status)
+        );
+
+        CREATE TABLE audit (
+            id INTEGER PRIMARY KEY,
+            at TEXT NOT NULL,
+            actor TEXT NOT NULL,
+            action TEXT NOT NULL,
+            target TEXT NOT NULL,
+            detail TEXT NOT NULL DEFAULT '{}'
+        );
+        """,
+    ),
+]

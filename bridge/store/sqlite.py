@@ -1,0 +1,640 @@
+"""The embedded store: SQLite through aiosqlite, WAL mode, synchronous=FULL.
+
+Durability: with WAL and `synchronous=FULL` a transaction is on disk when COMMIT returns, so a
+power cut after a source was acknowledged cannot lose the record. (NORMAL would be faster but
+may lose the last transactions on power loss, which would break "stored before acknowledged".)
+All writes go through one connection; `_tx` serializes transactions between coroutines.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import time
+import uuid
+from collections.abc import AsyncIterator, Iterable, Sequence
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+from bridge import jsonutil
+from bridge.store.base import Delivery, DocumentRow, Outcome, StoredRecord
+from bridge.store.migrations import MIGRATIONS
+from schemas import Attachment, Document, Page, RawRecord, StatusEvent
+
+_RECORD_COLS = (
+    "id, source, unit, external_id, version, media_type, payload, attachments, ack, error,"
+    " received_at, acked, outcome, document_id, decision"
+)
+_DELIVERY_COLS = (
+    "id, document_id, unit, sink, op, revision, key, body, state, attempts, next_attempt_at,"
+    " last_error, remote_id"
+)
+
+
+def now_iso() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds")
+
+
+class SqliteStore:
+    """All SQL of the embedded backend, behind methods that speak the domain."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._db: aiosqlite.Connection | None = None
+        self._lock = asyncio.Lock()
+
+    async def open(self) -> SqliteStore:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = await aiosqlite.connect(self.path, isolation_level=None)
+        await self._db.execute("PRAGMA journal_mode=WAL")
+        await self._db.execute("PRAGMA synchronous=FULL")
+        await self._db.execute("PRAGMA busy_timeout=10000")
+        await self._migrate()
+        return self
+
+    async def close(self) -> None:
+        if self._db is not None:
+            await self._db.close()
+            self._db = None
+
+    async def __aenter__(self) -> SqliteStore:
+        return await self.open()
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    @property
+    def db(self) -> aiosqlite.Connection:
+        if self._db is None:
+            raise RuntimeError("store is not open")
+        return self._db
+
+    @asynccontextmanager
+    async def _tx(self) -> AsyncIterator[aiosqlite.Connection]:
+        async with self._lock:
+            await self.db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self.db
+            except BaseException:
+                await self.db.execute("ROLLBACK")
+                raise
+            await self.db.execute("COMMIT")
+
+    async def _migrate(self) -> None:
+        await self.db.execute(
+            "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, applied_at TEXT)"
+        )
+        rows = await self.db.execute_fetchall("SELECT version FROM schema_version")
+        done = {r[0] for r in rows}
+        for version, sql in MIGRATIONS:
+            if version in done:
+                continue
+            async with self._tx() as db:
+                for statement in filter(str.strip, sql.split(";")):
+                    await db.execute(statement)
+                await db.execute("INSERT INTO schema_version VALUES (?, ?)", (version, now_iso()))
+
+    async def schema_version(self) -> int:
+        rows = await self.db.execute_fetchall("SELECT max(version) FROM schema_version")
+        return int(next(iter(rows))[0] or 0)
+
+    # ---- records and cursors -------------------------------------------------------------
+
+    async def save_page(self, source: str, page: Page) -> list[int]:
+        """Store every record of a page and the page's cursor in one transaction.
+
+        Returns the ids of records seen for the first time; a re-read of a stored
+        (source, unit, external_id, version) is ignored.
+        """
+        async with self._tx() as db:
+            new_ids = await self._insert_records(db, page.records)
+            if page.cursor is not None:
+                await db.execute(
+                    "INSERT INTO cursors (source, cursor, updated_at) VALUES (?, ?, ?)"
+                    " ON CONFLICT (source) DO UPDATE SET cursor = excluded.cursor,"
+                    " updated_at = excluded.updated_at",
+                    (source, page.cursor, now_iso()),
+                )
+        return new_ids
+
+    async def _insert_records(
+        self, db: aiosqlite.Connection, records: Sequence[RawRecord]
+    ) -> list[int]:
+        new_ids: list[int] = []
+        for r in records:
+            cur = await db.execute(
+                "INSERT INTO records (source, unit, external_id, version, media_type, payload,"
+                " attachments, ack, error, received_at) VALUES (?,?,?,?,?,?,?,?,?,?)"
+                " ON CONFLICT DO NOTHING",
+                (
+                    r.source,
+                    r.unit,
+                    r.external_id,
+                    r.version,
+                    r.media_type,
+                    r.payload,
+                    jsonutil.dumps([a.model_dump(mode="json") for a in r.attachments]).decode(),
+                    r.ack,
+                    r.error,
+                    r.received_at.isoformat(),
+                ),
+            )
+            if cur.rowcount == 1 and cur.lastrowid is not None:
+                new_ids.append(cur.lastrowid)
+        return new_ids
+
+    async def get_cursor(self, source: str) -> str | None:
+        rows = list(
+            await self.db.execute_fetchall("SELECT cursor FROM cursors WHERE source = ?", (source,))
+        )
+        return rows[0][0] if rows else None
+
+    async def unacked(self, source: str, limit: int = 500) -> list[StoredRecord]:
+        rows = await self.db.execute_fetchall(
+            f"SELECT {_RECORD_COLS} FROM records WHERE source = ? AND acked = 0 ORDER BY id LIMIT ?",
+            (source, limit),
+        )
+        return [_record(r) for r in rows]
+
+    async def mark_acked(self, source: str, unit: str, external_id: str, version: str) -> None:
+        async with self._tx() as db:
+            await db.execute(
+                "UPDATE records SET acked = 1 WHERE source = ? AND unit = ? AND external_id = ?"
+                " AND version = ?",
+                (source, unit, external_id, version),
+            )
+
+    async def unprocessed(self, limit: int = 200) -> list[StoredRecord]:
+        rows = await self.db.execute_fetchall(
+            f"SELECT {_RECORD_COLS} FROM records WHERE outcome IS NULL ORDER BY id LIMIT ?",
+            (limit,),
+        )
+        return [_record(r) for r in rows]
+
+    async def waiting(self, limit: int = 500) -> list[StoredRecord]:
+        """Revisions and revocations whose target document has not arrived yet."""
+        rows = await self.db.execute_fetchall(
+            f"SELECT {_RECORD_COLS} FROM records WHERE outcome = 'waiting' ORDER BY id LIMIT ?",
+            (limit,),
+        )
+        return [_record(r) for r in rows]
+
+    async def record(self, record_id: int) -> StoredRecord | None:
+        rows = list(
+            await self.db.execute_fetchall(
+                f"SELECT {_RECORD_COLS} FROM records WHERE id = ?", (record_id,)
+            )
+        )
+        return _record(rows[0]) if rows else None
+
+    async def remember_event(self, name: str, event_id: str) -> bool:
+        """Record a webhook event id; False when it was seen before (a repeat to ignore)."""
+        async with self._tx() as db:
+            cur = await db.execute(
+                "INSERT INTO hook_events VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+                (name, event_id, now_iso()),
+            )
+            return cur.rowcount == 1
+
+    async def save_records(self, records: Sequence[RawRecord]) -> list[int]:
+        async with self._tx() as db:
+            return await self._insert_records(db, records)
+
+    async def save_status_events(self, events: Sequence[StatusEvent]) -> int:
+        """Store status reports from home systems; a repeat of the same status is ignored."""
+        async with self._tx() as db:
+            added = 0
+            for e in events:
+                rows = list(
+                    await db.execute_fetchall(
+                        "SELECT document_id FROM outbox WHERE sink = ? AND remote_id = ? LIMIT 1",
+                        (e.sink, e.remote_id),
+                    )
+                )
+                cur = await db.execute(
+                    "INSERT INTO status_events (document_id, sink, remote_id, status, note, updated_at)"
+                    " VALUES (?,?,?,?,?,?) ON CONFLICT DO NOTHING",
+                    (
+                        rows[0][0] if rows else None,
+                        e.sink,
+                        e.remote_id,
+                        e.status.value,
+                        e.note,
+                        e.updated_at.isoformat(),
+                    ),
+                )
+                added += cur.rowcount
+            return added
+
+    # ---- documents and matching ----------------------------------------------------------
+
+    async def documents_by_triple(self, triple: str) -> list[DocumentRow]:
+        rows = await self.db.execute_fetchall(
+            "SELECT id, triple, issuer_code, issuer_key, state, revision, data, conflicts,"
+            " created_at, updated_at FROM documents WHERE triple = ?",
+            (triple,),
+        )
+        return [_document(r) for r in rows]
+
+    async def documents_by_attachment(self, sha256s: Iterable[str]) -> list[DocumentRow]:
+        shas = sorted(set(sha256s))
+        if not shas:
+            return []
+        marks = ",".join("?" * len(shas))
+        rows = await self.db.execute_fetchall(
+            "SELECT d.id, d.triple, d.issuer_code, d.issuer_key, d.state, d.revision, d.data,"
+            " d.conflicts, d.created_at, d.updated_at FROM documents d WHERE d.id IN"
+            f" (SELECT document_id FROM attachment_index WHERE sha256 IN ({marks}))",
+            shas,
+        )
+        return [_document(r) for r in rows]
+
+    async def document(self, document_id: int) -> DocumentRow | None:
+        rows = list(
+            await self.db.execute_fetchall(
+                "SELECT id, triple, issuer_code, issuer_key, state, revision, data, conflicts,"
+                " created_at, updated_at FROM documents WHERE id = ?",
+                (document_id,),
+            )
+        )
+        return _document(rows[0]) if rows else None
+
+    async def apply(self, outcome: Outcome) -> int | None:
+        """Apply one matching decision and all its consequences atomically.
+
+        Returns the document id the record ended up with (None when quarantined apart).
+        """
+        async with self._tx() as db:
+            doc_id = outcome.document_id
+            if outcome.new_document is not None:
+                doc_id = await self._insert_document(db, outcome)
+            elif doc_id is not None and outcome.updated_document is not None:
+                await self._update_document(db, doc_id, outcome)
+            if doc_id is not None and outcome.conflict is not None:
+                await self._add_conflict(db, doc_id, outcome.conflict)
+            if outcome.quarantine is not None:
+                kind, reason = outcome.quarantine
+                await db.execute(
+                    "INSERT INTO quarantine (record_id, kind, reason, created_at) VALUES (?,?,?,?)"
+                    " ON CONFLICT (record_id) DO UPDATE SET kind = excluded.kind,"
+                    " reason = excluded.reason, released_at = NULL",
+                    (outcome.record_id, kind, reason, now_iso()),
+                )
+            if doc_id is not None and outcome.cancel_pending_creates:
+                await db.execute(
+                    "UPDATE outbox SET state = 'cancelled', done_at = ? WHERE document_id = ?"
+                    " AND op = 'create' AND state = 'pending' AND attempts = 0 AND body IS NULL",
+                    (now_iso(), doc_id),
+                )
+            if doc_id is not None:
+                await self._enqueue(db, doc_id, outcome.deliveries)
+            await db.execute(
+                "UPDATE records SET outcome = ?, document_id = ?, decision = ? WHERE id = ?",
+                (
+                    outcome.outcome,
+                    doc_id,
+                    jsonutil.dumps(outcome.decision).decode(),
+                    outcome.record_id,
+                ),
+            )
+            return doc_id
+
+    async def _insert_document(self, db: aiosqlite.Connection, outcome: Outcome) -> int:
+        new = outcome.new_document
+        assert new is not None
+        stamp = now_iso()
+        cur = await db.execute(
+            "INSERT INTO documents (triple, issuer_code, issuer_key, fallback, state, revision,"
+            " data, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?)",
+            (
+                new.triple,
+                new.issuer_code,
+                new.issuer_key,
+                new.fallback,
+                new.document.state.value,
+                new.document.revision,
+                new.document.model_dump_json(),
+                stamp,
+                stamp,
+            ),
+        )
+        doc_id = cur.lastrowid
+        assert doc_id is not None
+        await db.executemany(
+            "INSERT INTO attachment_index VALUES (?, ?) ON CONFLICT DO NOTHING",
+            [(a.sha256, doc_id) for a in new.document.attachments],
+        )
+        await db.execute(
+            "INSERT INTO revisions VALUES (?,?,?,?,?) ON CONFLICT DO NOTHING",
+            (
+                doc_id,
+                new.document.revision,
+                outcome.record_id,
+                new.document.model_dump_json(),
+                stamp,
+            ),
+        )
+        return doc_id
+
+    async def _update_document(
+        self, db: aiosqlite.Connection, doc_id: int, outcome: Outcome
+    ) -> None:
+        doc = outcome.updated_document
+        assert doc is not None
+        stamp = now_iso()
+        await db.execute(
+            "UPDATE documents SET data = ?, state = ?, revision = ?, updated_at = ? WHERE id = ?",
+            (doc.model_dump_json(), doc.state.value, doc.revision, stamp, doc_id),
+        )
+        await db.executemany(
+            "INSERT INTO attachment_index VALUES (?, ?) ON CONFLICT DO NOTHING",
+            [(a.sha256, doc_id) for a in doc.attachments],
+        )
+        if outcome.outcome == "revision":
+            await db.execute(
+                "INSERT INTO revisions VALUES (?,?,?,?,?) ON CONFLICT DO NOTHING",
+                (doc_id, doc.revision, outcome.record_id, doc.model_dump_json(), stamp),
+            )
+
+    async def _add_conflict(
+        self, db: aiosqlite.Connection, doc_id: int, conflict: dict[str, Any]
+    ) -> None:
+        rows = list(
+            await db.execute_fetchall("SELECT conflicts FROM documents WHERE id = ?", (doc_id,))
+        )
+        conflicts = jsonutil.loads(rows[0][0]) if rows else []
+        conflicts.append(conflict)
+        await db.execute(
+            "UPDATE documents SET conflicts = ? WHERE id = ?",
+            (jsonutil.dumps(conflicts).decode(), doc_id),
+        )
+
+    async def _enqueue(
+        self, db: aiosqlite.Connection, doc_id: int, deliveries: Iterable[tuple[str, str, str, int]]
+    ) -> None:
+        stamp = now_iso()
+        for unit, sink, op, revision in deliveries:
+            if op != "create":
+                created = list(
+                    await db.execute_fetchall(
+                        "SELECT state FROM outbox WHERE document_id = ? AND unit = ? AND sink = ?"
+                        " AND op = 'create'",
+                        (doc_id, unit, sink),
+                    )
+                )
+                if not created or created[0][0] == "cancelled":
+                    continue  # nothing at the sink to update or revoke
+            await db.execute(
+                "INSERT INTO outbox (document_id, unit, sink, op, revision, key, created_at)"
+                " VALUES (?,?,?,?,?,?,?) ON CONFLICT DO NOTHING",
+                (doc_id, unit, sink, op, revision, str(uuid.uuid4()), stamp),
+            )
+
+    async def sinks_holding(self, doc_id: int) -> list[tuple[str, str]]:
+        rows = await self.db.execute_fetchall(
+            "SELECT DISTINCT unit, sink FROM outbox WHERE document_id = ? AND op = 'create'"
+            " AND state != 'cancelled'",
+            (doc_id,),
+        )
+        return [(r[0], r[1]) for r in rows]
+
+    # ---- outbox --------------------------------------------------------------------------
+
+    async def due_deliveries(
+        self, sink: str, limit: int, now: float | None = None
+    ) -> list[Delivery]:
+        """Pending deliveries for `sink` whose time has come, oldest first.
+
+        A delivery waits while an earlier one of the same (document, unit, sink) is not done,
+        so updates and revocations reach the sink after the create, in order.
+        """
+        now = time.time() if now is None else now
+        rows = await self.db.execute_fetchall(
+            f"SELECT {_DELIVERY_COLS} FROM outbox o WHERE sink = ? AND state = 'pending'"
+            " AND next_attempt_at <= ? AND NOT EXISTS (SELECT 1 FROM outbox e WHERE"
+            " e.document_id = o.document_id AND e.unit = o.unit AND e.sink = o.sink"
+            " AND e.id < o.id AND e.state IN ('pending', 'dead')) ORDER BY id LIMIT ?",
+            (sink, now, limit),
+        )
+        return [_delivery(r) for r in rows]
+
+    async def remote_id(self, doc_id: int, unit: str, sink: str) -> str | None:
+        rows = list(
+            await self.db.execute_fetchall(
+                "SELECT remote_id FROM outbox WHERE document_id = ? AND unit = ? AND sink = ?"
+                " AND op = 'create' AND state = 'delivered'",
+                (doc_id, unit, sink),
+            )
+        )
+        return rows[0][0] if rows else None
+
+    async def store_body(self, delivery_id: int, body: dict[str, Any]) -> None:
+        async with self._tx() as db:
+            await db.execute(
+                "UPDATE outbox SET body = ? WHERE id = ? AND body IS NULL",
+                (jsonutil.dumps(body).decode(), delivery_id),
+            )
+
+    async def mark_delivered(self, delivery_id: int, remote_id: str) -> None:
+        async with self._tx() as db:
+            await db.execute(
+                "UPDATE outbox SET state = 'delivered', remote_id = ?, done_at = ?,"
+                " attempts = attempts + 1, last_error = NULL WHERE id = ?",
+                (remote_id, now_iso(), delivery_id),
+            )
+
+    async def schedule_retry(self, delivery_id: int, at: float, error: str) -> None:
+        async with self._tx() as db:
+            await db.execute(
+                "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?, last_error = ?"
+                " WHERE id = ?",
+                (at, error, delivery_id),
+            )
+
+    async def mark_dead(self, delivery_id: int, reason: str) -> None:
+        async with self._tx() as db:
+            await db.execute(
+                "UPDATE outbox SET state = 'dead', attempts = attempts + 1, last_error = ?,"
+                " done_at = ? WHERE id = ?",
+                (reason, now_iso(), delivery_id),
+            )
+
+    async def replay(self, delivery_id: int | None, actor: str) -> int:
+        """Send dead letters again with their original key and body. None replays all."""
+        async with self._tx() as db:
+            where, args = (
+                ("state = 'dead'", ())
+                if delivery_id is None
+                else ("state = 'dead' AND id = ?", (delivery_id,))
+            )
+            cur = await db.execute(
+                f"UPDATE outbox SET state = 'pending', attempts = 0, next_attempt_at = 0 WHERE {where}",
+                args,
+            )
+            count = cur.rowcount
+            await db.execute(
+                "INSERT INTO audit (at, actor, action, target, detail) VALUES (?,?,?,?,?)",
+                (
+                    now_iso(),
+                    actor,
+                    "replay",
+                    str(delivery_id or "all"),
+                    jsonutil.dumps({"count": count}).decode(),
+                ),
+            )
+            return count
+
+    async def dead_letters(self, limit: int = 200) -> list[Delivery]:
+        rows = await self.db.execute_fetchall(
+            f"SELECT {_DELIVERY_COLS} FROM outbox WHERE state = 'dead' ORDER BY id LIMIT ?",
+            (limit,),
+        )
+        return [_delivery(r) for r in rows]
+
+    async def deliveries_of(self, doc_id: int) -> list[Delivery]:
+        rows = await self.db.execute_fetchall(
+            f"SELECT {_DELIVERY_COLS} FROM outbox WHERE document_id = ? ORDER BY id", (doc_id,)
+        )
+        return [_delivery(r) for r in rows]
+
+    # ---- reading for people --------------------------------------------------------------
+
+    async def counts(self) -> dict[str, Any]:
+        """Counters for /status, per source, per sink and in total."""
+        db = self.db
+        outcomes = dict(
+            (r[0], r[1])
+            for r in await db.execute_fetchall(
+                "SELECT coalesce(outcome, 'unprocessed'), count(*) FROM records GROUP BY 1"
+            )
+        )
+        per_source = {
+            r[0]: r[1]
+            for r in await db.execute_fetchall("SELECT source, count(*) FROM records GROUP BY 1")
+        }
+        per_sink: dict[str, dict[str, int]] = {}
+        for sink, state, n in await db.execute_fetchall(
+            "SELECT sink, state, count(*) FROM outbox WHERE op = 'create' GROUP BY 1, 2"
+        ):
+            per_sink.setdefault(sink, {})[state] = n
+        docs = next(iter(await db.execute_fetchall("SELECT count(*) FROM documents")))[0]
+        return {
+            "outcomes": outcomes,
+            "per_source": per_source,
+            "per_sink": per_sink,
+            "documents": docs,
+        }
+
+    async def last_sink_errors(self) -> dict[str, str]:
+        rows = await self.db.execute_fetchall(
+            "SELECT sink, last_error FROM outbox WHERE last_error IS NOT NULL AND state != 'delivered'"
+            " ORDER BY id"
+        )
+        return {r[0]: r[1] for r in rows}
+
+    async def search_documents(
+        self, *, unit: str | None, q: str | None, state: str | None, limit: int, before: int | None
+    ) -> list[DocumentRow]:
+        clauses: list[str] = ["1 = 1"]
+        args: list[Any] = []
+        if unit:
+            clauses.append("id IN (SELECT document_id FROM records WHERE unit = ?)")
+            args.append(unit)
+        if state:
+            clauses.append("state = ?")
+            args.append(state)
+        if q:
+            clauses.append("data LIKE ?")
+            args.append(f"%{q}%")
+        if before:
+            clauses.append("id < ?")
+            args.append(before)
+        rows = await self.db.execute_fetchall(
+            "SELECT id, triple, issuer_code, issuer_key, state, revision, data, conflicts,"
+            f" created_at, updated_at FROM documents WHERE {' AND '.join(clauses)}"
+            " ORDER BY id DESC LIMIT ?",
+            (*args, limit),
+        )
+        return [_document(r) for r in rows]
+
+    async def records_of(self, doc_id: int) -> list[StoredRecord]:
+        rows = await self.db.execute_fetchall(
+            f"SELECT {_RECORD_COLS} FROM records WHERE document_id = ? ORDER BY id", (doc_id,)
+        )
+        return [_record(r) for r in rows]
+
+    async def revisions_of(self, doc_id: int) -> list[dict[str, Any]]:
+        rows = await self.db.execute_fetchall(
+            "SELECT revision, record_id, created_at FROM revisions WHERE document_id = ? ORDER BY revision",
+            (doc_id,),
+        )
+        return [{"revision": r[0], "record_id": r[1], "created_at": r[2]} for r in rows]
+
+    async def quarantined(self, limit: int = 200) -> list[dict[str, Any]]:
+        rows = await self.db.execute_fetchall(
+            "SELECT q.id, q.record_id, q.kind, q.reason, q.created_at, r.source, r.external_id"
+            " FROM quarantine q JOIN records r ON r.id = q.record_id WHERE q.released_at IS NULL"
+            " ORDER BY q.id DESC LIMIT ?",
+            (limit,),
+        )
+        keys = ("id", "record_id", "kind", "reason", "created_at", "source", "external_id")
+        return [dict(zip(keys, r, strict=True)) for r in rows]
+
+
+def _record(r: Any) -> StoredRecord:
+    raw = RawRecord(
+        source=r[1],
+        unit=r[2],
+        external_id=r[3],
+        version=r[4],
+        media_type=r[5],
+        payload=bytes(r[6]),
+        attachments=tuple(Attachment.model_validate(a) for a in jsonutil.loads(r[7])),
+        ack=r[8],
+        error=r[9],
+        received_at=dt.datetime.fromisoformat(r[10]),
+    )
+    return StoredRecord(
+        id=r[0],
+        raw=raw,
+        acked=bool(r[11]),
+        outcome=r[12],
+        document_id=r[13],
+        decision=jsonutil.loads(r[14]) if r[14] else None,
+    )
+
+
+def _document(r: Any) -> DocumentRow:
+    return DocumentRow(
+        id=r[0],
+        triple=r[1],
+        issuer_code=r[2],
+        issuer_key=r[3],
+        state=r[4],
+        revision=r[5],
+        document=Document.model_validate_json(r[6]),
+        conflicts=jsonutil.loads(r[7]),
+        created_at=r[8],
+        updated_at=r[9],
+    )
+
+
+def _delivery(r: Any) -> Delivery:
+    return Delivery(
+        id=r[0],
+        document_id=r[1],
+        unit=r[2],
+        sink=r[3],
+        op=r[4],
+        revision=r[5],
+        key=r[6],
+        body=jsonutil.loads(r[7]) if r[7] else None,
+        state=r[8],
+        attempts=r[9],
+        next_attempt_at=r[10],
+        last_error=r[11],
+        remote_id=r[12],
+    )
