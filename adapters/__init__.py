@@ -40,12 +40,13 @@ class Profile:
 @cache
 def registry() -> dict[str, Profile]:
     """Every profile the bridge speaks, by name."""
-    from adapters import folder, moffice, tdoffice
+    from adapters import folder, idesk, moffice, tdoffice
 
     profiles: list[Profile] = [
         tdoffice.PROFILE,
         folder.PROFILE,
         moffice.PROFILE,
+        idesk.PROFILE,
     ]
     return {p.name: p for p in profiles}
 

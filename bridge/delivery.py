@@ -15,6 +15,7 @@ import structlog
 from bridge.errors import AuthError, PermanentError, TransientError
 from bridge.health import FAILING, Health
 from bridge.interfaces import Operation, Sink
+from bridge.metrics import DELIVERY_LATENCY
 from bridge.store import Delivery, Store
 
 log = structlog.get_logger(__name__)
@@ -84,6 +85,7 @@ class DeliveryWorker:
             )
             return
         await self.store.mark_delivered(delivery.id, remote_id)
+        DELIVERY_LATENCY.labels(self.sink.name).observe(max(0.0, time.time() - delivery.created_ts))
         self.health.succeeded()
         self.health.count += 1
         log.info(

@@ -32,6 +32,15 @@ async def readyz(request: web.Request) -> web.Response:
     return json_response({"ready": ready}, status=200 if ready else 503)
 
 
+async def metrics(request: web.Request) -> web.Response:
+    from bridge.metrics import render
+
+    body = await render(daemon_of(request))
+    return web.Response(
+        body=body, headers={"Content-Type": "text/plain; version=0.0.4; charset=utf-8"}
+    )
+
+
 async def status(request: web.Request) -> web.Response:
     return json_response(await snapshot(daemon_of(request)))
 
@@ -156,6 +165,7 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/status", status)
+    app.router.add_get("/metrics", metrics)
     app.router.add_get("/documents", documents)
     app.router.add_get("/documents/{id}", document)
     app.router.add_get("/dead-letters", dead_letters)

@@ -155,6 +155,18 @@ def _is_plausible(word: str) -> bool:
     return word.isascii() or _is_abbreviation(word) or is_vietnamese_syllable(word)
 
 
+def _vietnamese_words(text: str) -> int:
+    return sum(1 for w in _WORD.findall(text) if not w.isascii() and is_vietnamese_syllable(w))
+
+
+_GLUED = re.compile("[^\\W\\d_][\u00a1-\u00bf]|[\u00a1-\u00bf][^\\W\\d_]")
+
+
+def _glued_symbols(text: str) -> int:
+    """Latin-1 symbols glued to letters ("Q§", "Tµi" has none, "x©y" one): TCVN3 letters."""
+    return sum(1 for chunk in text.split() if _GLUED.search(chunk))
+
+
 def _looks_vietnamese(converted: str) -> bool:
     words = _WORD.findall(converted)
     return len(words) >= 2 and all(is_vietnamese_syllable(w) or _is_abbreviation(w) for w in words)
@@ -169,7 +181,9 @@ def detect_legacy(s: str) -> Repair | None:
     if s.isascii() or not _is_latin1_only(s):
         return None
     best: Repair | None = None
-    best_score = 0
+    # A reading must make more words Vietnamese than the text already has: "hoà bình" is
+    # correct Unicode that TCVN3 would also read as syllables ("hoà bỡnh").
+    best_score = _vietnamese_words(s) - _glued_symbols(s)
     for encoding, decode in (("tcvn3", decode_tcvn3), ("vni", decode_vni)):
         converted = decode(s)
         score = _score(s, converted)
@@ -177,8 +191,9 @@ def detect_legacy(s: str) -> Repair | None:
             continue
         if score < 2 and not _looks_vietnamese(converted):
             continue
-        if score > best_score:
-            best, best_score = Repair(converted, encoding), score  # type: ignore[arg-type]
+        if _vietnamese_words(converted) > best_score:
+            best = Repair(converted, encoding)  # type: ignore[arg-type]
+            best_score = _vietnamese_words(converted)
     return best
 
 
@@ -186,7 +201,7 @@ def repair_field(s: str) -> Repair:
     """Undo a legacy encoding of one field when the evidence is clear; report which one."""
     if _MOJIBAKE_HINT.search(s):
         fixed = ftfy.fix_encoding(s)
-        if fixed != s and any(ord(c) > 0xFF for c in fixed):
+        if fixed != s and any(ord(c) > 0xFF and c.isalpha() for c in fixed):
             return Repair(fixed, "double-utf-8")
     legacy = detect_legacy(s)
     if legacy is not None:
@@ -202,4 +217,10 @@ def clean_text(s: str | None) -> str | None:
     if s is None:
         return None
     cleaned = normalize_text(repair_field(s).text)
+    # A repair can expose another layer (mojibake of a legacy font); stop at a fixed point.
+    for _ in range(3):
+        again = normalize_text(repair_field(cleaned).text)
+        if again == cleaned:
+            break
+        cleaned = again
     return cleaned or None

@@ -47,6 +47,13 @@ class Delivery:
     next_attempt_at: float
     last_error: str | None
     remote_id: str | None
+    created_at: str = ""
+
+    @property
+    def created_ts(self) -> float:
+        import datetime as dt
+
+        return dt.datetime.fromisoformat(self.created_at).timestamp() if self.created_at else 0.0
 
 
 @dataclass(frozen=True)

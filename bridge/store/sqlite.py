@@ -30,7 +30,7 @@ _RECORD_COLS = (
 )
 _DELIVERY_COLS = (
     "id, document_id, unit, sink, op, revision, key, body, state, attempts, next_attempt_at,"
-    " last_error, remote_id"
+    " last_error, remote_id, created_at"
 )
 
 
@@ -637,4 +637,5 @@ def _delivery(r: Any) -> Delivery:
         next_attempt_at=r[10],
         last_error=r[11],
         remote_id=r[12],
+        created_at=r[13],
     )

@@ -1,0 +1,237 @@
+"""The iDesk source: pulls GetIncomingDocuments page by page, confirms what was stored.
+
+Attachments arrive inline as base64 and are decoded into the blob store before their page is
+yielded. A document that cannot be read becomes an error record; so does a page that cannot
+be read at all, and the cursor then moves past it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import AsyncIterator
+from types import TracebackType
+from typing import Self
+
+import aiohttp
+import structlog
+
+from adapters._http import client_session, error_for_status, read_limited, request
+from adapters.idesk.cursor import Cursor, modified_second
+from adapters.idesk.files import inline_files, store_file
+from adapters.idesk.mapping import MEDIA_TYPE, missing_mandatory
+from adapters.idesk.page import Item, read_page
+from adapters.idesk.settings import IdeskSettings
+from adapters.idesk.soap import (
+    SERVICE_PATH,
+    build_envelope,
+    descendants,
+    fault_error,
+    parse_xml,
+    soap_action,
+    text_of,
+)
+from bridge.errors import PermanentError, TransientError
+from bridge.interfaces import AdapterContext
+from bridge.normalize import VN_TZ
+from schemas import Page, RawRecord
+from schemas.document import Attachment
+
+log = structlog.get_logger(__name__)
+
+
+class IdeskSource:
+    """An iDesk DocumentService as a pull `Source` for one unit (`ctx.units[0]`)."""
+
+    def __init__(self, settings: IdeskSettings, ctx: AdapterContext) -> None:
+        self.name = settings.name
+        self.settings = settings
+        self.ctx = ctx
+        self.unit = ctx.units[0]
+        self._url = settings.base_url.rstrip("/") + SERVICE_PATH
+        self._session: aiohttp.ClientSession | None = None
+
+    async def __aenter__(self) -> Self:
+        self._session = client_session(self.ctx, timeout_s=self.settings.timeout_s)
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    async def check(self) -> None:
+        """Sign in with an empty query (a FromDate in the future). Raises AuthError, ..."""
+        tomorrow = dt.datetime.now(VN_TZ) + dt.timedelta(days=1)
+        await self._call(
+            "GetIncomingDocuments", self._query(tomorrow.strftime("%Y-%m-%dT%H:%M:%S"), 0, 1)
+        )
+
+    async def pull(self, cursor: str | None) -> AsyncIterator[Page]:
+        """Yield pages from `cursor` until a short page says the source is caught up."""
+        state = Cursor.load(cursor, self.settings.start_from)
+        size = self.settings.page_size
+        while True:
+            query = self._query(state.from_date, state.page_index, size)
+            try:
+                data = await self._call("GetIncomingDocuments", query)
+            except _Unreadable as exc:
+                yield self._unreadable_page(state, exc.reason, exc.data)
+                return
+            try:
+                page = read_page(data)
+            except PermanentError as exc:
+                yield self._unreadable_page(state, exc.reason, data)
+                return
+            fresh = [i for i in page.items if not state.is_seen(i.document_id, i.modified)]
+            records = [await self._record(item) for item in fresh]
+            dated = [
+                (item.document_id, second)
+                for item in page.items
+                if item.document_id and (second := modified_second(item.modified))
+            ]
+            state = state.after_page(dated, is_full=len(page.items) >= size)
+            log.info(
+                "idesk_page_read",
+                source=self.name,
+                records=len(records),
+                is_salvaged=page.is_salvaged,
+            )
+            yield Page(records=tuple(records), cursor=state.dump())
+            if len(page.items) < size:
+                return
+
+    async def acknowledge(self, record: RawRecord) -> None:
+        """ConfirmReceived for the record's DocumentID. Idempotent; page errors have none."""
+        if record.ack is None:
+            return
+        fields = [*self._credentials(), ("DocumentID", record.ack), ("UnitCode", record.unit)]
+        root = parse_xml(await self._call("ConfirmReceived", fields))
+        result = next(descendants(root, "ConfirmReceivedResult"), None)
+        if (text_of(result) or "").strip().lower() != "true":
+            raise TransientError(
+                "iDesk không xác nhận đã nhận / ConfirmReceived did not answer true"
+            )
+
+    def _credentials(self) -> list[tuple[str, str]]:
+        return [
+            ("Username", self.settings.username),
+            ("Password", self.settings.password.get_secret_value()),
+        ]
+
+    def _query(self, from_date: str, page_index: int, size: int) -> list[tuple[str, str]]:
+        return [
+            *self._credentials(),
+            ("UnitCode", self.unit),
+            ("FromDate", from_date),
+            ("PageIndex", str(page_index)),
+            ("PageSize", str(size)),
+        ]
+
+    async def _call(self, operation: str, fields: list[tuple[str, str]]) -> bytes:
+        """POST one operation; the answer's bytes. Faults and HTTP errors are mapped."""
+        if self._session is None:
+            raise RuntimeError("IdeskSource used outside 'async with'")
+        what = f"idesk {operation}"
+        headers = {
+            "Content-Type": "text/xml; charset=utf-8",
+            "SOAPAction": soap_action(operation),
+        }
+        body = build_envelope(operation, fields)
+        async with request(
+            self._session, "POST", self._url, what=what, check=False, data=body, headers=headers
+        ) as resp:
+            try:
+                data = await read_limited(resp, self.ctx.limits.max_page_bytes, what)
+            except PermanentError as exc:
+                raise _Unreadable(exc.reason, b"") from exc
+            status, retry_after = resp.status, resp.headers.get("Retry-After")
+        if status >= 400 or b"Fault" in data[:4096]:
+            _raise_for_answer(status, data, what, retry_after)
+        return data
+
+    async def _record(self, item: Item) -> RawRecord:
+        if item.error is not None or item.element is None:
+            return self._error_record(item, item.error or "Document không đọc được / unreadable")
+        reason = missing_mandatory(item.element)
+        if reason is None and modified_second(item.modified) is None:
+            reason = "thiếu hoặc sai 'ModifiedDate' / missing or invalid 'ModifiedDate'"
+        if reason is not None:
+            return self._error_record(item, reason)
+        try:
+            attachments = await self._store_files(item)
+        except PermanentError as exc:
+            return self._error_record(item, exc.reason)
+        return self._raw(item, attachments=attachments)
+
+    async def _store_files(self, item: Item) -> tuple[Attachment, ...]:
+        assert item.element is not None
+        cap = self.ctx.limits.max_inline_attachment_bytes
+        stored = []
+        for file in inline_files(item.element):
+            stored.append(await store_file(file, self.ctx.blobs, cap))
+        return tuple(stored)
+
+    def _raw(
+        self, item: Item, *, attachments: tuple[Attachment, ...] = (), error: str | None = None
+    ) -> RawRecord:
+        digest = hashlib.sha256(item.payload).hexdigest()
+        return RawRecord(
+            source=self.name,
+            unit=self.unit,
+            external_id=item.document_id or f"doc:{digest[:16]}",
+            version=item.modified or f"sha256:{digest[:16]}",
+            media_type=MEDIA_TYPE,
+            payload=item.payload,
+            attachments=attachments,
+            ack=item.document_id,
+            error=error,
+            received_at=dt.datetime.now(VN_TZ),
+        )
+
+    def _error_record(self, item: Item, reason: str) -> RawRecord:
+        log.warning(
+            "idesk_record_unreadable", source=self.name, record=item.document_id, reason=reason
+        )
+        return self._raw(item, error=reason)
+
+    def _unreadable_page(self, state: Cursor, reason: str, data: bytes) -> Page:
+        where = f"{state.from_date}#{state.page_index}"
+        digest = hashlib.sha256(data or where.encode()).hexdigest()
+        log.warning("idesk_page_unreadable", source=self.name, page=state.page_index, reason=reason)
+        record = RawRecord(
+            source=self.name,
+            unit=self.unit,
+            external_id=f"page:{digest[:16]}",
+            version=where,
+            media_type=MEDIA_TYPE,
+            payload=data,
+            error=reason,
+            received_at=dt.datetime.now(VN_TZ),
+        )
+        return Page(records=(record,), cursor=state.past_unreadable_page().dump())
+
+
+class _Unreadable(PermanentError):
+    """An answer refused before parsing (too large), with whatever bytes were kept."""
+
+    def __init__(self, reason: str, data: bytes) -> None:
+        super().__init__(reason)
+        self.data = data
+
+
+def _raise_for_answer(status: int, data: bytes, what: str, retry_after: str | None) -> None:
+    """Raise the error a SOAP Fault or an HTTP error status stands for; return if neither."""
+    try:
+        error = fault_error(parse_xml(data), status)
+    except PermanentError:
+        error = None
+    if error is not None:
+        raise error
+    if status >= 400:
+        raise error_for_status(status, what, "", retry_after)

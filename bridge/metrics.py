@@ -1,0 +1,66 @@
+"""Prometheus metrics: counters derived from the store at scrape time, plus live histograms.
+
+Counts come from the store rather than in-process counters so they survive restarts and agree
+with /status. Latency is observed when a delivery completes.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from prometheus_client import CollectorRegistry, Histogram, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+
+from bridge.status import snapshot
+
+if TYPE_CHECKING:
+    from bridge.daemon import Daemon
+
+LIVE = CollectorRegistry(auto_describe=True)
+DELIVERY_LATENCY = Histogram(
+    "lienthong_ingest_to_delivered_seconds",
+    "Seconds from a delivery being enqueued (the record stored) to the sink accepting it",
+    ["sink"],
+    buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 1800, 3600),
+    registry=LIVE,
+)
+_STATES = ("ok", "backoff", "failing", "disabled")
+
+
+async def render(daemon: Daemon) -> bytes:
+    snap = await snapshot(daemon)
+    reg = CollectorRegistry(auto_describe=False)
+    received = CounterMetricFamily(
+        "lienthong_records_received", "Source records taken in", labels=["unit", "source"]
+    )
+    delivered = CounterMetricFamily(
+        "lienthong_deliveries", "Deliveries by outcome", labels=["unit", "sink", "state"]
+    )
+    state = GaugeMetricFamily(
+        "lienthong_endpoint_state",
+        "1 for the endpoint's current state",
+        labels=["name", "role", "state"],
+    )
+    for unit in snap["units"]:
+        for s in unit["sources"]:
+            received.add_metric([unit["id"], s["name"]], s["received"])
+            for st in _STATES:
+                state.add_metric([s["name"], "source", st], 1.0 if s["state"] == st else 0.0)
+        for k in unit["sinks"]:
+            for st in ("delivered", "pending", "dead"):
+                delivered.add_metric([unit["id"], k["name"], st], k[st])
+            for st in _STATES:
+                state.add_metric([k["name"], "sink", st], 1.0 if k["state"] == st else 0.0)
+    totals = GaugeMetricFamily(
+        "lienthong_totals", "Totals as /status reports them", labels=["kind"]
+    )
+    for key, value in snap["totals"].items():
+        totals.add_metric([key], float(value))
+    families = [received, delivered, state, totals]
+
+    class _Snapshot:
+        def collect(self) -> list[object]:
+            return families  # type: ignore[return-value]
+
+    reg.register(_Snapshot())  # type: ignore[arg-type]
+    return generate_latest(reg) + generate_latest(LIVE)
