@@ -40,13 +40,14 @@ class Profile:
 @cache
 def registry() -> dict[str, Profile]:
     """Every profile the bridge speaks, by name."""
-    from adapters import folder, idesk, moffice, tdoffice
+    from adapters import folder, idesk, moffice, tdoffice, voffice
 
     profiles: list[Profile] = [
         tdoffice.PROFILE,
         folder.PROFILE,
         moffice.PROFILE,
         idesk.PROFILE,
+        voffice.PROFILE,
     ]
     return {p.name: p for p in profiles}
 

@@ -1,0 +1,28 @@
+"""M-Office (REST/JSON, pull): token login, page-number listing, files, receipts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from adapters import Profile
+from adapters.moffice.mapping import read_file, to_document
+from adapters.moffice.settings import MofficeSettings
+from adapters.moffice.sim import MofficeSim, make_simulator
+from adapters.moffice.source import MofficeSource
+from bridge.interfaces import AdapterContext
+
+
+def make_source(settings: Any, ctx: AdapterContext) -> MofficeSource:
+    return MofficeSource(settings, ctx)
+
+
+PROFILE = Profile(
+    name="moffice",
+    to_document=to_document,
+    read_file=read_file,
+    source_settings=MofficeSettings,
+    make_source=make_source,
+    make_simulator=make_simulator,
+)
+
+__all__ = ["PROFILE", "MofficeSettings", "MofficeSim", "MofficeSource", "to_document"]

@@ -1,0 +1,163 @@
+"""Pure mapping of one M-Office `incoming` item (JSON) to the common document schema.
+
+Nothing here touches the network: `to_document` reads the stored wire bytes of one item and
+the attachments the source already streamed into the blob store.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import unicodedata
+from typing import Any
+
+import orjson
+
+from bridge.errors import PermanentError
+from bridge.normalize import (
+    canonical_organ_name,
+    clean_text,
+    confidentiality_from_label,
+    parse_date,
+    parse_symbol,
+    priority_from_label,
+    type_name_for,
+)
+from schemas import Document, RawRecord
+from schemas.document import Confidentiality, Organ, Priority, Signer
+
+MEDIA_TYPE = "application/json"
+# Lines of "Nơi nhận" that name no recipient: the file copy and "as above".
+_NOT_RECIPIENTS = ("luu", "lưu", "như trên", "nhu tren")
+
+
+def load_item(payload: bytes) -> dict[str, Any]:
+    """The item as a dict. Raises PermanentError for bytes that are not one JSON object."""
+    try:
+        item = orjson.loads(payload)
+    except orjson.JSONDecodeError as exc:
+        raise PermanentError(f"JSON không đọc được / malformed JSON ({exc})") from exc
+    if not isinstance(item, dict):
+        raise PermanentError("bản ghi không phải đối tượng JSON / record is not a JSON object")
+    return item
+
+
+def _required(item: dict[str, Any], key: str) -> str:
+    value = item.get(key)
+    text = clean_text(value) if isinstance(value, str) else None
+    if text is None:
+        raise PermanentError(f"thiếu trường bắt buộc '{key}' / missing mandatory field '{key}'")
+    return text
+
+
+def _optional(item: dict[str, Any], key: str) -> str | None:
+    value = item.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise PermanentError(f"trường '{key}' sai kiểu / field '{key}' has the wrong type")
+    return clean_text(value)
+
+
+def _date(item: dict[str, Any], key: str, *, required: bool) -> dt.date | None:
+    text = _required(item, key) if required else _optional(item, key)
+    if text is None:
+        return None
+    try:
+        return parse_date(text)
+    except ValueError as exc:
+        raise PermanentError(
+            f"ngày không hợp lệ ở '{key}': {text!r} / invalid date in '{key}'"
+        ) from exc
+
+
+def _priority(item: dict[str, Any]) -> Priority:
+    label = _optional(item, "do_khan")
+    if label is None:
+        return Priority.THUONG
+    try:
+        return priority_from_label(label)
+    except ValueError as exc:
+        raise PermanentError(f"độ khẩn không rõ: {label!r} / unknown urgency") from exc
+
+
+def _confidentiality(item: dict[str, Any]) -> Confidentiality:
+    label = _optional(item, "do_mat")
+    if label is None:
+        return Confidentiality.THUONG
+    try:
+        return confidentiality_from_label(label)
+    except ValueError as exc:
+        # Never guess "not secret" for a label we cannot read.
+        raise PermanentError(f"độ mật không rõ: {label!r} / unknown confidentiality") from exc
+
+
+def _recipients(item: dict[str, Any]) -> tuple[Organ, ...]:
+    raw = item.get("noi_nhan") or []
+    if not isinstance(raw, list):
+        raise PermanentError("trường 'noi_nhan' sai kiểu / field 'noi_nhan' has the wrong type")
+    organs: list[Organ] = []
+    for entry in raw:
+        text = clean_text(entry) if isinstance(entry, str) else None
+        if text is None or text.casefold().startswith(_NOT_RECIPIENTS):
+            continue
+        organs.append(Organ(name=canonical_organ_name(text.rstrip(";,.")) or text))
+    return tuple(organs)
+
+
+def _subject(item: dict[str, Any]) -> str:
+    # A trích yếu carries no closing full stop; some clerks type one anyway.
+    return _required(item, "trich_yeu").rstrip(" .;")
+
+
+def to_document(record: RawRecord) -> Document:
+    """Map one stored item. Raises PermanentError (Vietnamese / English reason) if unreadable."""
+    item = load_item(record.payload)
+    symbol_text = _required(item, "so_ky_hieu")
+    try:
+        symbol = parse_symbol(symbol_text)
+    except ValueError as exc:
+        raise PermanentError(
+            f"không đọc được số, ký hiệu {symbol_text!r} / cannot read the number and symbol"
+        ) from exc
+    code = item.get("ma_co_quan")
+    signer_name, position = _optional(item, "nguoi_ky"), _optional(item, "chuc_vu_nguoi_ky")
+    return Document(
+        issuer=Organ(
+            code=code if isinstance(code, str) and code.strip() else None,
+            name=canonical_organ_name(_required(item, "co_quan_ban_hanh")),
+        ),
+        number=symbol.number,
+        notation=symbol.notation,
+        issued_on=_date(item, "ngay_ban_hanh", required=True),
+        type_name=type_name_for(_optional(item, "loai_van_ban"), symbol.type_abbr),
+        subject=_subject(item),
+        signer=Signer(name=signer_name, position=position) if signer_name or position else None,
+        priority=_priority(item),
+        confidentiality=_confidentiality(item),
+        due_on=_date(item, "han_xu_ly", required=False),
+        recipients=_recipients(item),
+        attachments=record.attachments,
+    )
+
+
+def read_file(data: bytes, name: str) -> RawRecord:
+    """A RawRecord from one item saved as a JSON file (for `lienthong normalize`).
+
+    The item names its files but carries no bytes or hashes, so attachments stay empty.
+    Raises PermanentError with a one-line reason for input that is not one item.
+    """
+    item = load_item(data)
+    external_id = item.get("id")
+    if not isinstance(external_id, int | str) or isinstance(external_id, bool):
+        raise PermanentError("thiếu trường bắt buộc 'id' / missing mandatory field 'id'")
+    version = item.get("ngay_cap_nhat")
+    return RawRecord(
+        source=f"file:{unicodedata.normalize('NFC', name)}",
+        unit="",
+        external_id=str(external_id),
+        version=version if isinstance(version, str) else "",
+        media_type=MEDIA_TYPE,
+        payload=data,
+        ack=None,
+        received_at=dt.datetime.now(dt.UTC),
+    )

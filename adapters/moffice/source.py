@@ -1,0 +1,346 @@
+"""The M-Office pull source: token login, listing from a durable timestamp, files, receipts.
+
+M-Office pages by page number over a list that is not a snapshot: a record updated while we
+page moves to the end and shifts every later page. So each request starts again from the
+cursor's `ngay_cap_nhat` (inclusive, dropping ids already seen at exactly that time) rather
+than trusting page N+1; page numbers only advance while a whole page shares one timestamp.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+import time
+import unicodedata
+import urllib.parse
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from types import TracebackType
+from typing import Any, Self
+
+import aiohttp
+import orjson
+import structlog
+
+from adapters._http import client_session, iter_body, raise_for_status, read_limited, request
+from adapters.moffice.mapping import MEDIA_TYPE
+from adapters.moffice.settings import MofficeSettings
+from bridge.errors import AuthError, PermanentError, TransientError
+from bridge.interfaces import AdapterContext
+from bridge.normalize import VN_TZ, parse_local_datetime
+from schemas import Page, RawRecord
+from schemas.document import Attachment
+
+log = structlog.get_logger(__name__)
+
+WIRE_TIME = "%d/%m/%Y %H:%M:%S"
+EPOCH = "01/01/1970 00:00:00"
+_TOKEN_MARGIN_S = 30.0
+_DISPOSITION_STAR = re.compile(r"filename\*\s*=\s*([\w-]+)'[^']*'([^;\s]+)", re.IGNORECASE)
+_DISPOSITION_PLAIN = re.compile(r'filename\s*=\s*"([^"]+)"', re.IGNORECASE)
+
+
+@dataclass
+class Cursor:
+    """Last durable `ngay_cap_nhat` (wire text), ids seen at exactly it, and the page to read."""
+
+    ts: str = EPOCH
+    seen: set[str] = field(default_factory=set)
+    page: int = 1
+
+    @classmethod
+    def load(cls, raw: str | None) -> Cursor:
+        if not raw:
+            return cls()
+        data = orjson.loads(raw)
+        return cls(ts=data["ts"], seen=set(data["seen"]), page=int(data.get("page", 1)))
+
+    def dump(self) -> str:
+        return orjson.dumps({"ts": self.ts, "seen": sorted(self.seen), "page": self.page}).decode()
+
+    def admit(self, ts: str, external_id: str) -> bool:
+        """Take a record into the cursor; False if it is at or before what is already durable."""
+        when, mark = parse_local_datetime(ts, WIRE_TIME), parse_local_datetime(self.ts, WIRE_TIME)
+        if when < mark or (when == mark and external_id in self.seen):
+            return False
+        if when > mark:
+            self.ts, self.seen = ts, set()
+        self.seen.add(external_id)
+        return True
+
+
+@dataclass(frozen=True)
+class Listing:
+    page: int
+    total_pages: int
+    items: list[Any]
+
+
+def parse_listing(body: bytes) -> Listing:
+    """The listing envelope. Raises PermanentError for a page that cannot be read at all."""
+    try:
+        data = orjson.loads(body)
+        return Listing(int(data["page"]), int(data["total_pages"]), list(data["items"]))
+    except (orjson.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
+        raise PermanentError(
+            f"trang danh sách không đọc được / unreadable listing page ({type(exc).__name__})"
+        ) from exc
+
+
+def disposition_name(header: str | None) -> str | None:
+    """The file name of a Content-Disposition header, preferring RFC 5987 `filename*`."""
+    if not header:
+        return None
+    if star := _DISPOSITION_STAR.search(header):
+        return urllib.parse.unquote(star.group(2), encoding=star.group(1) or "utf-8") or None
+    if plain := _DISPOSITION_PLAIN.search(header):
+        return plain.group(1)
+    return None
+
+
+class MofficeSource:
+    """Pulls one unit's incoming documents from M-Office. An async context manager."""
+
+    def __init__(self, settings: MofficeSettings, ctx: AdapterContext) -> None:
+        self.name = settings.name
+        self._settings = settings
+        self._ctx = ctx
+        self._unit = ctx.units[0]
+        self._base = settings.base_url.rstrip("/")
+        self._session: aiohttp.ClientSession | None = None
+        self._token: str | None = None
+        self._token_expires_at = 0.0
+
+    async def __aenter__(self) -> Self:
+        self._session = client_session(self._ctx, timeout_s=self._settings.timeout_s)
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    @property
+    def session(self) -> aiohttp.ClientSession:
+        if self._session is None:
+            raise RuntimeError("MofficeSource used outside its context manager")
+        return self._session
+
+    async def check(self) -> None:
+        """Log in and read one listing row. Raises AuthError, TransientError."""
+        await self._login()
+        await self._list(EPOCH, 1, page_size=1)
+
+    async def _login(self) -> str:
+        body = {
+            "username": self._settings.username,
+            "password": self._settings.password.get_secret_value(),
+        }
+        url = f"{self._base}/api/auth/token"
+        async with request(self.session, "POST", url, what="moffice đăng nhập", json=body) as resp:
+            raw = await read_limited(resp, 64 * 1024, "moffice đăng nhập")
+        try:
+            data = orjson.loads(raw)
+        except orjson.JSONDecodeError as exc:
+            raise TransientError("moffice: trả lời đăng nhập hỏng / garbled login answer") from exc
+        token = data.get("access_token") if isinstance(data, dict) else None
+        if not isinstance(token, str) or not token:
+            raise AuthError("moffice: không nhận được mã truy cập / no access token in answer")
+        lifetime_s = float(data.get("expires_in") or 3600)
+        self._token = token
+        self._token_expires_at = time.monotonic() + max(0.0, lifetime_s - _TOKEN_MARGIN_S)
+        log.info("moffice_logged_in", source=self.name, expires_in_s=lifetime_s)
+        return token
+
+    async def _bearer(self) -> str:
+        if self._token is None or time.monotonic() >= self._token_expires_at:
+            return await self._login()
+        return self._token
+
+    @asynccontextmanager
+    async def _call(
+        self, method: str, url: str, *, what: str, **kwargs: Any
+    ) -> AsyncIterator[aiohttp.ClientResponse]:
+        """One authenticated call; a `token_expired` 401 logs in again and retries once."""
+        for attempt in (1, 2):
+            headers = {"Authorization": f"Bearer {await self._bearer()}"}
+            async with request(
+                self.session, method, url, what=what, check=False, headers=headers, **kwargs
+            ) as resp:
+                if resp.status == 401 and attempt == 1 and await _is_token_expired(resp):
+                    log.info("moffice_token_expired", source=self.name)
+                    self._token = None
+                    continue
+                await raise_for_status(resp, what)
+                yield resp
+                return
+
+    async def _list(self, ts: str, page: int, *, page_size: int | None = None) -> bytes:
+        query = {
+            "unit": self._unit,
+            "updated_from": ts,
+            "page": str(page),
+            "page_size": str(page_size or self._settings.page_size),
+        }
+        url = f"{self._base}/api/v1/incoming?{urllib.parse.urlencode(query)}"
+        async with self._call("GET", url, what="moffice danh sách") as resp:
+            return await read_limited(resp, self._ctx.limits.max_page_bytes, "moffice danh sách")
+
+    async def pull(self, cursor: str | None) -> AsyncIterator[Page]:
+        """Yield pages from `cursor` until caught up. Raises TransientError, AuthError.
+
+        Each page's cursor covers exactly the records before it, so a restart resumes
+        without loss or repeats.
+        """
+        state = Cursor.load(cursor)
+        while True:
+            body = await self._list(state.ts, state.page)
+            try:
+                listing = parse_listing(body)
+            except PermanentError as exc:
+                # Step over the unreadable page so a restart does not read it forever.
+                state.page += 1
+                yield Page(records=(self._page_error(body, exc.reason),), cursor=state.dump())
+                return
+            if not listing.items and state.page > 1:
+                state.page = 1  # the list shrank under us: read again from the mark
+                continue
+            ts_before = state.ts
+            records = [r for item in listing.items if (r := await self._record(item, state))]
+            is_last = listing.page >= listing.total_pages or not listing.items
+            if state.ts != ts_before:
+                state.page = 1
+            elif not is_last:
+                state.page += 1
+            log.info(
+                "moffice_page_read",
+                source=self.name,
+                items=len(listing.items),
+                new=len(records),
+                page=listing.page,
+                total_pages=listing.total_pages,
+            )
+            yield Page(records=tuple(records), cursor=state.dump())
+            if is_last:
+                return
+
+    async def _record(self, item: Any, state: Cursor) -> RawRecord | None:
+        """The RawRecord of one listed item, or None when the cursor already holds it."""
+        payload = orjson.dumps(item)
+        if not isinstance(item, dict):
+            item = {}
+        item_id, version = item.get("id"), item.get("ngay_cap_nhat")
+        if not isinstance(item_id, int | str) or isinstance(item_id, bool):
+            return self._raw(
+                f"item:{_digest(payload)}",
+                "",
+                payload,
+                error=("thiếu trường bắt buộc 'id' / missing mandatory field 'id'"),
+            )
+        external_id = str(item_id)
+        try:
+            if not isinstance(version, str):
+                raise ValueError(version)
+            if not state.admit(version, external_id):
+                return None
+        except ValueError:
+            return self._raw(
+                external_id,
+                str(version),
+                payload,
+                ack=external_id,
+                error=("thời điểm cập nhật không đọc được / unreadable 'ngay_cap_nhat'"),
+            )
+        try:
+            attachments = await self._fetch_files(item)
+        except PermanentError as exc:
+            return self._raw(external_id, version, payload, ack=external_id, error=exc.reason)
+        return self._raw(external_id, version, payload, ack=external_id, attachments=attachments)
+
+    async def _fetch_files(self, item: dict[str, Any]) -> tuple[Attachment, ...]:
+        files = item.get("tep_dinh_kem") or []
+        if not isinstance(files, list):
+            raise PermanentError("'tep_dinh_kem' sai kiểu / 'tep_dinh_kem' has the wrong type")
+        return tuple([await self._download(entry) for entry in files])
+
+    async def _download(self, entry: Any) -> Attachment:
+        """Stream one file into the blob store; never holds it whole."""
+        path = entry.get("duong_dan") if isinstance(entry, dict) else None
+        if not isinstance(path, str) or not path.startswith("/") or path.startswith("//"):
+            raise PermanentError(f"đường dẫn tệp không hợp lệ: {path!r} / invalid file path")
+        what = "moffice tải tệp"
+        async with self._call("GET", f"{self._base}{path}", what=what) as resp:
+            blob = await self._ctx.blobs.put_stream(
+                iter_body(resp), max_bytes=self._ctx.limits.max_attachment_bytes
+            )
+            name = disposition_name(resp.headers.get("Content-Disposition"))
+            content_type = resp.content_type or "application/octet-stream"
+        listed = entry.get("ten_tep")
+        name = unicodedata.normalize("NFC", name or (listed if isinstance(listed, str) else ""))
+        log.info("moffice_file_stored", source=self.name, bytes=blob.size, sha256=blob.sha256)
+        return Attachment(
+            name=name or blob.sha256,
+            content_type=content_type,
+            size=blob.size,
+            sha256=blob.sha256,
+            blob=blob.sha256,
+        )
+
+    def _raw(
+        self,
+        external_id: str,
+        version: str,
+        payload: bytes,
+        *,
+        ack: str | None = None,
+        error: str | None = None,
+        attachments: tuple[Attachment, ...] = (),
+    ) -> RawRecord:
+        if error:
+            log.warning(
+                "moffice_record_unreadable", source=self.name, record=external_id, reason=error
+            )
+        return RawRecord(
+            source=self.name,
+            unit=self._unit,
+            external_id=external_id,
+            version=version,
+            media_type=MEDIA_TYPE,
+            payload=payload,
+            attachments=attachments,
+            ack=ack,
+            error=error,
+            received_at=dt.datetime.now(dt.UTC),
+        )
+
+    def _page_error(self, body: bytes, reason: str) -> RawRecord:
+        return self._raw(f"page:{_digest(body)}", "", body, error=reason)
+
+    async def acknowledge(self, record: RawRecord) -> None:
+        """Send the receipt for a stored record. Idempotent (M-Office ignores repeats)."""
+        if record.ack is None:
+            return
+        body = {"received_at": dt.datetime.now(VN_TZ).strftime(WIRE_TIME), "receiver": self._unit}
+        url = f"{self._base}/api/v1/incoming/{urllib.parse.quote(record.ack, safe='')}/received"
+        async with self._call("POST", url, what="moffice xác nhận đã nhận", json=body):
+            pass
+        log.info("moffice_receipt_sent", source=self.name, record=record.external_id)
+
+
+async def _is_token_expired(resp: aiohttp.ClientResponse) -> bool:
+    try:
+        data = orjson.loads(await read_limited(resp, 4096, "moffice 401"))
+    except (orjson.JSONDecodeError, PermanentError):
+        return False
+    return isinstance(data, dict) and data.get("error") == "token_expired"
+
+
+def _digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()[:16]

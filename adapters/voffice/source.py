@@ -1,0 +1,384 @@
+"""The V-Office pull source: OAuth 2.0 client credentials, conditional listing, zip bundles.
+
+Offset paging is not a snapshot either: a document modified while we page moves to the end
+and shifts later offsets. So after any page that advances the cursor the next request starts
+again from the cursor's `modified` (offset 0); the `Link rel="next"` is followed only while a
+whole page shares one `modified`. The `ETag` of the request from the cursor is kept in the
+cursor, so an idle poll costs one `304`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import tempfile
+import time
+import urllib.parse
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Self
+
+import aiohttp
+import orjson
+import structlog
+from yarl import URL
+
+from adapters._http import client_session, iter_body, raise_for_status, read_limited, request
+from adapters.voffice import bundle
+from adapters.voffice.mapping import MEDIA_TYPE
+from adapters.voffice.settings import VofficeSettings
+from bridge.errors import AuthError, PermanentError, TransientError
+from bridge.interfaces import AdapterContext
+from schemas import Page, RawRecord
+from schemas.document import Attachment
+
+log = structlog.get_logger(__name__)
+
+EPOCH = "1970-01-01T00:00:00+00:00"
+SCOPE = "documents.read documents.ack"
+DOWNLOAD_CHUNK_BYTES = 256 * 1024
+
+
+@dataclass
+class Cursor:
+    """Last durable `modified` (as sent), ids seen at exactly it, and the ETag of that query."""
+
+    since: str = EPOCH
+    seen: set[str] = field(default_factory=set)
+    etag: str | None = None
+    offset: int = 0  # where to start at `since`: past an unreadable page, else 0
+
+    @classmethod
+    def load(cls, raw: str | None) -> Cursor:
+        if not raw:
+            return cls()
+        data = orjson.loads(raw)
+        return cls(
+            since=data["since"],
+            seen=set(data["seen"]),
+            etag=data.get("etag"),
+            offset=int(data.get("offset", 0)),
+        )
+
+    def dump(self) -> str:
+        state = {
+            "since": self.since,
+            "seen": sorted(self.seen),
+            "etag": self.etag,
+            "offset": self.offset,
+        }
+        return orjson.dumps(state).decode()
+
+    def admit(self, modified: str, external_id: str) -> bool:
+        """Take a document into the cursor; False if the cursor already holds it."""
+        when, mark = _instant(modified), _instant(self.since)
+        if when < mark or (when == mark and external_id in self.seen):
+            return False
+        if when > mark:
+            self.since, self.seen, self.etag, self.offset = modified, set(), None, 0
+        self.seen.add(external_id)
+        return True
+
+
+def _instant(text: str) -> dt.datetime:
+    """An RFC 3339 time as an aware datetime. Raises ValueError for anything else."""
+    value = dt.datetime.fromisoformat(text)
+    if value.tzinfo is None:
+        raise ValueError(text)
+    return value
+
+
+def next_link(header: str | None) -> str | None:
+    """The target of `rel="next"` in an RFC 8288 Link header."""
+    for part in (header or "").split(","):
+        target, _, params = part.strip().partition(";")
+        rels = [p.strip() for p in params.split(";")]
+        if (
+            target.startswith("<")
+            and target.endswith(">")
+            and ('rel="next"' in rels or "rel=next" in rels)
+        ):
+            return target[1:-1]
+    return None
+
+
+class VofficeSource:
+    """Pulls one unit's received documents from V-Office. An async context manager."""
+
+    def __init__(self, settings: VofficeSettings, ctx: AdapterContext) -> None:
+        self.name = settings.name
+        self._settings = settings
+        self._ctx = ctx
+        self._unit = ctx.units[0]
+        self._base = URL(settings.base_url.rstrip("/"))
+        self._session: aiohttp.ClientSession | None = None
+        self._token: str | None = None
+        self._renew_at = 0.0
+
+    async def __aenter__(self) -> Self:
+        self._session = client_session(self._ctx, timeout_s=self._settings.timeout_s)
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    @property
+    def session(self) -> aiohttp.ClientSession:
+        if self._session is None:
+            raise RuntimeError("VofficeSource used outside its context manager")
+        return self._session
+
+    def _url(self, path: str) -> URL:
+        return URL(str(self._base) + path)
+
+    async def check(self) -> None:
+        """Obtain a token and read one listing row. Raises AuthError, TransientError."""
+        await self._renew()
+        async with self._call("GET", self._listing_url(EPOCH, 0, 1), what="voffice danh sách"):
+            pass
+
+    async def _renew(self) -> str:
+        form = {
+            "grant_type": "client_credentials",
+            "client_id": self._settings.client_id,
+            "client_secret": self._settings.client_secret.get_secret_value(),
+            "scope": SCOPE,
+        }
+        what = "voffice cấp mã truy cập"
+        async with request(
+            self.session, "POST", str(self._url("/oauth2/token")), what=what, data=form
+        ) as resp:
+            raw = await read_limited(resp, 64 * 1024, what)
+        try:
+            data = orjson.loads(raw)
+        except orjson.JSONDecodeError as exc:
+            raise TransientError("voffice: trả lời cấp mã hỏng / garbled token answer") from exc
+        token = data.get("access_token") if isinstance(data, dict) else None
+        if not isinstance(token, str) or not token:
+            raise AuthError("voffice: không nhận được mã truy cập / no access token in answer")
+        lifetime_s = float(data.get("expires_in") or 900)
+        self._token = token
+        # Renew early: a tenth of the lifetime, at most a minute, before it runs out.
+        self._renew_at = time.monotonic() + lifetime_s - min(60.0, lifetime_s / 10)
+        log.info("voffice_token_obtained", source=self.name, expires_in_s=lifetime_s)
+        return token
+
+    async def _bearer(self) -> str:
+        if self._token is None or time.monotonic() >= self._renew_at:
+            return await self._renew()
+        return self._token
+
+    @asynccontextmanager
+    async def _call(
+        self, method: str, url: URL, *, what: str, ok: tuple[int, ...] = (), **kwargs: Any
+    ) -> AsyncIterator[aiohttp.ClientResponse]:
+        """One authenticated call; an `invalid_token` 401 renews and retries once.
+
+        Statuses in `ok` are handed back instead of raised (304, 409).
+        """
+        extra = dict(kwargs.pop("headers", {}))
+        for attempt in (1, 2):
+            headers = extra | {"Authorization": f"Bearer {await self._bearer()}"}
+            async with request(
+                self.session, method, str(url), what=what, check=False, headers=headers, **kwargs
+            ) as resp:
+                challenge = resp.headers.get("WWW-Authenticate", "")
+                if resp.status == 401 and attempt == 1 and "invalid_token" in challenge:
+                    log.info("voffice_token_rejected", source=self.name)
+                    self._token = None
+                    continue
+                if resp.status not in ok:
+                    await raise_for_status(resp, what)
+                yield resp
+                return
+
+    def _listing_url(self, since: str, offset: int, limit: int) -> URL:
+        query = {
+            "organ": self._unit,
+            "modifiedSince": since,
+            "offset": str(offset),
+            "limit": str(limit),
+        }
+        return self._url("/api/documents/received").with_query(query)
+
+    def _same_origin(self, link: str, current: URL) -> URL:
+        target = current.join(URL(link))
+        if target.origin() != self._base.origin():
+            raise PermanentError(
+                f"liên kết trang sau trỏ ra ngoài / next link leaves the server: {target.host}"
+            )
+        return target
+
+    async def pull(self, cursor: str | None) -> AsyncIterator[Page]:
+        """Yield pages from `cursor` until caught up. Raises TransientError, AuthError.
+
+        A `304` for the cursor's own query means nothing changed: nothing is yielded.
+        """
+        state = Cursor.load(cursor)
+        limit = self._settings.page_size
+        url = self._listing_url(state.since, state.offset, limit)
+        while True:
+            from_mark = url == self._listing_url(state.since, 0, limit)
+            headers = {"If-None-Match": state.etag} if from_mark and state.etag else {}
+            what = "voffice danh sách"
+            async with self._call("GET", url, what=what, ok=(304,), headers=headers) as resp:
+                if resp.status == 304:
+                    log.info("voffice_not_modified", source=self.name)
+                    return
+                body = await read_limited(resp, self._ctx.limits.max_page_bytes, what)
+                etag, link = resp.headers.get("ETag"), resp.headers.get("Link")
+            items = _parse_listing(body)
+            if items is None:
+                # Step over the unreadable page so a restart does not read it forever.
+                state.offset = int(url.query.get("offset", "0")) + limit
+                yield Page(records=(self._page_error(body),), cursor=state.dump())
+                return
+            since_before = state.since
+            records = [r for item in items if (r := await self._record(item, state))]
+            if from_mark and state.since == since_before:
+                state.etag = etag
+            nxt = next_link(link)
+            log.info("voffice_page_read", source=self.name, items=len(items), new=len(records))
+            yield Page(records=tuple(records), cursor=state.dump())
+            if nxt is None:
+                return
+            if state.since != since_before:
+                url = self._listing_url(state.since, 0, limit)
+            else:
+                url = self._same_origin(nxt, url)
+
+    async def _record(self, item: Any, state: Cursor) -> RawRecord | None:
+        """The RawRecord of one listed document, or None when the cursor already holds it."""
+        payload = orjson.dumps(item)
+        if not isinstance(item, dict):
+            item = {}
+        doc_id, modified = item.get("id"), item.get("modified")
+        if not isinstance(doc_id, str) or not doc_id:
+            return self._raw(
+                f"item:{_digest(payload)}",
+                "",
+                payload,
+                error="thiếu trường bắt buộc 'id' / missing mandatory field 'id'",
+            )
+        try:
+            if not isinstance(modified, str):
+                raise ValueError(modified)
+            if not state.admit(modified, doc_id):
+                return None
+        except ValueError:
+            return self._raw(
+                doc_id,
+                str(modified),
+                payload,
+                ack=doc_id,
+                error="thời điểm 'modified' không đọc được / unreadable 'modified'",
+            )
+        try:
+            attachments = await self._fetch_bundle(item.get("files"), doc_id)
+        except PermanentError as exc:
+            return self._raw(doc_id, modified, payload, ack=doc_id, error=exc.reason)
+        return self._raw(doc_id, modified, payload, ack=doc_id, attachments=attachments)
+
+    async def _fetch_bundle(self, files: Any, doc_id: str) -> tuple[Attachment, ...]:
+        """Download the bundle to a temporary file, then unpack it into blobs."""
+        if not files:
+            return ()
+        if not isinstance(files, dict):
+            raise PermanentError("trường 'files' sai kiểu / field 'files' has the wrong type")
+        path, hashes = files.get("bundle"), files.get("sha256") or []
+        if not isinstance(hashes, list) or not all(isinstance(h, str) for h in hashes):
+            raise PermanentError("'files.sha256' sai kiểu / 'files.sha256' has the wrong type")
+        if not hashes and not path:
+            return ()
+        if not isinstance(path, str) or not path.startswith("/") or path.startswith("//"):
+            raise PermanentError(f"đường dẫn gói tệp không hợp lệ: {path!r} / invalid bundle path")
+        with tempfile.TemporaryDirectory(prefix="voffice-") as tmp:
+            target = Path(tmp) / "bundle.zip"
+            size = await self._download(self._url(path), target)
+            attachments = await bundle.extract(target, self._ctx, hashes)
+        log.info(
+            "voffice_bundle_stored",
+            source=self.name,
+            record=doc_id,
+            bytes=size,
+            files=len(attachments),
+        )
+        return attachments
+
+    async def _download(self, url: URL, target: Path) -> int:
+        """Stream one response body to `target`; bounded by the attachment size limit."""
+        limit, size = self._ctx.limits.max_attachment_bytes, 0
+        async with self._call("GET", url, what="voffice tải gói tệp") as resp:
+            with target.open("wb") as out:
+                async for chunk in iter_body(resp):
+                    size += len(chunk)
+                    if size > limit:
+                        raise PermanentError(
+                            f"gói tệp quá lớn (> {limit} byte) / bundle larger than {limit} bytes"
+                        )
+                    out.write(chunk)
+        return size
+
+    def _raw(
+        self,
+        external_id: str,
+        version: str,
+        payload: bytes,
+        *,
+        ack: str | None = None,
+        error: str | None = None,
+        attachments: tuple[Attachment, ...] = (),
+    ) -> RawRecord:
+        if error:
+            log.warning(
+                "voffice_record_unreadable", source=self.name, record=external_id, reason=error
+            )
+        return RawRecord(
+            source=self.name,
+            unit=self._unit,
+            external_id=external_id,
+            version=version,
+            media_type=MEDIA_TYPE,
+            payload=payload,
+            attachments=attachments,
+            ack=ack,
+            error=error,
+            received_at=dt.datetime.now(dt.UTC),
+        )
+
+    def _page_error(self, body: bytes) -> RawRecord:
+        reason = "trang danh sách không đọc được / unreadable listing page"
+        return self._raw(f"page:{_digest(body)}", "", body, error=reason)
+
+    async def acknowledge(self, record: RawRecord) -> None:
+        """Acknowledge a stored record: 201, or 409 when already acknowledged. Idempotent."""
+        if record.ack is None:
+            return
+        body = {"organ": self._unit, "receivedAt": dt.datetime.now(dt.UTC).isoformat()}
+        path = f"/api/documents/{urllib.parse.quote(record.ack, safe='')}/acknowledgements"
+        what = "voffice xác nhận đã nhận"
+        async with self._call("POST", self._url(path), what=what, ok=(409,), json=body) as resp:
+            status = resp.status
+        log.info("voffice_acknowledged", source=self.name, record=record.external_id, status=status)
+
+
+def _parse_listing(body: bytes) -> list[Any] | None:
+    try:
+        items = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return None
+    return items if isinstance(items, list) else None
+
+
+def _digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()[:16]
