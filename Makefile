@@ -18,10 +18,13 @@ $(VENV)/.installed-test: pyproject.toml | $(VENV)/bin/python
 	$(PIP) install -q -e '.[test]'
 	touch $@ $(VENV)/.installed
 
-# Debian packages the tests start for real: Dovecot (IMAP).
+# Debian packages the tests start for real: Dovecot (IMAP) and openssl (its test certificates).
+DEB_TEST_PACKAGES := dovecot-imapd openssl
 system-deps:
-	@command -v dovecot >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && \
-	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq dovecot-imapd >/dev/null; }
+	@missing=$$(for p in $(DEB_TEST_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+	  $(SUDO) apt-get install -y -qq --no-install-recommends $$missing >/dev/null; fi
 
 run: $(VENV)/.installed
 	$(VENV)/bin/lienthong demo --port 8787 --data ./data

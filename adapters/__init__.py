@@ -40,7 +40,7 @@ class Profile:
 @cache
 def registry() -> dict[str, Profile]:
     """Every profile the bridge speaks, by name."""
-    from adapters import folder, idesk, moffice, tdoffice, voffice
+    from adapters import folder, idesk, mailbox, moffice, tdoffice, voffice, vxp
 
     profiles: list[Profile] = [
         tdoffice.PROFILE,
@@ -48,6 +48,8 @@ def registry() -> dict[str, Profile]:
         moffice.PROFILE,
         idesk.PROFILE,
         voffice.PROFILE,
+        vxp.PROFILE,
+        mailbox.PROFILE,
     ]
     return {p.name: p for p in profiles}
 

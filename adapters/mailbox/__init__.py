@@ -1,0 +1,32 @@
+"""The `mailbox` profile: documents mailed to a unit's official mailbox, read over IMAP4rev1."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from adapters import Profile
+from adapters.mailbox.mapping import read_file, to_document
+from adapters.mailbox.settings import MailboxSettings
+from adapters.mailbox.sim import ImapSim
+from adapters.mailbox.source import MailboxSource
+from bridge.interfaces import AdapterContext
+
+
+def make_source(settings: Any, ctx: AdapterContext) -> MailboxSource:
+    return MailboxSource(settings, ctx)
+
+
+def make_simulator(seed: int) -> ImapSim:
+    return ImapSim(seed=seed)
+
+
+PROFILE = Profile(
+    name="mailbox",
+    to_document=to_document,
+    read_file=read_file,
+    source_settings=MailboxSettings,
+    make_source=make_source,
+    make_simulator=make_simulator,
+)
+
+__all__ = ["PROFILE", "ImapSim", "MailboxSettings", "MailboxSource"]

@@ -1,0 +1,126 @@
+"""Signed calls to a vxp axis node and the one table that turns its answers into bridge errors.
+
+Every operation is `POST {base_url}/{operation}` with its parameters as signed `XroadVnpt-*`
+headers (a file as multipart). Answers are HTTP 200 JSON
+`{"status": "OK" | "FAIL", "ErrorCode", "ErrorDesc", ...}`; the table:
+
+| answer | error |
+| --- | --- |
+| HTTP 401/403 | AuthError |
+| HTTP 429, 5xx, timeouts, refused connections | TransientError (`adapters._http`) |
+| FAIL, ErrorCode 1000-1999 (signature, timestamp, unknown system id) | AuthError |
+| FAIL whose ErrorDesc speaks of the signature or authentication | AuthError |
+| FAIL, ErrorCode 2000-2999 (unknown docId, bad parameter, file refused) | PermanentError |
+| any other FAIL (the node's own trouble: database, queue, "-1") | TransientError |
+| HTTP 200 that is not a JSON object (a proxy's error page) | TransientError |
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from collections.abc import Mapping
+from types import TracebackType
+from typing import Any, Self
+
+import aiohttp
+import orjson
+import structlog
+
+from adapters import _http
+from adapters.vxp.settings import VxpSettings
+from adapters.vxp.signing import sign
+from bridge.errors import AuthError, PermanentError, TransientError
+from bridge.interfaces import AdapterContext
+from bridge.normalize import fold_key
+
+log = structlog.get_logger(__name__)
+
+_AUTH_WORDS = ("chữ ký", "chu ky", "xác thực", "xac thuc", "signature", "authenticat")
+
+
+def error_for_answer(answer: Mapping[str, Any], what: str) -> Exception:
+    """The bridge error for a FAIL answer (see the module's table)."""
+    code = str(answer.get("ErrorCode", "")).strip()
+    desc = str(answer.get("ErrorDesc", "") or "")[:300]
+    tail = f" (ErrorCode {code}: {desc})"
+    number = int(code) if code.lstrip("-").isdigit() else None
+    if (number is not None and 1000 <= number < 2000) or any(
+        word in fold_key(desc) for word in _AUTH_WORDS
+    ):
+        return AuthError(f"{what}: trục từ chối xác thực / the axis refused authentication{tail}")
+    if number is not None and 2000 <= number < 3000:
+        return PermanentError(f"{what}: trục từ chối yêu cầu / the axis refused the request{tail}")
+    return TransientError(f"{what}: trục báo lỗi / the axis reported a failure{tail}")
+
+
+class VxpClient:
+    """One node's signed session on the axis. Async context manager; owns its HTTP session."""
+
+    def __init__(self, settings: VxpSettings, ctx: AdapterContext) -> None:
+        self._settings = settings
+        self._ctx = ctx
+        self._base_url = settings.base_url.rstrip("/")
+        self._session: aiohttp.ClientSession | None = None
+
+    async def __aenter__(self) -> Self:
+        self._session = _http.client_session(self._ctx, timeout_s=self._settings.timeout_s)
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    async def call(
+        self, operation: str, params: Mapping[str, str], *, file_doc: bytes | None = None
+    ) -> dict[str, Any]:
+        """Perform one operation; return its OK answer. Raises per the module's table.
+
+        The whole call (connect, send, read) is bounded by twice the configured timeout.
+        """
+        what = f"vxp {operation}"
+        try:
+            async with asyncio.timeout(self._settings.timeout_s * 2):
+                body = await self._post(operation, params, file_doc, what)
+        except TimeoutError as exc:
+            raise TransientError(f"{what}: quá thời gian chờ / timed out") from exc
+        try:
+            answer = orjson.loads(body)
+        except orjson.JSONDecodeError:
+            answer = None
+        if not isinstance(answer, dict):
+            raise TransientError(f"{what}: câu trả lời không phải JSON / answer is not JSON")
+        if str(answer.get("status", "")).upper() != "OK":
+            raise error_for_answer(answer, what)
+        return answer
+
+    async def _post(
+        self, operation: str, params: Mapping[str, str], file_doc: bytes | None, what: str
+    ) -> bytes:
+        if self._session is None:
+            raise RuntimeError("VxpClient used outside its context")
+        headers = sign(
+            params,
+            system_id=self._settings.system_id,
+            secret=self._settings.secret.get_secret_value(),
+            now=dt.datetime.now(dt.UTC),
+        )
+        data: aiohttp.FormData | None = None
+        if file_doc is not None:
+            data = aiohttp.FormData()
+            data.add_field(
+                "file_doc", file_doc, filename="edoc.edxml", content_type="application/xml"
+            )
+        url = f"{self._base_url}/{operation}"
+        async with _http.request(
+            self._session, "POST", url, what=what, headers=headers, data=data
+        ) as resp:
+            body = await _http.read_limited(resp, self._ctx.limits.max_page_bytes, what)
+        log.debug("vxp_call_answered", operation=operation, bytes=len(body))
+        return body
