@@ -48,6 +48,7 @@ _VNI_SINGLE = {"ö": "ư", "ô": "ơ", "ñ": "đ", "ò": "ị", "æ": "ỉ", "ó
 _TONES = frozenset(_GRAVE + _ACUTE + _HOOK + _TILDE + _DOT)
 
 _MOJIBAKE_HINT = re.compile("[ÃÂÄÅÆáº»¼½¾\u0080-\u009f\u2018-\u201e\u2020-\u2022\u0152\u0153]")
+_NOTATION_CHUNK = re.compile(r"\S*[-/0-9]\S*\u00d0\S*|\S*\u00d0\S*[-/0-9]\S*")
 _WORD = re.compile(r"[^\W\d_]+")
 
 
@@ -197,8 +198,15 @@ def detect_legacy(s: str) -> Repair | None:
     return best
 
 
+def _fold_notation_eth(s: str) -> str:
+    """Ð in a notation-like chunk ("30/2020/NÐ-CP", "QÐ-UBND") is the Đ look-alike, never
+    TCVN3's "é" (which writes Đ as "§")."""
+    return _NOTATION_CHUNK.sub(lambda m: m.group(0).replace("\u00d0", "\u0110"), s)
+
+
 def repair_field(s: str) -> Repair:
     """Undo a legacy encoding of one field when the evidence is clear; report which one."""
+    s = _fold_notation_eth(s)
     if _MOJIBAKE_HINT.search(s):
         fixed = ftfy.fix_encoding(s)
         if fixed != s and any(ord(c) > 0xFF and c.isalpha() for c in fixed):

@@ -9,7 +9,13 @@ import re
 from dataclasses import dataclass
 
 from bridge.normalize.legacy import clean_text, repair_field
-from bridge.normalize.text import ascii_key, collapse_spaces, fold_key, fold_lookalikes
+from bridge.normalize.text import (
+    ascii_key,
+    collapse_spaces,
+    fold_key,
+    fold_lookalikes,
+    normalize_text,
+)
 
 # Abbreviations of Decree 30/2020/NĐ-CP (administrative documents and copies) plus the
 # legal normative types of the law on legal documents. Keys are case-folded.
@@ -81,7 +87,9 @@ _SEGMENT = r"[^\W_][^\W_&.]*(?:[&.][^\W_]+)*"
 _NOTATION_START = re.compile(rf"\s*/\s*({_SEGMENT})")
 _NOTATION_MORE = re.compile(rf"(\s*[-/]\s*)({_SEGMENT})")
 _LEADING_NUMBER = re.compile(r"\s*([0-9]{1,9})([a-zA-Z]?)(?![^\W\d_])")
-_NUMBER_BEFORE_SLASH = re.compile(r"(?<![\w/])([0-9]{1,9})([a-zA-Z]?)(?=\s*/\s*[^\W\d_])")
+_NUMBER_BEFORE_SLASH = re.compile(
+    r"(?<![\w/])([0-9]{1,9})([a-zA-Z]?)(?=\s*/\s*(?:[^\W\d_]|(?:19|20)\d\d\s*/))"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,7 +167,7 @@ def parse_symbol(text: str) -> Symbol:
 
     Raises ValueError when no number can be found.
     """
-    body = _strip_prefixes(_unify(repair_field(text).text))
+    body = _strip_prefixes(_unify(normalize_text(repair_field(text).text)))
     match = _LEADING_NUMBER.match(body) or _NUMBER_BEFORE_SLASH.search(body)
     if match is None:
         raise ValueError(f"không tìm thấy số văn bản / no document number in {text!r}")

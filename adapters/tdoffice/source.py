@@ -1,0 +1,223 @@
+"""The tdoffice source: pulls the inbox by opaque cursor and accepts signed document webhooks.
+
+Every attachment is streamed into the blob store, its SHA-256 checked, before the record that
+names it is handed over. tdoffice has no receipt call: the stored cursor is the acknowledgement.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import AsyncIterator, Mapping
+from types import TracebackType
+from typing import Any, Self
+from urllib.parse import quote
+
+import aiohttp
+import orjson
+import structlog
+from pydantic import ValidationError
+
+from adapters._http import client_session, download_to_blob, read_limited, request
+from adapters.tdoffice import webhook
+from adapters.tdoffice.settings import TdofficeSourceSettings
+from adapters.tdoffice.wire import WireAttachment, load_object
+from bridge.errors import AuthError, PermanentError
+from bridge.interfaces import AdapterContext
+from schemas import Attachment, Page, RawRecord
+
+log = structlog.get_logger(__name__)
+
+MEDIA_TYPE = "application/json"
+INBOX_PATH = "/api/v2/documents/inbox"
+FILES_PATH = "/api/v2/files/"
+DOCUMENT_EVENTS = frozenset({"document.created", "document.updated", "document.revoked"})
+
+
+def _version(value: Any, payload: bytes) -> str:
+    """`version` as a string; without one, the content hash, so that a changed record is new."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return "sha256:" + hashlib.sha256(payload).hexdigest()[:16]
+
+
+class TdofficeSource:
+    """Pull and push source for one unit's tdoffice inbox. An async context manager."""
+
+    def __init__(self, settings: TdofficeSourceSettings, ctx: AdapterContext) -> None:
+        self.name = settings.name
+        self._settings = settings
+        self._ctx = ctx
+        self._unit = ctx.units[0]
+        self._session: aiohttp.ClientSession | None = None
+
+    async def __aenter__(self) -> Self:
+        self._session = client_session(
+            self._ctx,
+            timeout_s=self._settings.timeout_s,
+            headers={"X-API-Key": self._settings.api_key.get_secret_value()},
+        )
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    @property
+    def _http(self) -> aiohttp.ClientSession:
+        if self._session is None:
+            raise RuntimeError("TdofficeSource used outside 'async with'")
+        return self._session
+
+    async def check(self) -> None:
+        """Read one inbox item (the cursor lives with us, so this moves nothing)."""
+        await self._get_inbox(None, limit=1)
+
+    async def pull(self, cursor: str | None) -> AsyncIterator[Page]:
+        """Yield inbox pages after `cursor` (the last non-null `nextCursor`) until caught up.
+
+        A page whose body is not JSON at all cannot be skipped (only the server knows the
+        next cursor): it is yielded once as an error record with the cursor unmoved, and the
+        pull ends so the next poll tries again. Raises TransientError, AuthError.
+        """
+        position = cursor
+        while True:
+            raw = await self._get_inbox(position, limit=self._settings.page_size)
+            try:
+                body = load_object(raw, "trang hộp thư đến / inbox page")
+            except PermanentError as exc:
+                yield Page(records=(self._error_record("page", raw, exc.reason),))
+                return
+            next_cursor = body.get("nextCursor")
+            if not isinstance(next_cursor, str) or not next_cursor:
+                next_cursor = None
+            records = await self._page_records(body.get("data"), raw)
+            if not records and next_cursor in (None, position):
+                return  # caught up: call again later with the stored cursor
+            log.info("inbox_page_read", source=self.name, records=len(records))
+            yield Page(records=records, cursor=next_cursor)
+            if next_cursor is None or next_cursor == position:
+                return  # a full page without a cursor breaks the profile; never spin on it
+            position = next_cursor
+
+    async def acknowledge(self, record: RawRecord) -> None:
+        """Nothing to do: tdoffice has no receipt call; the stored cursor acknowledges."""
+
+    async def accept_push(self, headers: Mapping[str, str], body: bytes) -> list[RawRecord]:
+        """Verify and read one webhook; document events become one record each.
+
+        The event id goes in `ack` so the pipeline can drop repeats; a repeat also has the same
+        (source, documentId, version). Attachments are stored first, as for pull. Raises
+        AuthError (bad signature, stale timestamp, push not enabled), PermanentError (body
+        unreadable), TransientError (a file could not be fetched now).
+        """
+        secret = self._settings.webhook_secret
+        if secret is None:
+            raise AuthError("nguồn này chưa bật webhook / push is not enabled for this source")
+        webhook.verify(secret.get_secret_value(), headers, body)
+        event = load_object(body, "sự kiện webhook / webhook event")
+        kind = event.get("event")
+        if kind not in DOCUMENT_EVENTS:
+            log.info("push_event_ignored", source=self.name, kind=str(kind)[:40])
+            return []
+        data = event.get("data")
+        if not isinstance(data, dict):
+            raise PermanentError("sự kiện không có 'data' / event without a 'data' object")
+        if kind == "document.revoked" and data.get("state") != "revoked":
+            # the event says what happened even when a sender forgets to flip `state`
+            data = {**data, "state": "revoked"}
+        return [await self._record(data, ack=webhook.header(headers, webhook.EVENT_ID_HEADER))]
+
+    async def _get_inbox(self, cursor: str | None, *, limit: int) -> bytes:
+        params = {"limit": str(limit)}
+        if cursor is not None:
+            params["cursor"] = cursor
+        url = self._settings.base_url + INBOX_PATH
+        async with request(self._http, "GET", url, what="tdoffice inbox", params=params) as resp:
+            try:
+                return await read_limited(resp, self._ctx.limits.max_page_bytes, "tdoffice inbox")
+            except PermanentError:
+                # a marker stands in for an oversized body: it fails to parse and is reported
+                # like any unreadable page
+                return b"<oversized page>"
+
+    async def _page_records(self, data: Any, raw: bytes) -> tuple[RawRecord, ...]:
+        if not isinstance(data, list):
+            reason = "trang không có danh sách 'data' / page without a 'data' list"
+            return (self._error_record("page", raw, reason),)
+        return tuple([await self._record(item) for item in data])
+
+    async def _record(self, item: Any, *, ack: str | None = None) -> RawRecord:
+        payload = orjson.dumps(item)
+        document_id = item.get("documentId") if isinstance(item, dict) else None
+        if not isinstance(document_id, str) or not document_id.strip():
+            reason = "bản ghi không có 'documentId' / record without a 'documentId'"
+            return self._error_record("item", payload, reason)
+        attachments: tuple[Attachment, ...] = ()
+        error = None
+        try:
+            attachments = await self._store_attachments(item.get("attachments"))
+        except PermanentError as exc:
+            error = exc.reason
+            log.warning("record_unreadable", source=self.name, record=document_id, reason=error)
+        return RawRecord(
+            source=self.name,
+            unit=self._unit,
+            external_id=document_id,
+            version=_version(item.get("version"), payload),
+            media_type=MEDIA_TYPE,
+            payload=payload,
+            attachments=attachments,
+            ack=ack,
+            error=error,
+            received_at=dt.datetime.now(dt.UTC),
+        )
+
+    async def _store_attachments(self, declared: Any) -> tuple[Attachment, ...]:
+        """Stream each declared file into the blob store. A wrong-typed list is left to the
+        mapper to reject; a missing id, bad hash or oversized file raises PermanentError."""
+        if not isinstance(declared, list):
+            return ()
+        return tuple([await self._store_attachment(entry) for entry in declared])
+
+    async def _store_attachment(self, entry: Any) -> Attachment:
+        try:
+            att = WireAttachment.model_validate(entry)
+        except ValidationError:
+            raise PermanentError("tệp đính kèm mô tả sai / malformed attachment entry") from None
+        if not att.file_id or not att.sha256:
+            raise PermanentError(
+                f"tệp '{att.name[:80]}' thiếu fileId hoặc sha256 / "
+                "attachment without fileId or sha256"
+            )
+        url = self._settings.base_url + FILES_PATH + quote(att.file_id, safe="")
+        blob, resp = await download_to_blob(
+            self._http, url, self._ctx, what="tdoffice file", expected_sha256=att.sha256
+        )
+        return Attachment(
+            name=att.name,
+            content_type=att.content_type or resp.content_type or "application/octet-stream",
+            size=blob.size,
+            sha256=blob.sha256,
+            blob=blob.sha256,
+        )
+
+    def _error_record(self, kind: str, payload: bytes, reason: str) -> RawRecord:
+        digest = hashlib.sha256(payload).hexdigest()[:16]
+        log.warning("record_unreadable", source=self.name, record=f"{kind}:{digest}", reason=reason)
+        return RawRecord(
+            source=self.name,
+            unit=self._unit,
+            external_id=f"{kind}:{digest}",
+            version=digest,
+            media_type=MEDIA_TYPE,
+            payload=payload,
+            error=reason,
+            received_at=dt.datetime.now(dt.UTC),
+        )
