@@ -29,6 +29,7 @@ from bridge.health import Health
 from bridge.interfaces import AdapterContext, Limits
 from bridge.pipeline import Processor, SourceRunner
 from bridge.settings import EndpointSettings, SinkSettings, SourceSettings
+from bridge.status_flow import STATUS_PROFILES, StatusPoller, StatusRelay
 from bridge.store import Store, open_store
 from bridge.tls import ssl_context
 
@@ -45,6 +46,7 @@ class Endpoint:
     adapter: Any
     health: Health
     task: asyncio.Task[None] | None = None
+    helpers: list[asyncio.Task[None]] = field(default_factory=list)
     stop: asyncio.Event = field(default_factory=asyncio.Event)
     stack: AsyncExitStack = field(default_factory=AsyncExitStack)
     runner: Any = None
@@ -142,6 +144,7 @@ class Daemon:
                 max_attempts=settings.max_attempts,
             )
         ep.task = asyncio.create_task(ep.runner.run(ep.stop), name=f"{role}:{settings.name}")
+        self._start_helpers(ep)
         self.endpoints[settings.name] = ep
         log.info(
             "endpoint_started",
@@ -151,9 +154,31 @@ class Daemon:
             units=list(units),
         )
 
+    def _start_helpers(self, ep: Endpoint) -> None:
+        """Status relay for an axis node; status polling for a home system that reports status."""
+        name = ep.settings.name
+        if (
+            ep.role == "source"
+            and ep.settings.profile in STATUS_PROFILES
+            and hasattr(ep.adapter, "send_status")
+        ):
+            relay = StatusRelay(
+                ep.adapter, self.store, Health(f"{name}:status", ep.settings.profile)
+            )
+            ep.helpers.append(asyncio.create_task(relay.run(ep.stop), name=f"status-relay:{name}"))
+        if ep.role == "sink" and hasattr(ep.adapter, "status"):
+            assert isinstance(ep.settings, SinkSettings)
+            poller = StatusPoller(ep.adapter, self.store, ep.settings.status_poll_interval)
+            ep.helpers.append(asyncio.create_task(poller.run(ep.stop), name=f"status-poll:{name}"))
+
     async def _stop_endpoint(self, name: str, grace_s: float) -> None:
         ep = self.endpoints.pop(name)
         ep.stop.set()
+        if ep.helpers:
+            await asyncio.wait(ep.helpers, timeout=grace_s)
+            for t in ep.helpers:
+                t.cancel()
+            await asyncio.gather(*ep.helpers, return_exceptions=True)
         if ep.task is not None:
             done, _ = await asyncio.wait({ep.task}, timeout=grace_s)
             if not done:

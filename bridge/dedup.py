@@ -13,8 +13,9 @@ from typing import Any
 
 from bridge.normalize import fold_key
 from bridge.normalize.identity import Identity, fallback_key, identity_of, same_issuer
+from bridge.status_flow import AGREE, REFUSE, reply
 from bridge.store import DocumentRow, NewDocument, Outcome, Store, StoredRecord
-from schemas import Action, Document, DocumentState, Provenance
+from schemas import Action, Document, DocumentRef, DocumentState, Provenance
 
 
 def _provenance(record: StoredRecord, profile: str) -> Provenance:
@@ -218,6 +219,50 @@ class Matcher:
             row,
             "revision",
             {"action": doc.action.value, **explain},
+        )
+
+    async def take_back(self, record: StoredRecord, ref: DocumentRef) -> Outcome:
+        """A sender takes a document back (status 13): revoke it unless it is already done."""
+        target = Document(
+            issuer=ref.issuer, number=ref.number, notation=ref.notation, issued_on=ref.issued_on
+        )
+        row, _, explain = await self._find(target, identity_of(target))
+        if row is None:
+            return Outcome(
+                record_id=record.id,
+                outcome="status",
+                decision={"rule": "take_back_unknown", "code": "13"},
+            )
+        unit = record.raw.unit
+        if await self.store.is_done_at_home(row.id) or row.state == DocumentState.REVOKED.value:
+            refuse = reply(
+                row.document,
+                unit,
+                REFUSE,
+                "không thể lấy lại: văn bản đã xử lý xong / cannot take back: already done",
+            )
+            return Outcome(
+                record_id=record.id,
+                outcome="status",
+                document_id=row.id,
+                decision={"rule": "take_back_refused", "candidate": row.id, **explain},
+                status_replies=(refuse,),
+            )
+        revoked = row.document.model_copy(
+            update={
+                "state": DocumentState.REVOKED,
+                "reason": "người gửi lấy lại / taken back by the sender",
+            }
+        )
+        return Outcome(
+            record_id=record.id,
+            outcome="status",
+            document_id=row.id,
+            decision={"rule": "take_back", "candidate": row.id, **explain},
+            updated_document=revoked,
+            cancel_pending_creates=True,
+            deliveries=tuple((u, s, "revoke", row.revision) for u, s in self._holders_hint(row)),
+            status_replies=(reply(row.document, unit, AGREE, "đồng ý lấy lại / take-back agreed"),),
         )
 
     def _quarantine(

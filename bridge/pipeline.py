@@ -7,6 +7,7 @@ Sources never wait on sinks: ingest only writes records and the outbox; delivery
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import Callable, Mapping, Sequence
 
 import structlog
@@ -16,8 +17,11 @@ from bridge.dedup import Matcher
 from bridge.errors import AuthError, PermanentError, TransientError
 from bridge.health import Health
 from bridge.interfaces import Source
+from bridge.status_flow import ARRIVED, REFUSED_SECRET, STATUS_PROFILES, reply
 from bridge.store import Outcome, Store, StoredRecord
-from schemas import Page, RawRecord
+from schemas import Confidentiality, Document, Page, RawRecord
+
+STATUS_MEDIA_TYPE = "application/vnd.edxml-status+xml"
 
 log = structlog.get_logger(__name__)
 
@@ -106,13 +110,46 @@ class Processor:
             return _unreadable(
                 record, f"nguồn không còn cấu hình / source no longer configured: {raw.source}"
             )
+        if raw.media_type.startswith(STATUS_MEDIA_TYPE):
+            return await self._status_message(record)
         try:
             doc = profile.to_document(raw)
         except PermanentError as exc:
             return _unreadable(record, exc.reason)
         if self.forward_secret and doc.confidentiality.is_secret:
-            doc = doc.model_copy(update={"confidentiality": 0})
-        return await self.matcher.decide(record, doc, profile.name)
+            doc = doc.model_copy(update={"confidentiality": Confidentiality.THUONG})
+        outcome = await self.matcher.decide(record, doc, profile.name)
+        if profile.name in STATUS_PROFILES:
+            outcome = _owe_status(outcome, doc, raw.unit)
+        return outcome
+
+    async def _status_message(self, record: StoredRecord) -> Outcome:
+        """A status message from the axis: a sender taking a document back (13), or an answer."""
+        from adapters.vxp.mapping import parse_document_id, to_status
+
+        try:
+            message = to_status(record.raw)
+            code = (message.status_code or "").strip()
+            if code != "13":
+                return Outcome(
+                    record_id=record.id,
+                    outcome="status",
+                    decision={"rule": "status_received", "code": code},
+                )
+            ref = parse_document_id(message.response_for.document_id or "")
+        except PermanentError as exc:
+            return _unreadable(record, exc.reason)
+        return await self.matcher.take_back(record, ref)
+
+
+def _owe_status(outcome: Outcome, doc: Document, unit: str) -> Outcome:
+    if outcome.outcome in ("document", "duplicate", "revision", "waiting"):
+        replies = (reply(doc, unit, *ARRIVED),)
+    elif outcome.quarantine is not None and outcome.quarantine[0] == "secret":
+        replies = (reply(doc, unit, *REFUSED_SECRET),)
+    else:
+        return outcome
+    return dataclasses.replace(outcome, status_replies=replies)
 
 
 def _unreadable(record: StoredRecord, reason: str) -> Outcome:

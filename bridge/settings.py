@@ -26,3 +26,6 @@ class SourceSettings(EndpointSettings):
 class SinkSettings(EndpointSettings):
     max_in_flight: int = Field(default=4, ge=1, le=64)
     max_attempts: int = Field(default=12, ge=1)
+    status_poll_interval: float = Field(
+        default=60.0, gt=0
+    )  # seconds between processing-status polls

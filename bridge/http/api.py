@@ -114,6 +114,7 @@ async def document(request: web.Request) -> web.Response:
             ],
             "revisions": await store.revisions_of(doc_id),
             "conflicts": row.conflicts,
+            "status": await store.statuses_of(doc_id),
             "deliveries": [delivery_view(d) for d in deliveries],
         }
     )

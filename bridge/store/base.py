@@ -86,3 +86,28 @@ class Outcome:
     quarantine: tuple[str, str] | None = None  # (kind, reason)
     deliveries: tuple[tuple[str, str, str, int], ...] = ()
     cancel_pending_creates: bool = False
+    status_replies: tuple[StatusReply, ...] = ()
+
+
+@dataclass(frozen=True)
+class StatusReply:
+    """A business status message owed to the sender of a record (vxp status codes)."""
+
+    code: str
+    description: str
+    from_organ: str
+    to_organ: dict[str, Any]
+    ref: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class StatusOut:
+    id: int
+    record_id: int
+    source: str
+    code: str
+    description: str
+    from_organ: str
+    to_organ: dict[str, Any]
+    ref: dict[str, Any]
+    attempts: int

@@ -123,4 +123,35 @@ MIGRATIONS: list[tuple[int, str]] = [
         );
         """,
     ),
+    (
+        2,
+        """
+        CREATE TABLE status_out (
+            id INTEGER PRIMARY KEY,
+            record_id INTEGER NOT NULL,
+            source TEXT NOT NULL,
+            code TEXT NOT NULL,
+            description TEXT NOT NULL,
+            from_organ TEXT NOT NULL,
+            to_organ TEXT NOT NULL,
+            ref TEXT NOT NULL,
+            state TEXT NOT NULL DEFAULT 'pending',
+            attempts INTEGER NOT NULL DEFAULT 0,
+            next_attempt_at REAL NOT NULL DEFAULT 0,
+            last_error TEXT,
+            sent_id TEXT,
+            created_at TEXT NOT NULL,
+            sent_at TEXT,
+            UNIQUE (record_id, code)
+        );
+        CREATE INDEX status_out_due ON status_out (source, next_attempt_at) WHERE state = 'pending';
+
+        CREATE TABLE overrides (
+            record_key TEXT PRIMARY KEY,
+            document_id INTEGER,
+            actor TEXT NOT NULL,
+            created_at TEXT NOT NULL
+        );
+        """,
+    ),
 ]

@@ -20,7 +20,7 @@ from typing import Any
 import aiosqlite
 
 from bridge import jsonutil
-from bridge.store.base import Delivery, DocumentRow, Outcome, StoredRecord
+from bridge.store.base import Delivery, DocumentRow, Outcome, StatusOut, StatusReply, StoredRecord
 from bridge.store.migrations import MIGRATIONS
 from schemas import Attachment, Document, Page, RawRecord, StatusEvent
 
@@ -28,6 +28,13 @@ _RECORD_COLS = (
     "id, source, unit, external_id, version, media_type, payload, attachments, ack, error,"
     " received_at, acked, outcome, document_id, decision"
 )
+HOME_STATUS_CODES = {
+    "received": ("03", "đã tiếp nhận / registered"),
+    "assigned": ("04", "phân công / assigned"),
+    "processing": ("05", "đang xử lý / being handled"),
+    "done": ("06", "hoàn thành / done"),
+    "rejected": ("02", "từ chối tiếp nhận / refused"),
+}
 _DELIVERY_COLS = (
     "id, document_id, unit, sink, op, revision, key, body, state, attempts, next_attempt_at,"
     " last_error, remote_id, created_at"
@@ -227,7 +234,40 @@ class SqliteStore:
                     ),
                 )
                 added += cur.rowcount
+                if cur.rowcount == 1 and rows and e.status.value in HOME_STATUS_CODES:
+                    await self._mirror_status(db, rows[0][0], e.status.value, e.note)
             return added
+
+    async def _mirror_status(
+        self, db: aiosqlite.Connection, doc_id: int, status: str, note: str | None
+    ) -> None:
+        """Owe every edXML sender of the document the status its home system reported."""
+        code, label = HOME_STATUS_CODES[status]
+        docs = list(await db.execute_fetchall("SELECT data FROM documents WHERE id = ?", (doc_id,)))
+        if not docs:
+            return
+        doc = Document.model_validate_json(docs[0][0])
+        records = await db.execute_fetchall(
+            "SELECT id, source, unit FROM records WHERE document_id = ?"
+            " AND outcome IN ('document', 'duplicate', 'revision')"
+            " AND id IN (SELECT record_id FROM status_out)",  # records whose sender hears from us
+            (doc_id,),
+        )
+        ref = {
+            "issuer": doc.issuer.model_dump(mode="json"),
+            "number": doc.number,
+            "notation": doc.notation,
+            "issued_on": doc.issued_on.isoformat() if doc.issued_on else None,
+        }
+        for record_id, source, unit in records:
+            reply = StatusReply(
+                code,
+                f"{label}{': ' + note if note else ''}",
+                unit,
+                doc.issuer.model_dump(mode="json"),
+                ref,
+            )
+            await self._insert_status(db, record_id, source, reply)
 
     # ---- documents and matching ----------------------------------------------------------
 
@@ -291,6 +331,7 @@ class SqliteStore:
                 )
             if doc_id is not None:
                 await self._enqueue(db, doc_id, outcome.deliveries)
+            await self._enqueue_status(db, outcome.record_id, outcome.status_replies)
             await db.execute(
                 "UPDATE records SET outcome = ?, document_id = ?, decision = ? WHERE id = ?",
                 (
@@ -400,6 +441,116 @@ class SqliteStore:
             (doc_id,),
         )
         return [(r[0], r[1]) for r in rows]
+
+    # ---- business status owed to senders -------------------------------------------------
+
+    async def _enqueue_status(
+        self, db: aiosqlite.Connection, record_id: int, replies: Iterable[StatusReply]
+    ) -> None:
+        rows = list(
+            await db.execute_fetchall("SELECT source FROM records WHERE id = ?", (record_id,))
+        )
+        for reply in replies:
+            await self._insert_status(db, record_id, rows[0][0], reply)
+
+    async def _insert_status(
+        self, db: aiosqlite.Connection, record_id: int, source: str, reply: StatusReply
+    ) -> None:
+        await db.execute(
+            "INSERT INTO status_out (record_id, source, code, description, from_organ, to_organ, ref,"
+            " created_at) VALUES (?,?,?,?,?,?,?,?) ON CONFLICT DO NOTHING",
+            (
+                record_id,
+                source,
+                reply.code,
+                reply.description,
+                reply.from_organ,
+                jsonutil.dumps(reply.to_organ).decode(),
+                jsonutil.dumps(reply.ref).decode(),
+                now_iso(),
+            ),
+        )
+
+    async def due_status(
+        self, source: str, limit: int = 50, now: float | None = None
+    ) -> list[StatusOut]:
+        now = time.time() if now is None else now
+        rows = await self.db.execute_fetchall(
+            "SELECT id, record_id, source, code, description, from_organ, to_organ, ref, attempts"
+            " FROM status_out WHERE source = ? AND state = 'pending' AND next_attempt_at <= ?"
+            " ORDER BY id LIMIT ?",
+            (source, now, limit),
+        )
+        return [
+            StatusOut(
+                r[0], r[1], r[2], r[3], r[4], r[5], jsonutil.loads(r[6]), jsonutil.loads(r[7]), r[8]
+            )
+            for r in rows
+        ]
+
+    async def status_sent(self, status_id: int, sent_id: str) -> None:
+        async with self._tx() as db:
+            await db.execute(
+                "UPDATE status_out SET state = 'sent', sent_id = ?, sent_at = ?, attempts = attempts + 1"
+                " WHERE id = ?",
+                (sent_id, now_iso(), status_id),
+            )
+
+    async def status_failed(self, status_id: int, error: str, retry_at: float | None) -> None:
+        """Retry at `retry_at`, or give up (state dead) when it is None."""
+        async with self._tx() as db:
+            await db.execute(
+                "UPDATE status_out SET attempts = attempts + 1, last_error = ?, next_attempt_at = ?,"
+                " state = CASE WHEN ? THEN 'pending' ELSE 'dead' END WHERE id = ?",
+                (error, retry_at or 0, retry_at is not None, status_id),
+            )
+
+    async def statuses_of(self, doc_id: int) -> dict[str, list[dict[str, Any]]]:
+        """Status reported by home systems and status sent back to senders, for one document."""
+        home = await self.db.execute_fetchall(
+            "SELECT sink, status, note, updated_at FROM status_events WHERE document_id = ? ORDER BY id",
+            (doc_id,),
+        )
+        sent = await self.db.execute_fetchall(
+            "SELECT s.source, s.code, s.description, s.state, s.sent_at, s.last_error FROM status_out s"
+            " JOIN records r ON r.id = s.record_id WHERE r.document_id = ? ORDER BY s.id",
+            (doc_id,),
+        )
+        return {
+            "home": [
+                {"sink": r[0], "status": r[1], "note": r[2], "updated_at": r[3]} for r in home
+            ],
+            "sent": [
+                {
+                    "source": r[0],
+                    "code": r[1],
+                    "description": r[2],
+                    "state": r[3],
+                    "sent_at": r[4],
+                    "last_error": r[5],
+                }
+                for r in sent
+            ],
+        }
+
+    async def status_pollable(self, sink: str, limit: int = 50) -> list[str]:
+        """Remote ids of documents at `sink` whose processing is not finished yet."""
+        rows = await self.db.execute_fetchall(
+            "SELECT o.remote_id FROM outbox o WHERE o.sink = ? AND o.op = 'create' AND o.state = 'delivered'"
+            " AND NOT EXISTS (SELECT 1 FROM status_events e WHERE e.sink = o.sink AND e.remote_id = o.remote_id"
+            " AND e.status IN ('done', 'rejected')) ORDER BY o.id LIMIT ?",
+            (sink, limit),
+        )
+        return [r[0] for r in rows]
+
+    async def is_done_at_home(self, doc_id: int) -> bool:
+        rows = list(
+            await self.db.execute_fetchall(
+                "SELECT 1 FROM status_events WHERE document_id = ? AND status = 'done' LIMIT 1",
+                (doc_id,),
+            )
+        )
+        return bool(rows)
 
     # ---- outbox --------------------------------------------------------------------------
 
