@@ -27,6 +27,7 @@ DEMO_UNITS = (
     ("000.00.33.H49", "Ủy ban nhân dân huyện Vân Đồn"),
     ("000.15.33.H49", "Ủy ban nhân dân xã Bình Dân"),
 )
+SLUGS = {"000.00.33.H49": "vandon", "000.15.33.H49": "binhdan"}
 
 
 def _attr(sim: Any, *names: str) -> Any:
@@ -57,8 +58,8 @@ WIRING: dict[str, Callable[[Any], dict[str, Any]]] = {
     },
     "vxp": lambda sim: {
         "base_url": sim.base_url,
-        "system_id": _attr(sim, "system_id"),
-        "secret": _attr(sim, "secret"),
+        "system_id": next(iter(sim.systems)),
+        "secret": next(iter(sim.systems.values())),
     },
     "mailbox": lambda sim: {
         "host": sim.host,
@@ -108,7 +109,7 @@ async def build_demo(
             sims_by_unit[unit_id].append((road, sim))
             sources.append(
                 {
-                    "name": f"{unit_id[4:6]}-{road}",
+                    "name": f"{SLUGS[unit_id]}-{road}",
                     "profile": road,
                     "poll_interval": 2,
                     **WIRING[road](sim),
@@ -117,7 +118,7 @@ async def build_demo(
         home = profiles["tdoffice"].make_simulator(7)  # type: ignore[misc]
         await _start(home)
         stack.push_async_callback(home.close)
-        sink = {"name": f"{unit_id[4:6]}-home", "profile": "tdoffice", **WIRING["tdoffice"](home)}
+        sink = {"name": f"{SLUGS[unit_id]}-home", "profile": "tdoffice", **WIRING["tdoffice"](home)}
         units_cfg.append({"id": unit_id, "name": unit_name, "sources": sources, "sinks": [sink]})
     _seed(sims_by_unit, generate(seed=2026, count=documents, units=[u for u, _ in DEMO_UNITS]))
     return {
@@ -177,14 +178,7 @@ async def run_simulator(profile: str, *, port: int, seed: int) -> int:
         url = str(await sim.start("127.0.0.1", port))
     for s in generate(seed=seed, count=20, units=[DEMO_UNITS[0][0]]):
         sim.add_document(s.document, s.files, unit=s.unit)
-    keys = {
-        k: (
-            v
-            if "pass" not in k and "secret" not in k and "key" not in k
-            else "(xem mã nguồn / see source)"
-        )
-        for k, v in WIRING[profile](sim).items()
-    }
+    keys = WIRING[profile](sim)  # the simulator's own demo credentials, to wire an adapter by hand
     print(f"{profile} simulator: {url}  {keys}", flush=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

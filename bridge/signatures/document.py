@@ -1,0 +1,75 @@
+"""Fills the `signature` of each stored PDF attachment of a document."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import structlog
+
+from bridge.blobs import BlobStore
+from bridge.signatures.edxml import verify_edxml
+from bridge.signatures.pdf import verify_pdf
+from bridge.signatures.trust import TrustStore
+from schemas.document import Attachment, Document, Signature
+
+log = structlog.get_logger(__name__)
+
+PDF_CONTENT_TYPES = frozenset({"application/pdf", "application/x-pdf"})
+
+
+def verify_document(
+    doc: Document,
+    blobs: BlobStore,
+    trust: TrustStore,
+    edxml: bytes | None = None,
+    *,
+    now: dt.datetime | None = None,
+) -> Document:
+    """A copy of `doc` whose PDF attachments carry their signature status.
+
+    Attachments without stored bytes (no `blob`, or the blob is missing) and files that
+    are not PDFs are left as they are. `edxml`, the message the document came in, is not
+    an attachment: its signature is logged here and returned by `verify_edxml`. Blocking:
+    run it in a worker thread. Never mutates `doc`.
+    """
+    if edxml is not None:
+        _log_edxml(edxml, trust, now)
+    attachments = tuple(_verified(att, blobs, trust, now) for att in doc.attachments)
+    if attachments == doc.attachments:
+        return doc
+    return doc.model_copy(update={"attachments": attachments})
+
+
+def _verified(
+    att: Attachment, blobs: BlobStore, trust: TrustStore, now: dt.datetime | None
+) -> Attachment:
+    if att.blob is None or not _may_be_pdf(att):
+        return att
+    path = blobs.path(att.blob)
+    if not path.is_file():
+        return att
+    signature = verify_pdf(path, trust, now=now)
+    if signature is None:
+        return att
+    log.info("attachment_signature_checked", blob=att.blob, status=signature.status.value)
+    return att.model_copy(update={"signature": signature})
+
+
+def _may_be_pdf(att: Attachment) -> bool:
+    """Named or typed as a PDF, or typed so vaguely that it might be one (checked by magic)."""
+    return (
+        att.content_type.lower() in PDF_CONTENT_TYPES
+        or att.name.lower().endswith(".pdf")
+        or att.content_type.lower() == "application/octet-stream"
+    )
+
+
+def _log_edxml(data: bytes, trust: TrustStore, now: dt.datetime | None) -> Signature | None:
+    try:
+        signature = verify_edxml(data, trust, now=now)
+    except ValueError as exc:
+        log.warning("edxml_signature_unreadable", error=str(exc))
+        return None
+    if signature is not None:
+        log.info("edxml_signature_checked", status=signature.status.value)
+    return signature

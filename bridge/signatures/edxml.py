@@ -1,0 +1,136 @@
+"""XML signatures of edXML messages (`edXMLEnvelope/edXMLHeader/Signature`).
+
+The message is parsed without DTDs, entities or network; the signature must cover the
+whole message, and its certificate is judged like a PDF signer's.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+from dataclasses import replace
+from typing import Any
+
+import structlog
+from asn1crypto import x509 as asn1_x509  # type: ignore[import-untyped]
+from cryptography import x509
+from lxml import etree  # type: ignore[import-untyped]  # no stubs shipped
+from signxml.algorithms import DigestAlgorithm, SignatureMethod
+from signxml.exceptions import InvalidInput, InvalidSignature
+from signxml.verifier import SignatureConfiguration, XMLVerifier
+
+from bridge.signatures.chain import check_chain, signer_label
+from bridge.signatures.trust import TrustStore
+from schemas.document import Signature, SignatureStatus
+
+log = structlog.get_logger(__name__)
+
+DSIG_NS = "http://www.w3.org/2000/09/xmldsig#"
+_NS = {"ds": DSIG_NS}
+# The national axis and its senders still sign with RSA-SHA1, so SHA-1 is accepted.
+_CONFIG = SignatureConfiguration(
+    location=".//",
+    expect_references=True,
+    signature_methods=frozenset(SignatureMethod),
+    digest_algorithms=frozenset(DigestAlgorithm),
+)
+
+
+def _parser() -> etree.XMLParser:
+    return etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
+
+
+def verify_edxml(
+    data: bytes, trust: TrustStore, *, now: dt.datetime | None = None
+) -> Signature | None:
+    """The status of the message's XML signature; None when it carries none.
+
+    Blocking: run it in a worker thread. XML DSig states no signing time, so the certificate
+    is judged at `now` (the moment of receipt). Raises ValueError when `data` is not
+    well-formed XML or declares a DTD (the adapter has already refused such a record).
+    """
+    now = now or dt.datetime.now(dt.UTC)
+    try:
+        root = etree.fromstring(data, parser=_parser())
+    except etree.XMLSyntaxError as exc:
+        raise ValueError(f"edXML is not well-formed: {exc}") from exc
+    if root.getroottree().docinfo.doctype:
+        raise ValueError("edXML declares a DTD")
+    signature = _find_signature(root)
+    if signature is None:
+        return None
+    cert = _signer_certificate(signature)
+    if cert is None:
+        return Signature(
+            status=SignatureStatus.INDETERMINATE,
+            reason="không đọc được chứng thư số trong chữ ký / "
+            "the signature's certificate cannot be read",
+        )
+    signer = signer_label(cert)
+    problem = _check_signature(root, cert)
+    if problem is not None:
+        return Signature(status=problem[0], signer=signer, reason=problem[1])
+    verdict = check_chain(cert, (), trust, now)
+    return Signature(status=verdict.status, signer=signer, reason=verdict.reason)
+
+
+def _find_signature(root: Any) -> Any:
+    """The header's signature as QCVN 102 places it, else any enveloped signature."""
+    placed = root.xpath(
+        "./*[local-name()='edXMLEnvelope']/*[local-name()='edXMLHeader']/ds:Signature",
+        namespaces=_NS,
+    )
+    if placed:
+        return placed[0]
+    anywhere = root.findall(f".//{{{DSIG_NS}}}Signature")
+    return anywhere[0] if anywhere else None
+
+
+def _signer_certificate(signature: Any) -> Any:
+    """The first X509Certificate of KeyInfo, as asn1crypto; None when absent or unreadable."""
+    texts = signature.xpath("ds:KeyInfo/ds:X509Data/ds:X509Certificate/text()", namespaces=_NS)
+    if not texts:
+        return None
+    try:
+        der = base64.b64decode("".join(str(texts[0]).split()), validate=True)
+        x509.load_der_x509_certificate(der)
+        cert = asn1_x509.Certificate.load(der)
+        cert.native  # noqa: B018 -- forces the lazy parse
+    except (ValueError, binascii.Error):
+        return None
+    return cert
+
+
+def _check_signature(root: Any, cert: Any) -> tuple[SignatureStatus, str] | None:
+    """Cryptographic check; returns (status, reason) on failure, None when it holds."""
+    pem = x509.load_der_x509_certificate(cert.dump())
+    try:
+        results = XMLVerifier().verify(
+            root,
+            x509_cert=pem,
+            expect_config=_replace_time(cert),
+        )
+    except InvalidSignature:
+        return (
+            SignatureStatus.INVALID,
+            "thông điệp đã bị thay đổi sau khi ký / the message was changed after signing",
+        )
+    except InvalidInput as exc:
+        return (
+            SignatureStatus.INDETERMINATE,
+            f"chữ ký XML không đúng cấu trúc / malformed XML signature: {exc}",
+        )
+    results = results if isinstance(results, list) else [results]
+    if not any(etree.QName(r.signed_xml).localname == "edXML" for r in results):
+        return (
+            SignatureStatus.INVALID,
+            "chữ ký không phủ toàn bộ thông điệp / the signature does not cover the whole message",
+        )
+    return None
+
+
+def _replace_time(cert: Any) -> SignatureConfiguration:
+    """signxml rechecks the validity period; pin it inside it, check_chain judges the time."""
+    moment = cert.not_valid_before + (cert.not_valid_after - cert.not_valid_before) / 2
+    return replace(_CONFIG, verification_time=moment)

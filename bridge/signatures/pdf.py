@@ -1,0 +1,111 @@
+"""PDF signatures: integrity of the signed bytes, then the signer's chain at signing time.
+
+Cheap first: a file that is not a PDF is not applicable, a PDF without `/ByteRange` is
+unsigned, and only then is the PDF parsed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import mmap
+from pathlib import Path
+from typing import Any
+
+import structlog
+from pyhanko.pdf_utils.misc import PdfError
+from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.sign.validation.errors import SignatureValidationError
+from pyhanko.sign.validation.generic_cms import validate_sig_integrity
+
+from bridge.signatures.chain import Verdict, check_chain, signer_label
+from bridge.signatures.trust import TrustStore
+from schemas.document import Signature, SignatureStatus
+
+log = structlog.get_logger(__name__)
+
+PDF_MAGIC = b"%PDF-"
+MAGIC_WINDOW_BYTES = 1024  # the header may follow a little junk; readers accept that
+_SEVERITY = {
+    SignatureStatus.VALID: 0,
+    SignatureStatus.INDETERMINATE: 1,
+    SignatureStatus.UNTRUSTED: 2,
+    SignatureStatus.INVALID: 3,
+}
+UNREADABLE = "không đọc được chữ ký trong tệp PDF / the PDF's signature cannot be read"
+
+
+def verify_pdf(
+    path: Path, trust: TrustStore, *, now: dt.datetime | None = None
+) -> Signature | None:
+    """The signature status of the PDF at `path`; None when the file is not a PDF.
+
+    Blocking (file I/O, crypto, possibly OCSP/CRL requests): run it in a worker thread. When a
+    file carries several signatures the worst one is reported. The signer's certificate is
+    judged at the signing time the signature states (never later than `now`), so a document
+    signed while its certificate was valid stays valid after the certificate expires.
+    """
+    now = now or dt.datetime.now(dt.UTC)
+    with path.open("rb") as file:
+        if PDF_MAGIC not in file.read(MAGIC_WINDOW_BYTES):
+            return None
+        if not _has_byte_range(file):
+            return Signature(status=SignatureStatus.UNSIGNED)
+        try:
+            signatures = PdfFileReader(file, strict=False).embedded_signatures
+            if not signatures:
+                return Signature(status=SignatureStatus.UNSIGNED)
+            results = [_verify_one(sig, trust, now) for sig in signatures]
+        except (PdfError, SignatureValidationError, ValueError, KeyError) as exc:
+            log.warning("pdf_signature_unreadable", file=path.name, error=type(exc).__name__)
+            return Signature(status=SignatureStatus.INDETERMINATE, reason=UNREADABLE)
+    worst = max(results, key=lambda s: _SEVERITY.get(s.status, 0))
+    if len(results) > 1:
+        worst = worst.model_copy(
+            update={"reason": f"{worst.reason} ({len(results)} chữ ký / signatures)"}
+        )
+    return worst
+
+
+def _has_byte_range(file: Any) -> bool:
+    """Every PDF signature dictionary names the bytes it covers with /ByteRange."""
+    file.seek(0, 2)
+    if file.tell() == 0:
+        return False
+    with mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ) as view:
+        return view.find(b"/ByteRange") != -1
+
+
+def _verify_one(sig: Any, trust: TrustStore, now: dt.datetime) -> Signature:
+    cert = sig.signer_cert
+    signed_at = sig.self_reported_timestamp
+    verdict = _integrity(sig)
+    if verdict is None:
+        moment = min(signed_at, now) if signed_at is not None else now
+        verdict = check_chain(cert, sig.other_embedded_certs, trust, moment)
+    return Signature(
+        status=verdict.status,
+        signer=signer_label(cert),
+        signed_at=signed_at,
+        reason=verdict.reason,
+    )
+
+
+def _integrity(sig: Any) -> Verdict | None:
+    """INVALID when the signed bytes changed or later revisions alter the content; else None."""
+    sig.compute_integrity_info()
+    content_type = sig.signed_data["encap_content_info"]["content_type"].native
+    intact, valid = validate_sig_integrity(
+        sig.signer_info, sig.signer_cert, content_type, sig.compute_digest()
+    )
+    if not (intact and valid):
+        return Verdict(
+            SignatureStatus.INVALID,
+            "nội dung tệp đã bị thay đổi sau khi ký / the file was changed after signing",
+        )
+    if sig.summarise_integrity_info().get("docmdp_ok") is False:
+        return Verdict(
+            SignatureStatus.INVALID,
+            "tệp bị sửa nội dung sau khi ký (bản cập nhật thêm vào) / "
+            "content modified by an update appended after signing",
+        )
+    return None
