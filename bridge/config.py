@@ -24,7 +24,9 @@ _ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-(.*?))?\}")
 class BridgeSection(Model):
     data_dir: Path = Path("./data")
     database: str = "sqlite"  # or postgresql://user@host/db
-    trust_store: Path | None = None
+    trust_store: Path | None = None  # folder of PEM CA certificates for signature checks
+    require_revocation: bool = False  # signatures whose revocation cannot be checked: indeterminate
+    fetch_revocation: bool = True  # try the CA's OCSP/CRL addresses (often unreachable offline)
     shutdown_grace: float = Field(default=10.0, gt=0)  # seconds
     forward_secret: bool = False  # never forward Mật/Tối mật/Tuyệt mật unless an operator says so
     retention_days: int = Field(default=365, ge=1)
@@ -51,6 +53,7 @@ class UnitConfig(Model):
     name: str = ""
     sources: tuple[SourceSettings, ...] = ()
     sinks: tuple[SinkSettings, ...] = ()
+    quarantine_invalid_signatures: bool = False  # else delivered with the verdict in a note
 
     @property
     def home(self) -> SinkSettings | None:

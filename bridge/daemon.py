@@ -29,6 +29,7 @@ from bridge.health import Health
 from bridge.interfaces import AdapterContext, Limits
 from bridge.pipeline import Processor, SourceRunner
 from bridge.settings import EndpointSettings, SinkSettings, SourceSettings
+from bridge.signatures import TrustStore
 from bridge.status_flow import STATUS_PROFILES, StatusPoller, StatusRelay
 from bridge.store import Store, open_store
 from bridge.tls import ssl_context
@@ -63,12 +64,20 @@ class Daemon:
         self.endpoints: dict[str, Endpoint] = {}
         self.store: Store = open_store(config.bridge.database, config.bridge.data_dir)
         self.blobs = BlobStore(config.bridge.data_dir / "blobs")
+        trust = TrustStore.from_folder(
+            config.bridge.trust_store,
+            require_revocation=config.bridge.require_revocation,
+            fetch_revocation=config.bridge.fetch_revocation,
+        )
         self.processor = Processor(
             self.store,
             self.profiles,
             self.profile_of_source,
             self.sinks_of,
             forward_secret=config.bridge.forward_secret,
+            blobs=self.blobs,
+            trust=trust,
+            strict_signatures=self._strict_signatures,
         )
         self.version = __version__
 
@@ -83,6 +92,9 @@ class Daemon:
                 if s.name == name:
                     return s.profile
         return None
+
+    def _strict_signatures(self, unit_id: str) -> bool:
+        return any(u.quarantine_invalid_signatures for u in self.config.units if u.id == unit_id)
 
     def sinks_of(self, unit_id: str) -> list[str]:
         for unit in self.config.units:

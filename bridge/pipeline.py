@@ -13,13 +13,15 @@ from collections.abc import Callable, Mapping, Sequence
 import structlog
 
 from adapters import Profile
+from bridge.blobs import BlobStore
 from bridge.dedup import Matcher
 from bridge.errors import AuthError, PermanentError, TransientError
 from bridge.health import Health
 from bridge.interfaces import Source
+from bridge.signatures import TrustStore, verify_document
 from bridge.status_flow import ARRIVED, REFUSED_SECRET, STATUS_PROFILES, reply
 from bridge.store import Outcome, Store, StoredRecord
-from schemas import Confidentiality, Document, Page, RawRecord
+from schemas import Confidentiality, Document, Page, RawRecord, SignatureStatus
 
 STATUS_MEDIA_TYPE = "application/vnd.edxml-status+xml"
 
@@ -41,8 +43,14 @@ class Processor:
         sinks_of: Callable[[str], Sequence[str]],
         *,
         forward_secret: bool = False,
+        blobs: BlobStore | None = None,
+        trust: TrustStore | None = None,
+        strict_signatures: Callable[[str], bool] = lambda unit: False,
     ) -> None:
         self.store = store
+        self.blobs = blobs
+        self.trust = trust
+        self.strict_signatures = strict_signatures
         self.profiles = profiles
         self.profile_of_source = profile_of_source
         self.matcher = Matcher(store, sinks_of)
@@ -118,10 +126,20 @@ class Processor:
             return _unreadable(record, exc.reason)
         if self.forward_secret and doc.confidentiality.is_secret:
             doc = doc.model_copy(update={"confidentiality": Confidentiality.THUONG})
+        doc = await self._verify_signatures(doc, raw)
+        if self.strict_signatures(raw.unit) and _broken_signature(doc):
+            return _held(record, "signature", _BROKEN_SIGNATURE)
         outcome = await self.matcher.decide(record, doc, profile.name)
         if profile.name in STATUS_PROFILES:
             outcome = _owe_status(outcome, doc, raw.unit)
         return outcome
+
+    async def _verify_signatures(self, doc: Document, raw: RawRecord) -> Document:
+        """Check signed PDFs (and an edXML envelope signature) off the event loop."""
+        if self.blobs is None or self.trust is None or not doc.attachments:
+            return doc
+        edxml = raw.payload if raw.media_type.startswith("application/vnd.edxml+xml") else None
+        return await asyncio.to_thread(verify_document, doc, self.blobs, self.trust, edxml)
 
     async def _status_message(self, record: StoredRecord) -> Outcome:
         """A status message from the axis: a sender taking a document back (13), or an answer."""
@@ -150,6 +168,31 @@ def _owe_status(outcome: Outcome, doc: Document, unit: str) -> Outcome:
     else:
         return outcome
     return dataclasses.replace(outcome, status_replies=replies)
+
+
+_BROKEN_SIGNATURE = (
+    "chữ ký số không hợp lệ (nội dung đã bị sửa sau khi ký) / "
+    "invalid digital signature (bytes changed after signing)"
+)
+
+
+def _broken_signature(doc: Document) -> bool:
+    return any(
+        a.signature is not None and a.signature.status is SignatureStatus.INVALID
+        for a in doc.attachments
+    )
+
+
+def _held(record: StoredRecord, kind: str, reason: str) -> Outcome:
+    log.warning(
+        "record_quarantined", source=record.raw.source, record=record.raw.external_id, reason=reason
+    )
+    return Outcome(
+        record_id=record.id,
+        outcome="quarantined",
+        decision={"rule": kind},
+        quarantine=(kind, reason),
+    )
 
 
 def _unreadable(record: StoredRecord, reason: str) -> Outcome:

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Callable, Coroutine, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -69,7 +70,8 @@ def check_chain(
 
     Expired or not yet valid at `moment` → INVALID: the key had no standing when it signed,
     and no trust configuration could change that, so `untrusted` (which invites the operator
-    to add a CA) would mislead. Runs its own event loop: call it from a worker thread.
+    to add a CA) would mislead. Blocking, with a private event loop: call it from a worker
+    thread (from a thread with a running loop it still works, blocking that loop).
     """
     not_before, not_after = cert.not_valid_before, cert.not_valid_after
     if moment > not_after:
@@ -85,12 +87,12 @@ def check_chain(
         )
     others = list(others)
     try:
-        path = asyncio.run(_validate(cert, others, trust, moment, hard_fail=True))
+        path = _run(_validate, cert, others, trust, moment, hard_fail=True)
     except InsufficientRevinfoError:
         if trust.require_revocation:
             return Verdict(SignatureStatus.INDETERMINATE, REVOCATION_UNREACHABLE)
         try:
-            asyncio.run(_validate(cert, others, trust, moment, hard_fail=False))
+            _run(_validate, cert, others, trust, moment, hard_fail=False)
         except (PathBuildingError, PathValidationError, InvalidCertificateError) as exc:
             return _failure(exc)
         return Verdict(SignatureStatus.VALID, REVOCATION_UNREACHABLE)
@@ -103,6 +105,16 @@ def check_chain(
             "không xác minh được chuỗi chứng thư / certificate chain could not be processed",
         )
     return _revocation_verdict(path, trust)
+
+
+def _run(func: Callable[..., Coroutine[Any, Any, Any]], *args: Any, **kwargs: Any) -> Any:
+    """Run `func(*args)` on a private event loop; in a helper thread if this one has a loop."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(func(*args, **kwargs))
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(lambda: asyncio.run(func(*args, **kwargs))).result()
 
 
 async def _validate(

@@ -60,18 +60,19 @@ def verify_edxml(
     signature = _find_signature(root)
     if signature is None:
         return None
-    cert = _signer_certificate(signature)
-    if cert is None:
+    certs = _certificates(signature)
+    if not certs:
         return Signature(
             status=SignatureStatus.INDETERMINATE,
             reason="không đọc được chứng thư số trong chữ ký / "
             "the signature's certificate cannot be read",
         )
+    cert, others = certs[0], certs[1:]
     signer = signer_label(cert)
     problem = _check_signature(root, cert)
     if problem is not None:
         return Signature(status=problem[0], signer=signer, reason=problem[1])
-    verdict = check_chain(cert, (), trust, now)
+    verdict = check_chain(cert, others, trust, now)
     return Signature(status=verdict.status, signer=signer, reason=verdict.reason)
 
 
@@ -87,19 +88,20 @@ def _find_signature(root: Any) -> Any:
     return anywhere[0] if anywhere else None
 
 
-def _signer_certificate(signature: Any) -> Any:
-    """The first X509Certificate of KeyInfo, as asn1crypto; None when absent or unreadable."""
+def _certificates(signature: Any) -> list[Any]:
+    """KeyInfo's X509Certificates as asn1crypto, signer first; [] when one is unreadable."""
     texts = signature.xpath("ds:KeyInfo/ds:X509Data/ds:X509Certificate/text()", namespaces=_NS)
-    if not texts:
-        return None
+    certs = []
     try:
-        der = base64.b64decode("".join(str(texts[0]).split()), validate=True)
-        x509.load_der_x509_certificate(der)
-        cert = asn1_x509.Certificate.load(der)
-        cert.native  # noqa: B018 -- forces the lazy parse
+        for text in texts:
+            der = base64.b64decode("".join(str(text).split()), validate=True)
+            x509.load_der_x509_certificate(der)
+            cert = asn1_x509.Certificate.load(der)
+            cert.native  # noqa: B018 -- forces the lazy parse
+            certs.append(cert)
     except (ValueError, binascii.Error):
-        return None
-    return cert
+        return []
+    return certs
 
 
 def _check_signature(root: Any, cert: Any) -> tuple[SignatureStatus, str] | None:

@@ -1,0 +1,111 @@
+"""verify_document fills attachment signatures from the blob store, and TrustStore loading."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from pathlib import Path
+
+import pytest
+
+from bridge.blobs import BlobStore
+from bridge.errors import ConfigError
+from bridge.signatures import TrustStore, verify_document
+from schemas.document import Attachment, Document, Organ, SignatureStatus
+from tests.signatures.conftest import Pki, SignedPdfs
+from tests.signatures.pki import sign_edxml
+
+BASE_EDXML = Path("/work/shared/corpus/vxp/001.edxml").read_bytes()
+
+
+async def _stored(
+    blobs: BlobStore, name: str, data: bytes, content_type: str = "application/pdf"
+) -> Attachment:
+    stored = await blobs.put_bytes(data, max_bytes=10_000_000)
+    return Attachment(
+        name=name,
+        content_type=content_type,
+        size=stored.size,
+        sha256=stored.sha256,
+        blob=stored.sha256,
+    )
+
+
+def _unstored(name: str, data: bytes) -> Attachment:
+    return Attachment(
+        name=name,
+        content_type="application/pdf",
+        size=len(data),
+        sha256=hashlib.sha256(data).hexdigest(),
+    )
+
+
+async def test_fills_each_stored_pdf(pdfs: SignedPdfs, trust: TrustStore, tmp_path: Path) -> None:
+    """Stored PDFs get their status; a .docx and an attachment without bytes are left untouched."""
+    blobs = BlobStore(tmp_path / "blobs")
+    doc = Document(
+        issuer=Organ(code="000.00.33.H49"),
+        attachments=(
+            await _stored(blobs, "CV 502.pdf", pdfs.valid),
+            await _stored(blobs, "Phụ lục.pdf", pdfs.unsigned),
+            await _stored(blobs, "Tờ trình.docx", b"PK\x03\x04", "application/octet-stream"),
+            _unstored("missing.pdf", pdfs.valid),
+        ),
+    )
+    out = await asyncio.to_thread(verify_document, doc, blobs, trust)
+    statuses = [a.signature.status if a.signature else None for a in out.attachments]
+    assert statuses == [SignatureStatus.VALID, SignatureStatus.UNSIGNED, None, None]
+    assert all(a.signature is None for a in doc.attachments)  # the input is not mutated
+
+
+async def test_document_without_pdfs_is_returned_as_is(trust: TrustStore, tmp_path: Path) -> None:
+    """A document with nothing to check comes back unchanged (same object)."""
+    doc = Document(issuer=Organ(code="000.00.33.H49"))
+    assert verify_document(doc, BlobStore(tmp_path / "b"), trust) is doc
+
+
+async def test_edxml_is_accepted_and_does_not_change_attachments(
+    pki: Pki, pdfs: SignedPdfs, trust: TrustStore, tmp_path: Path
+) -> None:
+    """Passing the edXML message (signed, or unreadable) still verifies the PDFs and never raises."""
+    blobs = BlobStore(tmp_path / "blobs")
+    doc = Document(
+        issuer=Organ(code="000.00.33.H49"),
+        attachments=(await _stored(blobs, "a.pdf", pdfs.untrusted),),
+    )
+    base = BASE_EDXML
+    for edxml in (sign_edxml(base, pki.signer, (pki.intermediate,)), b"<not xml"):
+        out = verify_document(doc, blobs, trust, edxml)  # on the loop thread: must still work
+        assert out.attachments[0].signature is not None
+        assert out.attachments[0].signature.status is SignatureStatus.UNTRUSTED
+
+
+def test_trust_store_reads_pem_bundles_and_der(pki: Pki, tmp_path: Path) -> None:
+    """A bundle of several PEM certificates and a DER .cer file all become anchors; other files are ignored."""
+    folder = tmp_path / "trust"
+    folder.mkdir()
+    (folder / "bundle.pem").write_bytes(pki.root.pem + pki.intermediate.pem)
+    from cryptography.hazmat.primitives import serialization
+
+    (folder / "other.cer").write_bytes(
+        pki.stranger_root.cert.public_bytes(serialization.Encoding.DER)
+    )
+    (folder / "README.txt").write_text("not a certificate")
+    assert len(TrustStore.from_folder(folder).roots) == 3
+
+
+def test_trust_store_refuses_unreadable_file(tmp_path: Path) -> None:
+    """A broken certificate file is a configuration error naming the file."""
+    folder = tmp_path / "trust"
+    folder.mkdir()
+    (folder / "broken.pem").write_bytes(
+        b"-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n"
+    )
+    with pytest.raises(ConfigError, match=r"broken\.pem"):
+        TrustStore.from_folder(folder)
+
+
+def test_trust_store_missing_or_none_trusts_nothing(tmp_path: Path) -> None:
+    """A missing folder or no configured folder loads an empty store."""
+    assert TrustStore.from_folder(tmp_path / "nope").roots == ()
+    assert TrustStore.from_folder(None).roots == ()
