@@ -118,6 +118,29 @@ def cmd_dead_letters(args: argparse.Namespace) -> int:
     return dead_letters(args.url, args.token, args.action, args.id, replay_all=args.all)
 
 
+def cmd_quarantine(args: argparse.Namespace) -> int:
+    from bridge.cli_status import operator_action, quarantine_list
+
+    if args.action == "list":
+        return quarantine_list(args.url, args.token)
+    if not args.id:
+        print("cần ID / give an ID", file=sys.stderr)
+        return 2
+    return operator_action(args.url, args.token, f"/quarantine/{args.id}/{args.action}")
+
+
+def cmd_documents(args: argparse.Namespace) -> int:
+    from bridge.cli_status import operator_action
+
+    if args.action == "split":
+        return operator_action(
+            args.url, args.token, f"/documents/{args.document}/split", {"record_id": args.other}
+        )
+    return operator_action(
+        args.url, args.token, f"/documents/{args.document}/merge", {"other_id": args.other}
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="lienthong", description="Cầu nối liên thông văn bản / document interconnection bridge"
@@ -149,6 +172,25 @@ def build_parser() -> argparse.ArgumentParser:
     norm.add_argument("--profile", required=True)
     norm.add_argument("file")
     norm.set_defaults(func=cmd_normalize)
+
+    quar = sub.add_parser("quarantine", help="bản ghi cách ly / quarantined records")
+    quar.add_argument("action", choices=["list", "release", "retry"])
+    quar.add_argument("id", nargs="?")
+    quar.set_defaults(func=cmd_quarantine)
+
+    docs = sub.add_parser("documents", help="sửa nhận diện trùng / correct duplicate detection")
+    docs.add_argument("action", choices=["split", "merge"])
+    docs.add_argument("document", type=int, help="văn bản / document id")
+    docs.add_argument(
+        "other",
+        type=int,
+        help="split: bản ghi / record id; merge: văn bản gộp vào / document to merge in",
+    )
+    docs.set_defaults(func=cmd_documents)
+
+    for sp in (quar, docs):
+        sp.add_argument("--url", default="http://127.0.0.1:8787")
+        sp.add_argument("--token", default=None)
 
     for name, func in (("status", cmd_status), ("dead-letters", cmd_dead_letters)):
         sp = sub.add_parser(name)

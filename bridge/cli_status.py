@@ -14,9 +14,13 @@ from rich.console import Console
 from rich.table import Table
 
 
-def _call(url: str, token: str | None, method: str = "GET") -> Any:
+def _call(url: str, token: str | None, method: str = "GET", body: Any = None) -> Any:
     token = token or os.environ.get("LIENTHONG_TOKEN")
-    req = urllib.request.Request(url, method=method, data=b"" if method == "POST" else None)  # noqa: S310
+    data = json.dumps(body).encode() if body is not None else (b"" if method == "POST" else None)
+    req = urllib.request.Request(url, method=method, data=data)  # noqa: S310
+    req.add_header("X-Actor", f"cli:{os.environ.get('USER', 'operator')}")
+    if body is not None:
+        req.add_header("Content-Type", "application/json")
     if token:
         req.add_header("Authorization", f"Bearer {token}")
     with urllib.request.urlopen(req, timeout=10) as resp:  # noqa: S310
@@ -111,3 +115,35 @@ def dead_letters(
             f"không kết nối được dịch vụ / cannot reach the daemon at {url}: {exc}", file=sys.stderr
         )
         return 1
+
+
+def operator_action(url: str, token: str | None, path: str, body: Any = None) -> int:
+    """POST an operator action and print its answer; 1 on an error answer."""
+    try:
+        result = _call(url.rstrip("/") + path, token, method="POST", body=body)
+    except urllib.error.HTTPError as exc:
+        detail = exc.read().decode("utf-8", "replace")[:300]
+        print(f"lỗi / error: HTTP {exc.code} {detail}", file=sys.stderr)
+        return 1
+    except (urllib.error.URLError, OSError) as exc:
+        print(
+            f"không kết nối được dịch vụ / cannot reach the daemon at {url}: {exc}", file=sys.stderr
+        )
+        return 1
+    print(json.dumps(result, ensure_ascii=False))
+    return 0
+
+
+def quarantine_list(url: str, token: str | None) -> int:
+    try:
+        items = _call(url.rstrip("/") + "/quarantine", token)["items"]
+    except (urllib.error.URLError, OSError) as exc:
+        print(
+            f"không kết nối được dịch vụ / cannot reach the daemon at {url}: {exc}", file=sys.stderr
+        )
+        return 1
+    if not items:
+        print("Không có bản ghi cách ly / nothing quarantined")
+    for q in items:
+        print(f"#{q['id']}\t{q['kind']}\t{q['source']}\t{q['external_id']}\t{q['reason']}")
+    return 0

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 from aiohttp import web
@@ -158,6 +160,112 @@ async def quarantine(request: web.Request) -> web.Response:
     return json_response({"items": await daemon_of(request).store.quarantined()})
 
 
+async def _quarantine_action(request: web.Request, *, release: bool) -> web.Response:
+    daemon = daemon_of(request)
+    qid = _path_int(request, "id")
+    if not await daemon.store.release_quarantined(qid, _actor(request), release=release):
+        return json_response(
+            {"error": "không có bản ghi cách ly này / no such quarantined record"}, status=404
+        )
+    daemon.processor.notify()
+    return json_response({"released" if release else "retried": qid})
+
+
+async def quarantine_release(request: web.Request) -> web.Response:
+    return await _quarantine_action(request, release=True)
+
+
+async def quarantine_retry(request: web.Request) -> web.Response:
+    return await _quarantine_action(request, release=False)
+
+
+async def _json_body(request: web.Request) -> dict[str, Any]:
+    try:
+        body = await request.json()
+    except ValueError:
+        raise web.HTTPBadRequest(text="JSON không hợp lệ / invalid JSON") from None
+    if not isinstance(body, dict):
+        raise web.HTTPBadRequest(text="cần đối tượng JSON / a JSON object is required")
+    return body
+
+
+def _path_int(request: web.Request, name: str) -> int:
+    try:
+        return int(request.match_info[name])
+    except ValueError:
+        raise web.HTTPNotFound() from None
+
+
+async def split(request: web.Request) -> web.Response:
+    daemon = daemon_of(request)
+    doc_id = _path_int(request, "id")
+    record_id = (await _json_body(request)).get("record_id")
+    if not isinstance(record_id, int):
+        return json_response(
+            {"error": "cần record_id (số) / record_id (integer) required"}, status=400
+        )
+    if not await daemon.store.split_record(doc_id, record_id, _actor(request)):
+        return json_response(
+            {"error": "bản ghi không thuộc văn bản này / record not in that document"}, status=404
+        )
+    daemon.processor.notify()
+    return json_response({"split": record_id, "from": doc_id})
+
+
+async def merge(request: web.Request) -> web.Response:
+    daemon = daemon_of(request)
+    doc_id = _path_int(request, "id")
+    other_id = (await _json_body(request)).get("other_id")
+    if not isinstance(other_id, int):
+        return json_response(
+            {"error": "cần other_id (số) / other_id (integer) required"}, status=400
+        )
+    if not await daemon.store.merge_documents(doc_id, other_id, _actor(request)):
+        return json_response(
+            {"error": "không gộp được hai văn bản này / cannot merge those documents"}, status=404
+        )
+    daemon.processor.notify()
+    return json_response({"merged": other_id, "into": doc_id})
+
+
+async def audit(request: web.Request) -> web.Response:
+    return json_response(
+        {"items": await daemon_of(request).store.audit_trail(_int(request, "limit", 200, 1000))}
+    )
+
+
+async def export_csv(request: web.Request) -> web.StreamResponse:
+    """Documents received in [from, to] as CSV (UTF-8 with BOM, so spreadsheet programs read it)."""
+    from bridge.export import csv_rows, period
+
+    try:
+        start, end = period(request.query.get("from"), request.query.get("to"))
+    except ValueError as exc:
+        return json_response({"error": str(exc)}, status=400)
+    rows = await daemon_of(request).store.documents_received(
+        start, end, request.query.get("unit") or None
+    )
+    body = "\ufeff" + "".join(csv_rows(rows))
+    return web.Response(
+        body=body.encode("utf-8"),
+        headers={
+            "Content-Type": "text/csv; charset=utf-8",
+            "Content-Disposition": f'attachment; filename="van-ban-den_{start}_{end}.csv"',
+        },
+    )
+
+
+OPENAPI_PATH = Path(__file__).resolve().parents[2] / "docs" / "openapi.yaml"
+
+
+async def openapi(request: web.Request) -> web.Response:
+    try:
+        text = await asyncio.to_thread(OPENAPI_PATH.read_text, encoding="utf-8")
+    except FileNotFoundError:
+        return json_response({"error": "docs/openapi.yaml missing"}, status=404)
+    return web.Response(text=text, content_type="application/yaml")
+
+
 def _actor(request: web.Request) -> str:
     return request.headers.get("X-Actor", "") or (request.remote or "http")
 
@@ -172,3 +280,10 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get("/dead-letters", dead_letters)
     app.router.add_post("/dead-letters/{id}/replay", replay)
     app.router.add_get("/quarantine", quarantine)
+    app.router.add_post("/quarantine/{id}/release", quarantine_release)
+    app.router.add_post("/quarantine/{id}/retry", quarantine_retry)
+    app.router.add_post("/documents/{id}/split", split)
+    app.router.add_post("/documents/{id}/merge", merge)
+    app.router.add_get("/audit", audit)
+    app.router.add_get("/export.csv", export_csv)
+    app.router.add_get("/openapi.yaml", openapi)

@@ -16,6 +16,7 @@ class StoredRecord:
     outcome: str | None
     document_id: int | None
     decision: dict[str, Any] | None
+    released: bool = False  # an operator released it from quarantine: holds no longer apply
 
 
 @dataclass(frozen=True)

@@ -154,4 +154,12 @@ MIGRATIONS: list[tuple[int, str]] = [
         );
         """,
     ),
+    (
+        3,
+        """
+        ALTER TABLE records ADD COLUMN released INTEGER NOT NULL DEFAULT 0;
+        CREATE INDEX quarantine_open ON quarantine (id) WHERE released_at IS NULL;
+        CREATE INDEX audit_at ON audit (at)
+        """,
+    ),
 ]

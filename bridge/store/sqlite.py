@@ -26,7 +26,7 @@ from schemas import Attachment, Document, Page, RawRecord, StatusEvent
 
 _RECORD_COLS = (
     "id, source, unit, external_id, version, media_type, payload, attachments, ack, error,"
-    " received_at, acked, outcome, document_id, decision"
+    " received_at, acked, outcome, document_id, decision, released"
 )
 HOME_STATUS_CODES = {
     "received": ("03", "đã tiếp nhận / registered"),
@@ -274,7 +274,7 @@ class SqliteStore:
     async def documents_by_triple(self, triple: str) -> list[DocumentRow]:
         rows = await self.db.execute_fetchall(
             "SELECT id, triple, issuer_code, issuer_key, state, revision, data, conflicts,"
-            " created_at, updated_at FROM documents WHERE triple = ?",
+            " created_at, updated_at FROM documents WHERE triple = ? AND state != 'merged'",
             (triple,),
         )
         return [_document(r) for r in rows]
@@ -651,6 +651,210 @@ class SqliteStore:
         )
         return [_delivery(r) for r in rows]
 
+    # ---- operator actions (each one audited) --------------------------------------------
+
+    async def _audit(
+        self, db: aiosqlite.Connection, actor: str, action: str, target: str, detail: dict[str, Any]
+    ) -> None:
+        await db.execute(
+            "INSERT INTO audit (at, actor, action, target, detail) VALUES (?,?,?,?,?)",
+            (now_iso(), actor, action, target, jsonutil.dumps(detail).decode()),
+        )
+
+    async def release_quarantined(self, quarantine_id: int, actor: str, *, release: bool) -> bool:
+        """Send a quarantined record through matching again.
+
+        With `release` the operator vouches for it: holds (review, secret, signature) no longer
+        apply to it. Without, it is a retry after a fix (a new adapter version, a configuration).
+        False when there is no such open quarantine entry.
+        """
+        async with self._tx() as db:
+            rows = list(
+                await db.execute_fetchall(
+                    "SELECT record_id, kind FROM quarantine WHERE id = ? AND released_at IS NULL",
+                    (quarantine_id,),
+                )
+            )
+            if not rows:
+                return False
+            record_id, kind = rows[0]
+            await db.execute(
+                "UPDATE quarantine SET released_at = ? WHERE id = ?", (now_iso(), quarantine_id)
+            )
+            await db.execute(
+                "UPDATE records SET outcome = NULL, document_id = NULL, decision = NULL,"
+                " released = CASE WHEN ? THEN 1 ELSE released END WHERE id = ?",
+                (release, record_id),
+            )
+            await self._audit(
+                db,
+                actor,
+                "release" if release else "retry",
+                f"quarantine:{quarantine_id}",
+                {"record_id": record_id, "kind": kind},
+            )
+            return True
+
+    async def is_released(self, record_id: int) -> bool:
+        rows = list(
+            await self.db.execute_fetchall(
+                "SELECT released FROM records WHERE id = ?", (record_id,)
+            )
+        )
+        return bool(rows and rows[0][0])
+
+    async def override_for(self, record_key: str) -> tuple[bool, int | None]:
+        """(has an override, forced document id or None for "a document of its own")."""
+        rows = list(
+            await self.db.execute_fetchall(
+                "SELECT document_id FROM overrides WHERE record_key = ?", (record_key,)
+            )
+        )
+        return (True, rows[0][0]) if rows else (False, None)
+
+    async def split_record(self, document_id: int, record_id: int, actor: str) -> bool:
+        """Take a wrongly merged record out of a document; it becomes a document of its own.
+
+        The correction is kept as an override, so the record (and a re-read of it) is never
+        merged back by the matcher.
+        """
+        async with self._tx() as db:
+            rows = list(
+                await db.execute_fetchall(
+                    "SELECT source, unit, external_id FROM records WHERE id = ? AND document_id = ?",
+                    (record_id, document_id),
+                )
+            )
+            if not rows:
+                return False
+            await self._override(db, rows[0], None, actor)
+            await self._detach(db, document_id, [record_id])
+            await self._audit(
+                db, actor, "split", f"document:{document_id}", {"record_id": record_id}
+            )
+            return True
+
+    async def merge_documents(self, keep_id: int, other_id: int, actor: str) -> bool:
+        """Judge two documents one: every record of `other_id` is matched to `keep_id`.
+
+        Deliveries of `other_id` not yet made are cancelled; ones already made stay made (the
+        audit trail says so) since a sink cannot be asked to forget.
+        """
+        if keep_id == other_id:
+            return False
+        async with self._tx() as db:
+            exists = list(
+                await db.execute_fetchall(
+                    "SELECT count(*) FROM documents WHERE id IN (?, ?)", (keep_id, other_id)
+                )
+            )
+            if exists[0][0] != 2:
+                return False
+            records = list(
+                await db.execute_fetchall(
+                    "SELECT id, source, unit, external_id FROM records WHERE document_id = ?",
+                    (other_id,),
+                )
+            )
+            for r in records:
+                await self._override(db, r[1:], keep_id, actor)
+            await self._detach(db, other_id, [r[0] for r in records])
+            cur = await db.execute(
+                "UPDATE outbox SET state = 'cancelled', done_at = ? WHERE document_id = ? AND state = 'pending'",
+                (now_iso(), other_id),
+            )
+            await db.execute(
+                "UPDATE documents SET state = 'merged', updated_at = ? WHERE id = ?",
+                (now_iso(), other_id),
+            )
+            delivered = list(
+                await db.execute_fetchall(
+                    "SELECT count(*) FROM outbox WHERE document_id = ? AND state = 'delivered'",
+                    (other_id,),
+                )
+            )
+            await self._audit(
+                db,
+                actor,
+                "merge",
+                f"document:{keep_id}",
+                {
+                    "merged": other_id,
+                    "records": [r[0] for r in records],
+                    "cancelled": cur.rowcount,
+                    "already_delivered": delivered[0][0],
+                },
+            )
+            return True
+
+    async def _override(
+        self, db: aiosqlite.Connection, key_parts: Any, document_id: int | None, actor: str
+    ) -> None:
+        key = "|".join(str(p) for p in key_parts)
+        await db.execute(
+            "INSERT INTO overrides (record_key, document_id, actor, created_at) VALUES (?,?,?,?)"
+            " ON CONFLICT (record_key) DO UPDATE SET document_id = excluded.document_id,"
+            " actor = excluded.actor, created_at = excluded.created_at",
+            (key, document_id, actor, now_iso()),
+        )
+
+    async def _detach(
+        self, db: aiosqlite.Connection, document_id: int, record_ids: list[int]
+    ) -> None:
+        """Unlink records from a document and queue them for matching again."""
+        for record_id in record_ids:
+            await db.execute(
+                "UPDATE records SET outcome = NULL, document_id = NULL, decision = NULL WHERE id = ?",
+                (record_id,),
+            )
+
+    async def audit_trail(self, limit: int = 200) -> list[dict[str, Any]]:
+        rows = await self.db.execute_fetchall(
+            "SELECT id, at, actor, action, target, detail FROM audit ORDER BY id DESC LIMIT ?",
+            (limit,),
+        )
+        return [
+            {
+                "id": r[0],
+                "at": r[1],
+                "actor": r[2],
+                "action": r[3],
+                "target": r[4],
+                "detail": jsonutil.loads(r[5]),
+            }
+            for r in rows
+        ]
+
+    async def documents_received(
+        self, start: str, end: str, unit: str | None
+    ) -> list[dict[str, Any]]:
+        """Documents whose first record arrived in [start, end) (ISO dates), for the monthly report."""
+        clauses = ["r.received_at >= ? AND r.received_at < ?"]
+        args: list[Any] = [start, end]
+        if unit:
+            clauses.append("r.unit = ?")
+            args.append(unit)
+        rows = await self.db.execute_fetchall(
+            "SELECT d.id, d.data, d.state, min(r.received_at), group_concat(DISTINCT r.source),"
+            " group_concat(DISTINCT r.unit) FROM documents d JOIN records r ON r.document_id = d.id"
+            f" WHERE {' AND '.join(clauses)} GROUP BY d.id ORDER BY min(r.received_at)",
+            args,
+        )
+        out = []
+        for r in rows:
+            doc = Document.model_validate_json(r[1])
+            out.append(
+                {
+                    "id": r[0],
+                    "document": doc,
+                    "state": r[2],
+                    "received_at": r[3],
+                    "roads": sorted(set((r[4] or "").split(","))),
+                    "units": sorted(set((r[5] or "").split(","))),
+                }
+            )
+        return out
+
     # ---- reading for people --------------------------------------------------------------
 
     async def counts(self) -> dict[str, Any]:
@@ -671,7 +875,11 @@ class SqliteStore:
             "SELECT sink, state, count(*) FROM outbox WHERE op = 'create' GROUP BY 1, 2"
         ):
             per_sink.setdefault(sink, {})[state] = n
-        docs = next(iter(await db.execute_fetchall("SELECT count(*) FROM documents")))[0]
+        docs = next(
+            iter(
+                await db.execute_fetchall("SELECT count(*) FROM documents WHERE state != 'merged'")
+            )
+        )[0]
         return {
             "outcomes": outcomes,
             "per_source": per_source,
@@ -726,12 +934,12 @@ class SqliteStore:
 
     async def quarantined(self, limit: int = 200) -> list[dict[str, Any]]:
         rows = await self.db.execute_fetchall(
-            "SELECT q.id, q.record_id, q.kind, q.reason, q.created_at, r.source, r.external_id"
+            "SELECT q.id, q.record_id, q.kind, q.reason, q.created_at, r.source, r.external_id, r.unit"
             " FROM quarantine q JOIN records r ON r.id = q.record_id WHERE q.released_at IS NULL"
             " ORDER BY q.id DESC LIMIT ?",
             (limit,),
         )
-        keys = ("id", "record_id", "kind", "reason", "created_at", "source", "external_id")
+        keys = ("id", "record_id", "kind", "reason", "created_at", "source", "external_id", "unit")
         return [dict(zip(keys, r, strict=True)) for r in rows]
 
 
@@ -755,6 +963,7 @@ def _record(r: Any) -> StoredRecord:
         outcome=r[12],
         document_id=r[13],
         decision=jsonutil.loads(r[14]) if r[14] else None,
+        released=bool(r[15]),
     )
 
 

@@ -1,0 +1,200 @@
+"""PostgreSQL: operator actions (quarantine release, merge, split), each one audited, and the
+audit trail and monthly report they are read back from."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from bridge import jsonutil
+from bridge.store.pg_base import Connection, PgBase
+from bridge.store.sqlite import now_iso
+from schemas import Document
+
+
+async def _audit(
+    conn: Connection, actor: str, action: str, target: str, detail: dict[str, Any]
+) -> None:
+    await conn.execute(
+        "INSERT INTO audit (at, actor, action, target, detail) VALUES ($1,$2,$3,$4,$5)",
+        now_iso(),
+        actor,
+        action,
+        target,
+        jsonutil.dumps(detail).decode(),
+    )
+
+
+async def _override(
+    conn: Connection, key_parts: Sequence[Any], document_id: int | None, actor: str
+) -> None:
+    await conn.execute(
+        "INSERT INTO overrides (record_key, document_id, actor, created_at) VALUES ($1,$2,$3,$4)"
+        " ON CONFLICT (record_key) DO UPDATE SET document_id = excluded.document_id,"
+        " actor = excluded.actor, created_at = excluded.created_at",
+        "|".join(str(p) for p in key_parts),
+        document_id,
+        actor,
+        now_iso(),
+    )
+
+
+async def _detach(conn: Connection, record_ids: list[int]) -> None:
+    """Unlink records from their document and queue them for matching again."""
+    await conn.execute(
+        "UPDATE records SET outcome = NULL, document_id = NULL, decision = NULL"
+        " WHERE id = ANY($1::bigint[])",
+        record_ids,
+    )
+
+
+class PgOperator(PgBase):
+    """What an operator may do to the matcher's work, and the trail it leaves."""
+
+    async def release_quarantined(self, quarantine_id: int, actor: str, *, release: bool) -> bool:
+        """Send a quarantined record through matching again.
+
+        With `release` the operator vouches for it: holds (review, secret, signature) no longer
+        apply to it. Without, it is a retry after a fix (a new adapter version, a configuration).
+        False when there is no such open quarantine entry.
+        """
+        async with self._tx() as conn:
+            row = await conn.fetchrow(
+                "UPDATE quarantine SET released_at = $1 WHERE id = $2 AND released_at IS NULL"
+                " RETURNING record_id, kind",
+                now_iso(),
+                quarantine_id,
+            )
+            if row is None:
+                return False
+            record_id, kind = row
+            await conn.execute(
+                "UPDATE records SET outcome = NULL, document_id = NULL, decision = NULL,"
+                " released = released OR $1 WHERE id = $2",
+                release,
+                record_id,
+            )
+            await _audit(
+                conn,
+                actor,
+                "release" if release else "retry",
+                f"quarantine:{quarantine_id}",
+                {"record_id": record_id, "kind": kind},
+            )
+            return True
+
+    async def is_released(self, record_id: int) -> bool:
+        released = await self._fetchval("SELECT released FROM records WHERE id = $1", record_id)
+        return bool(released)
+
+    async def override_for(self, record_key: str) -> tuple[bool, int | None]:
+        """(has an override, forced document id or None for "a document of its own")."""
+        rows = await self._fetch(
+            "SELECT document_id FROM overrides WHERE record_key = $1", record_key
+        )
+        return (True, rows[0][0]) if rows else (False, None)
+
+    async def split_record(self, document_id: int, record_id: int, actor: str) -> bool:
+        """Take a wrongly merged record out of a document; it becomes a document of its own.
+
+        The correction is kept as an override, so the record (and a re-read of it) is never
+        merged back by the matcher.
+        """
+        async with self._tx() as conn:
+            row = await conn.fetchrow(
+                "SELECT source, unit, external_id FROM records WHERE id = $1 AND document_id = $2"
+                " FOR UPDATE",
+                record_id,
+                document_id,
+            )
+            if row is None:
+                return False
+            await _override(conn, tuple(row), None, actor)
+            await _detach(conn, [record_id])
+            await _audit(conn, actor, "split", f"document:{document_id}", {"record_id": record_id})
+            return True
+
+    async def merge_documents(self, keep_id: int, other_id: int, actor: str) -> bool:
+        """Judge two documents one: every record of `other_id` is matched to `keep_id`.
+
+        Deliveries of `other_id` not yet made are cancelled; ones already made stay made (the
+        audit trail says so) since a sink cannot be asked to forget.
+        """
+        if keep_id == other_id:
+            return False
+        async with self._tx() as conn:
+            locked = await conn.fetch(
+                "SELECT id FROM documents WHERE id IN ($1, $2) ORDER BY id FOR UPDATE",
+                keep_id,
+                other_id,
+            )
+            if len(locked) != 2:
+                return False
+            records = await conn.fetch(
+                "SELECT id, source, unit, external_id FROM records WHERE document_id = $1"
+                " ORDER BY id",
+                other_id,
+            )
+            for r in records:
+                await _override(conn, tuple(r)[1:], keep_id, actor)
+            await _detach(conn, [r[0] for r in records])
+            status = await conn.execute(
+                "UPDATE outbox SET state = 'cancelled', done_at = $1 WHERE document_id = $2"
+                " AND state = 'pending'",
+                now_iso(),
+                other_id,
+            )
+            await conn.execute(
+                "UPDATE documents SET state = 'merged', updated_at = $1 WHERE id = $2",
+                now_iso(),
+                other_id,
+            )
+            delivered = await conn.fetchval(
+                "SELECT count(*) FROM outbox WHERE document_id = $1 AND state = 'delivered'",
+                other_id,
+            )
+            detail = {
+                "merged": other_id,
+                "records": [r[0] for r in records],
+                "cancelled": int(status.rsplit(" ", 1)[-1]),
+                "already_delivered": delivered,
+            }
+            await _audit(conn, actor, "merge", f"document:{keep_id}", detail)
+            return True
+
+    async def audit_trail(self, limit: int = 200) -> list[dict[str, Any]]:
+        rows = await self._fetch(
+            "SELECT id, at, actor, action, target, detail::text FROM audit ORDER BY id DESC"
+            " LIMIT $1",
+            limit,
+        )
+        keys = ("id", "at", "actor", "action", "target")
+        return [
+            {**dict(zip(keys, r[:5], strict=True)), "detail": jsonutil.loads(r[5])} for r in rows
+        ]
+
+    async def documents_received(
+        self, start: str, end: str, unit: str | None
+    ) -> list[dict[str, Any]]:
+        """Documents whose first record arrived in [start, end) (ISO dates), for the monthly report."""
+        rows = await self._fetch(
+            "SELECT d.id, d.data::text, d.state, min(r.received_at),"
+            " array_agg(DISTINCT r.source), array_agg(DISTINCT r.unit)"
+            " FROM documents d JOIN records r ON r.document_id = d.id"
+            " WHERE r.received_at >= $1 AND r.received_at < $2 AND ($3::text IS NULL OR r.unit = $3)"
+            " GROUP BY d.id ORDER BY min(r.received_at), d.id",
+            start,
+            end,
+            unit or None,
+        )
+        return [
+            {
+                "id": r[0],
+                "document": Document.model_validate_json(r[1]),
+                "state": r[2],
+                "received_at": r[3],
+                "roads": sorted(set(r[4])),
+                "units": sorted(set(r[5])),
+            }
+            for r in rows
+        ]

@@ -1,0 +1,158 @@
+"""Operators steer the bridge: release or retry quarantined records, export, audit trail."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+import sys
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+from adapters.folder.sim import FolderDropper
+from adapters.tdoffice.sim import TdofficeSim
+from bridge.config import parse_config
+from bridge.daemon import Daemon
+from schemas import Confidentiality
+from tests.e2e.harness import UNIT, config_dict, make_doc, wait_until
+
+ROOT = Path(__file__).resolve().parents[2]
+TOKEN = "op-token-123"
+
+
+async def _call(daemon: Daemon, method: str, path: str, **kw: Any) -> tuple[int, Any]:
+    url = f"http://127.0.0.1:{daemon.http.port}{path}"
+    headers = {"Authorization": f"Bearer {TOKEN}", "X-Actor": "test-operator"}
+    async with (
+        aiohttp.ClientSession() as http,
+        http.request(method, url, headers=headers, **kw) as resp,
+    ):
+        body = await resp.read()
+        is_json = resp.content_type == "application/json"
+        return resp.status, (await resp.json() if is_json else body.decode("utf-8"))
+
+
+def _config(tmp_path: Path, source: TdofficeSim, home: TdofficeSim, dropper: FolderDropper) -> Any:
+    raw = config_dict(tmp_path / "data", source, home, dropper)
+    raw["http"]["token"] = TOKEN
+    return parse_config(raw, {})
+
+
+async def test_secret_document_held_then_released_by_operator(tmp_path: Path) -> None:
+    """A Mật document is kept aside, never delivered, until an operator releases it (audited)."""
+    async with (
+        TdofficeSim(api_key="src") as source,
+        TdofficeSim(api_key="home") as home,
+        FolderDropper(tmp_path / "inbox") as dropper,
+    ):
+        secret, files = make_doc(1)
+        source.add_document(
+            secret.model_copy(update={"confidentiality": Confidentiality.MAT}), files, unit=UNIT
+        )
+        source.add_document(*make_doc(2), unit=UNIT)
+        async with Daemon(_config(tmp_path, source, home, dropper)) as daemon:
+            await wait_until(lambda: len(home.received) == 1, what="the ordinary document")
+            status, body = await _call(daemon, "GET", "/quarantine")
+            assert status == 200 and [q["kind"] for q in body["items"]] == ["secret"]
+            assert "Mật" in body["items"][0]["reason"]
+            status, _ = await _call(daemon, "POST", "/quarantine/999/release")
+            assert status == 404
+            status, _ = await _call(daemon, "POST", f"/quarantine/{body['items'][0]['id']}/release")
+            assert status == 200
+            await wait_until(lambda: len(home.received) == 2, what="the released document")
+            status, trail = await _call(daemon, "GET", "/audit")
+        assert (
+            trail["items"][0]["action"] == "release"
+            and trail["items"][0]["actor"] == "test-operator"
+        )
+
+
+async def test_retry_reprocesses_without_vouching(tmp_path: Path) -> None:
+    """Retry sends a held record through matching again; a secret one is held again."""
+    async with (
+        TdofficeSim(api_key="src") as source,
+        TdofficeSim(api_key="home") as home,
+        FolderDropper(tmp_path / "inbox") as dropper,
+    ):
+        secret, files = make_doc(1)
+        source.add_document(
+            secret.model_copy(update={"confidentiality": Confidentiality.TOI_MAT}), files, unit=UNIT
+        )
+        async with Daemon(_config(tmp_path, source, home, dropper)) as daemon:
+            await wait_until(lambda: daemon.store.quarantined(), what="quarantine")
+            first = (await daemon.store.quarantined())[0]
+            status, _ = await _call(daemon, "POST", f"/quarantine/{first['id']}/retry")
+            assert status == 200
+
+            async def held_again() -> bool:
+                return any(q["record_id"] == first["record_id"] for q in await daemon.store.quarantined())
+
+            await wait_until(held_again, what="held again")
+            await asyncio.sleep(0.5)
+        assert home.received == {}
+
+
+async def test_csv_export_lists_documents_of_the_period(tmp_path: Path) -> None:
+    """The monthly export is CSV with a BOM, Vietnamese headers and one row per document."""
+    async with (
+        TdofficeSim(api_key="src") as source,
+        TdofficeSim(api_key="home") as home,
+        FolderDropper(tmp_path / "inbox") as dropper,
+    ):
+        for i in range(3):
+            source.add_document(*make_doc(i), unit=UNIT)
+        async with Daemon(_config(tmp_path, source, home, dropper)) as daemon:
+            await wait_until(lambda: len(home.received) == 3, what="three deliveries")
+            status, text = await _call(daemon, "GET", "/export.csv")
+            bad, _ = await _call(daemon, "GET", "/export.csv?from=2026-13-01")
+        assert status == 200 and bad == 400
+        assert text.startswith("\ufeff")
+        rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))
+        assert rows[0][2].startswith("Số, ký hiệu") and len(rows) == 4
+        assert {r[2] for r in rows[1:]} == {"100/STC-NS", "101/STTTT-TTBCXB", "102/VP-TH"}
+
+
+async def test_cli_quarantine_list_against_running_daemon(tmp_path: Path) -> None:
+    """`lienthong quarantine list` prints what is held; a wrong token is refused."""
+    async with (
+        TdofficeSim(api_key="src") as source,
+        TdofficeSim(api_key="home") as home,
+        FolderDropper(tmp_path / "inbox") as dropper,
+    ):
+        dropper.add_raw("VB_hong.json", b"{not json")
+        async with Daemon(_config(tmp_path, source, home, dropper)) as daemon:
+            await wait_until(lambda: daemon.store.quarantined(), what="quarantine")
+            url = f"http://127.0.0.1:{daemon.http.port}"
+            ok = await asyncio.create_subprocess_exec(
+                sys.executable,
+                "-m",
+                "bridge",
+                "quarantine",
+                "list",
+                "--url",
+                url,
+                "--token",
+                TOKEN,
+                cwd=ROOT,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.PIPE,
+            )
+            out, _ = await asyncio.wait_for(ok.communicate(), timeout=30)
+            denied = await asyncio.create_subprocess_exec(
+                sys.executable,
+                "-m",
+                "bridge",
+                "status",
+                "--url",
+                url,
+                "--token",
+                "wrong",
+                cwd=ROOT,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.PIPE,
+            )
+            await asyncio.wait_for(denied.communicate(), timeout=30)
+        assert ok.returncode == 0 and b"unreadable" in out and b"VB_hong" in out
+        assert denied.returncode == 1
