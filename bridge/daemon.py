@@ -28,6 +28,7 @@ from bridge.errors import ConfigError
 from bridge.health import Health
 from bridge.interfaces import AdapterContext, Limits
 from bridge.pipeline import Processor, SourceRunner
+from bridge.retention import Retention
 from bridge.settings import EndpointSettings, SinkSettings, SourceSettings
 from bridge.signatures import TrustStore
 from bridge.status_flow import STATUS_PROFILES, StatusPoller, StatusRelay
@@ -78,6 +79,9 @@ class Daemon:
             blobs=self.blobs,
             trust=trust,
             strict_signatures=self._strict_signatures,
+        )
+        self.retention = Retention(
+            self.store, self.blobs, config.bridge.data_dir, config.bridge.retention_days
         )
         self.version = __version__
 
@@ -154,6 +158,7 @@ class Daemon:
                 ep.health,
                 max_in_flight=settings.max_in_flight,
                 max_attempts=settings.max_attempts,
+                rate_limit=settings.rate_limit,
             )
         ep.task = asyncio.create_task(ep.runner.run(ep.stop), name=f"{role}:{settings.name}")
         self._start_helpers(ep)
@@ -223,6 +228,7 @@ class Daemon:
         self._stack = AsyncExitStack()
         await self._stack.enter_async_context(self.store)
         self._processor_task = asyncio.create_task(self.processor.run(self.stop), name="processor")
+        self._retention_task = asyncio.create_task(self.retention.run(self.stop), name="retention")
         self._stack.push_async_callback(self._drain)
         for settings, units, role in self._wanted(self.config).values():
             await self._start_endpoint(settings, units, role)
@@ -241,10 +247,11 @@ class Daemon:
         self.ready = False
         grace = self.config.bridge.shutdown_grace
         await asyncio.gather(*(self._stop_endpoint(n, grace) for n in list(self.endpoints)))
-        done, _ = await asyncio.wait({self._processor_task}, timeout=grace)
-        if not done:
-            self._processor_task.cancel()
-            await asyncio.gather(self._processor_task, return_exceptions=True)
+        background = {self._processor_task, self._retention_task}
+        _, pending = await asyncio.wait(background, timeout=grace)
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*background, return_exceptions=True)
 
     async def reload(self) -> bool:
         """Apply a changed configuration file; False (old one kept) when it is invalid."""

@@ -11,6 +11,7 @@ import asyncio
 import time
 
 import structlog
+from aiolimiter import AsyncLimiter
 
 from bridge.errors import AuthError, PermanentError, TransientError
 from bridge.health import FAILING, Health
@@ -36,6 +37,7 @@ class DeliveryWorker:
         *,
         max_in_flight: int = 4,
         max_attempts: int = 12,
+        rate_limit: float | None = None,
     ) -> None:
         self.sink = sink
         self.store = store
@@ -44,6 +46,8 @@ class DeliveryWorker:
         self.max_attempts = max_attempts
         self.wake = asyncio.Event()
         self._open_until = 0.0
+        # At most `rate_limit` calls a second to this sink (a leaky bucket, bursts of one second).
+        self._limiter = AsyncLimiter(rate_limit, 1.0) if rate_limit else None
 
     async def run(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
@@ -97,6 +101,8 @@ class DeliveryWorker:
         )
 
     async def _attempt(self, delivery: Delivery) -> str:
+        if self._limiter is not None:
+            await self._limiter.acquire()
         op = Operation(delivery.op)
         remote_id = None
         if op is not Operation.CREATE:

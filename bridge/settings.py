@@ -25,6 +25,9 @@ class SourceSettings(EndpointSettings):
 
 class SinkSettings(EndpointSettings):
     max_in_flight: int = Field(default=4, ge=1, le=64)
+    rate_limit: float | None = Field(
+        default=None, gt=0
+    )  # requests per second at most (None: no cap)
     max_attempts: int = Field(default=12, ge=1)
     status_poll_interval: float = Field(
         default=60.0, gt=0

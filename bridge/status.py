@@ -72,4 +72,5 @@ async def snapshot(daemon: Daemon) -> dict[str, Any]:
         "ready": daemon.ready,
         "units": units,
         "totals": totals,
+        "disk": daemon.retention.disk.as_dict(),
     }

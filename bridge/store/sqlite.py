@@ -855,6 +855,77 @@ class SqliteStore:
             )
         return out
 
+    # ---- retention -----------------------------------------------------------------------
+
+    async def purge_before(self, cutoff: str, hook_cutoff: str) -> dict[str, int]:
+        """Delete what is older than `cutoff` (ISO time) and finished with, in one transaction.
+
+        Never touches a record that is unprocessed, unacknowledged, held in quarantine or
+        waiting, nor a document with a delivery still pending or dead, nor cursors.
+        """
+        async with self._tx() as db:
+            unfinished = (
+                "SELECT document_id FROM outbox WHERE state IN ('pending', 'dead')"
+                " UNION SELECT r.document_id FROM records r JOIN status_out s ON s.record_id = r.id"
+                " WHERE s.state = 'pending'"
+            )
+            docs = [
+                r[0]
+                for r in await db.execute_fetchall(
+                    f"SELECT id FROM documents WHERE updated_at < ? AND id NOT IN ({unfinished})",
+                    (cutoff,),
+                )
+            ]
+            counts = {"documents": len(docs)}
+            for table, column in (
+                ("outbox", "document_id"),
+                ("revisions", "document_id"),
+                ("attachment_index", "document_id"),
+                ("status_events", "document_id"),
+            ):
+                await db.executemany(
+                    f"DELETE FROM {table} WHERE {column} = ?", [(d,) for d in docs]
+                )
+            await db.executemany("DELETE FROM documents WHERE id = ?", [(d,) for d in docs])
+            cur = await db.execute(
+                "DELETE FROM records WHERE received_at < ? AND acked = 1 AND outcome IS NOT NULL"
+                " AND outcome != 'waiting' AND (document_id IS NULL OR document_id NOT IN (SELECT id FROM documents))"
+                " AND id NOT IN (SELECT record_id FROM quarantine WHERE released_at IS NULL)",
+                (cutoff,),
+            )
+            counts["records"] = cur.rowcount
+            await db.execute(
+                "DELETE FROM status_out WHERE record_id NOT IN (SELECT id FROM records)"
+            )
+            await db.execute(
+                "DELETE FROM quarantine WHERE record_id NOT IN (SELECT id FROM records)"
+            )
+            cur = await db.execute("DELETE FROM hook_events WHERE received_at < ?", (hook_cutoff,))
+            counts["hook_events"] = cur.rowcount
+            return counts
+
+    async def blob_in_use(self, sha256: str) -> bool:
+        """Whether any remaining document or record still names this blob."""
+        rows = list(
+            await self.db.execute_fetchall(
+                "SELECT 1 FROM attachment_index WHERE sha256 = ? LIMIT 1", (sha256,)
+            )
+        )
+        if rows:
+            return True
+        rows = list(
+            await self.db.execute_fetchall(
+                "SELECT 1 FROM records WHERE instr(attachments, ?) > 0 LIMIT 1", (sha256,)
+            )
+        )
+        return bool(rows)
+
+    def file_bytes(self) -> int:
+        """Size of the database files on disk (with the WAL)."""
+        return sum(
+            p.stat().st_size for p in self.path.parent.glob(self.path.name + "*") if p.is_file()
+        )
+
     # ---- reading for people --------------------------------------------------------------
 
     async def counts(self) -> dict[str, Any]:
