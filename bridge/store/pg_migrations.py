@@ -166,10 +166,20 @@ MIGRATIONS_PG: list[tuple[int, str]] = [
         """,
     ),
     (
+        3,
+        """
+        ALTER TABLE records ADD COLUMN released BOOLEAN NOT NULL DEFAULT FALSE;
+        CREATE INDEX quarantine_open ON quarantine (id) WHERE released_at IS NULL;
+        CREATE INDEX audit_at ON audit (at)
+        """,
+    ),
+    (
         PG_ONLY_FROM + 1,
         """
         ALTER TABLE outbox ADD COLUMN IF NOT EXISTS claimed_by TEXT;
         ALTER TABLE outbox ADD COLUMN IF NOT EXISTS claimed_until DOUBLE PRECISION;
+        ALTER TABLE status_out ADD COLUMN IF NOT EXISTS claimed_by TEXT;
+        ALTER TABLE status_out ADD COLUMN IF NOT EXISTS claimed_until DOUBLE PRECISION;
 
         CREATE TABLE IF NOT EXISTS leases (
             resource TEXT PRIMARY KEY,

@@ -33,7 +33,7 @@ class PgReading(PgBase):
             "SELECT sink, state, count(*) FROM outbox WHERE op = 'create' GROUP BY 1, 2"
         ):
             per_sink.setdefault(sink, {})[state] = n
-        docs = await self._fetchval("SELECT count(*) FROM documents")
+        docs = await self._fetchval("SELECT count(*) FROM documents WHERE state != 'merged'")
         return {
             "outcomes": outcomes,
             "per_source": per_source,

@@ -1,0 +1,140 @@
+"""Attachment bytes in PostgreSQL, so every instance on one database can read them.
+
+Same interface as `bridge.blobs.BlobStore` except that `exists` is a coroutine and there is no
+`path()`. A blob is split into fixed-size rows of `blob_chunks` as it streams in (memory use
+does not depend on the file's size), under a temporary key, inside one transaction that renames
+the rows to the SHA-256 at the end: a crash or a refused stream leaves nothing behind, and
+storing the same bytes twice is harmless.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import AsyncIterable, AsyncIterator
+
+from bridge.blobs import CHUNK_BYTES, StoredBlob
+from bridge.errors import PermanentError
+from bridge.store.pg_base import Connection, PgBase
+from bridge.store.sqlite import now_iso
+
+
+def _check_key(sha256: str) -> None:
+    if len(sha256) != 64 or any(c not in "0123456789abcdef" for c in sha256):
+        raise ValueError(f"not a sha256 key: {sha256!r}")
+
+
+class PgBlobStore:
+    """Stores and reads attachment bytes by their SHA-256, through an open PostgresStore."""
+
+    def __init__(self, store: PgBase, *, chunk_bytes: int = CHUNK_BYTES) -> None:
+        self._store = store
+        self.chunk_bytes = chunk_bytes
+
+    async def exists(self, sha256: str) -> bool:
+        _check_key(sha256)
+        found = await self._store.pool.fetchval("SELECT 1 FROM blobs WHERE sha256 = $1", sha256)
+        return found is not None
+
+    async def put_stream(
+        self,
+        chunks: AsyncIterable[bytes],
+        *,
+        max_bytes: int,
+        expected_sha256: str | None = None,
+    ) -> StoredBlob:
+        """Stream `chunks` into the database; return the key and size.
+
+        Raises PermanentError when the stream exceeds `max_bytes` or its hash differs from
+        `expected_sha256`; nothing is kept then.
+        """
+        tmp_key = f"tmp:{secrets.token_hex(16)}"
+        digest = hashlib.sha256()
+        size = seq = 0
+        buffer = bytearray()
+        async with self._store.pool.acquire() as conn, conn.transaction():
+            async for chunk in chunks:
+                size += len(chunk)
+                if size > max_bytes:
+                    raise PermanentError(
+                        f"tệp đính kèm quá lớn (> {max_bytes} byte) / "
+                        f"attachment larger than {max_bytes} bytes"
+                    )
+                digest.update(chunk)
+                buffer += chunk
+                while len(buffer) >= self.chunk_bytes:
+                    await _write_chunk(conn, tmp_key, seq, bytes(buffer[: self.chunk_bytes]))
+                    del buffer[: self.chunk_bytes]
+                    seq += 1
+            if buffer:
+                await _write_chunk(conn, tmp_key, seq, bytes(buffer))
+                seq += 1
+            sha256 = digest.hexdigest()
+            await _commit(conn, tmp_key, sha256, size, seq, expected_sha256)
+        return StoredBlob(sha256=sha256, size=size)
+
+    async def put_bytes(
+        self, data: bytes, *, max_bytes: int, expected_sha256: str | None = None
+    ) -> StoredBlob:
+        """Store bytes already in memory (inline base64 attachments, MIME parts)."""
+
+        async def one() -> AsyncIterator[bytes]:
+            yield data
+
+        return await self.put_stream(one(), max_bytes=max_bytes, expected_sha256=expected_sha256)
+
+    async def read(self, sha256: str, chunk_bytes: int = CHUNK_BYTES) -> AsyncIterator[bytes]:
+        """Yield the blob's bytes in chunks. Raises FileNotFoundError for an unknown key.
+
+        Each stored row is fetched on its own, so a slow reader holds no connection.
+        """
+        _check_key(sha256)
+        pool = self._store.pool
+        count = await pool.fetchval("SELECT chunks FROM blobs WHERE sha256 = $1", sha256)
+        if count is None:
+            raise FileNotFoundError(f"blob {sha256} not stored")
+        for seq in range(count):
+            data: bytes = await pool.fetchval(
+                "SELECT bytes FROM blob_chunks WHERE sha256 = $1 AND seq = $2", sha256, seq
+            )
+            for start in range(0, len(data), chunk_bytes):
+                yield data[start : start + chunk_bytes]
+
+    async def delete(self, sha256: str) -> bool:
+        """Forget a blob (retention); False when it was not stored."""
+        _check_key(sha256)
+        async with self._store.pool.acquire() as conn, conn.transaction():
+            await conn.execute("DELETE FROM blob_chunks WHERE sha256 = $1", sha256)
+            gone = await conn.fetchval("DELETE FROM blobs WHERE sha256 = $1 RETURNING 1", sha256)
+        return gone is not None
+
+    async def keys(self) -> list[str]:
+        """Every stored key (for copying and checks)."""
+        rows = await self._store.pool.fetch("SELECT sha256 FROM blobs ORDER BY sha256")
+        return [r[0] for r in rows]
+
+
+async def _write_chunk(conn: Connection, key: str, seq: int, data: bytes) -> None:
+    await conn.execute("INSERT INTO blob_chunks VALUES ($1, $2, $3)", key, seq, data)
+
+
+async def _commit(
+    conn: Connection, tmp_key: str, sha256: str, size: int, chunks: int, expected: str | None
+) -> None:
+    if expected is not None and expected.lower() != sha256:
+        raise PermanentError(
+            f"SHA-256 của tệp không khớp / attachment SHA-256 mismatch "
+            f"(expected {expected.lower()}, got {sha256})"
+        )
+    inserted = await conn.fetchval(
+        "INSERT INTO blobs (sha256, size, chunks, created_at) VALUES ($1, $2, $3, $4)"
+        " ON CONFLICT DO NOTHING RETURNING 1",
+        sha256,
+        size,
+        chunks,
+        now_iso(),
+    )
+    if inserted is None:  # the same bytes are already stored
+        await conn.execute("DELETE FROM blob_chunks WHERE sha256 = $1", tmp_key)
+    else:
+        await conn.execute("UPDATE blob_chunks SET sha256 = $1 WHERE sha256 = $2", sha256, tmp_key)
