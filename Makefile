@@ -18,8 +18,9 @@ $(VENV)/.installed-test: pyproject.toml | $(VENV)/bin/python
 	$(PIP) install -q -e '.[test]'
 	touch $@ $(VENV)/.installed
 
-# Debian packages the tests start for real: Dovecot (IMAP) and openssl (its test certificates).
-DEB_TEST_PACKAGES := dovecot-imapd openssl
+# Debian packages the tests start for real: Dovecot (IMAP), openssl (its test certificates),
+# PostgreSQL (the multi-instance backend).
+DEB_TEST_PACKAGES := dovecot-imapd openssl postgresql
 system-deps:
 	@missing=$$(for p in $(DEB_TEST_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
 	if [ -n "$$missing" ]; then \

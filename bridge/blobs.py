@@ -15,6 +15,7 @@ import secrets
 from collections.abc import AsyncIterable, AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 from bridge.errors import PermanentError
 
@@ -27,8 +28,34 @@ class StoredBlob:
     size: int
 
 
+class Blobs(Protocol):
+    """What adapters and the pipeline need of attachment storage (files, or PostgreSQL rows)."""
+
+    async def exists(self, sha256: str) -> bool: ...
+
+    async def put_stream(
+        self, chunks: AsyncIterable[bytes], *, max_bytes: int, expected_sha256: str | None = None
+    ) -> StoredBlob: ...
+
+    async def put_bytes(
+        self, data: bytes, *, max_bytes: int, expected_sha256: str | None = None
+    ) -> StoredBlob: ...
+
+    def read(self, sha256: str, chunk_bytes: int = CHUNK_BYTES) -> AsyncIterator[bytes]: ...
+
+    async def delete(self, sha256: str) -> bool: ...
+
+    async def old_keys(self, before_ts: float) -> list[str]:
+        """Keys of blobs stored before `before_ts` (unix seconds), for retention."""
+        ...
+
+    async def local_path(self, sha256: str) -> Path | None:
+        """A readable file holding the blob (a cache copy where blobs are not files)."""
+        ...
+
+
 class BlobStore:
-    """Stores and reads attachment bytes by their SHA-256."""
+    """Stores and reads attachment bytes by their SHA-256, as files under `root`."""
 
     def __init__(self, root: Path) -> None:
         self.root = root
@@ -40,8 +67,31 @@ class BlobStore:
             raise ValueError(f"not a sha256 key: {sha256!r}")
         return self.root / sha256[:2] / sha256[2:4] / sha256
 
-    def exists(self, sha256: str) -> bool:
+    async def exists(self, sha256: str) -> bool:
         return self.path(sha256).is_file()
+
+    async def delete(self, sha256: str) -> bool:
+        path = self.path(sha256)
+        existed = path.is_file()
+        await asyncio.to_thread(path.unlink, True)
+        return existed
+
+    async def old_keys(self, before_ts: float) -> list[str]:
+        return await asyncio.to_thread(self._old_keys, before_ts)
+
+    def _old_keys(self, before_ts: float) -> list[str]:
+        out = []
+        for dirpath, _, files in os.walk(self.root):
+            if Path(dirpath) == self._tmp:
+                continue
+            for name in files:
+                if len(name) == 64 and (Path(dirpath) / name).stat().st_mtime < before_ts:
+                    out.append(name)
+        return out
+
+    async def local_path(self, sha256: str) -> Path | None:
+        path = self.path(sha256)
+        return path if path.is_file() else None
 
     async def put_stream(
         self,

@@ -21,7 +21,7 @@ import structlog
 
 from adapters import Profile, registry
 from bridge import __version__
-from bridge.blobs import BlobStore
+from bridge.blobs import Blobs, BlobStore
 from bridge.config import Config, UnitConfig, load_config
 from bridge.delivery import DeliveryWorker
 from bridge.errors import ConfigError
@@ -33,6 +33,8 @@ from bridge.settings import EndpointSettings, SinkSettings, SourceSettings
 from bridge.signatures import TrustStore
 from bridge.status_flow import STATUS_PROFILES, StatusPoller, StatusRelay
 from bridge.store import Store, open_store
+from bridge.store.pg_blobs import PgBlobStore
+from bridge.store.postgres import PostgresStore
 from bridge.tls import ssl_context
 
 log = structlog.get_logger(__name__)
@@ -64,7 +66,11 @@ class Daemon:
         self.ready = False
         self.endpoints: dict[str, Endpoint] = {}
         self.store: Store = open_store(config.bridge.database, config.bridge.data_dir)
-        self.blobs = BlobStore(config.bridge.data_dir / "blobs")
+        self.blobs: Blobs = (
+            PgBlobStore(self.store, cache_dir=config.bridge.data_dir / "cache" / "blobs")
+            if isinstance(self.store, PostgresStore)
+            else BlobStore(config.bridge.data_dir / "blobs")
+        )
         trust = TrustStore.from_folder(
             config.bridge.trust_store,
             require_revocation=config.bridge.require_revocation,

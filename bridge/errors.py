@@ -19,6 +19,10 @@ class TransientError(BridgeError):
         self.retry_after_s = retry_after_s
 
 
+class StaleLeaseError(TransientError):
+    """This instance no longer holds the lease it acted under: stop, and acquire it again."""
+
+
 class AuthError(BridgeError):
     """Credentials refused: the endpoint goes `failing`, nothing is quarantined, retried slowly."""
 

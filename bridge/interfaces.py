@@ -12,7 +12,7 @@ from enum import StrEnum
 from types import TracebackType
 from typing import Any, Protocol, Self
 
-from bridge.blobs import BlobStore
+from bridge.blobs import Blobs
 from schemas import Document, Page, RawRecord, StatusEvent
 
 JsonObject = dict[str, Any]
@@ -39,7 +39,7 @@ class AdapterContext:
     """
 
     units: tuple[str, ...]
-    blobs: BlobStore
+    blobs: Blobs
     limits: Limits = field(default_factory=Limits)
     ssl: Any = None  # ssl.SSLContext | None | bool, passed to aiohttp connectors
 

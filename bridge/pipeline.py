@@ -9,11 +9,12 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
 
 import structlog
 
 from adapters import Profile
-from bridge.blobs import BlobStore
+from bridge.blobs import Blobs
 from bridge.dedup import Matcher
 from bridge.errors import AuthError, PermanentError, TransientError
 from bridge.health import Health
@@ -43,7 +44,7 @@ class Processor:
         sinks_of: Callable[[str], Sequence[str]],
         *,
         forward_secret: bool = False,
-        blobs: BlobStore | None = None,
+        blobs: Blobs | None = None,
         trust: TrustStore | None = None,
         strict_signatures: Callable[[str], bool] = lambda unit: False,
     ) -> None:
@@ -143,7 +144,14 @@ class Processor:
         if self.blobs is None or self.trust is None or not doc.attachments:
             return doc
         edxml = raw.payload if raw.media_type.startswith("application/vnd.edxml+xml") else None
-        return await asyncio.to_thread(verify_document, doc, self.blobs, self.trust, edxml)
+        paths = _LocalPaths()
+        for att in doc.attachments:
+            if (
+                att.blob is not None
+                and (local := await self.blobs.local_path(att.blob)) is not None
+            ):
+                paths.files[att.blob] = local
+        return await asyncio.to_thread(verify_document, doc, paths, self.trust, edxml)
 
     async def _status_message(self, record: StoredRecord) -> Outcome:
         """A status message from the axis: a sender taking a document back (13), or an answer."""
@@ -172,6 +180,16 @@ def _owe_status(outcome: Outcome, doc: Document, unit: str) -> Outcome:
     else:
         return outcome
     return dataclasses.replace(outcome, status_replies=replies)
+
+
+@dataclasses.dataclass
+class _LocalPaths:
+    """Blob files readable by the signature checker (cache copies where blobs are not files)."""
+
+    files: dict[str, Path] = dataclasses.field(default_factory=dict)
+
+    def path(self, sha256: str) -> Path:
+        return self.files.get(sha256, Path("/nonexistent") / sha256)
 
 
 _BROKEN_SIGNATURE = (

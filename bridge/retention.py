@@ -17,7 +17,7 @@ from pathlib import Path
 
 import structlog
 
-from bridge.blobs import BlobStore
+from bridge.blobs import Blobs
 from bridge.store import Store
 
 log = structlog.get_logger(__name__)
@@ -46,7 +46,7 @@ class DiskUse:
 
 
 class Retention:
-    def __init__(self, store: Store, blobs: BlobStore, data_dir: Path, retention_days: int) -> None:
+    def __init__(self, store: Store, blobs: Blobs, data_dir: Path, retention_days: int) -> None:
         self.store = store
         self.blobs = blobs
         self.data_dir = data_dir
@@ -80,32 +80,20 @@ class Retention:
 
     async def _purge_blobs(self, cutoff_ts: float) -> int:
         removed = 0
-        for path in await asyncio.to_thread(_old_blobs, self.blobs.root, cutoff_ts):
-            if not await self.store.blob_in_use(path.name):
-                await asyncio.to_thread(path.unlink, True)
+        for key in await self.blobs.old_keys(cutoff_ts):
+            if not await self.store.blob_in_use(key) and await self.blobs.delete(key):
                 removed += 1
         return removed
 
     async def measure(self) -> DiskUse:
         usage = await asyncio.to_thread(shutil.disk_usage, self.data_dir)
-        blob_bytes = await asyncio.to_thread(_tree_bytes, self.blobs.root)
-        store_bytes = await asyncio.to_thread(self.store.file_bytes)
+        root = getattr(self.blobs, "root", None)
+        blob_bytes = await asyncio.to_thread(_tree_bytes, root) if root is not None else 0
+        store_bytes = await self.store.database_bytes()
         self.disk.store_bytes, self.disk.blob_bytes = store_bytes, blob_bytes
         self.disk.free_bytes, self.disk.total_bytes = usage.free, usage.total
         self.disk.measured_at = time.time()
         return self.disk
-
-
-def _old_blobs(root: Path, cutoff_ts: float) -> list[Path]:
-    out = []
-    for dirpath, _, files in os.walk(root):
-        if Path(dirpath) == root / "tmp":
-            continue
-        for name in files:
-            path = Path(dirpath) / name
-            if len(name) == 64 and path.stat().st_mtime < cutoff_ts:
-                out.append(path)
-    return out
 
 
 def _tree_bytes(root: Path) -> int:

@@ -114,7 +114,7 @@ class FolderSink:
         for item in attachments:
             name = safe_file_name(str(item["path"]).rpartition("/")[2])
             sha256 = item.get("blob") or item["sha256"]
-            if not self.ctx.blobs.exists(sha256):
+            if not await self.ctx.blobs.exists(sha256):
                 raise PermanentError(
                     f"không tìm thấy nội dung tệp '{name}' / bytes of '{name}' are not stored"
                 )

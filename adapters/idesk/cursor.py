@@ -2,8 +2,10 @@
 
 GetIncomingDocuments is inclusive on `ModifiedDate`, so the cursor keeps the newest durable
 ModifiedDate and the DocumentIDs read at exactly that second (skipped when re-read). The
-PageIndex moves past a page that could not be read at all, and past full pages whose every
-document shares that second, so a pull is never stuck re-reading the same page.
+PageIndex moves past full pages whose every document shares that second. A page that could
+not be read at all is read again on the next polls (an error page served once loses nothing)
+and stepped past only after `UNREADABLE_RETRIES` failures in a row, so a poll is never stuck
+on it for good.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import orjson
 from bridge.errors import ConfigError
 
 WIRE_FORMAT = "%Y-%m-%dT%H:%M:%S"
+UNREADABLE_RETRIES = 10  # polls re-reading an unreadable page before the cursor steps past it
 
 
 def modified_second(value: str | None) -> str | None:
@@ -35,6 +38,7 @@ class Cursor:
     from_date: str
     seen: frozenset[str] = frozenset()
     page_index: int = 0
+    failures: int = 0  # unreadable reads in a row of the page at `page_index`
 
     @classmethod
     def load(cls, raw: str | None, start_from: str) -> Cursor:
@@ -47,12 +51,18 @@ class Cursor:
                 from_date=str(data["from"]),
                 seen=frozenset(str(i) for i in data.get("seen", ())),
                 page_index=int(data.get("page", 0)),
+                failures=int(data.get("failures", 0)),
             )
         except (orjson.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
             raise ConfigError([f"con trỏ iDesk hỏng / corrupt idesk cursor: {raw[:80]!r}"]) from exc
 
     def dump(self) -> str:
-        body = {"from": self.from_date, "seen": sorted(self.seen), "page": self.page_index}
+        body = {
+            "from": self.from_date,
+            "seen": sorted(self.seen),
+            "page": self.page_index,
+            "failures": self.failures,
+        }
         return orjson.dumps(body).decode()
 
     def is_seen(self, document_id: str | None, modified: str | None) -> bool:
@@ -69,5 +79,13 @@ class Cursor:
             return Cursor(self.from_date, self.seen | at_from, self.page_index + step)
         return Cursor(newest, frozenset(d for d, second in pairs if second == newest), 0)
 
-    def past_unreadable_page(self) -> Cursor:
-        return Cursor(self.from_date, self.seen, self.page_index + 1)
+    def after_unreadable_page(self) -> Cursor:
+        """Read the same page again next poll; step past it once it stays unreadable."""
+        failures = self.failures + 1
+        if failures >= UNREADABLE_RETRIES:
+            return Cursor(self.from_date, self.seen, self.page_index + 1)
+        return Cursor(self.from_date, self.seen, self.page_index, failures)
+
+    def from_first_page(self) -> Cursor:
+        """The same FromDate from PageIndex 0: for a later page that came back empty."""
+        return Cursor(self.from_date, self.seen, 0, self.failures)

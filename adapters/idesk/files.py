@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from lxml import etree  # type: ignore[import-untyped]
 
 from adapters.idesk.soap import child, children, text_of
-from bridge.blobs import BlobStore
+from bridge.blobs import Blobs
 from bridge.errors import PermanentError
 from schemas.document import Attachment
 
@@ -101,7 +101,7 @@ def digest_file(file: InlineFile, max_bytes: int) -> Attachment:
     )
 
 
-async def store_file(file: InlineFile, blobs: BlobStore, max_bytes: int) -> Attachment:
+async def store_file(file: InlineFile, blobs: Blobs, max_bytes: int) -> Attachment:
     """Decode `file` into the blob store. Raises PermanentError (broken, too large)."""
 
     async def chunks() -> AsyncIterator[bytes]:

@@ -2,7 +2,9 @@
 
 Attachments arrive inline as base64 and are decoded into the blob store before their page is
 yielded. A document that cannot be read becomes an error record; so does a page that cannot
-be read at all, and the cursor then moves past it.
+be read at all, which ends the pull (see `Cursor.after_unreadable_page` for when the cursor
+moves past it). A PageIndex past 0 that comes back empty sends the pull back to PageIndex 0
+at the same FromDate, once per pull, so nothing waiting behind a skipped page is missed.
 """
 
 from __future__ import annotations
@@ -76,6 +78,7 @@ class IdeskSource:
         """Yield pages from `cursor` until a short page says the source is caught up."""
         state = Cursor.load(cursor, self.settings.start_from)
         size = self.settings.page_size
+        may_restart = state.page_index > 0
         while True:
             query = self._query(state.from_date, state.page_index, size)
             try:
@@ -88,6 +91,10 @@ class IdeskSource:
             except PermanentError as exc:
                 yield self._unreadable_page(state, exc.reason, data)
                 return
+            if not page.items and may_restart:
+                may_restart, state = False, state.from_first_page()
+                continue
+            may_restart = False
             fresh = [i for i in page.items if not state.is_seen(i.document_id, i.modified)]
             records = [await self._record(item) for item in fresh]
             dated = [
@@ -214,7 +221,10 @@ class IdeskSource:
             error=reason,
             received_at=dt.datetime.now(VN_TZ),
         )
-        return Page(records=(record,), cursor=state.past_unreadable_page().dump())
+        after = state.after_unreadable_page()
+        if after.page_index != state.page_index:
+            log.warning("idesk_page_stepped_over", source=self.name, page=state.page_index)
+        return Page(records=(record,), cursor=after.dump())
 
 
 class _Unreadable(PermanentError):

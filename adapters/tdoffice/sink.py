@@ -213,7 +213,7 @@ class TdofficeSink:
 
     async def _upload(self, att: Attachment) -> str:
         """Stream one stored attachment to `POST /api/v2/files`; return its fileId."""
-        if att.blob is None or not self._ctx.blobs.exists(att.blob):
+        if att.blob is None or not await self._ctx.blobs.exists(att.blob):
             raise PermanentError(
                 f"tệp '{att.name[:80]}' chưa có trong kho / attachment bytes are not stored"
             )

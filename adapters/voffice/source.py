@@ -5,6 +5,11 @@ and shifts later offsets. So after any page that advances the cursor the next re
 again from the cursor's `modified` (offset 0); the `Link rel="next"` is followed only while a
 whole page shares one `modified`. The `ETag` of the request from the cursor is kept in the
 cursor, so an idle poll costs one `304`.
+
+A listing that cannot be parsed becomes one error record and ends the pull; the next polls
+read the same page again (a proxy error page served once loses nothing), and only after
+`UNREADABLE_RETRIES` failures in a row does the cursor step past it. A page past the first
+that comes back empty sends the pull back to offset 0 at the same `modified`, once per pull.
 """
 
 from __future__ import annotations
@@ -40,6 +45,7 @@ log = structlog.get_logger(__name__)
 EPOCH = "1970-01-01T00:00:00+00:00"
 SCOPE = "documents.read documents.ack"
 DOWNLOAD_CHUNK_BYTES = 256 * 1024
+UNREADABLE_RETRIES = 10  # polls re-reading an unreadable page before the cursor steps past it
 
 
 @dataclass
@@ -49,7 +55,8 @@ class Cursor:
     since: str = EPOCH
     seen: set[str] = field(default_factory=set)
     etag: str | None = None
-    offset: int = 0  # where to start at `since`: past an unreadable page, else 0
+    offset: int = 0  # where to start at `since`: an unreadable page or past it, else 0
+    failures: int = 0  # unreadable reads in a row of the page at `offset`
 
     @classmethod
     def load(cls, raw: str | None) -> Cursor:
@@ -61,6 +68,7 @@ class Cursor:
             seen=set(data["seen"]),
             etag=data.get("etag"),
             offset=int(data.get("offset", 0)),
+            failures=int(data.get("failures", 0)),
         )
 
     def dump(self) -> str:
@@ -69,6 +77,7 @@ class Cursor:
             "seen": sorted(self.seen),
             "etag": self.etag,
             "offset": self.offset,
+            "failures": self.failures,
         }
         return orjson.dumps(state).decode()
 
@@ -81,6 +90,13 @@ class Cursor:
             self.since, self.seen, self.etag, self.offset = modified, set(), None, 0
         self.seen.add(external_id)
         return True
+
+    def after_unreadable(self, offset: int, limit: int) -> None:
+        """Read the page at `offset` again next poll; step past it once it stays unreadable."""
+        self.failures += 1
+        self.offset = offset
+        if self.failures >= UNREADABLE_RETRIES:
+            self.offset, self.failures = offset + limit, 0
 
 
 def _instant(text: str) -> dt.datetime:
@@ -227,22 +243,28 @@ class VofficeSource:
         state = Cursor.load(cursor)
         limit = self._settings.page_size
         url = self._listing_url(state.since, state.offset, limit)
+        may_restart = state.offset > 0
         while True:
             from_mark = url == self._listing_url(state.since, 0, limit)
-            headers = {"If-None-Match": state.etag} if from_mark and state.etag else {}
-            what = "voffice danh sách"
-            async with self._call("GET", url, what=what, ok=(304,), headers=headers) as resp:
-                if resp.status == 304:
-                    log.info("voffice_not_modified", source=self.name)
-                    return
-                body = await read_limited(resp, self._ctx.limits.max_page_bytes, what)
-                etag, link = resp.headers.get("ETag"), resp.headers.get("Link")
+            answer = await self._list(url, state.etag if from_mark else None)
+            if answer is None:
+                return
+            body, etag, link = answer
             items = _parse_listing(body)
             if items is None:
-                # Step over the unreadable page so a restart does not read it forever.
-                state.offset = int(url.query.get("offset", "0")) + limit
+                offset = int(url.query.get("offset", "0"))
+                state.after_unreadable(offset, limit)
+                if state.offset != offset:
+                    log.warning("voffice_page_stepped_over", source=self.name, offset=offset)
                 yield Page(records=(self._page_error(body),), cursor=state.dump())
                 return
+            if not items and may_restart:
+                # Nothing past the start: the list shrank, or an unreadable page was stepped
+                # over with nothing behind it. Read again from the mark (once per pull).
+                may_restart, state.offset = False, 0
+                url = self._listing_url(state.since, 0, limit)
+                continue
+            may_restart, state.failures = False, 0
             since_before = state.since
             records = [r for item in items if (r := await self._record(item, state))]
             if from_mark and state.since == since_before:
@@ -256,6 +278,19 @@ class VofficeSource:
                 url = self._listing_url(state.since, 0, limit)
             else:
                 url = self._same_origin(nxt, url)
+
+    async def _list(
+        self, url: URL, etag: str | None
+    ) -> tuple[bytes, str | None, str | None] | None:
+        """One listing page: (body, ETag, Link), or None for a `304` to `If-None-Match`."""
+        headers = {"If-None-Match": etag} if etag else {}
+        what = "voffice danh sách"
+        async with self._call("GET", url, what=what, ok=(304,), headers=headers) as resp:
+            if resp.status == 304:
+                log.info("voffice_not_modified", source=self.name)
+                return None
+            body = await read_limited(resp, self._ctx.limits.max_page_bytes, what)
+            return body, resp.headers.get("ETag"), resp.headers.get("Link")
 
     async def _record(self, item: Any, state: Cursor) -> RawRecord | None:
         """The RawRecord of one listed document, or None when the cursor already holds it."""

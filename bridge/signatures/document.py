@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
+from typing import Protocol
 
 import structlog
 
-from bridge.blobs import BlobStore
 from bridge.signatures.edxml import verify_edxml
 from bridge.signatures.pdf import verify_pdf
 from bridge.signatures.trust import TrustStore
@@ -19,7 +20,7 @@ PDF_CONTENT_TYPES = frozenset({"application/pdf", "application/x-pdf"})
 
 def verify_document(
     doc: Document,
-    blobs: BlobStore,
+    blobs: HasPath,
     trust: TrustStore,
     edxml: bytes | None = None,
     *,
@@ -40,8 +41,14 @@ def verify_document(
     return doc.model_copy(update={"attachments": attachments})
 
 
+class HasPath(Protocol):
+    """Where a blob's bytes can be read as a file (a BlobStore, or a map of cached copies)."""
+
+    def path(self, sha256: str) -> Path: ...
+
+
 def _verified(
-    att: Attachment, blobs: BlobStore, trust: TrustStore, now: dt.datetime | None
+    att: Attachment, blobs: HasPath, trust: TrustStore, now: dt.datetime | None
 ) -> Attachment:
     if att.blob is None or not _may_be_pdf(att):
         return att

@@ -6,15 +6,18 @@ from pathlib import Path
 
 from bridge.errors import ConfigError
 from bridge.store.base import Delivery, DocumentRow, NewDocument, Outcome, StoredRecord
+from bridge.store.postgres import PostgresStore, open_postgres
 from bridge.store.sqlite import SqliteStore
 
-Store = SqliteStore
+Store = SqliteStore | PostgresStore
 
 
-def open_store(database: str, data_dir: Path) -> Store:
+def open_store(database: str, data_dir: Path, *, instance: str | None = None) -> Store:
     """The store the configuration names (not yet opened: use `async with`)."""
     if database == "sqlite":
         return SqliteStore(data_dir / "lienthong.sqlite3")
+    if database.startswith(("postgresql://", "postgres://")):
+        return open_postgres(database, instance=instance)
     if database.startswith("sqlite:"):
         return SqliteStore(Path(database.removeprefix("sqlite:").removeprefix("//")))
     raise ConfigError([f"bridge.database: không hỗ trợ {database!r} / unsupported database"])

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import aiosqlite
 
-from bridge.store.pg_base import StaleLeaseError
+from bridge.errors import StaleLeaseError
 
 LEASES_SQLITE_DDL = """
 CREATE TABLE leases (

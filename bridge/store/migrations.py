@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from bridge.store.leases_sqlite import LEASES_SQLITE_DDL
+
 MIGRATIONS: list[tuple[int, str]] = [
     (
         1,
@@ -162,4 +164,5 @@ MIGRATIONS: list[tuple[int, str]] = [
         CREATE INDEX audit_at ON audit (at)
         """,
     ),
+    (4, LEASES_SQLITE_DDL),
 ]

@@ -15,7 +15,7 @@ from typing import Any, Self, TypeAlias
 import asyncpg
 import structlog
 
-from bridge.errors import ConfigError, TransientError
+from bridge.errors import ConfigError, StaleLeaseError
 from bridge.store.pg_migrations import MIGRATIONS_PG, PG_ONLY_FROM
 from bridge.store.sqlite import now_iso
 
@@ -30,13 +30,6 @@ Connection: TypeAlias = (
     "asyncpg.Connection[asyncpg.Record] | asyncpg.pool.PoolConnectionProxy[asyncpg.Record]"
 )
 Pool: TypeAlias = "asyncpg.Pool[asyncpg.Record]"
-
-
-class StaleLeaseError(TransientError):
-    """The caller's lease token is no longer current: another instance took the resource over.
-
-    The holder must stop acting for the resource and acquire it again; nothing was written.
-    """
 
 
 async def check_fence(conn: Connection, resource: str, token: int) -> None:

@@ -9,9 +9,12 @@ storing the same bytes twice is harmless.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
+import os
 import secrets
 from collections.abc import AsyncIterable, AsyncIterator
+from pathlib import Path
 
 from bridge.blobs import CHUNK_BYTES, StoredBlob
 from bridge.errors import PermanentError
@@ -27,9 +30,12 @@ def _check_key(sha256: str) -> None:
 class PgBlobStore:
     """Stores and reads attachment bytes by their SHA-256, through an open PostgresStore."""
 
-    def __init__(self, store: PgBase, *, chunk_bytes: int = CHUNK_BYTES) -> None:
+    def __init__(
+        self, store: PgBase, *, chunk_bytes: int = CHUNK_BYTES, cache_dir: Path | None = None
+    ) -> None:
         self._store = store
         self.chunk_bytes = chunk_bytes
+        self.cache_dir = cache_dir  # where local_path() materializes a blob for file-based tools
 
     async def exists(self, sha256: str) -> bool:
         _check_key(sha256)
@@ -107,6 +113,27 @@ class PgBlobStore:
             await conn.execute("DELETE FROM blob_chunks WHERE sha256 = $1", sha256)
             gone = await conn.fetchval("DELETE FROM blobs WHERE sha256 = $1 RETURNING 1", sha256)
         return gone is not None
+
+    async def old_keys(self, before_ts: float) -> list[str]:
+        cutoff = dt.datetime.fromtimestamp(before_ts, dt.UTC).isoformat()
+        rows = await self._store.pool.fetch(
+            "SELECT sha256 FROM blobs WHERE created_at < $1", cutoff
+        )
+        return [r[0] for r in rows]
+
+    async def local_path(self, sha256: str) -> Path | None:
+        """Copy the blob into the cache folder (once) so file-based tools can read it."""
+        if self.cache_dir is None or not await self.exists(sha256):
+            return None
+        target = self.cache_dir / sha256
+        if not target.is_file():
+            self.cache_dir.mkdir(parents=True, exist_ok=True)
+            tmp = self.cache_dir / f"{sha256}.{secrets.token_hex(4)}.part"
+            with tmp.open("wb") as out:
+                async for chunk in self.read(sha256):
+                    out.write(chunk)
+            os.replace(tmp, target)
+        return target
 
     async def keys(self) -> list[str]:
         """Every stored key (for copying and checks)."""

@@ -174,19 +174,23 @@ MIGRATIONS_PG: list[tuple[int, str]] = [
         """,
     ),
     (
-        PG_ONLY_FROM + 1,
+        4,
         """
         ALTER TABLE outbox ADD COLUMN IF NOT EXISTS claimed_by TEXT;
         ALTER TABLE outbox ADD COLUMN IF NOT EXISTS claimed_until DOUBLE PRECISION;
-        ALTER TABLE status_out ADD COLUMN IF NOT EXISTS claimed_by TEXT;
-        ALTER TABLE status_out ADD COLUMN IF NOT EXISTS claimed_until DOUBLE PRECISION;
-
         CREATE TABLE IF NOT EXISTS leases (
             resource TEXT PRIMARY KEY,
             owner TEXT NOT NULL,
             token BIGINT NOT NULL,
             expires_at DOUBLE PRECISION NOT NULL
-        );
+        )
+        """,
+    ),
+    (
+        PG_ONLY_FROM + 1,
+        """
+        ALTER TABLE status_out ADD COLUMN IF NOT EXISTS claimed_by TEXT;
+        ALTER TABLE status_out ADD COLUMN IF NOT EXISTS claimed_until DOUBLE PRECISION;
 
         CREATE TABLE IF NOT EXISTS blobs (
             sha256 TEXT PRIMARY KEY,

@@ -21,6 +21,7 @@ import aiosqlite
 
 from bridge import jsonutil
 from bridge.store.base import Delivery, DocumentRow, Outcome, StatusOut, StatusReply, StoredRecord
+from bridge.store.leases_sqlite import SqliteLeases, check_fence
 from bridge.store.migrations import MIGRATIONS
 from schemas import Attachment, Document, Page, RawRecord, StatusEvent
 
@@ -45,7 +46,7 @@ def now_iso() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds")
 
 
-class SqliteStore:
+class SqliteStore(SqliteLeases):
     """All SQL of the embedded backend, behind methods that speak the domain."""
 
     def __init__(self, path: Path) -> None:
@@ -80,10 +81,15 @@ class SqliteStore:
         return self._db
 
     @asynccontextmanager
-    async def _tx(self) -> AsyncIterator[aiosqlite.Connection]:
+    async def _tx(
+        self, fence: tuple[str, int] | None = None
+    ) -> AsyncIterator[aiosqlite.Connection]:
+        """One write transaction; with `fence`, refused (StaleLeaseError) on a lost lease."""
         async with self._lock:
             await self.db.execute("BEGIN IMMEDIATE")
             try:
+                if fence is not None:
+                    await check_fence(self.db, *fence)
                 yield self.db
             except BaseException:
                 await self.db.execute("ROLLBACK")
@@ -110,13 +116,15 @@ class SqliteStore:
 
     # ---- records and cursors -------------------------------------------------------------
 
-    async def save_page(self, source: str, page: Page) -> list[int]:
+    async def save_page(
+        self, source: str, page: Page, *, fence: tuple[str, int] | None = None
+    ) -> list[int]:
         """Store every record of a page and the page's cursor in one transaction.
 
         Returns the ids of records seen for the first time; a re-read of a stored
         (source, unit, external_id, version) is ignored.
         """
-        async with self._tx() as db:
+        async with self._tx(fence) as db:
             new_ids = await self._insert_records(db, page.records)
             if page.cursor is not None:
                 await db.execute(
@@ -166,8 +174,16 @@ class SqliteStore:
         )
         return [_record(r) for r in rows]
 
-    async def mark_acked(self, source: str, unit: str, external_id: str, version: str) -> None:
-        async with self._tx() as db:
+    async def mark_acked(
+        self,
+        source: str,
+        unit: str,
+        external_id: str,
+        version: str,
+        *,
+        fence: tuple[str, int] | None = None,
+    ) -> None:
+        async with self._tx(fence) as db:
             await db.execute(
                 "UPDATE records SET acked = 1 WHERE source = ? AND unit = ? AND external_id = ?"
                 " AND version = ?",
@@ -206,8 +222,10 @@ class SqliteStore:
             )
             return cur.rowcount == 1
 
-    async def save_records(self, records: Sequence[RawRecord]) -> list[int]:
-        async with self._tx() as db:
+    async def save_records(
+        self, records: Sequence[RawRecord], *, fence: tuple[str, int] | None = None
+    ) -> list[int]:
+        async with self._tx(fence) as db:
             return await self._insert_records(db, records)
 
     async def save_status_events(self, events: Sequence[StatusEvent]) -> int:
@@ -920,11 +938,10 @@ class SqliteStore:
         )
         return bool(rows)
 
-    def file_bytes(self) -> int:
+    async def database_bytes(self) -> int:
         """Size of the database files on disk (with the WAL)."""
-        return sum(
-            p.stat().st_size for p in self.path.parent.glob(self.path.name + "*") if p.is_file()
-        )
+        files = [p for p in self.path.parent.glob(self.path.name + "*") if p.is_file()]
+        return sum(p.stat().st_size for p in files)
 
     # ---- reading for people --------------------------------------------------------------
 
@@ -1012,6 +1029,54 @@ class SqliteStore:
         )
         keys = ("id", "record_id", "kind", "reason", "created_at", "source", "external_id", "unit")
         return [dict(zip(keys, r, strict=True)) for r in rows]
+
+    # ---- matching queries (dedup) ----------------------------------------------------------
+
+    async def held_for_review(self) -> list[tuple[int, str, list[str], dict[str, Any]]]:
+        """Records held for review that name files: (record id, unit, SHA-256s, provenance),
+        as the matcher wrote them into the hold's decision."""
+        rows = await self.db.execute_fetchall(
+            "SELECT r.id, r.unit, r.decision FROM quarantine q JOIN records r ON r.id = q.record_id"
+            " WHERE q.kind = 'review' AND q.released_at IS NULL AND r.outcome = 'quarantined'"
+        )
+        held = []
+        for record_id, unit, text in rows:
+            why = jsonutil.loads(text) if text else {}
+            shas, prov = why.get("attachments"), why.get("provenance")
+            if shas and isinstance(prov, dict):
+                held.append((record_id, unit, list(shas), prov))
+        return held
+
+    async def merge_held(
+        self,
+        record_id: int,
+        document_id: int,
+        document: Document,
+        decision: dict[str, Any],
+        deliveries: Iterable[tuple[str, str, str, int]],
+    ) -> bool:
+        """A record held for review joins `document_id` (its files are that document's): it
+        leaves quarantine as a duplicate, the document gains its provenance, and its unit's
+        sinks get the document. False (and nothing done) when it is no longer held."""
+        async with self._tx() as db:
+            cur = await db.execute(
+                "UPDATE quarantine SET released_at = ? WHERE record_id = ? AND kind = 'review'"
+                " AND released_at IS NULL",
+                (now_iso(), record_id),
+            )
+            if cur.rowcount != 1:
+                return False
+            await db.execute(
+                "UPDATE records SET outcome = 'duplicate', document_id = ?, decision = ?"
+                " WHERE id = ?",
+                (document_id, jsonutil.dumps(decision).decode(), record_id),
+            )
+            await db.execute(
+                "UPDATE documents SET data = ?, updated_at = ? WHERE id = ?",
+                (document.model_dump_json(), now_iso(), document_id),
+            )
+            await self._enqueue(db, document_id, deliveries)
+            return True
 
 
 def _record(r: Any) -> StoredRecord:

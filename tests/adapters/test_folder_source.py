@@ -81,7 +81,7 @@ async def test_dropped_document_is_read_stored_and_moved_to_done(
         record.version == hashlib.sha256((dropper.inbox / f"{stem}.json").read_bytes()).hexdigest()
     )
     for attachment in record.attachments:
-        assert attachment.blob == attachment.sha256 and blobs.exists(attachment.sha256)
+        assert attachment.blob == attachment.sha256 and blobs.path(attachment.sha256).is_file()
     doc = to_document(record)
     assert doc.attachments == record.attachments
     assert [(a.name, a.sha256) for a in doc.attachments] == [
@@ -207,7 +207,7 @@ async def test_sha256_mismatch_makes_an_error_record(
     dropper.add_raw("VB20231120_0005.json", metadata, {"GM 113 GM-UBND.pdf": b"tampered"})
     [record] = await _pull(_source(dropper.inbox, blobs))
     assert record.error is not None and "SHA-256" in record.error
-    assert not blobs.exists(hashlib.sha256(b"tampered").hexdigest())
+    assert not blobs.path(hashlib.sha256(b"tampered").hexdigest()).is_file()
 
 
 async def test_missing_attachment_waits_then_is_rejected(
@@ -236,7 +236,7 @@ async def test_attachment_names_cannot_reach_outside_the_inbox(
         dropper.add_raw(f"VB_{number}.json", orjson.dumps(data))
     records = await _pull(_source(dropper.inbox, blobs, missing_file_grace_s=0))
     assert len(records) == 2 and all("missing" in (r.error or "") for r in records)
-    assert not blobs.exists(hashlib.sha256(b"outside").hexdigest())
+    assert not blobs.path(hashlib.sha256(b"outside").hexdigest()).is_file()
 
 
 def _write_bytes_name(folder: Path, name: bytes, data: bytes) -> None:

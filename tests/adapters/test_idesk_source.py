@@ -13,6 +13,7 @@ import pytest
 from pydantic import SecretStr
 
 from adapters.idesk import IdeskSettings, IdeskSim, IdeskSource, to_document
+from adapters.idesk.cursor import UNREADABLE_RETRIES
 from adapters.idesk.soap import soap_action
 from bridge.blobs import BlobStore
 from bridge.errors import AuthError, TransientError
@@ -91,7 +92,7 @@ async def test_corpus_flows_with_attachments_in_blob_store(sim: IdeskSim, tmp_pa
         assert record.error is None and record.unit == UNIT and record.ack == record.external_id
         assert record.version == row["modified"][:19]
         assert [a.sha256 for a in record.attachments] == [a["sha256"] for a in row["attachments"]]
-        assert all(source.ctx.blobs.exists(a.sha256) for a in record.attachments)
+        assert all(source.ctx.blobs.path(a.sha256).is_file() for a in record.attachments)
         assert record.payload.startswith(b"<Document") and record.payload.endswith(b"</Document>")
         assert to_document(record).attachments == record.attachments
     calls = sim.calls("POST", "/services/DocumentService.asmx")
@@ -158,22 +159,81 @@ async def test_page_level_entity_doctype_refuses_only_the_referencing_document(
     assert b"root:" not in b"".join(r.payload for r in records)
 
 
-async def test_unparseable_page_is_one_error_record_and_the_cursor_moves_past(
+async def test_unparseable_page_is_one_error_record_and_the_cursor_keeps_its_place(
     sim: IdeskSim, tmp_path: Path
 ) -> None:
-    """A page with no readable Document yields one page error record; the next pull skips it."""
-    for n in range(1, 13):
+    """A page with no readable Document yields one page error record; the next pull reads it."""
+    ids = [
         sim.add_document(sample(n), {f"{n}.pdf": b"%PDF " + bytes([n])}, unit=UNIT)
+        for n in range(1, 13)
+    ]
     sim.raw_pages.append(b"<html><body>Service Unavailable</body></html>")
     async with make_source(sim, tmp_path) as source:
         records, cursor = await pull_all(source)
         assert len(records) == 1 and records[0].external_id.startswith("page:")
         assert records[0].error and records[0].ack is None
-        assert orjson.loads(cursor or "")["page"] == 1
+        state = orjson.loads(cursor or "")
+        assert (state["from"], state["page"], state["failures"]) == ("2000-01-01T00:00:00", 0, 1)
         records, cursor = await pull_all(source, cursor)
-    assert [r.external_id for r in records] == sorted(
-        (e.document_id for e in sim._entries.values()), key=lambda i: sim._entries[i].modified
-    )[5:]
+    assert [r.external_id for r in records] == ids
+    assert orjson.loads(cursor or "")["failures"] == 0
+
+
+async def test_documents_behind_a_garbage_page_arrive(sim: IdeskSim, tmp_path: Path) -> None:
+    """Garbage served once before two documents: pulls from the stored cursor bring both."""
+    sim.raw_pages.append(b"<html><body>Service Unavailable</body>")
+    ids = [sim.add_document(sample(n), {}, unit=UNIT) for n in (1, 2)]
+    got: list[RawRecord] = []
+    cursor = None
+    async with make_source(sim, tmp_path) as source:
+        for _ in range(3):
+            records, cursor = await pull_all(source, cursor)
+            got.extend(records)
+        later = [sim.add_document(sample(3), {}, unit=UNIT)]
+        records, cursor = await pull_all(source, cursor)
+        got.extend(records)
+    good = [r.external_id for r in got if r.error is None]
+    assert good == ids + later
+    assert len([r for r in got if r.error is not None]) == 1
+
+
+async def test_page_index_past_the_end_goes_back_to_page_zero(
+    sim: IdeskSim, tmp_path: Path
+) -> None:
+    """A cursor whose PageIndex lies past the list (an older step-over) reads from PageIndex 0."""
+    ids = [sim.add_document(sample(n), {}, unit=UNIT) for n in (1, 2)]
+    stale = orjson.dumps({"from": "2000-01-01T00:00:00", "seen": [], "page": 1}).decode()
+    async with make_source(sim, tmp_path) as source:
+        records, cursor = await pull_all(source, stale)
+    assert [r.external_id for r in records] == ids
+    assert re.findall(rb"<PageIndex>(\d+)<", b"".join(r.body for r in sim.requests)) == [b"1", b"0"]
+    assert orjson.loads(cursor or "")["page"] == 0
+
+
+async def test_persistently_broken_page_is_bounded_then_stepped_over(
+    sim: IdeskSim, tmp_path: Path
+) -> None:
+    """A lasting broken page: one call and one same error per pull, then stepped past."""
+    ids = [sim.add_document(sample(n), {}, unit=UNIT) for n in range(1, 8)]
+    sim.raw_pages.extend([b"<html>Bad Gateway</html>"] * UNREADABLE_RETRIES)
+    errors: set[str] = set()
+    cursor = None
+    async with make_source(sim, tmp_path) as source:
+        for n in range(1, UNREADABLE_RETRIES + 1):
+            before = len(sim.requests)
+            records, cursor = await pull_all(source, cursor)
+            assert len(sim.requests) == before + 1
+            (bad,) = records
+            assert bad.error
+            errors.add(bad.external_id)
+            state = orjson.loads(cursor or "")
+            assert state["from"] == "2000-01-01T00:00:00"
+            if n < UNREADABLE_RETRIES:
+                assert (state["page"], state["failures"]) == (0, n)
+        assert len(errors) == 1
+        assert (state["page"], state["failures"]) == (1, 0)
+        rest, _ = await pull_all(source, cursor)
+    assert [r.external_id for r in rest] == ids[5:]
 
 
 async def test_paging_and_resume_after_restart(sim: IdeskSim, tmp_path: Path) -> None:
@@ -308,11 +368,16 @@ async def test_bad_attachments_and_missing_fields_are_error_records(
 
 
 async def test_oversized_page_is_refused_and_skipped(sim: IdeskSim, tmp_path: Path) -> None:
-    """An answer over max_page_bytes is never parsed: one page error record, cursor moves."""
+    """An answer over max_page_bytes is never parsed: one same page error, then stepped past."""
     sim.add_document(sample(1), {"a.pdf": b"z" * 4000}, unit=UNIT)
+    ids: set[str] = set()
+    cursor = None
     async with make_source(sim, tmp_path, limits=Limits(max_page_bytes=2000)) as source:
-        records, cursor = await pull_all(source)
-    assert len(records) == 1 and "quá lớn" in (records[0].error or "")
+        for _ in range(UNREADABLE_RETRIES):
+            records, cursor = await pull_all(source, cursor)
+            assert len(records) == 1 and "quá lớn" in (records[0].error or "")
+            ids.add(records[0].external_id)
+    assert len(ids) == 1
     assert orjson.loads(cursor or "")["page"] == 1
 
 

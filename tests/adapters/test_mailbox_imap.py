@@ -92,7 +92,7 @@ async def test_pull_pages_and_resume_after_restart(
     for record in first:
         assert record.error is None and record.ack is not None
         for attachment in record.attachments:
-            assert attachment.blob is not None and ctx.blobs.exists(attachment.blob)
+            assert attachment.blob is not None and ctx.blobs.path(attachment.blob).is_file()
         assert PROFILE.to_document(record).attachments == record.attachments
     for path in MAILS[5:]:
         await append(dovecot, path.read_bytes(), folder)

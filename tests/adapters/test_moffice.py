@@ -164,7 +164,7 @@ async def test_every_corpus_record_maps_to_its_truth(sim: MofficeSim, blobs: Blo
             assert_matches_truth(doc, row)
             assert [a.name for a in doc.attachments] == [a["name"] for a in row["attachments"]]
             for got, want in zip(doc.attachments, row["attachments"], strict=True):
-                assert got.blob is not None and blobs.exists(got.blob)
+                assert got.blob is not None and blobs.path(got.blob).is_file()
                 if want["sha256"] in by_sha:
                     assert got.sha256 == want["sha256"]
             seen.add(record.external_id)

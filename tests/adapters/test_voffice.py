@@ -21,7 +21,7 @@ from pydantic import SecretStr
 from adapters.voffice import PROFILE, VofficeSettings, VofficeSim, VofficeSource, to_document
 from adapters.voffice.bundle import entry_name
 from adapters.voffice.mapping import read_file
-from adapters.voffice.source import Cursor, next_link
+from adapters.voffice.source import EPOCH, UNREADABLE_RETRIES, Cursor, next_link
 from bridge.blobs import BlobStore
 from bridge.errors import AuthError, PermanentError, TransientError
 from bridge.interfaces import AdapterContext, Limits
@@ -157,7 +157,7 @@ async def test_every_corpus_record_maps_to_its_truth(sim: VofficeSim, blobs: Blo
         for record in records:
             row = rows[record.external_id]
             assert record.error is None, record.error
-            assert all(a.blob and blobs.exists(a.blob) for a in record.attachments)
+            assert all(a.blob and blobs.path(a.blob).is_file() for a in record.attachments)
             if row["kind"] == "bad":
                 with pytest.raises(PermanentError) as info:
                     to_document(record)
@@ -408,16 +408,73 @@ async def test_zip_without_utf8_flag_through_the_adapter(sim: VofficeSim, blobs:
 
 
 async def test_unreadable_page_becomes_one_error_record(sim: VofficeSim, blobs: BlobStore) -> None:
-    """A listing that is not JSON yields one error record and a cursor past it."""
-    add_documents(sim, 2)
+    """A listing that is not JSON yields one error record; the cursor keeps its place."""
+    ids = add_documents(sim, 2)
     sim.garbage_pages = 1
     async with make_source(sim, blobs) as source:
         pages = await drain(source, None)
         (bad,) = records_of(pages)
-        assert bad.external_id.startswith("page:") and bad.error
-        assert Cursor.load(pages[0].cursor).offset == 100
-        assert records_of(await drain(source, pages[0].cursor)) == []
-        assert len(records_of(await drain(source, None))) == 2
+        assert bad.external_id.startswith("page:") and bad.error and bad.ack is None
+        cursor = Cursor.load(pages[0].cursor)
+        assert (cursor.since, cursor.offset, cursor.failures) == (EPOCH, 0, 1)
+        after = await drain(source, pages[0].cursor)
+        assert [r.external_id for r in records_of(after)] == ids
+        assert Cursor.load(after[-1].cursor).failures == 0
+
+
+async def test_documents_behind_a_garbage_page_arrive(sim: VofficeSim, blobs: BlobStore) -> None:
+    """Garbage served once before two documents: pulls from the stored cursor bring both."""
+    sim.garbage_pages = 1
+    ids = add_documents(sim, 2)
+    got: list[RawRecord] = []
+    cursor = None
+    async with make_source(sim, blobs) as source:
+        for _ in range(3):
+            pages = await drain(source, cursor)
+            got.extend(records_of(pages))
+            cursor = pages[-1].cursor if pages else cursor
+        later = add_documents(sim, 1)
+        got.extend(records_of(await drain(source, cursor)))
+    good = [r.external_id for r in got if r.error is None]
+    assert sorted(good) == sorted(ids + later) and len(good) == 3
+    assert len([r for r in got if r.error is not None]) == 1
+
+
+async def test_cursor_past_the_end_goes_back_to_the_mark(sim: VofficeSim, blobs: BlobStore) -> None:
+    """A cursor whose offset lies past the list (an older step-over) reads again from offset 0."""
+    ids = add_documents(sim, 2)
+    stale = Cursor(offset=100).dump()
+    async with make_source(sim, blobs) as source:
+        pages = await drain(source, stale)
+    assert [r.external_id for r in records_of(pages)] == ids
+    offsets = [r.query["offset"] for r in sim.calls("GET", "/api/documents/received")]
+    assert offsets == ["100", "0"]
+
+
+async def test_persistently_broken_page_is_bounded_then_stepped_over(
+    sim: VofficeSim, blobs: BlobStore
+) -> None:
+    """A lasting broken page: one call and one same error per pull, then stepped past."""
+    ids = add_documents(sim, 5)
+    sim.garbage_pages = UNREADABLE_RETRIES
+    errors: set[str] = set()
+    cursor = None
+    async with make_source(sim, blobs, page_size=2) as source:
+        for n in range(1, UNREADABLE_RETRIES + 1):
+            before = len(sim.calls("GET", "/api/documents/received"))
+            (page,) = await drain(source, cursor)
+            assert len(sim.calls("GET", "/api/documents/received")) == before + 1
+            (bad,) = page.records
+            errors.add(bad.external_id)
+            cursor = page.cursor
+            state = Cursor.load(cursor)
+            assert state.since == EPOCH
+            if n < UNREADABLE_RETRIES:
+                assert (state.offset, state.failures) == (0, n)
+        assert len(errors) == 1
+        assert (state.offset, state.failures) == (2, 0)
+        rest = records_of(await drain(source, cursor))
+    assert [r.external_id for r in rest] == ids[2:]
 
 
 async def test_large_bundle_goes_through_a_temporary_file(

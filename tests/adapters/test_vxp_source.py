@@ -88,7 +88,7 @@ async def test_corpus_through_the_axis_matches_truth(sim: VxpSim, tmp_path: Path
         doc = to_document(record)
         assert_matches_truth(doc, row)
         assert all(a.blob == a.sha256 for a in doc.attachments)
-        assert all(source._ctx.blobs.exists(a.sha256) for a in doc.attachments)
+        assert all(source._ctx.blobs.path(a.sha256).is_file() for a in doc.attachments)
     assert seen == set(ids)
 
 

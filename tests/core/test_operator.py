@@ -87,7 +87,9 @@ async def test_retry_reprocesses_without_vouching(tmp_path: Path) -> None:
             assert status == 200
 
             async def held_again() -> bool:
-                return any(q["record_id"] == first["record_id"] for q in await daemon.store.quarantined())
+                return any(
+                    q["record_id"] == first["record_id"] for q in await daemon.store.quarantined()
+                )
 
             await wait_until(held_again, what="held again")
             await asyncio.sleep(0.5)

@@ -39,7 +39,7 @@ async def test_purge_keeps_dead_letters_and_quarantine(tmp_path: Path) -> None:
             await wait_until(lambda: daemon.store.quarantined(), what="one quarantined")
             blobs = daemon.blobs
             shas = [d.attachments[0].sha256 for d, _ in docs]
-            assert all(blobs.exists(s) for s in shas)
+            assert all(blobs.path(s).is_file() for s in shas)
             early = await daemon.retention.purge()
             assert early["documents"] == 0 and early["records"] == 0 and early["blobs"] == 0
             later = await daemon.retention.purge(
@@ -51,7 +51,11 @@ async def test_purge_keeps_dead_letters_and_quarantine(tmp_path: Path) -> None:
             status = (await daemon.retention.measure()).as_dict()
         assert later["documents"] == 1 and later["records"] == 1 and later["blobs"] == 1
         assert counts["documents"] == 1 and len(dead) == 1 and len(held) == 1
-        assert not blobs.exists(shas[0]) and blobs.exists(shas[1]) and blobs.exists(shas[2])
+        assert (
+            not blobs.path(shas[0]).exists()
+            and blobs.path(shas[1]).exists()
+            and blobs.path(shas[2]).exists()
+        )
         assert (
             status["store_bytes"] > 0 and status["free_bytes"] > 0 and status["last_purge"] == later
         )

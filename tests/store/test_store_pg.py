@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 
 from bridge.errors import PermanentError
-from bridge.store.leases_sqlite import LEASES_SQLITE_DDL, SqliteLeases
 from bridge.store.pg_base import StaleLeaseError
 from bridge.store.pg_blobs import PgBlobStore
 from bridge.store.postgres import PostgresStore, open_postgres
@@ -95,21 +94,12 @@ async def test_due_status_is_claimed_too(pg: PostgresStore, pg_b: PostgresStore)
 # ---- leases: PostgreSQL and the SQLite mixin ---------------------------------------------------
 
 
-class LeasedSqlite(SqliteLeases, SqliteStore):
-    """SqliteStore with the lease mixin and its table, as the lead will wire it."""
-
-    async def open(self) -> LeasedSqlite:
-        await super().open()
-        await self.db.executescript(LEASES_SQLITE_DDL)
-        return self
-
-
 @pytest.fixture(params=["sqlite", "postgresql"])
 async def leasing(
     request: pytest.FixtureRequest, tmp_path: Path
-) -> AsyncIterator[LeasedSqlite | PostgresStore]:
+) -> AsyncIterator[SqliteStore | PostgresStore]:
     if request.param == "sqlite":
-        async with LeasedSqlite(tmp_path / "l.sqlite3") as s:
+        async with SqliteStore(tmp_path / "l.sqlite3") as s:
             yield s
     else:
         url = await _fresh(request)
@@ -124,7 +114,7 @@ async def _fresh(request: pytest.FixtureRequest) -> str:
 
 
 async def test_lease_acquire_renew_expire_and_tokens_grow(
-    leasing: LeasedSqlite | PostgresStore,
+    leasing: SqliteStore | PostgresStore,
 ) -> None:
     """One live owner at a time; every change of owner gets a larger fencing token."""
     t1 = await leasing.acquire_lease("source:moffice", "a", 0.3)

@@ -1,0 +1,235 @@
+"""The contract every source adapter passes, run against each profile's simulator.
+
+A source yields valid documents, resumes from its cursor after a restart, acknowledges only
+what is stored, maps failures to the error taxonomy, and turns unreadable input into error
+records. See `harness.py` for how each profile answers these questions.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+import pytest
+
+from adapters import registry
+from adapters.demo_data import SeedDocument
+from bridge.errors import AuthError, TransientError
+from bridge.normalize import canonical_organ_name, fold_key
+from schemas import Document, RawRecord
+from tests.contract.harness import (
+    SOURCE_HARNESSES,
+    UNIT,
+    SourceHarness,
+    drain,
+    first_page,
+)
+
+WITH_CREDENTIALS = sorted(p for p, h in SOURCE_HARNESSES.items() if h.has_credentials)
+OVER_HTTP = sorted(p for p, h in SOURCE_HARNESSES.items() if h.speaks_http)
+
+
+def seed_all(harness: SourceHarness, seeds: list[SeedDocument]) -> dict[str, SeedDocument]:
+    return {harness.seed(item): item for item in seeds}
+
+
+def assert_record_shape(harness: SourceHarness, record: RawRecord) -> None:
+    assert record.error is None, f"{record.external_id}: {record.error}"
+    assert record.payload, f"{record.external_id}: empty payload"
+    assert record.external_id and record.version, record
+    assert record.unit == UNIT
+    assert record.received_at.tzinfo is not None
+    for att in record.attachments:
+        assert att.blob == att.sha256, f"{att.name}: blob key is not its SHA-256"
+        data = harness.blobs.path(att.sha256).read_bytes()
+        assert hashlib.sha256(data).hexdigest() == att.sha256, f"{att.name}: bytes differ"
+        assert len(data) == att.size, f"{att.name}: size {att.size} but {len(data)} bytes stored"
+
+
+def assert_same_identity(mapped: Document, seeded: Document) -> None:
+    assert mapped.number == seeded.number
+    assert fold_key(mapped.notation or "") == fold_key(seeded.notation or "")
+    assert mapped.issued_on == seeded.issued_on
+    if mapped.issuer.code is not None:
+        assert mapped.issuer.code == seeded.issuer.code
+    else:
+        assert fold_key(canonical_organ_name(mapped.issuer.name) or "") == fold_key(
+            canonical_organ_name(seeded.issuer.name) or ""
+        )
+    assert fold_key(mapped.subject) == fold_key(seeded.subject)
+
+
+async def test_yields_valid_documents(harness: SourceHarness, seeds: list[SeedDocument]) -> None:
+    """Seeded documents come back once caught up: well-formed records, files stored, identity kept."""
+    seeded = seed_all(harness, seeds)
+    async with harness.source() as source:
+        records, _ = await drain(source)
+    assert {r.external_id for r in records} == set(seeded)
+    profile = registry()[harness.profile]
+    for record in records:
+        assert_record_shape(harness, record)
+        item = seeded[record.external_id]
+        assert {a.sha256 for a in record.attachments} == {
+            a.sha256 for a in item.document.attachments
+        }
+        assert_same_identity(profile.to_document(record), item.document)
+
+
+async def test_resumes_from_cursor_after_restart(
+    harness: SourceHarness, seeds: list[SeedDocument]
+) -> None:
+    """A new instance given the last stored cursor reads the rest: nothing missed, nothing new."""
+    seeded = seed_all(harness, seeds)
+    small = harness.small_pages(2)
+    async with harness.source(**small) as source:
+        page = await first_page(source)
+        assert page.records, "the first page of a non-empty inbox is empty"
+        for record in page.records:  # what the pipeline does with a stored page
+            await source.acknowledge(record)
+    if small:
+        assert len(page.records) <= 2, f"page_size 2 gave a page of {len(page.records)}"
+    async with harness.source(**small) as restarted:
+        rest, _ = await drain(restarted, page.cursor)
+    first_ids = {r.external_id for r in page.records}
+    rest_ids = {r.external_id for r in rest}
+    assert first_ids | rest_ids == set(seeded)
+    versions = {(r.external_id, r.version) for r in page.records}
+    for record in rest:
+        assert record.error is None, record.error
+        if record.external_id in first_ids:
+            assert (record.external_id, record.version) in versions, "a re-read changed version"
+
+
+async def test_resumes_after_catching_up(harness: SourceHarness, seeds: list[SeedDocument]) -> None:
+    """From the cursor of a finished pull, a new instance reads what arrived since, and any
+    record it reads again is the same (external_id, version) as before."""
+    seeded = seed_all(harness, seeds[:3])
+    async with harness.source() as source:
+        before, cursor = await drain(source)
+        for record in before:
+            await source.acknowledge(record)
+    assert {r.external_id for r in before} == set(seeded)
+    later = seed_all(harness, seeds[3:])
+    async with harness.source() as restarted:
+        after, _ = await drain(restarted, cursor)
+    assert set(later) <= {r.external_id for r in after}, "missed documents added later"
+    known = {(r.external_id, r.version) for r in before}
+    for record in after:
+        if record.external_id in seeded:
+            assert (record.external_id, record.version) in known, "a re-read changed version"
+        else:
+            assert record.external_id in later, f"unexpected record {record.external_id}"
+
+
+async def test_acknowledges_only_what_is_stored(
+    harness: SourceHarness, seeds: list[SeedDocument]
+) -> None:
+    """Pulling acknowledges nothing; acknowledge marks exactly its record; twice is harmless."""
+    seeded = seed_all(harness, seeds)
+    async with harness.source() as source:
+        records, _ = await drain(source)
+        assert harness.acknowledged() == set()
+        assert harness.writes() == [], "the pull changed state at the source"
+        await source.acknowledge(records[0])
+        expected = {records[0].external_id} if harness.acknowledges else set()
+        assert harness.acknowledged() == expected
+        for record in records:
+            await source.acknowledge(record)
+        expected = set(seeded) if harness.acknowledges else set()
+        assert harness.acknowledged() == expected
+        for record in records:
+            await source.acknowledge(record)
+        assert harness.acknowledged() == expected
+        if not harness.acknowledges:
+            assert harness.writes() == [], "a profile without receipts was written to"
+    async with harness.source() as restarted:
+        again, _ = await drain(restarted)
+    if harness.ack_removes:
+        assert again == [], "acknowledged records came back from a source whose ack removes them"
+
+
+async def test_system_down_is_transient(harness: SourceHarness, seeds: list[SeedDocument]) -> None:
+    """A system answering 503 (a missing folder, an IMAP BYE) raises TransientError."""
+    seed_all(harness, seeds[:1])
+    harness.go_down()
+    async with harness.source() as source:
+        with pytest.raises(TransientError):
+            await source.check()
+        with pytest.raises(TransientError):
+            await drain(source)
+
+
+async def test_system_unreachable_is_transient(
+    harness: SourceHarness, seeds: list[SeedDocument]
+) -> None:
+    """A system that is gone (connection refused, folder removed) raises TransientError."""
+    seed_all(harness, seeds[:1])
+    await harness.vanish()
+    async with harness.source() as source:
+        with pytest.raises(TransientError):
+            await drain(source)
+        with pytest.raises(TransientError):
+            await source.check()
+
+
+@pytest.mark.parametrize("harness", WITH_CREDENTIALS, indirect=True)
+async def test_wrong_credentials_are_auth_error(
+    harness: SourceHarness, seeds: list[SeedDocument]
+) -> None:
+    """Refused credentials raise AuthError from check and from pull."""
+    seed_all(harness, seeds[:1])
+    async with harness.source(**harness.wrong_credentials()) as source:
+        with pytest.raises(AuthError):
+            await source.check()
+        with pytest.raises(AuthError):
+            await drain(source)
+
+
+@pytest.mark.parametrize("harness", OVER_HTTP, indirect=True)
+async def test_throttled_is_transient_with_retry_after(
+    harness: SourceHarness, seeds: list[SeedDocument]
+) -> None:
+    """A 429 with Retry-After raises TransientError carrying retry_after_s."""
+    seed_all(harness, seeds[:1])
+    harness.throttle(retry_after_s=7)
+    async with harness.source() as source:
+        with pytest.raises(TransientError) as raised:
+            await drain(source)
+    assert raised.value.retry_after_s == pytest.approx(7)
+
+
+async def test_unreadable_input_becomes_error_record(
+    harness: SourceHarness, seeds: list[SeedDocument]
+) -> None:
+    """Junk from the source (a broken page, record or message) is an error record, not a raise."""
+    overrides = harness.serve_junk()
+    seed_all(harness, seeds[:2])
+    async with harness.source(**overrides) as source:
+        records, _ = await drain(source)
+        for record in records:  # stored records are acknowledged, quarantined ones included
+            await source.acknowledge(record)
+    errors = [r for r in records if r.error is not None]
+    assert errors, "the junk did not become an error record"
+    for record in errors:
+        assert record.external_id and record.unit == UNIT  # a page has no version of its own
+        assert record.error and record.error.strip()
+
+
+async def test_keeps_reading_after_unreadable_input(
+    harness: SourceHarness, seeds: list[SeedDocument]
+) -> None:
+    """After junk that was served once, later pulls from the stored cursor still bring the
+    documents it stood in front of, and documents that arrive afterwards."""
+    overrides = harness.serve_junk()
+    seeded = set(seed_all(harness, seeds[:2]))
+    good: set[str] = set()
+    cursor = None
+    async with harness.source(**overrides) as source:
+        for _ in range(3):  # a page-level error may end one pull; the next polls go on
+            pulled, cursor = await drain(source, cursor)
+            good |= {r.external_id for r in pulled if r.error is None}
+            if seeded <= good:
+                break
+        assert seeded <= good, f"never read after the junk: {sorted(seeded - good)}"
+        later = seed_all(harness, seeds[2:3])
+        pulled, cursor = await drain(source, cursor)
+    assert set(later) <= {r.external_id for r in pulled}, "blind to documents added later"
