@@ -19,8 +19,9 @@ $(VENV)/.installed-test: pyproject.toml | $(VENV)/bin/python
 	touch $@ $(VENV)/.installed
 
 # Debian packages the tests start for real: Dovecot (IMAP), openssl (its test certificates),
-# PostgreSQL (the multi-instance backend).
-DEB_TEST_PACKAGES := dovecot-imapd openssl postgresql
+# PostgreSQL (the multi-instance backend), Chromium (the page's browser test; Playwright drives
+# it through executable_path, it never downloads a browser).
+DEB_TEST_PACKAGES := dovecot-imapd openssl postgresql chromium
 system-deps:
 	@missing=$$(for p in $(DEB_TEST_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
 	if [ -n "$$missing" ]; then \

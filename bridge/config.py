@@ -30,6 +30,10 @@ class BridgeSection(Model):
     shutdown_grace: float = Field(default=10.0, gt=0)  # seconds
     forward_secret: bool = False  # never forward Mật/Tối mật/Tuyệt mật unless an operator says so
     retention_days: int = Field(default=365, ge=1)
+    instance: str | None = (
+        None  # this instance's name among several on one database (default host:pid)
+    )
+    lease_ttl: float = Field(default=30.0, gt=0)  # seconds before a dead instance's sources pass on
     log_level: str = Field(default="info", pattern=r"^(debug|info|warning|error)$")
 
 

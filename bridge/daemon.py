@@ -27,6 +27,7 @@ from bridge.delivery import DeliveryWorker
 from bridge.errors import ConfigError
 from bridge.health import Health
 from bridge.interfaces import AdapterContext, Limits
+from bridge.leases import Lease, default_instance
 from bridge.pipeline import Processor, SourceRunner
 from bridge.retention import Retention
 from bridge.settings import EndpointSettings, SinkSettings, SourceSettings
@@ -65,7 +66,10 @@ class Daemon:
         self.stop = asyncio.Event()
         self.ready = False
         self.endpoints: dict[str, Endpoint] = {}
-        self.store: Store = open_store(config.bridge.database, config.bridge.data_dir)
+        self.instance = config.bridge.instance or default_instance(config.bridge.data_dir)
+        self.store: Store = open_store(
+            config.bridge.database, config.bridge.data_dir, instance=self.instance
+        )
         self.blobs: Blobs = (
             PgBlobStore(self.store, cache_dir=config.bridge.data_dir / "cache" / "blobs")
             if isinstance(self.store, PostgresStore)
@@ -153,8 +157,11 @@ class Daemon:
         ep.adapter = await ep.stack.enter_async_context(ep.adapter)
         if role == "source":
             assert isinstance(settings, SourceSettings)
+            lease = Lease(
+                self.store, f"source:{settings.name}", self.instance, self._lease_ttl(settings)
+            )
             ep.runner = SourceRunner(
-                ep.adapter, self.store, self.processor, ep.health, settings.poll_interval
+                ep.adapter, self.store, self.processor, ep.health, settings.poll_interval, lease
             )
         else:
             assert isinstance(settings, SinkSettings)
@@ -176,6 +183,10 @@ class Daemon:
             profile=settings.profile,
             units=list(units),
         )
+
+    def _lease_ttl(self, settings: SourceSettings) -> float:
+        """Long enough to survive one slow poll, short enough to hand over quickly."""
+        return max(self.config.bridge.lease_ttl, 3 * settings.poll_interval)
 
     def _start_helpers(self, ep: Endpoint) -> None:
         """Status relay for an axis node; status polling for a home system that reports status."""
@@ -233,7 +244,13 @@ class Daemon:
 
         self._stack = AsyncExitStack()
         await self._stack.enter_async_context(self.store)
-        self._processor_task = asyncio.create_task(self.processor.run(self.stop), name="processor")
+        processor_lease = Lease(
+            self.store, "processor", self.instance, self.config.bridge.lease_ttl
+        )
+        self._leases = [processor_lease]
+        self._processor_task = asyncio.create_task(
+            self.processor.run(self.stop, processor_lease), name="processor"
+        )
         self._retention_task = asyncio.create_task(self.retention.run(self.stop), name="retention")
         self._stack.push_async_callback(self._drain)
         for settings, units, role in self._wanted(self.config).values():
@@ -258,6 +275,8 @@ class Daemon:
         for task in pending:
             task.cancel()
         await asyncio.gather(*background, return_exceptions=True)
+        for lease in self._leases:
+            await lease.release()  # others take over at once instead of after the lease time
 
     async def reload(self) -> bool:
         """Apply a changed configuration file; False (old one kept) when it is invalid."""

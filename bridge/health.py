@@ -32,6 +32,7 @@ class Health:
     last_error: str | None = None
     last_error_at: dt.datetime | None = None
     count: int = 0
+    standby: bool = False  # another instance holds this endpoint's lease
     extra: dict[str, int] = field(default_factory=dict)
 
     def succeeded(self) -> None:
@@ -64,4 +65,5 @@ class Health:
             "last_success_at": self.last_success_at.isoformat() if self.last_success_at else None,
             "last_error": self.last_error,
             "last_error_at": self.last_error_at.isoformat() if self.last_error_at else None,
+            "standby": self.standby,
         }

@@ -16,9 +16,10 @@ import structlog
 from adapters import Profile
 from bridge.blobs import Blobs
 from bridge.dedup import Matcher
-from bridge.errors import AuthError, PermanentError, TransientError
+from bridge.errors import AuthError, PermanentError, StaleLeaseError, TransientError
 from bridge.health import Health
 from bridge.interfaces import Source
+from bridge.leases import Lease
 from bridge.signatures import TrustStore, verify_document
 from bridge.status_flow import ARRIVED, REFUSED_SECRET, STATUS_PROFILES, reply
 from bridge.store import Outcome, Store, StoredRecord
@@ -62,10 +63,12 @@ class Processor:
     def notify(self) -> None:
         self._wake.set()
 
-    async def run(self, stop: asyncio.Event) -> None:
+    async def run(self, stop: asyncio.Event, lease: Lease | None = None) -> None:
+        """Process records as they arrive; with `lease`, only while this instance holds it."""
         while not stop.is_set():
             self._wake.clear()
-            processed = await self.process_pending()
+            holds = lease is None or await lease.hold()
+            processed = await self.process_pending() if holds else 0
             if processed:
                 continue
             self.idle.set()
@@ -239,12 +242,14 @@ class SourceRunner:
         processor: Processor,
         health: Health,
         poll_interval_s: float,
+        lease: Lease | None = None,
     ) -> None:
         self.source = source
         self.store = store
         self.processor = processor
         self.health = health
         self.poll_interval_s = poll_interval_s
+        self.lease = lease
         self.poke = asyncio.Event()
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -252,9 +257,13 @@ class SourceRunner:
         while not stop.is_set():
             delay = self.poll_interval_s
             try:
-                await self.ack_pending()
-                await self.pull_once(stop)
-                self.health.succeeded()
+                if self.lease is not None and not await self.lease.hold():
+                    self.health.standby = True  # another instance pulls this source now
+                else:
+                    self.health.standby = False
+                    await self.ack_pending()
+                    await self.pull_once(stop)
+                    self.health.succeeded()
             except (TransientError, AuthError, PermanentError) as exc:
                 delay = self.health.failed(exc)
                 log.warning(
@@ -276,7 +285,9 @@ class SourceRunner:
 
     async def ingest(self, page: Page) -> None:
         """Store a page (records and cursor) durably, then acknowledge each record."""
-        new_ids = await self.store.save_page(self.source.name, page)
+        if self.lease is not None and not await self.lease.hold():
+            raise StaleLeaseError(f"mất quyền đọc nguồn / lease lost: {self.lease.resource}")
+        new_ids = await self.store.save_page(self.source.name, page, fence=self._fence)
         if new_ids:
             self.processor.notify()
             log.info(
@@ -288,8 +299,12 @@ class SourceRunner:
         for record in records:
             await self.source.acknowledge(record)
             await self.store.mark_acked(
-                record.source, record.unit, record.external_id, record.version
+                record.source, record.unit, record.external_id, record.version, fence=self._fence
             )
+
+    @property
+    def _fence(self) -> tuple[str, int] | None:
+        return self.lease.fence if self.lease is not None else None
 
     async def ack_pending(self) -> None:
         """Acknowledge records stored earlier whose acknowledgement did not get through."""

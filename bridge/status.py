@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING, Any
 
 from bridge.health import DISABLED
@@ -73,4 +74,14 @@ async def snapshot(daemon: Daemon) -> dict[str, Any]:
         "units": units,
         "totals": totals,
         "disk": daemon.retention.disk.as_dict(),
+        "cluster": {"instance": daemon.instance, "leases": await _leases(daemon)},
     }
+
+
+async def _leases(daemon: Daemon) -> list[dict[str, Any]]:
+    """Which instance holds which source (and matching), as the shared store says."""
+    now = time.time()
+    return [
+        {"resource": lease["resource"], "owner": lease["owner"], "live": lease["expires_at"] > now}
+        for lease in await daemon.store.leases()
+    ]
