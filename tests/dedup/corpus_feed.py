@@ -1,0 +1,99 @@
+"""Every record of the labelled corpus as the RawRecord its source would store, in arrival order.
+
+Records are built with each profile's `read_file` (source, unit and external id from
+truth.jsonl). V-Office bundles are unpacked with the adapter's own hostile-zip code into a real
+BlobStore; a record its reader refuses becomes an error record, as its adapter would store it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from lxml import etree
+
+from adapters import registry
+from adapters.voffice.bundle import extract
+from bridge.blobs import BlobStore
+from bridge.errors import PermanentError
+from bridge.interfaces import AdapterContext
+from schemas import RawRecord
+
+CORPUS = Path("/work/shared/corpus")
+
+
+@dataclass(frozen=True)
+class Labelled:
+    """One corpus record and its truth.jsonl row."""
+
+    truth: dict[str, Any]
+    raw: RawRecord
+
+
+def truth_rows() -> list[dict[str, Any]]:
+    lines = (CORPUS / "truth.jsonl").read_text(encoding="utf-8").splitlines()
+    return [json.loads(line) for line in lines]
+
+
+def _idesk_documents() -> list[bytes]:
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
+    root = etree.fromstring((CORPUS / "idesk.xml").read_bytes(), parser)
+    return [
+        bytes(etree.tostring(el))
+        for el in root.iter()
+        if isinstance(el.tag, str) and etree.QName(el).localname == "Document"
+    ]
+
+
+def _wire_bytes(row: dict[str, Any], idesk: list[bytes]) -> bytes:
+    name = row["file"]
+    if name.endswith(".jsonl"):
+        lines = (CORPUS / name).read_text(encoding="utf-8").splitlines()
+        return lines[int(row["index"]) - 1].encode()
+    if name == "idesk.xml":
+        return idesk[int(row["index"]) - 1]
+    return (CORPUS / str(name)).read_bytes()
+
+
+async def _voffice_files(data: bytes, blobs: BlobStore) -> tuple[Any, ...]:
+    item = json.loads(data)
+    zip_path = CORPUS / "voffice" / f"{item['id']}.zip"
+    if not zip_path.exists():
+        return ()
+    ctx = AdapterContext(units=("corpus",), blobs=blobs)
+    return await extract(zip_path, ctx, list(item["files"]["sha256"]))
+
+
+async def labelled_records(blobs: BlobStore) -> list[Labelled]:
+    """Every truth row's record, ordered by its `modified` time."""
+    profiles, idesk = registry(), _idesk_documents()
+    out = []
+    for row in sorted(truth_rows(), key=lambda r: dt.datetime.fromisoformat(r["modified"])):
+        data = _wire_bytes(row, idesk)
+        fields = {
+            "source": row["source"],
+            "unit": row["unit"],
+            "external_id": row["external_id"],
+            "received_at": dt.datetime.fromisoformat(row["modified"]),
+        }
+        try:
+            raw = profiles[row["profile"]].read_file(data, Path(row["file"]).name)
+        except PermanentError as exc:
+            raw = RawRecord(
+                version=row["modified"],
+                media_type="application/octet-stream",
+                payload=data,
+                error=exc.reason,
+                **fields,
+            )
+        raw = raw.model_copy(update={**fields, "version": raw.version or row["modified"]})
+        if row["profile"] == "voffice" and raw.error is None:
+            try:
+                raw = raw.model_copy(update={"attachments": await _voffice_files(data, blobs)})
+            except PermanentError as exc:  # the adapter stores a refused bundle as an error
+                raw = raw.model_copy(update={"error": exc.reason})
+        out.append(Labelled(row, raw))
+    return out
