@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import re
 import tomllib
@@ -64,9 +65,20 @@ class UnitConfig(Model):
         return self.sinks[0] if self.sinks else None
 
 
+class OrganEntry(Model):
+    """An organ of the directory: its code now, and the codes it carried before."""
+
+    code: str = Field(pattern=r"^[0-9A-Z.]{1,35}$")
+    name: str = Field(min_length=1)
+    previous: tuple[str, ...] = ()  # codes before a merger or re-coding (the 2025 reorganisation)
+    valid_from: dt.date | None = None
+    valid_to: dt.date | None = None
+
+
 class Config(Model):
     bridge: BridgeSection = BridgeSection()
     http: HttpSection = HttpSection()
+    organs: tuple[OrganEntry, ...] = ()
     units: tuple[UnitConfig, ...] = ()
 
     def unit(self, unit_id: str) -> UnitConfig:

@@ -28,6 +28,7 @@ from bridge.errors import ConfigError
 from bridge.health import Health
 from bridge.interfaces import AdapterContext, Limits
 from bridge.leases import Lease, default_instance
+from bridge.normalize.directory import OrganDirectory
 from bridge.pipeline import Processor, SourceRunner
 from bridge.retention import Retention
 from bridge.settings import EndpointSettings, SinkSettings, SourceSettings
@@ -89,6 +90,7 @@ class Daemon:
             blobs=self.blobs,
             trust=trust,
             strict_signatures=self._strict_signatures,
+            directory=OrganDirectory.from_entries(o.model_dump() for o in config.organs),
         )
         self.retention = Retention(
             self.store, self.blobs, config.bridge.data_dir, config.bridge.retention_days

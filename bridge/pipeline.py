@@ -20,6 +20,7 @@ from bridge.errors import AuthError, PermanentError, StaleLeaseError, TransientE
 from bridge.health import Health
 from bridge.interfaces import Source
 from bridge.leases import Lease
+from bridge.normalize.directory import OrganDirectory
 from bridge.signatures import TrustStore, verify_document
 from bridge.status_flow import ARRIVED, REFUSED_SECRET, STATUS_PROFILES, reply
 from bridge.store import Outcome, Store, StoredRecord
@@ -48,6 +49,7 @@ class Processor:
         blobs: Blobs | None = None,
         trust: TrustStore | None = None,
         strict_signatures: Callable[[str], bool] = lambda unit: False,
+        directory: OrganDirectory | None = None,
     ) -> None:
         self.store = store
         self.blobs = blobs
@@ -55,7 +57,7 @@ class Processor:
         self.strict_signatures = strict_signatures
         self.profiles = profiles
         self.profile_of_source = profile_of_source
-        self.matcher = Matcher(store, sinks_of)
+        self.matcher = Matcher(store, sinks_of, directory)
         self.forward_secret = forward_secret
         self._wake = asyncio.Event()
         self.idle = asyncio.Event()
@@ -97,6 +99,8 @@ class Processor:
     async def process(self, record: StoredRecord) -> Outcome:
         outcome = await self._decide(record)
         await self.store.apply(outcome)
+        if outcome.outcome == "document":
+            await self.matcher.absorb_held()  # a mail held for review may belong to it
         log.info(
             "record_processed",
             source=record.raw.source,

@@ -165,4 +165,11 @@ MIGRATIONS: list[tuple[int, str]] = [
         """,
     ),
     (4, LEASES_SQLITE_DDL),
+    (
+        5,
+        """
+        ALTER TABLE documents ADD COLUMN search_key TEXT NOT NULL DEFAULT '';
+        CREATE INDEX quarantine_review ON quarantine (record_id) WHERE kind = 'review' AND released_at IS NULL
+        """,
+    ),
 ]

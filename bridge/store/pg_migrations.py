@@ -187,6 +187,14 @@ MIGRATIONS_PG: list[tuple[int, str]] = [
         """,
     ),
     (
+        5,
+        """
+        ALTER TABLE documents ADD COLUMN IF NOT EXISTS search_key TEXT NOT NULL DEFAULT '';
+        CREATE INDEX IF NOT EXISTS quarantine_review ON quarantine (record_id)
+            WHERE kind = 'review' AND released_at IS NULL
+        """,
+    ),
+    (
         PG_ONLY_FROM + 1,
         """
         ALTER TABLE status_out ADD COLUMN IF NOT EXISTS claimed_by TEXT;

@@ -6,6 +6,7 @@ from typing import Any
 
 from bridge.store.base import DocumentRow
 from bridge.store.pg_base import PgBase
+from bridge.store.search import query_key
 from bridge.store.sqlite import _document
 
 _DOCUMENT_COLS = (
@@ -57,7 +58,8 @@ class PgReading(PgBase):
         if state:
             clauses.append(f"state = {arg(state)}")
         if q:
-            clauses.append(f"data::text ILIKE {arg(f'%{q}%')}")
+            pattern = query_key(q).replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            clauses.append(f"search_key LIKE {arg(f'%{pattern}%')}")
         if before:
             clauses.append(f"id < {arg(before)}")
         rows = await self._fetch(

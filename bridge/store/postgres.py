@@ -21,6 +21,7 @@ from bridge.store.pg_operator import PgOperator
 from bridge.store.pg_outbox import PgOutbox
 from bridge.store.pg_reading import PgReading
 from bridge.store.pg_retention import PgRetention
+from bridge.store.search import search_key
 from bridge.store.sqlite import _document, _record, now_iso
 from schemas import Page, RawRecord
 
@@ -252,7 +253,8 @@ async def _insert_document(conn: Connection, outcome: Outcome) -> int:
     doc_id = int(
         await conn.fetchval(
             "INSERT INTO documents (triple, issuer_code, issuer_key, fallback, state, revision,"
-            " data, created_at, updated_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9) RETURNING id",
+            " data, created_at, updated_at, search_key) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10)"
+            " RETURNING id",
             new.triple,
             new.issuer_code,
             new.issuer_key,
@@ -262,6 +264,7 @@ async def _insert_document(conn: Connection, outcome: Outcome) -> int:
             data,
             stamp,
             stamp,
+            search_key(new.document),
         )
     )
     await _index_attachments(conn, doc_id, (a.sha256 for a in new.document.attachments))
@@ -282,12 +285,14 @@ async def _update_document(conn: Connection, doc_id: int, outcome: Outcome) -> N
     stamp = now_iso()
     data = doc.model_dump_json()
     await conn.execute(
-        "UPDATE documents SET data = $1, state = $2, revision = $3, updated_at = $4 WHERE id = $5",
+        "UPDATE documents SET data = $1, state = $2, revision = $3, updated_at = $4,"
+        " search_key = $6 WHERE id = $5",
         data,
         doc.state.value,
         doc.revision,
         stamp,
         doc_id,
+        search_key(doc),
     )
     await _index_attachments(conn, doc_id, (a.sha256 for a in doc.attachments))
     if outcome.outcome == "revision":

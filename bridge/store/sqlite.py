@@ -23,6 +23,7 @@ from bridge import jsonutil
 from bridge.store.base import Delivery, DocumentRow, Outcome, StatusOut, StatusReply, StoredRecord
 from bridge.store.leases_sqlite import SqliteLeases, check_fence
 from bridge.store.migrations import MIGRATIONS
+from bridge.store.search import query_key, search_key
 from schemas import Attachment, Document, Page, RawRecord, StatusEvent
 
 _RECORD_COLS = (
@@ -367,7 +368,7 @@ class SqliteStore(SqliteLeases):
         stamp = now_iso()
         cur = await db.execute(
             "INSERT INTO documents (triple, issuer_code, issuer_key, fallback, state, revision,"
-            " data, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?)",
+            " data, created_at, updated_at, search_key) VALUES (?,?,?,?,?,?,?,?,?,?)",
             (
                 new.triple,
                 new.issuer_code,
@@ -378,6 +379,7 @@ class SqliteStore(SqliteLeases):
                 new.document.model_dump_json(),
                 stamp,
                 stamp,
+                search_key(new.document),
             ),
         )
         doc_id = cur.lastrowid
@@ -405,8 +407,9 @@ class SqliteStore(SqliteLeases):
         assert doc is not None
         stamp = now_iso()
         await db.execute(
-            "UPDATE documents SET data = ?, state = ?, revision = ?, updated_at = ? WHERE id = ?",
-            (doc.model_dump_json(), doc.state.value, doc.revision, stamp, doc_id),
+            "UPDATE documents SET data = ?, state = ?, revision = ?, updated_at = ?, search_key = ?"
+            " WHERE id = ?",
+            (doc.model_dump_json(), doc.state.value, doc.revision, stamp, search_key(doc), doc_id),
         )
         await db.executemany(
             "INSERT INTO attachment_index VALUES (?, ?) ON CONFLICT DO NOTHING",
@@ -994,8 +997,8 @@ class SqliteStore(SqliteLeases):
             clauses.append("state = ?")
             args.append(state)
         if q:
-            clauses.append("data LIKE ?")
-            args.append(f"%{q}%")
+            clauses.append("search_key LIKE ? ESCAPE '\\'")
+            args.append(f"%{_like_escape(query_key(q))}%")
         if before:
             clauses.append("id < ?")
             args.append(before)
@@ -1077,6 +1080,10 @@ class SqliteStore(SqliteLeases):
             )
             await self._enqueue(db, document_id, deliveries)
             return True
+
+
+def _like_escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def _record(r: Any) -> StoredRecord:
