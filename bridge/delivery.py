@@ -88,6 +88,9 @@ class DeliveryWorker:
                 retry_in_s=round(wait_s, 1),
             )
             return
+        if remote_id is None:
+            log.info("delivery_cancelled", sink=self.sink.name, delivery=delivery.id)
+            return
         await self.store.mark_delivered(delivery.id, remote_id)
         DELIVERY_LATENCY.labels(self.sink.name).observe(max(0.0, time.time() - delivery.created_ts))
         self.health.succeeded()
@@ -100,7 +103,7 @@ class DeliveryWorker:
             document=delivery.document_id,
         )
 
-    async def _attempt(self, delivery: Delivery) -> str:
+    async def _attempt(self, delivery: Delivery) -> str | None:
         if self._limiter is not None:
             await self._limiter.acquire()
         op = Operation(delivery.op)
@@ -121,7 +124,8 @@ class DeliveryWorker:
             body = await self.sink.prepare(
                 op, row.document, document_id=str(delivery.document_id), remote_id=remote_id
             )
-            await self.store.store_body(delivery.id, body)
+            if not await self.store.store_body(delivery.id, body):
+                return None  # cancelled while it was being prepared (a revocation, a merge)
         return await self.sink.send(op, body, delivery.key, remote_id)
 
 

@@ -67,14 +67,16 @@ class PgOutbox(PgStatus):
         )
         return None if value is None else str(value)
 
-    async def store_body(self, delivery_id: int, body: dict[str, Any]) -> None:
-        """Keep the first prepared body; a later one for the same delivery is ignored."""
+    async def store_body(self, delivery_id: int, body: dict[str, Any]) -> bool:
+        """Keep the prepared body before the first attempt; False when the delivery was
+        cancelled meanwhile (then nothing must be sent)."""
         async with self._tx() as conn:
-            await conn.execute(
-                "UPDATE outbox SET body = $1 WHERE id = $2 AND body IS NULL",
+            status = await conn.execute(
+                "UPDATE outbox SET body = $1 WHERE id = $2 AND body IS NULL AND state = 'pending'",
                 jsonutil.dumps(body).decode(),
                 delivery_id,
             )
+        return bool(status.endswith(" 1"))
 
     async def mark_delivered(self, delivery_id: int, remote_id: str) -> None:
         async with self._tx() as conn:

@@ -3,18 +3,18 @@
 Same public methods, semantics and return types as `SqliteStore`; the parts live in
 `pg_base` (pool, transactions, migrations, fencing), `pg_outbox` (deliveries and status owed
 to senders, with claims), `pg_operator` (merge, split, release, audit), `pg_reading` (what people read),
-`pg_retention` (purging) and `pg_leases` (source leases).
+`pg_retention` (purging), `pg_leases` (source leases) and `pg_held` (records held for review).
 This module holds records, cursors, documents and the matching decision.
 """
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterable, Sequence
 
 from bridge import jsonutil
 from bridge.store.base import DocumentRow, Outcome, StoredRecord
 from bridge.store.pg_base import Connection, check_fence
+from bridge.store.pg_held import PgHeld, enqueue
 from bridge.store.pg_leases import PgLeases
 from bridge.store.pg_migrations import MIGRATIONS_PG
 from bridge.store.pg_operator import PgOperator
@@ -37,12 +37,20 @@ _DOCUMENT_COLS = (
 __all__ = ["MIGRATIONS_PG", "PostgresStore", "check_fence", "open_postgres"]
 
 
-def open_postgres(url: str, *, instance: str | None = None) -> PostgresStore:
-    """The PostgreSQL store a `postgresql://…` database URL names (not yet opened)."""
-    return PostgresStore(url, instance=instance)
+def open_postgres(
+    url: str, *, instance: str | None = None, claim_ttl_s: float | None = None
+) -> PostgresStore:
+    """The PostgreSQL store a `postgresql://…` database URL names (not yet opened).
+
+    `claim_ttl_s` (default 300 s): how long a delivery claimed by this instance stays reserved;
+    follow the lease time, so a dead instance's deliveries come back as soon as its sources do.
+    """
+    if claim_ttl_s is None:
+        return PostgresStore(url, instance=instance)
+    return PostgresStore(url, instance=instance, claim_ttl_s=claim_ttl_s)
 
 
-class PostgresStore(PgOutbox, PgOperator, PgReading, PgRetention, PgLeases):
+class PostgresStore(PgOutbox, PgOperator, PgReading, PgRetention, PgLeases, PgHeld):
     """All SQL of the shared backend, behind methods that speak the domain.
 
     `instance` names this process in delivery claims; `claim_ttl_s` is how long a claimed
@@ -163,7 +171,7 @@ class PostgresStore(PgOutbox, PgOperator, PgReading, PgRetention, PgLeases):
         rows = await self._fetch(
             f"SELECT {_DOCUMENT_COLS} FROM documents WHERE id IN"
             " (SELECT document_id FROM attachment_index WHERE sha256 = ANY($1::text[]))"
-            " ORDER BY id",
+            " AND state != 'merged' ORDER BY id",
             shas,
         )
         return [_document(r) for r in rows]
@@ -197,12 +205,12 @@ class PostgresStore(PgOutbox, PgOperator, PgReading, PgRetention, PgLeases):
             if doc_id is not None and outcome.cancel_pending_creates:
                 await conn.execute(
                     "UPDATE outbox SET state = 'cancelled', done_at = $1 WHERE document_id = $2"
-                    " AND op = 'create' AND state = 'pending' AND attempts = 0 AND body IS NULL",
+                    " AND op = 'create' AND state = 'pending' AND body IS NULL",
                     now_iso(),
                     doc_id,
                 )
             if doc_id is not None:
-                await _enqueue(conn, doc_id, outcome.deliveries)
+                await enqueue(conn, doc_id, outcome.deliveries)
             await self._enqueue_status(conn, outcome.record_id, outcome.status_replies)
             await conn.execute(
                 "UPDATE records SET outcome = $1, document_id = $2, decision = $3 WHERE id = $4",
@@ -323,31 +331,3 @@ async def _quarantine(conn: Connection, record_id: int, kind: str, reason: str) 
         reason,
         now_iso(),
     )
-
-
-async def _enqueue(
-    conn: Connection, doc_id: int, deliveries: Iterable[tuple[str, str, str, int]]
-) -> None:
-    stamp = now_iso()
-    for unit, sink, op, revision in deliveries:
-        if op != "create":
-            created = await conn.fetchval(
-                "SELECT state FROM outbox WHERE document_id = $1 AND unit = $2 AND sink = $3"
-                " AND op = 'create' ORDER BY id LIMIT 1",
-                doc_id,
-                unit,
-                sink,
-            )
-            if created is None or created == "cancelled":
-                continue  # nothing at the sink to update or revoke
-        await conn.execute(
-            "INSERT INTO outbox (document_id, unit, sink, op, revision, key, created_at)"
-            " VALUES ($1,$2,$3,$4,$5,$6,$7) ON CONFLICT DO NOTHING",
-            doc_id,
-            unit,
-            sink,
-            op,
-            revision,
-            str(uuid.uuid4()),
-            stamp,
-        )

@@ -306,7 +306,8 @@ class SqliteStore(SqliteLeases):
         rows = await self.db.execute_fetchall(
             "SELECT d.id, d.triple, d.issuer_code, d.issuer_key, d.state, d.revision, d.data,"
             " d.conflicts, d.created_at, d.updated_at FROM documents d WHERE d.id IN"
-            f" (SELECT document_id FROM attachment_index WHERE sha256 IN ({marks}))",
+            f" (SELECT document_id FROM attachment_index WHERE sha256 IN ({marks}))"
+            " AND d.state != 'merged' ORDER BY d.id",
             shas,
         )
         return [_document(r) for r in rows]
@@ -345,7 +346,7 @@ class SqliteStore(SqliteLeases):
             if doc_id is not None and outcome.cancel_pending_creates:
                 await db.execute(
                     "UPDATE outbox SET state = 'cancelled', done_at = ? WHERE document_id = ?"
-                    " AND op = 'create' AND state = 'pending' AND attempts = 0 AND body IS NULL",
+                    " AND op = 'create' AND state = 'pending' AND body IS NULL",  # nothing sent yet
                     (now_iso(), doc_id),
                 )
             if doc_id is not None:
@@ -603,12 +604,15 @@ class SqliteStore(SqliteLeases):
         )
         return rows[0][0] if rows else None
 
-    async def store_body(self, delivery_id: int, body: dict[str, Any]) -> None:
+    async def store_body(self, delivery_id: int, body: dict[str, Any]) -> bool:
+        """Keep the prepared body before the first attempt; False when the delivery was
+        cancelled meanwhile (then nothing must be sent)."""
         async with self._tx() as db:
-            await db.execute(
-                "UPDATE outbox SET body = ? WHERE id = ? AND body IS NULL",
+            cur = await db.execute(
+                "UPDATE outbox SET body = ? WHERE id = ? AND body IS NULL AND state = 'pending'",
                 (jsonutil.dumps(body).decode(), delivery_id),
             )
+            return cur.rowcount == 1
 
     async def mark_delivered(self, delivery_id: int, remote_id: str) -> None:
         async with self._tx() as db:
