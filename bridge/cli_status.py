@@ -61,9 +61,14 @@ def render(status: dict[str, Any], console: Console) -> None:
                 "đích/sink", k["name"], k["profile"], k["state"], counts, k.get("last_error") or ""
             )
         console.print(table)
-    if t["pending"]:
+    remaining = t["pending"] + t.get("unprocessed", 0)
+    if remaining:
+        done = t["delivered"]
+        share = done / (done + t["pending"]) if done + t["pending"] else 0.0
         console.print(
-            f"Còn {t['pending']} lượt chuyển đang chờ / {t['pending']} deliveries remaining"
+            f"Đang xử lý tồn đọng / backlog: {share:.0%} đã chuyển / delivered — còn {t['pending']} "
+            f"lượt chuyển và {t.get('unprocessed', 0)} bản ghi chờ đối chiếu / {t['pending']} "
+            f"deliveries and {t.get('unprocessed', 0)} records remaining"
         )
 
 

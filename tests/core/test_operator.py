@@ -142,6 +142,20 @@ async def test_cli_quarantine_list_against_running_daemon(tmp_path: Path) -> Non
                 stderr=asyncio.subprocess.PIPE,
             )
             out, _ = await asyncio.wait_for(ok.communicate(), timeout=30)
+            table = await asyncio.create_subprocess_exec(
+                sys.executable,
+                "-m",
+                "bridge",
+                "status",
+                "--url",
+                url,
+                "--token",
+                TOKEN,
+                cwd=ROOT,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.PIPE,
+            )
+            shown, _ = await asyncio.wait_for(table.communicate(), timeout=30)
             denied = await asyncio.create_subprocess_exec(
                 sys.executable,
                 "-m",
@@ -157,4 +171,7 @@ async def test_cli_quarantine_list_against_running_daemon(tmp_path: Path) -> Non
             )
             await asyncio.wait_for(denied.communicate(), timeout=30)
         assert ok.returncode == 0 and b"unreadable" in out and b"VB_hong" in out
+        assert (
+            table.returncode == 0 and b"vd-folder" in shown and "cách ly".encode() in shown
+        )
         assert denied.returncode == 1
