@@ -171,7 +171,68 @@ async def test_cli_quarantine_list_against_running_daemon(tmp_path: Path) -> Non
             )
             await asyncio.wait_for(denied.communicate(), timeout=30)
         assert ok.returncode == 0 and b"unreadable" in out and b"VB_hong" in out
-        assert (
-            table.returncode == 0 and b"vd-folder" in shown and "cách ly".encode() in shown
-        )
+        assert table.returncode == 0 and b"vd-folder" in shown and "cách ly".encode() in shown
         assert denied.returncode == 1
+
+
+async def test_split_and_merge_over_http_are_honoured_and_audited(tmp_path: Path) -> None:
+    """An operator splits a record out of a document, then merges two documents; both stick."""
+    async with (
+        TdofficeSim(api_key="src") as source,
+        TdofficeSim(api_key="home") as home,
+        FolderDropper(tmp_path / "inbox") as dropper,
+    ):
+        doc, files = make_doc(1)
+        source.add_document(doc, files, unit=UNIT)
+        dropper.add_document(doc, files, unit=UNIT)  # the same document by a second road
+        source.add_document(*make_doc(2), unit=UNIT)
+        async with Daemon(_config(tmp_path, source, home, dropper)) as daemon:
+
+            async def settled() -> bool:
+                counts = await daemon.store.counts()
+                return counts["documents"] == 2 and counts["outcomes"].get("duplicate") == 1
+
+            await wait_until(settled, what="two documents, one duplicate")
+            rows = await daemon.store.search_documents(
+                unit=None, q="101/STTTT-TTBCXB", state=None, limit=5, before=None
+            )
+            merged_doc = rows[0].id
+            records = await daemon.store.records_of(merged_doc)
+            folder_record = next(r for r in records if r.raw.source == "vd-folder")
+            status, _ = await _call(
+                daemon,
+                "POST",
+                f"/documents/{merged_doc}/split",
+                json={"record_id": folder_record.id},
+            )
+            assert status == 200
+
+            async def split_done() -> bool:
+                return (await daemon.store.counts())["documents"] == 3
+
+            await wait_until(split_done, what="the split record made its own document")
+            other = await daemon.store.record(folder_record.id)
+            assert other is not None and other.document_id not in (None, merged_doc)
+            assert other.decision is not None and "override" in str(other.decision.get("rule"))
+
+            status, _ = await _call(
+                daemon,
+                "POST",
+                f"/documents/{merged_doc}/merge",
+                json={"other_id": other.document_id},
+            )
+            assert status == 200
+
+            async def merge_done() -> bool:
+                return (await daemon.store.counts())["documents"] == 2
+
+            await wait_until(merge_done, what="merged back")
+            status, _missing = await _call(
+                daemon, "POST", "/documents/9999/merge", json={"other_id": merged_doc}
+            )
+            bad, _ = await _call(
+                daemon, "POST", f"/documents/{merged_doc}/split", json={"record_id": "x"}
+            )
+            _, trail = await _call(daemon, "GET", "/audit")
+        assert status == 404 and bad == 400
+        assert [e["action"] for e in trail["items"][:2]] == ["merge", "split"]
