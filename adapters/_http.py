@@ -7,6 +7,7 @@ other 4xx PermanentError.
 
 from __future__ import annotations
 
+import asyncio
 import email.utils
 import time
 from collections.abc import AsyncIterator, Mapping
@@ -20,6 +21,8 @@ from bridge.errors import AuthError, PermanentError, TransientError
 from bridge.interfaces import AdapterContext
 
 READ_CHUNK_BYTES = 256 * 1024
+DOWNLOAD_ATTEMPTS = 4
+MAX_INLINE_RETRY_S = 5.0
 
 
 def client_session(
@@ -127,8 +130,32 @@ async def download_to_blob(
     what: str,
     expected_sha256: str | None = None,
     headers: Mapping[str, str] | None = None,
+    attempts: int = DOWNLOAD_ATTEMPTS,
 ) -> tuple[StoredBlob, aiohttp.ClientResponse]:
-    """Stream a file straight into the blob store, hashing as it goes. Never holds it whole."""
+    """Stream a file straight into the blob store, hashing as it goes. Never holds it whole.
+
+    A transient failure is retried in place (`attempts` in all, short backoff, honouring a
+    short Retry-After), so one flaky file does not send a whole page back to be read again.
+    """
+    for attempt in range(1, attempts + 1):
+        try:
+            return await _download_once(session, url, ctx, what, expected_sha256, headers)
+        except TransientError as exc:
+            if attempt == attempts:
+                raise
+            wait_s = min(exc.retry_after_s or 0.2 * 2**attempt, MAX_INLINE_RETRY_S)
+            await asyncio.sleep(wait_s)
+    raise AssertionError("unreachable")
+
+
+async def _download_once(
+    session: aiohttp.ClientSession,
+    url: str,
+    ctx: AdapterContext,
+    what: str,
+    expected_sha256: str | None,
+    headers: Mapping[str, str] | None,
+) -> tuple[StoredBlob, aiohttp.ClientResponse]:
     try:
         async with request(session, "GET", url, what=what, headers=dict(headers or {})) as resp:
             blob = await ctx.blobs.put_stream(

@@ -15,7 +15,7 @@ import secrets
 from collections.abc import AsyncIterable, AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import BinaryIO, Protocol
 
 from bridge.errors import PermanentError
 
@@ -108,22 +108,27 @@ class BlobStore:
         digest = hashlib.sha256()
         size = 0
         tmp = self._tmp / f"{secrets.token_hex(8)}.part"
+        out = await asyncio.to_thread(tmp.open, "wb")
+        committed = False
         try:
-            with tmp.open("wb") as out:
-                async for chunk in chunks:
-                    size += len(chunk)
-                    if size > max_bytes:
-                        raise PermanentError(
-                            f"tệp đính kèm quá lớn (> {max_bytes} byte) / "
-                            f"attachment larger than {max_bytes} bytes"
-                        )
-                    digest.update(chunk)
-                    out.write(chunk)
-                out.flush()
-                await asyncio.to_thread(os.fsync, out.fileno())
-            return self._commit(tmp, digest.hexdigest(), size, expected_sha256)
+            async for chunk in chunks:
+                size += len(chunk)
+                if size > max_bytes:
+                    raise PermanentError(
+                        f"tệp đính kèm quá lớn (> {max_bytes} byte) / "
+                        f"attachment larger than {max_bytes} bytes"
+                    )
+                digest.update(chunk)
+                out.write(chunk)
+            stored = await asyncio.to_thread(
+                self._finish, out, tmp, digest.hexdigest(), size, expected_sha256
+            )
+            committed = True
+            return stored
         finally:
-            tmp.unlink(missing_ok=True)
+            if not committed:
+                out.close()
+                await asyncio.to_thread(tmp.unlink, True)
 
     async def put_bytes(
         self, data: bytes, *, max_bytes: int, expected_sha256: str | None = None
@@ -134,6 +139,18 @@ class BlobStore:
             yield data
 
         return await self.put_stream(one(), max_bytes=max_bytes, expected_sha256=expected_sha256)
+
+    def _finish(
+        self, out: BinaryIO, tmp: Path, sha256: str, size: int, expected_sha256: str | None
+    ) -> StoredBlob:
+        """Flush, fsync and rename into place (in a worker thread: all blocking file work)."""
+        out.flush()
+        os.fsync(out.fileno())
+        out.close()
+        try:
+            return self._commit(tmp, sha256, size, expected_sha256)
+        finally:
+            tmp.unlink(missing_ok=True)
 
     def _commit(self, tmp: Path, sha256: str, size: int, expected_sha256: str | None) -> StoredBlob:
         if expected_sha256 is not None and expected_sha256.lower() != sha256:

@@ -37,6 +37,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     except ConfigError as exc:
         _print_config_errors(args.config, exc.errors)
         return 2
+    except OSError as exc:  # the port is taken, the data folder is not writable…
+        print(f"không khởi động được / cannot start: {exc}", file=sys.stderr)
+        return 1
 
 
 def cmd_check_config(args: argparse.Namespace) -> int:
@@ -141,6 +144,23 @@ def cmd_documents(args: argparse.Namespace) -> int:
     )
 
 
+def cmd_migrate_store(args: argparse.Namespace) -> int:
+    """Copy a SQLite deployment into an empty PostgreSQL database; print rows per table."""
+    from bridge.errors import ConfigError
+    from bridge.store.migrate import migrate_store
+
+    blobs = Path(args.blobs) if args.blobs else None
+    try:
+        copied = asyncio.run(migrate_store(args.source, args.target, blobs_dir=blobs))
+    except ConfigError as exc:
+        print("; ".join(exc.errors).replace("\n", " "), file=sys.stderr)
+        return 1
+    for table, count in sorted(copied.items()):
+        print(f"{table}: {count}")
+    print(f"Đã chuyển / migrated: {sum(copied.values())} (bảng và tệp / rows and blobs)")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="lienthong", description="Cầu nối liên thông văn bản / document interconnection bridge"
@@ -187,6 +207,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="split: bản ghi / record id; merge: văn bản gộp vào / document to merge in",
     )
     docs.set_defaults(func=cmd_documents)
+
+    mig = sub.add_parser(
+        "migrate-store", help="chuyển dữ liệu SQLite sang PostgreSQL / copy SQLite to PostgreSQL"
+    )
+    mig.add_argument("--from", dest="source", required=True, help="sqlite:ĐƯỜNG_DẪN / sqlite:PATH")
+    mig.add_argument("--to", dest="target", required=True, help="postgresql://…")
+    mig.add_argument("--blobs", default=None, help="thư mục tệp / blob folder (default: beside)")
+    mig.set_defaults(func=cmd_migrate_store)
 
     for sp in (quar, docs):
         sp.add_argument("--url", default="http://127.0.0.1:8787")

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import signal
+from collections.abc import Sequence
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +27,7 @@ from bridge.config import Config, UnitConfig, load_config
 from bridge.delivery import DeliveryWorker
 from bridge.errors import ConfigError
 from bridge.health import Health
+from bridge.http.guard import check_listen
 from bridge.interfaces import AdapterContext, Limits
 from bridge.leases import Lease, default_instance
 from bridge.normalize.directory import OrganDirectory
@@ -91,6 +93,7 @@ class Daemon:
             trust=trust,
             strict_signatures=self._strict_signatures,
             directory=OrganDirectory.from_entries(o.model_dump() for o in config.organs),
+            on_enqueued=self.wake_sinks,
         )
         self.retention = Retention(
             self.store, self.blobs, config.bridge.data_dir, config.bridge.retention_days
@@ -108,6 +111,13 @@ class Daemon:
                 if s.name == name:
                     return s.profile
         return None
+
+    def wake_sinks(self, names: Sequence[str]) -> None:
+        """Tell these sinks' delivery workers there is work (no waiting for their next look)."""
+        for name in set(names):
+            ep = self.endpoints.get(name)
+            if ep is not None and ep.role == "sink":
+                ep.runner.wake.set()
 
     def _strict_signatures(self, unit_id: str) -> bool:
         return any(u.quarantine_invalid_signatures for u in self.config.units if u.id == unit_id)
@@ -148,7 +158,7 @@ class Daemon:
         ctx = AdapterContext(
             units=units,
             blobs=self.blobs,
-            limits=Limits(http_timeout_s=settings.timeout_s),
+            limits=_limits(settings),
             ssl=ssl_context(settings),
         )
         factory = spec.make_source if role == "source" else spec.make_sink
@@ -242,9 +252,18 @@ class Daemon:
         return 0
 
     async def __aenter__(self) -> Daemon:
+        check_listen(self.config)  # refuse before anything starts
+        self._stack = AsyncExitStack()
+        try:
+            return await self._start()
+        except BaseException:
+            self.stop.set()
+            await self._stack.aclose()  # nothing may keep running after a failed start
+            raise
+
+    async def _start(self) -> Daemon:
         from bridge.http.server import HttpServer
 
-        self._stack = AsyncExitStack()
         await self._stack.enter_async_context(self.store)
         processor_lease = Lease(
             self.store, "processor", self.instance, self.config.bridge.lease_ttl
@@ -303,6 +322,15 @@ class Daemon:
 
     def units(self) -> tuple[UnitConfig, ...]:
         return self.config.units
+
+
+def _limits(settings: EndpointSettings) -> Limits:
+    return Limits(
+        http_timeout_s=settings.timeout_s,
+        max_page_bytes=settings.max_page_bytes,
+        max_attachment_bytes=settings.max_attachment_bytes,
+        max_inline_attachment_bytes=settings.max_inline_attachment_bytes,
+    )
 
 
 def _node_key(settings: SourceSettings) -> tuple[str, str] | None:

@@ -8,6 +8,7 @@ same request and the sink never makes a second copy.
 from __future__ import annotations
 
 import asyncio
+import functools
 import time
 
 import structlog
@@ -46,22 +47,68 @@ class DeliveryWorker:
         self.max_attempts = max_attempts
         self.wake = asyncio.Event()
         self._open_until = 0.0
+        self._keys: dict[int, tuple[int, str]] = {}  # in-flight delivery -> (document, unit)
         # At most `rate_limit` calls a second to this sink (a leaky bucket, bursts of one second).
         self._limiter = AsyncLimiter(rate_limit, 1.0) if rate_limit else None
 
     async def run(self, stop: asyncio.Event) -> None:
-        while not stop.is_set():
-            self.wake.clear()
-            now = time.time()
-            if now < self._open_until:
-                await _wait(stop, self.wake, self._open_until - now)
+        """Keep up to `max_in_flight` deliveries going; start the next as soon as one ends.
+
+        Woken at once when the processor enqueues work for this sink, a delivery finishes, or
+        an operator replays a dead letter; otherwise it looks again every second.
+        """
+        in_flight: dict[int, asyncio.Task[None]] = {}
+        try:
+            while not stop.is_set():
+                self.wake.clear()
+                now = time.time()
+                if now < self._open_until:
+                    await _wait(stop, self.wake, self._open_until - now)
+                    continue
+                started = await self._start_due(in_flight, now)
+                if not started:
+                    await _wait(stop, self.wake, 1.0)
+        finally:
+            if in_flight:  # finish what is in hand; the daemon cancels us after its grace
+                await asyncio.gather(*in_flight.values(), return_exceptions=True)
+
+    async def _start_due(self, in_flight: dict[int, asyncio.Task[None]], now: float) -> int:
+        capacity = 1 if self.health.state == FAILING else self.max_in_flight
+        room = capacity - len(in_flight)
+        if room <= 0:
+            return 0
+        due = await self.store.due_deliveries(self.sink.name, room + len(in_flight), now)
+        busy = {
+            (t_doc, t_unit) for t_doc, t_unit in (self._keys.get(i, (0, "")) for i in in_flight)
+        }
+        started = 0
+        for d in _one_per_document(due):
+            if started == room:
+                break
+            if d.id in in_flight or (d.document_id, d.unit) in busy:
                 continue
-            limit = 1 if self.health.state == FAILING else self.max_in_flight
-            due = await self.store.due_deliveries(self.sink.name, limit, now)
-            if not due:
-                await _wait(stop, self.wake, 1.0)
-                continue
-            await asyncio.gather(*(self.deliver(d) for d in _one_per_document(due)))
+            task = asyncio.create_task(self.deliver(d), name=f"deliver:{self.sink.name}:{d.id}")
+            in_flight[d.id] = task
+            self._keys[d.id] = (d.document_id, d.unit)
+            task.add_done_callback(functools.partial(self._finished, in_flight, d.id))
+            started += 1
+        return started
+
+    def _failed(self, exc: TransientError | AuthError) -> float:
+        """Count one failure per failing round: deliveries in flight together that fail
+        together are one outage, not several (else the backoff multiplies)."""
+        now = time.time()
+        if now < self._open_until:
+            retry_after = exc.retry_after_s if isinstance(exc, TransientError) else None
+            return max(self._open_until - now, retry_after or 0.0)
+        return self.health.failed(exc)
+
+    def _finished(
+        self, in_flight: dict[int, asyncio.Task[None]], delivery_id: int, _task: asyncio.Task[None]
+    ) -> None:
+        in_flight.pop(delivery_id, None)
+        self._keys.pop(delivery_id, None)
+        self.wake.set()
 
     async def deliver(self, delivery: Delivery) -> None:
         """One attempt at one delivery; its result is recorded before returning."""
@@ -72,14 +119,14 @@ class DeliveryWorker:
             log.error("delivery_dead", sink=self.sink.name, delivery=delivery.id, reason=exc.reason)
             return
         except (TransientError, AuthError) as exc:
-            wait_s = self.health.failed(exc)
+            wait_s = self._failed(exc)
             if delivery.attempts + 1 >= self.max_attempts:
                 reason = f"hết số lần thử ({self.max_attempts}) / retries exhausted: {exc.reason}"
                 await self.store.mark_dead(delivery.id, reason)
                 log.error("delivery_dead", sink=self.sink.name, delivery=delivery.id, reason=reason)
             else:
                 await self.store.schedule_retry(delivery.id, time.time() + wait_s, exc.reason)
-            self._open_until = time.time() + wait_s
+            self._open_until = max(self._open_until, time.time() + wait_s)
             log.warning(
                 "delivery_retry",
                 sink=self.sink.name,

@@ -24,7 +24,7 @@ class Health:
     name: str
     profile: str
     base_s: float = 1.0
-    max_s: float = 300.0
+    max_s: float = 120.0  # a system back after an outage is tried again within two minutes
     failing_after: int = 5
     state: str = OK
     failures: int = 0

@@ -21,6 +21,7 @@ from bridge.health import Health
 from bridge.interfaces import Source
 from bridge.leases import Lease
 from bridge.normalize.directory import OrganDirectory
+from bridge.normalize.filenames import safe_file_name
 from bridge.signatures import TrustStore, verify_document
 from bridge.status_flow import ARRIVED, REFUSED_SECRET, STATUS_PROFILES, reply
 from bridge.store import Outcome, Store, StoredRecord
@@ -29,6 +30,7 @@ from schemas import Confidentiality, Document, Page, RawRecord, SignatureStatus
 STATUS_MEDIA_TYPE = "application/vnd.edxml-status+xml"
 
 log = structlog.get_logger(__name__)
+BATCH_WINDOW_S = 0.02
 
 
 class Processor:
@@ -50,7 +52,9 @@ class Processor:
         trust: TrustStore | None = None,
         strict_signatures: Callable[[str], bool] = lambda unit: False,
         directory: OrganDirectory | None = None,
+        on_enqueued: Callable[[Sequence[str]], None] = lambda sinks: None,
     ) -> None:
+        self.on_enqueued = on_enqueued  # wakes the named sinks' delivery workers
         self.store = store
         self.blobs = blobs
         self.trust = trust
@@ -89,16 +93,33 @@ class Processor:
         """Process up to `batch` stored records; return how many were processed."""
         records = await self.store.unprocessed(batch)
         created = False
-        for record in records:
-            outcome = await self.process(record)
-            created = created or outcome.outcome == "document"
+        loop = asyncio.get_running_loop()
+        position = 0
+        while position < len(records):
+            # Group commit: decisions made in a ~20 ms window share one transaction.
+            woken: list[str] = []
+            deadline = loop.time() + BATCH_WINDOW_S
+            async with self.store.batch():
+                while position < len(records) and loop.time() < deadline:
+                    outcome = await self.process(records[position], woken)
+                    position += 1
+                    created = created or outcome.outcome == "document"
+            if woken:
+                self.on_enqueued(woken)  # only once the deliveries are committed
         if created:
             await self.retry_waiting()
         return len(records)
 
-    async def process(self, record: StoredRecord) -> Outcome:
+    async def process(self, record: StoredRecord, woken: list[str] | None = None) -> Outcome:
+        """Decide about one record and apply the decision; the sinks to wake go to `woken`
+        (or are woken at once when it is None)."""
         outcome = await self._decide(record)
         await self.store.apply(outcome)
+        sinks = [sink for _, sink, _, _ in outcome.deliveries]
+        if woken is not None:
+            woken.extend(sinks)
+        elif sinks:
+            self.on_enqueued(sinks)
         if outcome.outcome == "document":
             await self.matcher.absorb_held()  # a mail held for review may belong to it
         log.info(
@@ -138,6 +159,7 @@ class Processor:
             )
         if self.forward_secret and doc.confidentiality.is_secret:
             doc = doc.model_copy(update={"confidentiality": Confidentiality.THUONG})
+        doc = _with_safe_names(doc)
         doc = await self._verify_signatures(doc, raw)
         if self.strict_signatures(raw.unit) and _broken_signature(doc) and not record.released:
             return _held(record, "signature", _BROKEN_SIGNATURE)
@@ -203,6 +225,18 @@ _BROKEN_SIGNATURE = (
     "chữ ký số không hợp lệ (nội dung đã bị sửa sau khi ký) / "
     "invalid digital signature (bytes changed after signing)"
 )
+
+
+def _with_safe_names(doc: Document) -> Document:
+    """Attachment names are never paths: `../../x.pdf`, `C:\\x`, `CON` are rewritten before any
+    system receives them."""
+    safe = tuple(
+        a
+        if safe_file_name(a.name) == a.name
+        else a.model_copy(update={"name": safe_file_name(a.name)})
+        for a in doc.attachments
+    )
+    return doc if safe == doc.attachments else doc.model_copy(update={"attachments": safe})
 
 
 def _broken_signature(doc: Document) -> bool:
@@ -300,11 +334,19 @@ class SourceRunner:
         await self.acknowledge(page.records)
 
     async def acknowledge(self, records: Sequence[RawRecord]) -> None:
-        for record in records:
-            await self.source.acknowledge(record)
-            await self.store.mark_acked(
-                record.source, record.unit, record.external_id, record.version, fence=self._fence
-            )
+        """Acknowledge each record at its source, then note them all in one transaction.
+
+        A record acknowledged at the source but not yet noted is acknowledged again after a
+        crash; acknowledgements are idempotent, so that is harmless.
+        """
+        done: list[tuple[str, str, str, str]] = []
+        try:
+            for record in records:
+                await self.source.acknowledge(record)
+                done.append((record.source, record.unit, record.external_id, record.version))
+        finally:
+            if done:
+                await self.store.mark_acked_many(done, fence=self._fence)
 
     @property
     def _fence(self) -> tuple[str, int] | None:

@@ -17,6 +17,10 @@ class EndpointSettings(Model):
     client_cert: str | None = None  # PEM client certificate (and key, or client_key)
     client_key: str | None = None
     verify_tls: bool = True
+    # Size caps on hostile input (bytes): a page or answer, one attachment, a file inline in XML/JSON.
+    max_page_bytes: int = Field(default=64 * 1024 * 1024, gt=0)
+    max_attachment_bytes: int = Field(default=512 * 1024 * 1024, gt=0)
+    max_inline_attachment_bytes: int = Field(default=64 * 1024 * 1024, gt=0)
 
 
 class SourceSettings(EndpointSettings):

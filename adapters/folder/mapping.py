@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from adapters.folder.filenames import nfc
 from bridge.errors import PermanentError
 from bridge.interfaces import Limits
 from bridge.normalize import (
@@ -27,6 +26,7 @@ from bridge.normalize import (
     parse_symbol,
     type_name_for,
 )
+from bridge.normalize.filenames import nfc
 from schemas import (
     Action,
     Attachment,

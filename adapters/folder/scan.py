@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from adapters.folder.filenames import nfc
+from bridge.normalize.filenames import nfc
 
 METADATA_SUFFIXES = (".json", ".xml")
 DONE_DIR = ".done"

@@ -20,10 +20,10 @@ from typing import IO, Any, Self
 import orjson
 import structlog
 
-from adapters.folder.filenames import safe_file_name, unique_names
 from adapters.folder.settings import FolderSinkSettings
 from bridge.errors import PermanentError, TransientError
 from bridge.interfaces import AdapterContext, JsonObject, Operation
+from bridge.normalize.filenames import safe_file_name, unique_names
 from schemas import Document, DocumentState
 
 log = structlog.get_logger(__name__)

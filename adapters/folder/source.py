@@ -19,7 +19,6 @@ from typing import Any, Self
 
 import structlog
 
-from adapters.folder.filenames import has_odd_characters, nfc, printable_name
 from adapters.folder.mapping import (
     EDXML_MEDIA_TYPE,
     MEDIA_TYPES,
@@ -34,6 +33,7 @@ from adapters.folder.scan import Entry, SettleTracker, list_inbox
 from adapters.folder.settings import FolderSourceSettings
 from bridge.errors import PermanentError, TransientError
 from bridge.interfaces import AdapterContext
+from bridge.normalize.filenames import has_odd_characters, nfc, printable_name
 from schemas import Attachment, Page, RawRecord
 
 log = structlog.get_logger(__name__)

@@ -7,14 +7,13 @@ token is compared in constant time. The server refuses to listen beyond loopback
 from __future__ import annotations
 
 import hmac
-import ipaddress
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
 from aiohttp import web
 
-from bridge.errors import ConfigError
 from bridge.http import api, hooks, page
+from bridge.http.guard import check_listen
 
 if TYPE_CHECKING:
     from bridge.daemon import Daemon
@@ -23,15 +22,6 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 DAEMON = web.AppKey("daemon", object)
 _OPEN_PATHS = ("/healthz", "/hooks/")
 _PAGE = "/"  # the page holds no data; every call it makes carries the token
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def build_app(daemon: Daemon) -> web.Application:
@@ -66,12 +56,7 @@ class HttpServer:
 
     async def __aenter__(self) -> HttpServer:
         http = self.daemon.config.http
-        if not _is_loopback(http.host) and http.token is None:
-            raise ConfigError(
-                [
-                    "http.listen: nghe ngoài máy cục bộ cần http.token / listening beyond loopback needs http.token"
-                ]
-            )
+        check_listen(self.daemon.config)
         self._runner = web.AppRunner(build_app(self.daemon), access_log=None, handle_signals=False)
         await self._runner.setup()
         site = web.TCPSite(self._runner, http.host, http.port)

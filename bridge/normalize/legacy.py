@@ -7,6 +7,7 @@ correct Vietnamese and foreign names (Müller, España) pass through untouched.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -217,6 +218,7 @@ def repair_field(s: str) -> Repair:
     return Repair(s, "unicode")
 
 
+@functools.lru_cache(maxsize=16384)  # pure; the same names and phrases recur
 def clean_text(s: str | None) -> str | None:
     """Repair legacy encodings, NFC, one tone placement, Ð→Đ, whitespace collapsed, stripped.
 

@@ -4,6 +4,7 @@ and the comparison key in which "&", "và" and nothing are interchangeable.
 
 from __future__ import annotations
 
+import functools
 import re
 
 from bridge.normalize.legacy import clean_text
@@ -117,6 +118,7 @@ def _is_shouting(name: str) -> bool:
     return len(letters) > 3 and all(c.isupper() for c in letters)
 
 
+@functools.lru_cache(maxsize=16384)  # pure; the same names and phrases recur
 def canonical_organ_name(name: str | None) -> str | None:
     """The organ's full canonical name: "UBND H. TIỂU CẦN" → "Ủy ban nhân dân huyện Tiểu Cần".
 
@@ -136,6 +138,7 @@ def canonical_organ_name(name: str | None) -> str | None:
 _CONJUNCTION = re.compile(r"(?:\s*&\s*|\s+và\s+|\s*,\s*|\s+-\s+|-)")
 
 
+@functools.lru_cache(maxsize=16384)  # pure; the same names and phrases recur
 def organ_name_key(name: str | None) -> str | None:
     """Comparison key of an organ name: canonical, folded, with "&", "và", "," and "-"
     between words removed. None/blank → None."""

@@ -5,6 +5,7 @@ Also the Decree 30 type table (abbreviation ↔ canonical type name).
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -131,6 +132,7 @@ def normalize_notation(s: str | None) -> str | None:
     return text.upper() or None
 
 
+@functools.lru_cache(maxsize=16384)  # pure; the same names and phrases recur
 def type_name_for(name: str | None, abbr: str | None = None) -> str | None:
     """Canonical Decree 30 type name from a stated name (wins) or an abbreviation.
 

@@ -5,6 +5,7 @@ Everything here is pure, total on any ``str`` and idempotent.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 
@@ -53,6 +54,7 @@ def normalize_text(s: str) -> str:
     return collapse_spaces(place_tones(fold_lookalikes(s)))
 
 
+@functools.lru_cache(maxsize=16384)  # pure; the same names and phrases recur
 def fold_key(s: str) -> str:
     """Comparison key: NFC, Đ look-alikes, one tone placement, case-folded, spaces collapsed.
 

@@ -9,7 +9,8 @@ This module holds records, cursors, documents and the matching decision.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable, Sequence
+from contextlib import asynccontextmanager
 
 from bridge import jsonutil
 from bridge.store.base import DocumentRow, Outcome, StoredRecord
@@ -117,6 +118,22 @@ class PostgresStore(PgOutbox, PgOperator, PgReading, PgRetention, PgLeases, PgHe
                 external_id,
                 version,
             )
+
+    async def mark_acked_many(
+        self, keys: Sequence[tuple[str, str, str, str]], *, fence: tuple[str, int] | None = None
+    ) -> None:
+        """Mark (source, unit, external_id, version) records acknowledged, in one transaction."""
+        async with self._tx(fence) as conn:
+            await conn.executemany(
+                "UPDATE records SET acked = TRUE WHERE source = $1 AND unit = $2"
+                " AND external_id = $3 AND version = $4",
+                keys,
+            )
+
+    @asynccontextmanager
+    async def batch(self) -> AsyncIterator[None]:
+        """Group commit on SQLite; on PostgreSQL each write keeps its own transaction."""
+        yield
 
     async def unprocessed(self, limit: int = 200) -> list[StoredRecord]:
         rows = await self._fetch(

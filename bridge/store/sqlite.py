@@ -9,6 +9,7 @@ All writes go through one connection; `_tx` serializes transactions between coro
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import datetime as dt
 import time
 import uuid
@@ -41,6 +42,9 @@ _DELIVERY_COLS = (
     "id, document_id, unit, sink, op, revision, key, body, state, attempts, next_attempt_at,"
     " last_error, remote_id, created_at"
 )
+
+
+_IN_BATCH: contextvars.ContextVar[bool] = contextvars.ContextVar("sqlite_batch", default=False)
 
 
 def now_iso() -> str:
@@ -85,7 +89,15 @@ class SqliteStore(SqliteLeases):
     async def _tx(
         self, fence: tuple[str, int] | None = None
     ) -> AsyncIterator[aiosqlite.Connection]:
-        """One write transaction; with `fence`, refused (StaleLeaseError) on a lost lease."""
+        """One write transaction; with `fence`, refused (StaleLeaseError) on a lost lease.
+
+        Inside `batch()` it joins the batch's transaction instead of opening its own.
+        """
+        if _IN_BATCH.get():
+            if fence is not None:
+                await check_fence(self.db, *fence)
+            yield self.db
+            return
         async with self._lock:
             await self.db.execute("BEGIN IMMEDIATE")
             try:
@@ -96,6 +108,29 @@ class SqliteStore(SqliteLeases):
                 await self.db.execute("ROLLBACK")
                 raise
             await self.db.execute("COMMIT")
+
+    @asynccontextmanager
+    async def batch(self) -> AsyncIterator[None]:
+        """Group commit: every write inside shares one transaction (one fsync for many).
+
+        Other coroutines' writes wait until it ends, so keep a batch short (tens of ms).
+        Rolled back whole if anything inside raises.
+        """
+        if _IN_BATCH.get():
+            yield
+            return
+        async with self._lock:
+            await self.db.execute("BEGIN IMMEDIATE")
+            token = _IN_BATCH.set(True)
+            try:
+                yield
+            except BaseException:
+                await self.db.execute("ROLLBACK")
+                raise
+            else:
+                await self.db.execute("COMMIT")
+            finally:
+                _IN_BATCH.reset(token)
 
     async def _migrate(self) -> None:
         await self.db.execute(
@@ -174,6 +209,17 @@ class SqliteStore(SqliteLeases):
             (source, limit),
         )
         return [_record(r) for r in rows]
+
+    async def mark_acked_many(
+        self, keys: Sequence[tuple[str, str, str, str]], *, fence: tuple[str, int] | None = None
+    ) -> None:
+        """Mark (source, unit, external_id, version) records acknowledged, in one transaction."""
+        async with self._tx(fence) as db:
+            await db.executemany(
+                "UPDATE records SET acked = 1 WHERE source = ? AND unit = ? AND external_id = ?"
+                " AND version = ?",
+                keys,
+            )
 
     async def mark_acked(
         self,

@@ -1,4 +1,7 @@
-"""File names crossing the folder boundary: untrusted names made safe, on-disk names made NFC.
+"""Untrusted file names made safe, and on-disk names made NFC.
+
+Attachment names come from senders; before any system receives them (a folder, a home system
+that saves them to disk) they pass through `safe_file_name`.
 
 A name from a document is never a path. `safe_file_name` keeps what a person would recognise
 (letters, the extension) and rewrites anything that could climb out of a folder, hide a file,

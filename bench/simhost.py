@@ -1,0 +1,308 @@
+"""`python -m bench.simhost SCENARIO`: the simulators of one benchmark, in their own process.
+
+Prints one JSON line (each source's wiring, the home sink's, the control URL), then serves
+until SIGTERM. The control API reads the clock of the simulators themselves, so times from a
+source's first request to the home sink's last create, or from a webhook POST to the create
+it causes, are measured on one clock:
+
+- `GET /stats`: creates at home, first source request and last create (monotonic seconds),
+  this process's CPU seconds;
+- `POST /push {url, secret, rate, duration_s, seed}`: signed document webhooks at `rate`
+  per second; answers with each event's latency to its create at home (ms);
+- `POST /big {mb}`: one document with a file of `mb` MiB, served by the tdoffice source;
+- `POST /home {down}`: the home sink answers 503 to everything (or stops doing so).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import hashlib
+import json
+import os
+import signal
+import time
+from collections.abc import Sequence
+from typing import Any
+
+import aiohttp
+import orjson
+from aiohttp import web
+
+from adapters._sim import SimServer
+from adapters.demo_data import SeedDocument, duplicate_roads, generate
+from adapters.idesk.sim import IdeskSim
+from adapters.moffice.sim import MofficeSim
+from adapters.tdoffice import webhook
+from adapters.tdoffice.sim import TdofficeSim
+from adapters.voffice.sim import VofficeSim
+from bench.common import UNIT
+from bridge.demo import WIRING
+from schemas import Attachment, Document, Organ
+
+CREATE_PATH = "/api/v2/documents/incoming"
+Key = tuple[str, str, str]
+
+
+def _key(issuer_code: Any, number: Any, notation: Any) -> Key:
+    return (str(issuer_code), str(number), str(notation))
+
+
+class Host:
+    """The simulators of one scenario and what the control API reports about them."""
+
+    def __init__(self, sources: dict[str, SimServer], home: TdofficeSim) -> None:
+        self.sources = sources
+        self.home = home
+        self.first_source_s: float | None = None
+        self.last_create_s: float | None = None
+        self.creates = 0
+        self.created_at: dict[Key, float] = {}
+        self.track_keys = False
+        for sim in (*sources.values(), home):
+            sim.record_bodies = False
+        for sim in sources.values():
+            sim.app.on_response_prepare.append(self._on_source_response)
+        home.app.on_response_prepare.append(self._on_home_response)
+
+    async def _on_source_response(self, request: web.Request, resp: web.StreamResponse) -> None:
+        if self.first_source_s is None:
+            self.first_source_s = time.monotonic()
+
+    async def _on_home_response(self, request: web.Request, resp: web.StreamResponse) -> None:
+        if request.method != "POST" or request.path != CREATE_PATH or resp.status != 201:
+            return
+        now = time.monotonic()
+        self.creates += 1
+        self.last_create_s = now
+        if self.track_keys:
+            body = orjson.loads(await request.read())
+            issuer = body.get("issuer") or {}
+            key = _key(issuer.get("organId"), body.get("codeNumber"), body.get("codeNotation"))
+            self.created_at.setdefault(key, now)
+
+    async def forget_requests(self) -> None:
+        """Recorded requests are for tests; a long benchmark drops them to stay small."""
+        while True:
+            await asyncio.sleep(5)
+            for sim in (*self.sources.values(), self.home):
+                sim.requests.clear()
+
+    def stats(self) -> dict[str, Any]:
+        return {
+            "home_created": self.creates,
+            "home_received": len(self.home.received),
+            "first_source_s": self.first_source_s,
+            "last_create_s": self.last_create_s,
+            "now_s": time.monotonic(),
+            "cpu_s": time.process_time(),
+        }
+
+    async def push(self, body: dict[str, Any]) -> dict[str, Any]:
+        """Send `rate * duration_s` signed document.created events on schedule."""
+        source = self.sources["tdoffice"]
+        assert isinstance(source, TdofficeSim)
+        rate, duration = float(body["rate"]), float(body["duration_s"])
+        seeds = generate(int(body.get("seed", 7)), round(rate * duration), units=[UNIT])
+        events = [
+            (s, source.documents[source.add_document(s.document, s.files, unit=UNIT)])
+            for s in seeds
+        ]
+        self.track_keys = True
+        sent: dict[Key, float] = {}
+        statuses: list[int] = []
+        timeout = aiohttp.ClientTimeout(total=30)
+        async with aiohttp.ClientSession(timeout=timeout) as session:
+            start = time.monotonic() + 0.2
+            tasks = []
+            for i, (seed, data) in enumerate(events):
+                await asyncio.sleep(max(0.0, start + i / rate - time.monotonic()))
+                key = _key(seed.document.issuer.code, seed.document.number, seed.document.notation)
+                tasks.append(asyncio.create_task(
+                    _send(session, str(body["url"]), str(body["secret"]), data, key, sent, statuses)
+                ))  # fmt: skip
+            await asyncio.gather(*tasks)
+        await _until(lambda: all(k in self.created_at for k in sent), timeout_s=30)
+        latencies = [
+            (self.created_at[k] - t0) * 1000 for k, t0 in sent.items() if k in self.created_at
+        ]
+        return {
+            "sent": len(sent),
+            "answered_2xx": sum(200 <= s < 300 for s in statuses),
+            "delivered": len(latencies),
+            "latencies_ms": latencies,
+        }
+
+    def add_big(self, size_mb: int) -> dict[str, Any]:
+        """One document whose only file (a PDF of `size_mb` MiB) the tdoffice source serves."""
+        block = os.urandom(1024 * 1024)
+        data = b"%PDF-1.4\n" + block * size_mb + b"\n%%EOF\n"
+        doc = Document(
+            issuer=Organ(code="000.00.05.H49", name="Sở Tài chính tỉnh Quảng Ninh"),
+            number="999",
+            notation="STC-NS",
+            issued_on=dt.date(2026, 3, 2),
+            type_name="Công văn",
+            subject="V/v gửi hồ sơ quét dung lượng lớn",
+            attachments=(
+                Attachment(
+                    name="ho-so-quet.pdf",
+                    content_type="application/pdf",
+                    size=len(data),
+                    sha256=hashlib.sha256(data).hexdigest(),
+                ),
+            ),
+        )
+        source = self.sources["tdoffice"]
+        assert isinstance(source, TdofficeSim)
+        return {"documentId": source.add_document(doc, {"ho-so-quet.pdf": data}, unit=UNIT)}
+
+
+async def _send(
+    session: aiohttp.ClientSession,
+    url: str,
+    secret: str,
+    data: dict[str, Any],
+    key: Key,
+    sent: dict[Key, float],
+    statuses: list[int],
+) -> None:
+    body = orjson.dumps({"event": "document.created", "data": data})
+    headers = webhook.signed_headers(secret, body, event_id=hashlib.sha1(body).hexdigest())
+    sent[key] = time.monotonic()
+    try:
+        async with session.post(url, data=body, headers=headers) as resp:
+            statuses.append(resp.status)
+    except (aiohttp.ClientError, TimeoutError):
+        statuses.append(0)
+
+
+async def _until(predicate: Any, *, timeout_s: float) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        await asyncio.sleep(0.05)
+
+
+# ---- scenarios --------------------------------------------------------------------------
+
+
+def _catchup_sources(seed: int) -> dict[str, SimServer]:
+    return {
+        "tdoffice": TdofficeSim(seed=seed, api_key="bench-source"),
+        "moffice": MofficeSim(seed=seed),
+        "voffice": VofficeSim(seed=seed),
+        "idesk": IdeskSim(seed=seed),
+    }
+
+
+def seed_roads(
+    sims: Sequence[SimServer], docs: Sequence[SeedDocument], dup_fraction: float, seed: int
+) -> int:
+    """Each document to one road in turn; `dup_fraction` of them also to the next road.
+
+    Returns the number of source records served."""
+    twice = set(duplicate_roads(docs, dup_fraction, seed)) if len(sims) > 1 else set()
+    records = 0
+    for i, d in enumerate(docs):
+        roads = [sims[i % len(sims)]] + ([sims[(i + 1) % len(sims)]] if i in twice else [])
+        for sim in roads:
+            sim.add_document(d.document, d.files, unit=UNIT)  # type: ignore[attr-defined]
+            records += 1
+    return records
+
+
+def _without_files(docs: list[SeedDocument]) -> list[SeedDocument]:
+    return [
+        SeedDocument(d.document.model_copy(update={"attachments": ()}), {}, d.unit) for d in docs
+    ]
+
+
+def build(args: argparse.Namespace) -> tuple[Host, dict[str, Any]]:
+    """The scenario's simulators, seeded, and what the benchmark needs to know about them."""
+    home = TdofficeSim(seed=args.seed + 1, api_key="bench-home")
+    facts: dict[str, Any] = {}
+    if args.scenario == "catchup":
+        sources = _catchup_sources(args.seed)
+        docs = generate(args.seed, args.docs, units=[UNIT])
+        facts["records"] = seed_roads(list(sources.values()), docs, args.dup, args.seed)
+        facts["documents"] = len(docs)
+    else:
+        sources = {"tdoffice": TdofficeSim(seed=args.seed, api_key="bench-source")}
+        if args.scenario == "pending":
+            docs = generate(args.seed, args.docs, units=[UNIT])
+            if not args.files:
+                docs = _without_files(docs)
+            facts["records"] = seed_roads(list(sources.values()), docs, 0.0, args.seed)
+            facts["documents"] = len(docs)
+            home.faults.down = True
+    return Host(sources, home), facts
+
+
+def control_app(host: Host) -> web.Application:
+    async def stats(request: web.Request) -> web.Response:
+        return web.json_response(host.stats())
+
+    async def push(request: web.Request) -> web.Response:
+        return web.json_response(await host.push(await request.json()))
+
+    async def big(request: web.Request) -> web.Response:
+        body = await request.json()
+        return web.json_response(await asyncio.to_thread(host.add_big, int(body["mb"])))
+
+    async def home_state(request: web.Request) -> web.Response:
+        host.home.faults.down = bool((await request.json()).get("down"))
+        return web.json_response({"down": host.home.faults.down})
+
+    app = web.Application()
+    app.router.add_get("/stats", stats)
+    app.router.add_post("/push", push)
+    app.router.add_post("/big", big)
+    app.router.add_post("/home", home_state)
+    return app
+
+
+async def serve(args: argparse.Namespace) -> None:
+    host, facts = build(args)
+    control = SimServer()
+    control.app = control_app(host)
+    for sim in (*host.sources.values(), host.home, control):
+        await sim.start()
+    sources = [
+        {"name": f"bench-{road}", "profile": road, **WIRING[road](sim)}
+        for road, sim in host.sources.items()
+    ]
+    home = {"name": "bench-home", "profile": "tdoffice", **WIRING["tdoffice"](host.home)}
+    print(json.dumps({"sources": sources, "home": home, "control": control.base_url, **facts}))
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    janitor = asyncio.create_task(host.forget_requests())
+    await stop.wait()
+    janitor.cancel()
+    for sim in (control, *host.sources.values(), host.home):
+        await sim.close()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.simhost")
+    parser.add_argument("scenario", choices=("catchup", "push", "pending", "big"))
+    parser.add_argument("--docs", type=int, default=20_000)
+    parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument("--dup", type=float, default=0.25, help="share sent by two roads")
+    parser.add_argument("--files", action=argparse.BooleanOptionalAction, default=True)
+    args = parser.parse_args(argv)
+    try:
+        import uvloop
+
+        uvloop.run(serve(args))
+    except ImportError:  # pragma: no cover - uvloop is a dependency
+        asyncio.run(serve(args))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

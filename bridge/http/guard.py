@@ -1,0 +1,28 @@
+"""The rule that keeps the API private: beyond loopback, a token is required."""
+
+from __future__ import annotations
+
+import ipaddress
+
+from bridge.config import Config
+from bridge.errors import ConfigError
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def check_listen(config: Config) -> None:
+    """Raise ConfigError when the daemon would listen beyond loopback without a token."""
+    http = config.http
+    if not is_loopback(http.host) and http.token is None:
+        raise ConfigError(
+            [
+                "http.listen: nghe ngoài máy cục bộ cần http.token / listening beyond loopback needs http.token"
+            ]
+        )
