@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import math
 import signal
+import time
 from collections.abc import Sequence
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
@@ -71,7 +73,10 @@ class Daemon:
         self.endpoints: dict[str, Endpoint] = {}
         self.instance = config.bridge.instance or default_instance(config.bridge.data_dir)
         self.store: Store = open_store(
-            config.bridge.database, config.bridge.data_dir, instance=self.instance
+            config.bridge.database,
+            config.bridge.data_dir,
+            instance=self.instance,
+            claim_ttl_s=_claim_ttl(config),
         )
         self.blobs: Blobs = (
             PgBlobStore(self.store, cache_dir=config.bridge.data_dir / "cache" / "blobs")
@@ -99,6 +104,7 @@ class Daemon:
             self.store, self.blobs, config.bridge.data_dir, config.bridge.retention_days
         )
         self.version = __version__
+        self.live_instances = 1
 
     # ---- wiring --------------------------------------------------------------------------
 
@@ -111,6 +117,44 @@ class Daemon:
                 if s.name == name:
                     return s.profile
         return None
+
+    async def _heartbeat(self) -> None:
+        """Say this instance is alive, and count the live ones (for sharing sources out)."""
+        ttl = self.config.bridge.lease_ttl
+        lease = Lease(self.store, f"instance:{self.instance}", self.instance, ttl)
+        self._leases.append(lease)
+        while not self.stop.is_set():
+            await lease.hold()
+            now = time.time()
+            live = {
+                row["owner"]
+                for row in await self.store.leases()
+                if row["resource"].startswith("instance:") and row["expires_at"] > now
+            }
+            self.live_instances = max(1, len(live))
+            try:
+                await asyncio.wait_for(self.stop.wait(), timeout=ttl / 3)
+            except TimeoutError:
+                continue
+
+    def within_share(self, source: str) -> bool:
+        """Whether this instance may hold `source`: each live instance keeps at most its fair
+        share (sources / live instances, rounded up), the first ones by name; it hands the
+        rest over so that a newly started instance gets work."""
+        sources = sorted(
+            n for n, (_, _, role) in self._wanted(self.config).items() if role == "source"
+        )
+        share = math.ceil(len(sources) / self.live_instances)
+        held = sorted(
+            name
+            for name, ep in self.endpoints.items()
+            if ep.role == "source"
+            and ep.runner.lease is not None
+            and ep.runner.lease.token is not None
+        )
+        if source not in held:
+            return len(held) < share
+        return held.index(source) < share
 
     def wake_sinks(self, names: Sequence[str]) -> None:
         """Tell these sinks' delivery workers there is work (no waiting for their next look)."""
@@ -173,7 +217,13 @@ class Daemon:
                 self.store, f"source:{settings.name}", self.instance, self._lease_ttl(settings)
             )
             ep.runner = SourceRunner(
-                ep.adapter, self.store, self.processor, ep.health, settings.poll_interval, lease
+                ep.adapter,
+                self.store,
+                self.processor,
+                ep.health,
+                settings.poll_interval,
+                lease,
+                share=self.within_share,
             )
         else:
             assert isinstance(settings, SinkSettings)
@@ -272,7 +322,14 @@ class Daemon:
         self._processor_task = asyncio.create_task(
             self.processor.run(self.stop, processor_lease), name="processor"
         )
-        self._retention_task = asyncio.create_task(self.retention.run(self.stop), name="retention")
+        retention_lease = Lease(
+            self.store, "retention", self.instance, self.config.bridge.lease_ttl
+        )
+        self._leases.append(retention_lease)
+        self._retention_task = asyncio.create_task(
+            self.retention.run(self.stop, lease=retention_lease), name="retention"
+        )
+        self._heartbeat_task = asyncio.create_task(self._heartbeat(), name="heartbeat")
         self._stack.push_async_callback(self._drain)
         for settings, units, role in self._wanted(self.config).values():
             await self._start_endpoint(settings, units, role)
@@ -291,7 +348,7 @@ class Daemon:
         self.ready = False
         grace = self.config.bridge.shutdown_grace
         await asyncio.gather(*(self._stop_endpoint(n, grace) for n in list(self.endpoints)))
-        background = {self._processor_task, self._retention_task}
+        background = {self._processor_task, self._retention_task, self._heartbeat_task}
         _, pending = await asyncio.wait(background, timeout=grace)
         for task in pending:
             task.cancel()
@@ -322,6 +379,13 @@ class Daemon:
 
     def units(self) -> tuple[UnitConfig, ...]:
         return self.config.units
+
+
+def _claim_ttl(config: Config) -> float:
+    """How long a claimed delivery is this instance's: past the lease time (so a dead
+    instance's work comes back soon) but never shorter than a slow attempt may take."""
+    timeouts = [k.timeout_s for u in config.units for k in u.sinks] or [60.0]
+    return max(config.bridge.lease_ttl, max(timeouts) + 30.0)
 
 
 def _limits(settings: EndpointSettings) -> Limits:

@@ -55,6 +55,7 @@ class Processor:
         on_enqueued: Callable[[Sequence[str]], None] = lambda sinks: None,
     ) -> None:
         self.on_enqueued = on_enqueued  # wakes the named sinks' delivery workers
+        self.lease: Lease | None = None
         self.store = store
         self.blobs = blobs
         self.trust = trust
@@ -71,10 +72,14 @@ class Processor:
 
     async def run(self, stop: asyncio.Event, lease: Lease | None = None) -> None:
         """Process records as they arrive; with `lease`, only while this instance holds it."""
+        self.lease = lease
         while not stop.is_set():
             self._wake.clear()
-            holds = lease is None or await lease.hold()
-            processed = await self.process_pending() if holds else 0
+            try:
+                processed = await self.process_pending() if await self._hold() else 0
+            except StaleLeaseError as exc:  # another instance took matching over: stand by
+                log.warning("processor_lease_lost", reason=exc.reason)
+                processed = 0
             if processed:
                 continue
             self.idle.set()
@@ -89,13 +94,35 @@ class Processor:
                 stopper.cancel()
             self.idle.clear()
 
+    async def _hold(self) -> bool:
+        """Hold (or renew) the matching lease. Whatever another holder did meanwhile (records
+        held for review, say) is read again from the store when the lease comes back."""
+        if self.lease is None:
+            return True
+        previous = self.lease.token
+        if not await self.lease.hold():
+            return False
+        if self.lease.token != previous:
+            self.matcher.forget()
+        return True
+
+    @property
+    def _fence(self) -> tuple[str, int] | None:
+        return self.lease.fence if self.lease is not None else None
+
     async def process_pending(self, batch: int = 200) -> int:
-        """Process up to `batch` stored records; return how many were processed."""
+        """Process up to `batch` stored records; return how many were processed.
+
+        Raises StaleLeaseError when the matching lease passed to another instance meanwhile
+        (the batch in hand is rolled back; that instance decides those records).
+        """
         records = await self.store.unprocessed(batch)
         created = False
         loop = asyncio.get_running_loop()
         position = 0
         while position < len(records):
+            if not await self._hold():
+                raise StaleLeaseError("mất quyền đối chiếu / matching lease lost")
             # Group commit: decisions made in a ~20 ms window share one transaction.
             woken: list[str] = []
             deadline = loop.time() + BATCH_WINDOW_S
@@ -114,7 +141,7 @@ class Processor:
         """Decide about one record and apply the decision; the sinks to wake go to `woken`
         (or are woken at once when it is None)."""
         outcome = await self._decide(record)
-        await self.store.apply(outcome)
+        await self.store.apply(outcome, fence=self._fence)
         sinks = [sink for _, sink, _, _ in outcome.deliveries]
         if woken is not None:
             woken.extend(sinks)
@@ -135,7 +162,7 @@ class Processor:
         for record in await self.store.waiting():
             outcome = await self._decide(record)
             if outcome.outcome != "waiting":
-                await self.store.apply(outcome)
+                await self.store.apply(outcome, fence=self._fence)
 
     async def _decide(self, record: StoredRecord) -> Outcome:
         raw = record.raw
@@ -281,8 +308,10 @@ class SourceRunner:
         health: Health,
         poll_interval_s: float,
         lease: Lease | None = None,
+        share: Callable[[str], bool] = lambda name: True,
     ) -> None:
         self.source = source
+        self.share = share  # whether this instance may hold this source now (its fair share)
         self.store = store
         self.processor = processor
         self.health = health
@@ -295,7 +324,10 @@ class SourceRunner:
         while not stop.is_set():
             delay = self.poll_interval_s
             try:
-                if self.lease is not None and not await self.lease.hold():
+                if self.lease is not None and not self.share(self.source.name):
+                    await self.lease.release()  # more than our share: let another instance pull it
+                    self.health.standby = True
+                elif self.lease is not None and not await self.lease.hold():
                     self.health.standby = True  # another instance pulls this source now
                 else:
                     self.health.standby = False

@@ -18,6 +18,7 @@ from pathlib import Path
 import structlog
 
 from bridge.blobs import Blobs
+from bridge.leases import Lease
 from bridge.store import Store
 
 log = structlog.get_logger(__name__)
@@ -54,7 +55,11 @@ class Retention:
         self.disk = DiskUse()
 
     async def run(
-        self, stop: asyncio.Event, purge_every_s: float = 3600.0, measure_every_s: float = 60.0
+        self,
+        stop: asyncio.Event,
+        purge_every_s: float = 3600.0,
+        measure_every_s: float = 60.0,
+        lease: Lease | None = None,
     ) -> None:
         """Measure disk use every minute and purge every hour (the first purge at start)."""
         last_purge = -purge_every_s
@@ -62,7 +67,8 @@ class Retention:
             await self.measure()
             if time.monotonic() - last_purge >= purge_every_s:
                 last_purge = time.monotonic()
-                await self.purge()
+                if lease is None or await lease.hold():  # one instance of a cluster purges
+                    await self.purge()
             try:
                 await asyncio.wait_for(stop.wait(), timeout=measure_every_s)
             except TimeoutError:

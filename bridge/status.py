@@ -74,14 +74,22 @@ async def snapshot(daemon: Daemon) -> dict[str, Any]:
         "units": units,
         "totals": totals,
         "disk": daemon.retention.disk.as_dict(),
-        "cluster": {"instance": daemon.instance, "leases": await _leases(daemon)},
+        "cluster": await _cluster(daemon),
     }
 
 
-async def _leases(daemon: Daemon) -> list[dict[str, Any]]:
-    """Which instance holds which source (and matching), as the shared store says."""
+async def _cluster(daemon: Daemon) -> dict[str, Any]:
+    """Which instances are alive, and which holds which source and the matching."""
     now = time.time()
-    return [
-        {"resource": lease["resource"], "owner": lease["owner"], "live": lease["expires_at"] > now}
-        for lease in await daemon.store.leases()
+    rows = await daemon.store.leases()
+    instances = [
+        {"name": row["owner"], "live": row["expires_at"] > now}
+        for row in rows
+        if row["resource"].startswith("instance:")
     ]
+    work = [
+        {"resource": row["resource"], "owner": row["owner"], "live": row["expires_at"] > now}
+        for row in rows
+        if row["resource"].startswith("source:") or row["resource"] == "processor"
+    ]
+    return {"instance": daemon.instance, "instances": instances, "leases": work}

@@ -60,6 +60,11 @@ class HeldRecords:
         self._held: dict[int, Held] | None = None
         self._pending: set[str] = set()  # files of new documents not yet checked
 
+    def forget(self) -> None:
+        """Read the held records from the store again at next use (another instance may
+        have held or merged some while this one did not hold the matching lease)."""
+        self._held = None
+
     async def _book(self) -> dict[int, Held]:
         if self._held is None:
             self._held = {}

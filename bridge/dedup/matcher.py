@@ -87,6 +87,10 @@ class Matcher:
         await self.held.note_new(doc)
         return self._new_document(record, doc, ident, match)
 
+    def forget(self) -> None:
+        """Drop what is cached from the store (records held for review): read it again."""
+        self.held.forget()
+
     async def absorb_held(self) -> int:
         """Let held records join documents stored since the last decision (the pipeline may
         call it right after applying an outcome; `decide` does so first in any case)."""

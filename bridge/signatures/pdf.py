@@ -1,21 +1,20 @@
 """PDF signatures: integrity of the signed bytes, then the signer's chain at signing time.
 
 Cheap first: a file that is not a PDF is not applicable, a PDF without `/ByteRange` is
-unsigned, and only then is the PDF parsed.
+unsigned (found by reading the file in bounded chunks, so a large scan costs no memory), and
+only then is the PDF parsed. pyhanko is imported on that first signed PDF, not before: most
+attachments are unsigned, and the import alone weighs some 20 MB of resident memory.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import mmap
+import io
+import os
 from pathlib import Path
 from typing import Any
 
 import structlog
-from pyhanko.pdf_utils.misc import PdfError
-from pyhanko.pdf_utils.reader import PdfFileReader
-from pyhanko.sign.validation.errors import SignatureValidationError
-from pyhanko.sign.validation.generic_cms import validate_sig_integrity
 
 from bridge.signatures.chain import Verdict, check_chain, signer_label
 from bridge.signatures.trust import TrustStore
@@ -25,6 +24,8 @@ log = structlog.get_logger(__name__)
 
 PDF_MAGIC = b"%PDF-"
 MAGIC_WINDOW_BYTES = 1024  # the header may follow a little junk; readers accept that
+BYTE_RANGE = b"/ByteRange"
+SCAN_CHUNK_BYTES = 1024 * 1024
 _SEVERITY = {
     SignatureStatus.VALID: 0,
     SignatureStatus.INDETERMINATE: 1,
@@ -50,14 +51,9 @@ def verify_pdf(
             return None
         if not _has_byte_range(file):
             return Signature(status=SignatureStatus.UNSIGNED)
-        try:
-            signatures = PdfFileReader(file, strict=False).embedded_signatures
-            if not signatures:
-                return Signature(status=SignatureStatus.UNSIGNED)
-            results = [_verify_one(sig, trust, now) for sig in signatures]
-        except (PdfError, SignatureValidationError, ValueError, KeyError) as exc:
-            log.warning("pdf_signature_unreadable", file=path.name, error=type(exc).__name__)
-            return Signature(status=SignatureStatus.INDETERMINATE, reason=UNREADABLE)
+        results = _verify_all(file, path, trust, now)
+        if isinstance(results, Signature):
+            return results
     worst = max(results, key=lambda s: _SEVERITY.get(s.status, 0))
     if len(results) > 1:
         worst = worst.model_copy(
@@ -66,13 +62,56 @@ def verify_pdf(
     return worst
 
 
-def _has_byte_range(file: Any) -> bool:
-    """Every PDF signature dictionary names the bytes it covers with /ByteRange."""
-    file.seek(0, 2)
-    if file.tell() == 0:
+def _verify_all(
+    file: io.BufferedReader, path: Path, trust: TrustStore, now: dt.datetime
+) -> list[Signature] | Signature:
+    """Each embedded signature's status, or one Signature for the whole file (unsigned,
+    unreadable)."""
+    from pyhanko.pdf_utils.misc import PdfError
+    from pyhanko.pdf_utils.reader import PdfFileReader
+    from pyhanko.sign.validation.errors import SignatureValidationError
+
+    try:
+        signatures = PdfFileReader(file, strict=False).embedded_signatures
+        if not signatures:
+            return Signature(status=SignatureStatus.UNSIGNED)
+        return [_verify_one(sig, trust, now) for sig in signatures]
+    except (PdfError, SignatureValidationError, ValueError, KeyError) as exc:
+        log.warning("pdf_signature_unreadable", file=path.name, error=type(exc).__name__)
+        return Signature(status=SignatureStatus.INDETERMINATE, reason=UNREADABLE)
+
+
+def _has_byte_range(file: io.BufferedReader) -> bool:
+    """Every PDF signature dictionary names the bytes it covers with /ByteRange.
+
+    Reads at most one chunk at a time: the last chunk first (an incremental update that adds
+    a signature is appended at the end), then the rest from the start, each chunk carrying
+    over the previous one's last bytes so a name split across two chunks is still found.
+    """
+    size = file.seek(0, os.SEEK_END)
+    tail_start = max(0, size - SCAN_CHUNK_BYTES)
+    file.seek(tail_start)
+    if BYTE_RANGE in file.read(SCAN_CHUNK_BYTES):
+        return True
+    if tail_start == 0:
         return False
-    with mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ) as view:
-        return view.find(b"/ByteRange") != -1
+    overlap = len(BYTE_RANGE) - 1
+    end = tail_start + overlap  # past this, a match would lie wholly inside the tail
+    buffer = bytearray(SCAN_CHUNK_BYTES + overlap)
+    file.seek(0)
+    position = kept = 0
+    with memoryview(buffer) as view:
+        while position < end:
+            read = file.readinto(view[kept : kept + min(SCAN_CHUNK_BYTES, end - position)])
+            if not read:
+                return False
+            position += read
+            filled = kept + read
+            if buffer.find(BYTE_RANGE, 0, filled) != -1:
+                return True
+            kept = min(overlap, filled)
+            buffer[:kept] = buffer[filled - kept : filled]
+    return False
 
 
 def _verify_one(sig: Any, trust: TrustStore, now: dt.datetime) -> Signature:
@@ -92,6 +131,8 @@ def _verify_one(sig: Any, trust: TrustStore, now: dt.datetime) -> Signature:
 
 def _integrity(sig: Any) -> Verdict | None:
     """INVALID when the signed bytes changed or later revisions alter the content; else None."""
+    from pyhanko.sign.validation.generic_cms import validate_sig_integrity
+
     sig.compute_integrity_info()
     content_type = sig.signed_data["encap_content_info"]["content_type"].native
     intact, valid = validate_sig_integrity(

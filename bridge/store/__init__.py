@@ -12,12 +12,14 @@ from bridge.store.sqlite import SqliteStore
 Store = SqliteStore | PostgresStore
 
 
-def open_store(database: str, data_dir: Path, *, instance: str | None = None) -> Store:
+def open_store(
+    database: str, data_dir: Path, *, instance: str | None = None, claim_ttl_s: float | None = None
+) -> Store:
     """The store the configuration names (not yet opened: use `async with`)."""
     if database == "sqlite":
         return SqliteStore(data_dir / "lienthong.sqlite3")
     if database.startswith(("postgresql://", "postgres://")):
-        return open_postgres(database, instance=instance)
+        return open_postgres(database, instance=instance, claim_ttl_s=claim_ttl_s or 300.0)
     if database.startswith("sqlite:"):
         return SqliteStore(Path(database.removeprefix("sqlite:").removeprefix("//")))
     raise ConfigError([f"bridge.database: không hỗ trợ {database!r} / unsupported database"])

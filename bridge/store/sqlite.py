@@ -368,12 +368,20 @@ class SqliteStore(SqliteLeases):
         )
         return _document(rows[0]) if rows else None
 
-    async def apply(self, outcome: Outcome) -> int | None:
+    async def apply(self, outcome: Outcome, *, fence: tuple[str, int] | None = None) -> int | None:
         """Apply one matching decision and all its consequences atomically.
 
-        Returns the document id the record ended up with (None when quarantined apart).
+        Returns the document id the record ended up with (None when quarantined apart, or
+        when the record was decided already: a decision is applied once). With `fence`, refused
+        (StaleLeaseError) once the matching lease has passed to another instance.
         """
-        async with self._tx() as db:
+        async with self._tx(fence) as db:
+            claimed = await db.execute(
+                "UPDATE records SET outcome = ? WHERE id = ? AND (outcome IS NULL OR outcome = 'waiting')",
+                (outcome.outcome, outcome.record_id),
+            )
+            if claimed.rowcount != 1:
+                return None  # decided already (by an instance whose lease we took over)
             doc_id = outcome.document_id
             if outcome.new_document is not None:
                 doc_id = await self._insert_document(db, outcome)

@@ -130,3 +130,43 @@ async def test_three_instances_survive_kills_and_deliver_each_document_once(
         for daemon in daemons:
             _check_cluster_view(await _settled(daemon, records), daemon.name, records)
         assert await asyncio.gather(*(d.signal(signal.SIGTERM) for d in daemons)) == [0, 0, 0]
+
+
+async def test_three_live_instances_share_the_sources(
+    tmp_path: Path, pg_server: PgServer, daemons: list[DaemonProcess]
+) -> None:
+    """With three instances alive, each pulls one of the three sources (fair shares)."""
+    pg_url = await fresh_pg_url(pg_server)
+    s1, s2, s3 = (TdofficeSim(api_key=f"k{n}", seed=n) for n in (1, 2, 3))
+    home = TdofficeSim(api_key="home", seed=4)
+    async with s1, s2, s3, home:
+        sources = dict(zip(SOURCES, (s1, s2, s3), strict=True))
+        for name in INSTANCES:
+            config = cluster_config(
+                tmp_path / name / "data",
+                database=pg_url,
+                port=free_port(),
+                sources=sources,
+                home=home,
+                instance=name,
+                lease_ttl=LEASE_TTL_S,
+            )
+            daemons.append(DaemonProcess.write(name, tmp_path / name, config))
+        for daemon in daemons:
+            await daemon.start()
+
+        async def shared() -> bool:
+            status = await daemons[0].status() or {"cluster": {"leases": []}}
+            owners = {
+                lease["resource"]: lease["owner"]
+                for lease in status["cluster"]["leases"]
+                if lease["resource"].startswith("source:") and lease["live"]
+            }
+            return len(owners) == 3 and set(owners.values()) == set(INSTANCES)
+
+        await wait_until(shared, timeout_s=45, what="the sources shared out")
+        records = _feed(sources, range(0, 12))
+        await _delivered(home, 12, "documents from every source")
+        status = await daemons[1].status() or {}
+        assert {i["name"] for i in status["cluster"]["instances"] if i["live"]} == set(INSTANCES)
+        assert records == 14
