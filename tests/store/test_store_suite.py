@@ -178,8 +178,9 @@ async def test_revocation_before_delivery_cancels_the_create(store: Store) -> No
     assert await store.sinks_holding(doc_id or 0) == []
 
 
-async def test_apply_quarantined_and_release_by_requarantine(store: Store) -> None:
-    """outcome quarantined: listed with its reason; a second decision replaces the reason."""
+async def test_apply_quarantined_then_decided_again_only_after_retry(store: Store) -> None:
+    """outcome quarantined: listed with its reason; a decision applies once (a second one,
+    say from an instance whose lease passed on, is refused) until an operator retries it."""
     (rid,) = await store.save_records([raw("a")])
     q = Outcome(
         record_id=rid,
@@ -196,6 +197,10 @@ async def test_apply_quarantined_and_release_by_requarantine(store: Store) -> No
         "a",
     )
     again = Outcome(record_id=rid, outcome="quarantined", decision={}, quarantine=("bad", "x"))
+    assert await store.apply(again) is None
+    (item,) = await store.quarantined()
+    assert item["kind"] == "secret"
+    assert await store.release_quarantined(item["id"], "test", release=False)
     await store.apply(again)
     (item,) = await store.quarantined()
     assert item["kind"] == "bad"
