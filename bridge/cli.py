@@ -85,6 +85,9 @@ def cmd_simulate(args: argparse.Namespace) -> int:
 def cmd_normalize(args: argparse.Namespace) -> int:
     from adapters import registry
     from bridge.errors import PermanentError
+    from bridge.logging import configure
+
+    configure("warning")  # stdout carries the document only; warnings go to stderr
 
     spec = registry().get(args.profile)
     if spec is None:
@@ -105,8 +108,41 @@ def cmd_normalize(args: argparse.Namespace) -> int:
     except PermanentError as exc:
         print(exc.reason.replace("\n", " "), file=sys.stderr)
         return 1
+    if args.attachments:
+        doc = _verify_offline(doc, Path(args.attachments), args.trust_store)
     print(doc.model_dump_json(indent=2))
     return 0
+
+
+def _verify_offline(doc: Any, folder: Path, trust_store: str | None) -> Any:
+    """Check the signatures of the attachments found in `folder` (by name, SHA-256 checked)."""
+    import hashlib
+
+    from bridge.signatures import TrustStore, verify_document
+
+    class _Files:
+        def path(self, sha256: str) -> Path:
+            return found.get(sha256, folder / "\0missing")
+
+    found: dict[str, Path] = {}
+    attachments = []
+    for att in doc.attachments:
+        candidate = folder / Path(att.name).name
+        if candidate.is_file() and hashlib.sha256(candidate.read_bytes()).hexdigest() == att.sha256:
+            found[att.sha256] = candidate
+            att = att.model_copy(update={"blob": att.sha256})
+        attachments.append(att)
+    trust = TrustStore.from_folder(
+        Path(trust_store) if trust_store else None, fetch_revocation=False
+    )
+    checked = verify_document(
+        doc.model_copy(update={"attachments": tuple(attachments)}), _Files(), trust
+    )
+    return checked.model_copy(
+        update={
+            "attachments": tuple(a.model_copy(update={"blob": None}) for a in checked.attachments)
+        }
+    )
 
 
 def cmd_status(args: argparse.Namespace) -> int:
@@ -191,6 +227,14 @@ def build_parser() -> argparse.ArgumentParser:
     norm = sub.add_parser("normalize", help="chuẩn hóa một bản ghi / normalize one raw record")
     norm.add_argument("--profile", required=True)
     norm.add_argument("file")
+    norm.add_argument(
+        "--attachments",
+        help="thư mục chứa tệp đính kèm để kiểm tra chữ ký / folder of the attachment files, to check signatures",
+    )
+    norm.add_argument(
+        "--trust-store",
+        help="thư mục chứng thư gốc tin cậy (PEM) / folder of trusted CA certificates (PEM)",
+    )
     norm.set_defaults(func=cmd_normalize)
 
     quar = sub.add_parser("quarantine", help="bản ghi cách ly / quarantined records")
