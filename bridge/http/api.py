@@ -255,14 +255,14 @@ async def export_csv(request: web.Request) -> web.StreamResponse:
     )
 
 
-OPENAPI_PATH = Path(__file__).resolve().parents[2] / "docs" / "openapi.yaml"
+OPENAPI_PATH = Path(__file__).resolve().with_name("openapi.yaml")  # docs/openapi.yaml links here
 
 
 async def openapi(request: web.Request) -> web.Response:
     try:
         text = await asyncio.to_thread(OPENAPI_PATH.read_text, encoding="utf-8")
     except FileNotFoundError:
-        return json_response({"error": "docs/openapi.yaml missing"}, status=404)
+        return json_response({"error": "openapi.yaml missing from the package"}, status=404)
     return web.Response(text=text, content_type="application/yaml")
 
 
