@@ -108,7 +108,9 @@ class BlobStore:
         digest = hashlib.sha256()
         size = 0
         tmp = self._tmp / f"{secrets.token_hex(8)}.part"
-        out = await asyncio.to_thread(tmp.open, "wb")
+        # Opened here, not in a thread: a cancellation between opening and the guard below
+        # would leak the file and leave the part behind.
+        out = tmp.open("wb")  # noqa: ASYNC230 - creating an empty file does not wait on I/O
         committed = False
         try:
             async for chunk in chunks:

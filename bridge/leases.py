@@ -10,6 +10,7 @@ instance that dies stops renewing, so others take its work over within `ttl_s`.
 from __future__ import annotations
 
 import socket
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,10 +32,20 @@ class Lease:
     owner: str
     ttl_s: float
     token: int | None = None
+    renewed_at: float = 0.0  # monotonic time of the last successful take or renewal
 
     async def hold(self) -> bool:
-        """Take the lease or extend it; False while another live owner has it."""
+        """Take the lease or extend it; False while another live owner has it.
+
+        A lease renewed less than a third of its time ago is not renewed again (each renewal
+        is a write); fencing still refuses writes once it has passed to another instance.
+        """
+        now = time.monotonic()
+        if self.token is not None and now - self.renewed_at < self.ttl_s / 3:
+            return True
         self.token = await self.store.acquire_lease(self.resource, self.owner, self.ttl_s)
+        if self.token is not None:
+            self.renewed_at = now
         return self.token is not None
 
     @property
@@ -45,3 +56,4 @@ class Lease:
         if self.token is not None:
             await self.store.release_lease(self.resource, self.owner, self.token)
             self.token = None
+            self.renewed_at = 0.0

@@ -19,9 +19,19 @@ def _redact(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableMapping[
     return event
 
 
+class _Stderr:
+    """Standard error as it is at each write (not as it was when logging was set up)."""
+
+    def write(self, text: str) -> int:
+        return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
+
+
 def configure(level: str = "info", *, json: bool | None = None, stream: Any = None) -> None:
-    stream = stream or sys.stderr
-    as_json = not stream.isatty() if json is None else json
+    as_json = not (stream or sys.stderr).isatty() if json is None else json
+    stream = stream or _Stderr()
     renderer: Any = (
         structlog.processors.JSONRenderer()
         if as_json

@@ -9,6 +9,7 @@ elements, hostile ones included, are served verbatim inside a page.
 from __future__ import annotations
 
 import base64
+import bisect
 import datetime as dt
 import re
 import unicodedata
@@ -86,6 +87,7 @@ class IdeskSim(SimServer):
         self.confirmed: list[tuple[str, str]] = []
         self.clock = dt.datetime(2024, 1, 2, 8, 0, 0)
         self._entries: dict[str, _Entry] = {}
+        self._order: list[tuple[str, str]] = []  # (ModifiedDate, DocumentID), kept sorted
         self.app.router.add_post(SERVICE_PATH, self._handle)
 
     # ---- content -------------------------------------------------------------------------
@@ -102,7 +104,7 @@ class IdeskSim(SimServer):
         """Render `doc` as an iDesk `Document` with `files` inline; return its DocumentID."""
         doc_id = document_id or str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
         xml = self._render(doc, files, doc_id, modified or self._tick()).encode()
-        self._entries[doc_id] = _Entry(doc_id, unit, modified_second(modified) or self._now(), xml)
+        self._put(_Entry(doc_id, unit, modified_second(modified) or self._now(), xml))
         return doc_id
 
     def add_raw_document_xml(self, xml_bytes: bytes, *, unit: str | None = None) -> str:
@@ -111,14 +113,27 @@ class IdeskSim(SimServer):
         found_id, found_mod = _ID.search(xml), _MODIFIED.search(xml)
         doc_id = found_id.group(1).decode() if found_id else str(uuid.uuid4())
         modified = modified_second(found_mod.group(1).decode()) if found_mod else None
-        self._entries[doc_id] = _Entry(doc_id, unit, modified or self._tick(), xml)
+        self._put(_Entry(doc_id, unit, modified or self._tick(), xml))
         return doc_id
 
     def touch(self, document_id: str, modified: str | None = None) -> None:
         """Change a document's ModifiedDate (as an edit in iDesk would)."""
         entry = self._entries[document_id]
+        self._unindex(entry)
         entry.modified = modified or self._tick()
         entry.xml = _MODIFIED.sub(f"<ModifiedDate>{entry.modified}<".encode(), entry.xml, count=1)
+        bisect.insort(self._order, (entry.modified, entry.document_id))
+
+    def _put(self, entry: _Entry) -> None:
+        """Add or replace an entry, keeping the listing order (ModifiedDate, DocumentID)."""
+        old = self._entries.get(entry.document_id)
+        if old is not None:
+            self._unindex(old)
+        self._entries[entry.document_id] = entry
+        bisect.insort(self._order, (entry.modified, entry.document_id))
+
+    def _unindex(self, entry: _Entry) -> None:
+        del self._order[bisect.bisect_left(self._order, (entry.modified, entry.document_id))]
 
     def _tick(self) -> str:
         self.clock += dt.timedelta(seconds=1)
@@ -218,14 +233,12 @@ class IdeskSim(SimServer):
             )
         if self.raw_pages:
             return _xml(self.raw_pages.pop(0))
-        matching = sorted(
-            (
-                e
-                for e in self._entries.values()
-                if e.modified >= from_date and e.unit in (None, args["UnitCode"])
-            ),
-            key=lambda e: (e.modified, e.document_id),
-        )
+        start = bisect.bisect_left(self._order, (from_date, ""))
+        matching = [
+            e
+            for _, doc_id in self._order[start:]
+            if (e := self._entries[doc_id]).unit in (None, args["UnitCode"])
+        ]
         return _xml(_page(matching[index * size : (index + 1) * size], len(matching)))
 
     def _confirm(self, op: etree._Element) -> web.Response:

@@ -9,18 +9,21 @@ at the same FromDate, once per pull, so nothing waiting behind a skipped page is
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import hashlib
 from collections.abc import AsyncIterator
+from functools import partial
 from types import TracebackType
 from typing import Self
 
 import aiohttp
 import structlog
 
+from adapters._fanout import Fetch, fetch_all
 from adapters._http import client_session, error_for_status, read_limited, request
 from adapters.idesk.cursor import Cursor, modified_second
-from adapters.idesk.files import inline_files, store_file
+from adapters.idesk.files import InlineFile, inline_files, store_file
 from adapters.idesk.mapping import MEDIA_TYPE, missing_mandatory
 from adapters.idesk.page import Item, read_page
 from adapters.idesk.settings import IdeskSettings
@@ -41,6 +44,8 @@ from schemas.document import Attachment
 
 log = structlog.get_logger(__name__)
 
+STORE_CONCURRENCY = 8  # inline files decoded into the blob store at once, per source
+
 
 class IdeskSource:
     """An iDesk DocumentService as a pull `Source` for one unit (`ctx.units[0]`)."""
@@ -52,6 +57,7 @@ class IdeskSource:
         self.unit = ctx.units[0]
         self._url = settings.base_url.rstrip("/") + SERVICE_PATH
         self._session: aiohttp.ClientSession | None = None
+        self._stores = asyncio.Semaphore(STORE_CONCURRENCY)
 
     async def __aenter__(self) -> Self:
         self._session = client_session(self.ctx, timeout_s=self.settings.timeout_s)
@@ -96,7 +102,7 @@ class IdeskSource:
                 continue
             may_restart = False
             fresh = [i for i in page.items if not state.is_seen(i.document_id, i.modified)]
-            records = [await self._record(item) for item in fresh]
+            records = await self._records(fresh)
             dated = [
                 (item.document_id, second)
                 for item in page.items
@@ -162,27 +168,50 @@ class IdeskSource:
             _raise_for_answer(status, data, what, retry_after)
         return data
 
-    async def _record(self, item: Item) -> RawRecord:
+    async def _records(self, items: list[Item]) -> list[RawRecord]:
+        """The records of `items`, in order, their inline files decoded into the blob store.
+
+        The files of all the items are stored together, a few at once so their fsyncs
+        overlap (see adapters._fanout); a broken or oversized file makes its record an error
+        record.
+        """
+        planned = [self._plan(item) for item in items]
+        fetches = [
+            Fetch(position, partial(self._store_file, file))
+            for position, files in enumerate(planned)
+            if isinstance(files, list)
+            for file in files
+        ]
+        stored = await fetch_all(fetches, self._stores)
+        return [
+            self._finish(item, files if isinstance(files, str) else stored.get(position, []))
+            for position, (item, files) in enumerate(zip(items, planned, strict=True))
+        ]
+
+    def _plan(self, item: Item) -> list[InlineFile] | str:
+        """The item's inline files, or why it cannot be read."""
         if item.error is not None or item.element is None:
-            return self._error_record(item, item.error or "Document không đọc được / unreadable")
+            return item.error or "Document không đọc được / unreadable"
         reason = missing_mandatory(item.element)
         if reason is None and modified_second(item.modified) is None:
             reason = "thiếu hoặc sai 'ModifiedDate' / missing or invalid 'ModifiedDate'"
         if reason is not None:
-            return self._error_record(item, reason)
+            return reason
         try:
-            attachments = await self._store_files(item)
+            return inline_files(item.element)
         except PermanentError as exc:
-            return self._error_record(item, exc.reason)
-        return self._raw(item, attachments=attachments)
+            return exc.reason
 
-    async def _store_files(self, item: Item) -> tuple[Attachment, ...]:
-        assert item.element is not None
+    def _finish(self, item: Item, stored: list[Attachment] | PermanentError | str) -> RawRecord:
+        if isinstance(stored, str):
+            return self._error_record(item, stored)
+        if isinstance(stored, PermanentError):
+            return self._error_record(item, stored.reason)
+        return self._raw(item, attachments=tuple(stored))
+
+    async def _store_file(self, file: InlineFile) -> Attachment:
         cap = self.ctx.limits.max_inline_attachment_bytes
-        stored = []
-        for file in inline_files(item.element):
-            stored.append(await store_file(file, self.ctx.blobs, cap))
-        return tuple(stored)
+        return await store_file(file, self.ctx.blobs, cap)
 
     def _raw(
         self, item: Item, *, attachments: tuple[Attachment, ...] = (), error: str | None = None

@@ -7,6 +7,7 @@ listing is not a snapshot (`touch(id)` moves a record to the end with a new `nga
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import hashlib
 import random
@@ -46,6 +47,9 @@ class Receipt:
 class MofficeSim(SimServer):
     """Knobs: `token_lifetime_s`, `expire_tokens()`, `touch(id)`, `garbage_pages` (the next N
     listings answer broken JSON), `faults` (429/503), and `receipts` / `requests` to assert on.
+
+    Items change through `add_raw`, `add_document` and `touch`, which keep the listing order
+    (`ngay_cap_nhat`, then id) as a sorted index, so a listing costs no date parsing.
     """
 
     profile = "moffice"
@@ -68,6 +72,8 @@ class MofficeSim(SimServer):
         self.receipts: list[Receipt] = []
         self.logins = 0
         self._tokens: dict[str, float] = {}
+        self._order: list[tuple[dt.datetime, int]] = []  # listing order, kept sorted
+        self._indexed: dict[int, tuple[dt.datetime, int]] = {}  # item id → its key in _order
         self._clock = dt.datetime(2024, 1, 1, 8, 0, 0)
         self._next_id = 90000
         self._next_file_id = 800000
@@ -92,6 +98,7 @@ class MofficeSim(SimServer):
         """Update a record now: it moves to the end of the listing. Returns its new time."""
         item = self.items[int(item_id)]
         item["ngay_cap_nhat"] = self.tick()
+        self._index(int(item_id))
         return str(item["ngay_cap_nhat"])
 
     def add_file(
@@ -127,6 +134,7 @@ class MofficeSim(SimServer):
                 self.files[int(entry["id"])] = SimFile(name, data)
         self.items[int(item["id"])] = item
         self.units[int(item["id"])] = unit
+        self._index(int(item["id"]))
         return str(item["id"])
 
     def add_document(self, doc: Document, files: dict[str, bytes], *, unit: str | None) -> str:
@@ -151,7 +159,31 @@ class MofficeSim(SimServer):
         }
         self.items[self._next_id] = item
         self.units[self._next_id] = unit
+        self._index(self._next_id)
         return str(self._next_id)
+
+    def _index(self, item_id: int) -> None:
+        """Put an added or updated item at its place in the listing order."""
+        old = self._indexed.pop(item_id, None)
+        if old is not None:
+            del self._order[bisect.bisect_left(self._order, old)]
+        key = (_when(self.items[item_id]), item_id)
+        bisect.insort(self._order, key)
+        self._indexed[item_id] = key
+
+    def _listing(self, since: dt.datetime, unit: str | None) -> list[dict[str, Any]]:
+        """Items listed to `unit` updated at or after `since`, in listing order."""
+        if len(self._indexed) != len(self.items):  # items set directly: index them all again
+            self._order.clear()
+            self._indexed.clear()
+            for item_id in self.items:
+                self._index(item_id)
+        start = bisect.bisect_left(self._order, since, key=lambda key: key[0])
+        return [
+            self.items[item_id]
+            for _, item_id in self._order[start:]
+            if self.units.get(item_id) in (None, unit)
+        ]
 
     # -- handlers ------------------------------------------------------------------------
 
@@ -199,15 +231,7 @@ class MofficeSim(SimServer):
             )
         except (KeyError, ValueError):
             return web.json_response({"error": "bad_request"}, status=400)
-        unit = q.get("unit")
-        rows = sorted(
-            (
-                item
-                for item_id, item in self.items.items()
-                if self.units.get(item_id) in (None, unit) and _when(item) >= since
-            ),
-            key=lambda item: (_when(item), int(item["id"])),
-        )
+        rows = self._listing(since, q.get("unit"))
         total_pages = max(1, -(-len(rows) // size))
         chunk = rows[(page - 1) * size : page * size]
         return web.json_response(

@@ -8,6 +8,7 @@ than trusting page N+1; page numbers only advance while a whole page shares one 
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import hashlib
 import re
@@ -17,6 +18,7 @@ import urllib.parse
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from types import TracebackType
 from typing import Any, Self
 
@@ -24,6 +26,7 @@ import aiohttp
 import orjson
 import structlog
 
+from adapters._fanout import Fetch, fetch_all
 from adapters._http import client_session, iter_body, raise_for_status, read_limited, request
 from adapters.moffice.mapping import MEDIA_TYPE
 from adapters.moffice.settings import MofficeSettings
@@ -112,6 +115,9 @@ class MofficeSource:
         self._session: aiohttp.ClientSession | None = None
         self._token: str | None = None
         self._token_expires_at = 0.0
+        self._login_lock = asyncio.Lock()  # concurrent downloads share one login
+        # one bound for every download of this source, however many records a page holds
+        self._downloads = asyncio.Semaphore(settings.download_concurrency)
 
     async def __aenter__(self) -> Self:
         self._session = client_session(self._ctx, timeout_s=self._settings.timeout_s)
@@ -160,9 +166,10 @@ class MofficeSource:
         return token
 
     async def _bearer(self) -> str:
-        if self._token is None or time.monotonic() >= self._token_expires_at:
-            return await self._login()
-        return self._token
+        async with self._login_lock:
+            if self._token is None or time.monotonic() >= self._token_expires_at:
+                return await self._login()
+            return self._token
 
     @asynccontextmanager
     async def _call(
@@ -170,13 +177,15 @@ class MofficeSource:
     ) -> AsyncIterator[aiohttp.ClientResponse]:
         """One authenticated call; a `token_expired` 401 logs in again and retries once."""
         for attempt in (1, 2):
-            headers = {"Authorization": f"Bearer {await self._bearer()}"}
+            token = await self._bearer()
+            headers = {"Authorization": f"Bearer {token}"}
             async with request(
                 self.session, method, url, what=what, check=False, headers=headers, **kwargs
             ) as resp:
                 if resp.status == 401 and attempt == 1 and await _is_token_expired(resp):
                     log.info("moffice_token_expired", source=self.name)
-                    self._token = None
+                    if self._token == token:  # not yet replaced by a concurrent call
+                        self._token = None
                     continue
                 await raise_for_status(resp, what)
                 yield resp
@@ -213,7 +222,7 @@ class MofficeSource:
                 state.page = 1  # the list shrank under us: read again from the mark
                 continue
             ts_before = state.ts
-            records = [r for item in listing.items if (r := await self._record(item, state))]
+            records = await self._records(listing.items, state)
             is_last = listing.page >= listing.total_pages or not listing.items
             if state.ts != ts_before:
                 state.page = 1
@@ -231,19 +240,35 @@ class MofficeSource:
             if is_last:
                 return
 
-    async def _record(self, item: Any, state: Cursor) -> RawRecord | None:
-        """The RawRecord of one listed item, or None when the cursor already holds it."""
+    async def _records(self, items: list[Any], state: Cursor) -> list[RawRecord]:
+        """The new records of a page, in order, each with its files stored.
+
+        Items are admitted into the cursor one by one in listing order; then the files of
+        all of them download together, bounded by `download_concurrency` (see
+        adapters._fanout). A TransientError from any download fails the whole page.
+        """
+        admitted = [r for item in items if (r := self._admit(item, state)) is not None]
+        fetches = [
+            Fetch(position, partial(self._download, entry))
+            for position, (_, files) in enumerate(admitted)
+            for entry in files
+        ]
+        stored = await fetch_all(fetches, self._downloads)
+        return [
+            self._with_files(record, stored.get(position, []))
+            for position, (record, _) in enumerate(admitted)
+        ]
+
+    def _admit(self, item: Any, state: Cursor) -> tuple[RawRecord, list[Any]] | None:
+        """The record of one listed item (files not fetched yet) and its file entries, or
+        None when the cursor already holds it. An unreadable item is an error record."""
         payload = orjson.dumps(item)
         if not isinstance(item, dict):
             item = {}
         item_id, version = item.get("id"), item.get("ngay_cap_nhat")
         if not isinstance(item_id, int | str) or isinstance(item_id, bool):
-            return self._raw(
-                f"item:{_digest(payload)}",
-                "",
-                payload,
-                error=("thiếu trường bắt buộc 'id' / missing mandatory field 'id'"),
-            )
+            reason = "thiếu trường bắt buộc 'id' / missing mandatory field 'id'"
+            return self._raw(f"item:{_digest(payload)}", "", payload, error=reason), []
         external_id = str(item_id)
         try:
             if not isinstance(version, str):
@@ -251,24 +276,28 @@ class MofficeSource:
             if not state.admit(version, external_id):
                 return None
         except ValueError:
-            return self._raw(
-                external_id,
-                str(version),
-                payload,
-                ack=external_id,
-                error=("thời điểm cập nhật không đọc được / unreadable 'ngay_cap_nhat'"),
-            )
-        try:
-            attachments = await self._fetch_files(item)
-        except PermanentError as exc:
-            return self._raw(external_id, version, payload, ack=external_id, error=exc.reason)
-        return self._raw(external_id, version, payload, ack=external_id, attachments=attachments)
-
-    async def _fetch_files(self, item: dict[str, Any]) -> tuple[Attachment, ...]:
+            reason = "thời điểm cập nhật không đọc được / unreadable 'ngay_cap_nhat'"
+            error = self._raw(external_id, str(version), payload, ack=external_id, error=reason)
+            return error, []
         files = item.get("tep_dinh_kem") or []
         if not isinstance(files, list):
-            raise PermanentError("'tep_dinh_kem' sai kiểu / 'tep_dinh_kem' has the wrong type")
-        return tuple([await self._download(entry) for entry in files])
+            reason = "'tep_dinh_kem' sai kiểu / 'tep_dinh_kem' has the wrong type"
+            return self._raw(external_id, version, payload, ack=external_id, error=reason), []
+        return self._raw(external_id, version, payload, ack=external_id), files
+
+    def _with_files(
+        self, record: RawRecord, stored: list[Attachment] | PermanentError
+    ) -> RawRecord:
+        """`record` with its stored files, or an error record when one failed permanently."""
+        if isinstance(stored, PermanentError):
+            return self._raw(
+                record.external_id,
+                record.version,
+                record.payload,
+                ack=record.ack,
+                error=stored.reason,
+            )
+        return record.model_copy(update={"attachments": tuple(stored)})
 
     async def _download(self, entry: Any) -> Attachment:
         """Stream one file into the blob store; never holds it whole."""

@@ -22,6 +22,7 @@ class TdofficeSourceSettings(SourceSettings):
     api_key: SecretStr
     webhook_secret: SecretStr | None = None
     page_size: int = Field(default=100, ge=1, le=200)
+    download_concurrency: int = Field(default=8, ge=1, le=32)
 
     @field_validator("base_url")
     @classmethod

@@ -6,9 +6,11 @@ names it is handed over. tdoffice has no receipt call: the stored cursor is the 
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import hashlib
 from collections.abc import AsyncIterator, Mapping
+from functools import partial
 from types import TracebackType
 from typing import Any, Self
 from urllib.parse import quote
@@ -18,6 +20,7 @@ import orjson
 import structlog
 from pydantic import ValidationError
 
+from adapters._fanout import Fetch, fetch_all
 from adapters._http import client_session, download_to_blob, read_limited, request
 from adapters.tdoffice import webhook
 from adapters.tdoffice.settings import TdofficeSourceSettings
@@ -41,6 +44,20 @@ def _version(value: Any, payload: bytes) -> str:
     return "sha256:" + hashlib.sha256(payload).hexdigest()[:16]
 
 
+def _document_id(item: Any) -> str | None:
+    document_id = item.get("documentId") if isinstance(item, dict) else None
+    return document_id if isinstance(document_id, str) and document_id.strip() else None
+
+
+def _declared_files(item: Any) -> list[Any]:
+    """The attachment entries of a record worth fetching (a wrong-typed list is left to the
+    mapper to reject)."""
+    if _document_id(item) is None:
+        return []
+    declared = item.get("attachments")
+    return declared if isinstance(declared, list) else []
+
+
 class TdofficeSource:
     """Pull and push source for one unit's tdoffice inbox. An async context manager."""
 
@@ -50,6 +67,8 @@ class TdofficeSource:
         self._ctx = ctx
         self._unit = ctx.units[0]
         self._session: aiohttp.ClientSession | None = None
+        # one bound for every download of this source, however many records a page holds
+        self._downloads = asyncio.Semaphore(settings.download_concurrency)
 
     async def __aenter__(self) -> Self:
         self._session = client_session(
@@ -132,7 +151,8 @@ class TdofficeSource:
         if kind == "document.revoked" and data.get("state") != "revoked":
             # the event says what happened even when a sender forgets to flip `state`
             data = {**data, "state": "revoked"}
-        return [await self._record(data, ack=webhook.header(headers, webhook.EVENT_ID_HEADER))]
+        ack = webhook.header(headers, webhook.EVENT_ID_HEADER)
+        return list(await self._records([data], ack=ack))
 
     async def _get_inbox(self, cursor: str | None, *, limit: int) -> bytes:
         params = {"limit": str(limit)}
@@ -151,21 +171,41 @@ class TdofficeSource:
         if not isinstance(data, list):
             reason = "trang không có danh sách 'data' / page without a 'data' list"
             return (self._error_record("page", raw, reason),)
-        return tuple([await self._record(item) for item in data])
+        return await self._records(data)
 
-    async def _record(self, item: Any, *, ack: str | None = None) -> RawRecord:
+    async def _records(self, items: list[Any], *, ack: str | None = None) -> tuple[RawRecord, ...]:
+        """The records of `items`, every declared file streamed into the blob store first.
+
+        The files of all the items download together, bounded by `download_concurrency`
+        (see adapters._fanout): a missing id, bad hash or oversized file makes its record an
+        error record; a TransientError fails the whole call.
+        """
+        fetches = [
+            Fetch(position, partial(self._store_attachment, entry))
+            for position, item in enumerate(items)
+            for entry in _declared_files(item)
+        ]
+        stored = await fetch_all(fetches, self._downloads)
+        return tuple(
+            self._record(item, stored.get(position, []), ack=ack)
+            for position, item in enumerate(items)
+        )
+
+    def _record(
+        self, item: Any, stored: list[Attachment] | PermanentError, *, ack: str | None
+    ) -> RawRecord:
         payload = orjson.dumps(item)
-        document_id = item.get("documentId") if isinstance(item, dict) else None
-        if not isinstance(document_id, str) or not document_id.strip():
+        document_id = _document_id(item)
+        if document_id is None:
             reason = "bản ghi không có 'documentId' / record without a 'documentId'"
             return self._error_record("item", payload, reason)
         attachments: tuple[Attachment, ...] = ()
         error = None
-        try:
-            attachments = await self._store_attachments(item.get("attachments"))
-        except PermanentError as exc:
-            error = exc.reason
+        if isinstance(stored, PermanentError):
+            error = stored.reason
             log.warning("record_unreadable", source=self.name, record=document_id, reason=error)
+        else:
+            attachments = tuple(stored)
         return RawRecord(
             source=self.name,
             unit=self._unit,
@@ -179,14 +219,9 @@ class TdofficeSource:
             received_at=dt.datetime.now(dt.UTC),
         )
 
-    async def _store_attachments(self, declared: Any) -> tuple[Attachment, ...]:
-        """Stream each declared file into the blob store. A wrong-typed list is left to the
-        mapper to reject; a missing id, bad hash or oversized file raises PermanentError."""
-        if not isinstance(declared, list):
-            return ()
-        return tuple([await self._store_attachment(entry) for entry in declared])
-
     async def _store_attachment(self, entry: Any) -> Attachment:
+        """Stream one declared file into the blob store, its SHA-256 checked. Raises
+        PermanentError (entry malformed, bad hash, too large), TransientError."""
         try:
             att = WireAttachment.model_validate(entry)
         except ValidationError:

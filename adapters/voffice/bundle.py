@@ -4,6 +4,9 @@ The archive is already on disk (never in memory). Every entry is vetted before a
 extracted: absolute or `..` paths, links, encryption, too many entries, an absurd total size
 or compression ratio refuse the whole bundle with PermanentError. Entries are then streamed
 one chunk at a time into blobs, and their hashes must be the listed `files.sha256` set.
+All zip reading runs in worker threads, never on the event loop: one hop opens and vets the
+archive, one per entry opens it and reads its first chunk (the whole of a small file), and
+larger entries take one more hop per chunk.
 """
 
 from __future__ import annotations
@@ -83,23 +86,57 @@ def vet(archive: zipfile.ZipFile, ctx: AdapterContext) -> list[tuple[zipfile.Zip
     return files
 
 
-async def _chunks(stream: IO[bytes]) -> AsyncIterator[bytes]:
-    while chunk := await asyncio.to_thread(stream.read, READ_CHUNK_BYTES):
+def _open_vetted(
+    source: Path | IO[bytes], ctx: AdapterContext
+) -> tuple[zipfile.ZipFile, list[tuple[zipfile.ZipInfo, str]]]:
+    """Open the archive and vet it (blocking: run in a thread). Closed again on refusal."""
+    archive = zipfile.ZipFile(source)
+    try:
+        return archive, vet(archive, ctx)
+    except BaseException:
+        archive.close()
+        raise
+
+
+def _open_entry(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> tuple[IO[bytes], bytes]:
+    """Open one entry and read its first chunk (blocking: run in a thread)."""
+    stream = archive.open(info)
+    try:
+        return stream, stream.read(READ_CHUNK_BYTES)
+    except BaseException:
+        stream.close()
+        raise
+
+
+async def _chunks(stream: IO[bytes], first: bytes) -> AsyncIterator[bytes]:
+    """`first`, then the rest of `stream` read in a thread chunk by chunk.
+
+    A buffered read returns short only at the end, so a short first chunk is the whole entry.
+    """
+    chunk = first
+    while chunk:
         yield chunk
+        if len(chunk) < READ_CHUNK_BYTES:
+            return
+        chunk = await asyncio.to_thread(stream.read, READ_CHUNK_BYTES)
 
 
-async def extract(path: Path, ctx: AdapterContext, expected: list[str]) -> tuple[Attachment, ...]:
-    """Stream every vetted entry of the zip at `path` into the blob store.
+async def extract(
+    source: Path | IO[bytes], ctx: AdapterContext, expected: list[str]
+) -> tuple[Attachment, ...]:
+    """Stream every vetted entry of the zip in `source` (a path or a seekable file) into the
+    blob store.
 
     `expected` is the listing's `files.sha256`; the extracted hashes must equal it as a
     multiset (order may differ). Raises PermanentError for a hostile, broken or mismatched
     bundle.
     """
     try:
-        with zipfile.ZipFile(path) as archive:
-            attachments = [
-                await _store(archive, info, name, ctx) for info, name in vet(archive, ctx)
-            ]
+        archive, entries = await asyncio.to_thread(_open_vetted, source, ctx)
+        try:
+            attachments = [await _store(archive, info, name, ctx) for info, name in entries]
+        finally:
+            archive.close()
     except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError) as exc:
         raise PermanentError(f"gói tệp nén hỏng / corrupt zip bundle ({exc})") from exc
     got = Counter(a.sha256 for a in attachments)
@@ -113,9 +150,10 @@ async def extract(path: Path, ctx: AdapterContext, expected: list[str]) -> tuple
 async def _store(
     archive: zipfile.ZipFile, info: zipfile.ZipInfo, name: str, ctx: AdapterContext
 ) -> Attachment:
-    with archive.open(info) as stream:
+    stream, first = await asyncio.to_thread(_open_entry, archive, info)
+    with stream:
         blob = await ctx.blobs.put_stream(
-            _chunks(stream), max_bytes=ctx.limits.max_attachment_bytes
+            _chunks(stream, first), max_bytes=ctx.limits.max_attachment_bytes
         )
     return Attachment(
         name=name,

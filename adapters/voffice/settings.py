@@ -17,3 +17,4 @@ class VofficeSettings(SourceSettings):
     client_id: str = Field(min_length=1)
     client_secret: SecretStr
     page_size: int = Field(default=100, ge=1, le=100)
+    download_concurrency: int = Field(default=8, ge=1, le=32)

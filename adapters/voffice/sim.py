@@ -7,6 +7,7 @@ Knobs: `token_lifetime_s`, `expire_tokens()`, `touch(id)`, `zip_utf8_flag`, `hos
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import hashlib
 import io
@@ -54,7 +55,11 @@ class Ack:
 
 
 class VofficeSim(SimServer):
-    """The V-Office API. `acks` lists accepted acknowledgements; `requests` every call."""
+    """The V-Office API. `acks` lists accepted acknowledgements; `requests` every call.
+
+    Documents change through `add_raw`, `add_document` and `touch`, which keep the listing
+    order (`modified`, then id) as a sorted index, so a listing costs no date parsing.
+    """
 
     profile = "voffice"
 
@@ -74,6 +79,9 @@ class VofficeSim(SimServer):
         self.garbage_pages = 0
         self.docs: dict[str, SimDocument] = {}
         self.acks: list[Ack] = []
+        self._acked: set[str] = set()  # ids in `acks`, for the 409 on a repeat
+        self._order: list[tuple[dt.datetime, str]] = []  # listing order, kept sorted
+        self._indexed: dict[str, tuple[dt.datetime, str]] = {}  # id → its key in _order
         self.tokens_issued = 0
         self._tokens: dict[str, float] = {}
         self._clock = dt.datetime(2024, 1, 1, 8, 0, 0, tzinfo=dt.timezone(dt.timedelta(hours=7)))
@@ -97,6 +105,7 @@ class VofficeSim(SimServer):
     def touch(self, doc_id: str) -> str:
         """Modify a document now: it moves to the end of the listing."""
         self.docs[doc_id].item["modified"] = self.tick()
+        self._index(doc_id)
         return str(self.docs[doc_id].item["modified"])
 
     def add_raw(
@@ -114,6 +123,7 @@ class VofficeSim(SimServer):
         else:
             doc.files = dict(files or {})
         self.docs[str(item["id"])] = doc
+        self._index(str(item["id"]))
         return str(item["id"])
 
     def add_document(self, doc: Document, files: dict[str, bytes], *, unit: str | None) -> str:
@@ -151,7 +161,31 @@ class VofficeSim(SimServer):
             "modified": self.tick(),
         }
         self.docs[doc_id] = SimDocument(item, unit, dict(files))
+        self._index(doc_id)
         return doc_id
+
+    def _index(self, doc_id: str) -> None:
+        """Put an added or modified document at its place in the listing order."""
+        old = self._indexed.pop(doc_id, None)
+        if old is not None:
+            del self._order[bisect.bisect_left(self._order, old)]
+        key = (_when(self.docs[doc_id].item), doc_id)
+        bisect.insort(self._order, key)
+        self._indexed[doc_id] = key
+
+    def _listing(self, since: dt.datetime, organ: str | None) -> list[dict[str, Any]]:
+        """Documents listed to `organ` modified at or after `since`, in listing order."""
+        if len(self._indexed) != len(self.docs):  # docs set directly: index them all again
+            self._order.clear()
+            self._indexed.clear()
+            for doc_id in self.docs:
+                self._index(doc_id)
+        start = bisect.bisect_left(self._order, since, key=lambda key: key[0])
+        return [
+            doc.item
+            for _, doc_id in self._order[start:]
+            if (doc := self.docs[doc_id]).unit in (None, organ)
+        ]
 
     # -- zips ----------------------------------------------------------------------------
 
@@ -219,15 +253,7 @@ class VofficeSim(SimServer):
             limit = min(100, max(1, int(q.get("limit", "20"))))
         except ValueError:
             return web.json_response({"error": "bad_request"}, status=400)
-        organ = q.get("organ")
-        rows = sorted(
-            (
-                d.item
-                for d in self.docs.values()
-                if d.unit in (None, organ) and _when(d.item) >= since
-            ),
-            key=lambda item: (_when(item), str(item["id"])),
-        )
+        rows = self._listing(since, q.get("organ"))
         body = orjson.dumps(rows[offset : offset + limit])
         etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
         if request.headers.get("If-None-Match") == etag:
@@ -259,10 +285,11 @@ class VofficeSim(SimServer):
         doc_id = request.match_info["doc_id"]
         if doc_id not in self.docs:
             return web.json_response({"error": "not_found"}, status=404)
-        if any(a.doc_id == doc_id for a in self.acks):
+        if doc_id in self._acked:
             return web.json_response({"error": "already_acknowledged"}, status=409)
         body = await request.json()
         self.acks.append(Ack(doc_id, str(body.get("organ")), str(body.get("receivedAt"))))
+        self._acked.add(doc_id)
         return web.json_response({"id": doc_id, "status": "acknowledged"}, status=201)
 
 

@@ -14,6 +14,7 @@ that comes back empty sends the pull back to offset 0 at the same `modified`, on
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import hashlib
 import tempfile
@@ -22,15 +23,16 @@ import urllib.parse
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
+from functools import partial
 from types import TracebackType
-from typing import Any, Self
+from typing import IO, Any, Self
 
 import aiohttp
 import orjson
 import structlog
 from yarl import URL
 
+from adapters._fanout import Fetch, fetch_all
 from adapters._http import client_session, iter_body, raise_for_status, read_limited, request
 from adapters.voffice import bundle
 from adapters.voffice.mapping import MEDIA_TYPE
@@ -133,6 +135,10 @@ class VofficeSource:
         self._session: aiohttp.ClientSession | None = None
         self._token: str | None = None
         self._renew_at = 0.0
+        self._renew_lock = asyncio.Lock()  # concurrent downloads share one token request
+        # one bound for every bundle of this source (download and unpacking, temp file
+        # included), however many records a page holds
+        self._bundles = asyncio.Semaphore(settings.download_concurrency)
 
     async def __aenter__(self) -> Self:
         self._session = client_session(self._ctx, timeout_s=self._settings.timeout_s)
@@ -190,9 +196,10 @@ class VofficeSource:
         return token
 
     async def _bearer(self) -> str:
-        if self._token is None or time.monotonic() >= self._renew_at:
-            return await self._renew()
-        return self._token
+        async with self._renew_lock:
+            if self._token is None or time.monotonic() >= self._renew_at:
+                return await self._renew()
+            return self._token
 
     @asynccontextmanager
     async def _call(
@@ -204,14 +211,16 @@ class VofficeSource:
         """
         extra = dict(kwargs.pop("headers", {}))
         for attempt in (1, 2):
-            headers = extra | {"Authorization": f"Bearer {await self._bearer()}"}
+            token = await self._bearer()
+            headers = extra | {"Authorization": f"Bearer {token}"}
             async with request(
                 self.session, method, str(url), what=what, check=False, headers=headers, **kwargs
             ) as resp:
                 challenge = resp.headers.get("WWW-Authenticate", "")
                 if resp.status == 401 and attempt == 1 and "invalid_token" in challenge:
                     log.info("voffice_token_rejected", source=self.name)
-                    self._token = None
+                    if self._token == token:  # not yet replaced by a concurrent call
+                        self._token = None
                     continue
                 if resp.status not in ok:
                     await raise_for_status(resp, what)
@@ -266,7 +275,7 @@ class VofficeSource:
                 continue
             may_restart, state.failures = False, 0
             since_before = state.since
-            records = [r for item in items if (r := await self._record(item, state))]
+            records = await self._records(items, state)
             if from_mark and state.since == since_before:
                 state.etag = etag
             nxt = next_link(link)
@@ -292,37 +301,58 @@ class VofficeSource:
             body = await read_limited(resp, self._ctx.limits.max_page_bytes, what)
             return body, resp.headers.get("ETag"), resp.headers.get("Link")
 
-    async def _record(self, item: Any, state: Cursor) -> RawRecord | None:
-        """The RawRecord of one listed document, or None when the cursor already holds it."""
+    async def _records(self, items: list[Any], state: Cursor) -> list[RawRecord]:
+        """The new records of a page, in order, each with its bundle stored.
+
+        Documents are admitted into the cursor one by one in listing order; then their
+        bundles are fetched together, bounded by `download_concurrency` (see
+        adapters._fanout). A TransientError from any of them fails the whole page.
+        """
+        admitted = [r for item in items if (r := self._admit(item, state)) is not None]
+        fetches = [
+            Fetch(position, partial(self._fetch_bundle, files, record.external_id))
+            for position, (record, files) in enumerate(admitted)
+            if record.error is None
+        ]
+        stored = await fetch_all(fetches, self._bundles)
+        return [
+            self._with_bundle(record, stored.get(position, []))
+            for position, (record, _) in enumerate(admitted)
+        ]
+
+    def _admit(self, item: Any, state: Cursor) -> tuple[RawRecord, Any] | None:
+        """The record of one listed document (bundle not fetched yet) and its `files`, or
+        None when the cursor already holds it. An unreadable one is an error record."""
         payload = orjson.dumps(item)
         if not isinstance(item, dict):
             item = {}
         doc_id, modified = item.get("id"), item.get("modified")
         if not isinstance(doc_id, str) or not doc_id:
-            return self._raw(
-                f"item:{_digest(payload)}",
-                "",
-                payload,
-                error="thiếu trường bắt buộc 'id' / missing mandatory field 'id'",
-            )
+            reason = "thiếu trường bắt buộc 'id' / missing mandatory field 'id'"
+            return self._raw(f"item:{_digest(payload)}", "", payload, error=reason), None
         try:
             if not isinstance(modified, str):
                 raise ValueError(modified)
             if not state.admit(modified, doc_id):
                 return None
         except ValueError:
+            reason = "thời điểm 'modified' không đọc được / unreadable 'modified'"
+            return self._raw(doc_id, str(modified), payload, ack=doc_id, error=reason), None
+        return self._raw(doc_id, modified, payload, ack=doc_id), item.get("files")
+
+    def _with_bundle(
+        self, record: RawRecord, stored: list[tuple[Attachment, ...]] | PermanentError
+    ) -> RawRecord:
+        """`record` with its bundle's files, or an error record when the bundle was refused."""
+        if isinstance(stored, PermanentError):
             return self._raw(
-                doc_id,
-                str(modified),
-                payload,
-                ack=doc_id,
-                error="thời điểm 'modified' không đọc được / unreadable 'modified'",
+                record.external_id,
+                record.version,
+                record.payload,
+                ack=record.ack,
+                error=stored.reason,
             )
-        try:
-            attachments = await self._fetch_bundle(item.get("files"), doc_id)
-        except PermanentError as exc:
-            return self._raw(doc_id, modified, payload, ack=doc_id, error=exc.reason)
-        return self._raw(doc_id, modified, payload, ack=doc_id, attachments=attachments)
+        return record.model_copy(update={"attachments": stored[0] if stored else ()})
 
     async def _fetch_bundle(self, files: Any, doc_id: str) -> tuple[Attachment, ...]:
         """Download the bundle to a temporary file, then unpack it into blobs."""
@@ -337,10 +367,12 @@ class VofficeSource:
             return ()
         if not isinstance(path, str) or not path.startswith("/") or path.startswith("//"):
             raise PermanentError(f"đường dẫn gói tệp không hợp lệ: {path!r} / invalid bundle path")
-        with tempfile.TemporaryDirectory(prefix="voffice-") as tmp:
-            target = Path(tmp) / "bundle.zip"
-            size = await self._download(self._url(path), target)
-            attachments = await bundle.extract(target, self._ctx, hashes)
+        out = await asyncio.to_thread(_bundle_file)
+        try:
+            size = await self._download(self._url(path), out)
+            attachments = await bundle.extract(out, self._ctx, hashes)
+        finally:
+            await asyncio.to_thread(out.close)
         log.info(
             "voffice_bundle_stored",
             source=self.name,
@@ -350,18 +382,17 @@ class VofficeSource:
         )
         return attachments
 
-    async def _download(self, url: URL, target: Path) -> int:
-        """Stream one response body to `target`; bounded by the attachment size limit."""
+    async def _download(self, url: URL, out: IO[bytes]) -> int:
+        """Stream one response body to `out`; bounded by the attachment size limit."""
         limit, size = self._ctx.limits.max_attachment_bytes, 0
         async with self._call("GET", url, what="voffice tải gói tệp") as resp:
-            with target.open("wb") as out:
-                async for chunk in iter_body(resp):
-                    size += len(chunk)
-                    if size > limit:
-                        raise PermanentError(
-                            f"gói tệp quá lớn (> {limit} byte) / bundle larger than {limit} bytes"
-                        )
-                    out.write(chunk)
+            async for chunk in iter_body(resp):
+                size += len(chunk)
+                if size > limit:
+                    raise PermanentError(
+                        f"gói tệp quá lớn (> {limit} byte) / bundle larger than {limit} bytes"
+                    )
+                out.write(chunk)
         return size
 
     def _raw(
@@ -417,3 +448,8 @@ def _parse_listing(body: bytes) -> list[Any] | None:
 
 def _digest(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()[:16]
+
+
+def _bundle_file() -> IO[bytes]:
+    """A temporary file without a name: nothing to clean up, even after a crash."""
+    return tempfile.TemporaryFile(prefix="voffice-", suffix=".zip")

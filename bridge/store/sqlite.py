@@ -58,6 +58,9 @@ class SqliteStore(SqliteLeases):
         self.path = path
         self._db: aiosqlite.Connection | None = None
         self._lock = asyncio.Lock()
+        self._pending_writes: list[tuple[str, tuple[Any, ...], asyncio.Future[int]]] = []
+        self._group_task: asyncio.Task[None] | None = None
+        self._checkpointer: asyncio.Task[None] | None = None
 
     async def open(self) -> SqliteStore:
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -65,13 +68,35 @@ class SqliteStore(SqliteLeases):
         await self._db.execute("PRAGMA journal_mode=WAL")
         await self._db.execute("PRAGMA synchronous=FULL")
         await self._db.execute("PRAGMA busy_timeout=10000")
+        # Checkpoints run on a connection of their own (below), not inside whichever commit
+        # happens to cross the threshold, so no write waits for one.
+        await self._db.execute("PRAGMA wal_autocheckpoint=0")
         await self._migrate()
+        self._checkpointer = asyncio.create_task(
+            self._checkpoint_forever(), name="sqlite-checkpoint"
+        )
         return self
 
     async def close(self) -> None:
+        if self._checkpointer is not None:
+            self._checkpointer.cancel()
+            await asyncio.gather(self._checkpointer, return_exceptions=True)
+            self._checkpointer = None
+        if self._group_task is not None:
+            await asyncio.gather(self._group_task, return_exceptions=True)
         if self._db is not None:
+            await self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             await self._db.close()
             self._db = None
+
+    async def _checkpoint_forever(self, every_s: float = 1.0) -> None:
+        """Copy the WAL back into the database file in the background (PASSIVE: never blocks
+        writers); the WAL is reused from its start once a checkpoint completes."""
+        async with aiosqlite.connect(self.path, isolation_level=None) as db:
+            await db.execute("PRAGMA busy_timeout=10000")
+            while True:
+                await asyncio.sleep(every_s)
+                await db.execute("PRAGMA wal_checkpoint(PASSIVE)")
 
     async def __aenter__(self) -> SqliteStore:
         return await self.open()
@@ -660,21 +685,44 @@ class SqliteStore(SqliteLeases):
 
     async def store_body(self, delivery_id: int, body: dict[str, Any]) -> bool:
         """Keep the prepared body before the first attempt; False when the delivery was
-        cancelled meanwhile (then nothing must be sent)."""
-        async with self._tx() as db:
-            cur = await db.execute(
-                "UPDATE outbox SET body = ? WHERE id = ? AND body IS NULL AND state = 'pending'",
-                (jsonutil.dumps(body).decode(), delivery_id),
-            )
-            return cur.rowcount == 1
+        cancelled meanwhile (then nothing must be sent). Durable when it returns."""
+        changed = await self._grouped(
+            "UPDATE outbox SET body = ? WHERE id = ? AND body IS NULL AND state = 'pending'",
+            (jsonutil.dumps(body).decode(), delivery_id),
+        )
+        return changed == 1
 
     async def mark_delivered(self, delivery_id: int, remote_id: str) -> None:
-        async with self._tx() as db:
-            await db.execute(
-                "UPDATE outbox SET state = 'delivered', remote_id = ?, done_at = ?,"
-                " attempts = attempts + 1, last_error = NULL WHERE id = ?",
-                (remote_id, now_iso(), delivery_id),
-            )
+        await self._grouped(
+            "UPDATE outbox SET state = 'delivered', remote_id = ?, done_at = ?,"
+            " attempts = attempts + 1, last_error = NULL WHERE id = ?",
+            (remote_id, now_iso(), delivery_id),
+        )
+
+    async def _grouped(self, sql: str, args: tuple[Any, ...]) -> int:
+        """Group commit for the delivery workers' small writes: statements submitted while a
+        commit is under way share the next one (one fsync for many deliveries). Returns the
+        statement's row count once it is durable."""
+        future: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        self._pending_writes.append((sql, args, future))
+        if self._group_task is None or self._group_task.done():
+            self._group_task = asyncio.create_task(self._commit_groups())
+        return await future
+
+    async def _commit_groups(self) -> None:
+        while self._pending_writes:
+            group, self._pending_writes = self._pending_writes, []
+            try:
+                async with self._tx() as db:
+                    counts = [(await db.execute(sql, args)).rowcount for sql, args, _ in group]
+            except Exception as exc:
+                for _, _, future in group:
+                    if not future.done():
+                        future.set_exception(exc)
+                continue
+            for (_, _, future), count in zip(group, counts, strict=True):
+                if not future.done():
+                    future.set_result(count)
 
     async def schedule_retry(self, delivery_id: int, at: float, error: str) -> None:
         async with self._tx() as db:

@@ -14,8 +14,10 @@ from typing import Any
 
 import orjson
 import pytest
+from aiohttp import web
 from pydantic import SecretStr
 
+from adapters._sim import Handler
 from adapters.moffice import PROFILE, MofficeSettings, MofficeSim, MofficeSource, to_document
 from adapters.moffice.mapping import read_file
 from adapters.moffice.source import Cursor, disposition_name
@@ -25,6 +27,7 @@ from bridge.interfaces import AdapterContext
 from bridge.normalize import fold_key
 from schemas import Document, Page, RawRecord
 from schemas.document import Organ, Priority
+from tests.adapters.inflight import InFlight
 
 CORPUS = Path("/work/shared/corpus")
 UNIT = "000.15.33.H49"
@@ -72,6 +75,7 @@ def make_source(
     unit: str = UNIT,
     page_size: int = 100,
     password: str = "matkhau",
+    download_concurrency: int = 8,
 ) -> MofficeSource:
     settings = MofficeSettings(
         name="test-moffice",
@@ -80,6 +84,7 @@ def make_source(
         username="vanthu",
         password=SecretStr(password),
         page_size=page_size,
+        download_concurrency=download_concurrency,
     )
     return MofficeSource(settings, AdapterContext(units=(unit,), blobs=blobs))
 
@@ -443,3 +448,92 @@ async def test_demo_simulator_serves_documents(blobs: BlobStore) -> None:
         await server.close()
     assert len(records) == 5
     assert all(to_document(r).attachments for r in records)
+
+
+@pytest.fixture
+async def watched() -> AsyncIterator[tuple[MofficeSim, InFlight]]:
+    """A simulator whose file downloads are held 50 ms each and counted while in flight."""
+    server = MofficeSim(seed=1)
+    inflight = InFlight("/api/v1/files/")
+    inflight.attach(server)
+    await server.start()
+    try:
+        yield server, inflight
+    finally:
+        await server.close()
+
+
+def add_two_file_documents(sim: MofficeSim, count: int) -> list[str]:
+    return [
+        sim.add_document(
+            sample_document(n),
+            {f"tep {n}.pdf": b"%PDF-" + bytes([n]), f"phu luc {n}.pdf": b"%PDF-pl" + bytes([n])},
+            unit=UNIT,
+        )
+        for n in range(1, count + 1)
+    ]
+
+
+async def test_files_of_a_page_download_together_within_the_bound(
+    watched: tuple[MofficeSim, InFlight], blobs: BlobStore
+) -> None:
+    """A page's files download concurrently, never more than `download_concurrency` at once,
+    and records and their attachments keep the listing's order."""
+    sim, inflight = watched
+    ids = add_two_file_documents(sim, 8)
+    async with make_source(sim, blobs, download_concurrency=3) as source:
+        records = records_of(await drain(source, None))
+    assert inflight.peak == 3 and inflight.served == 16
+    assert [r.external_id for r in records] == ids
+    for record in records:
+        n = int(orjson.loads(record.payload)["so_ky_hieu"].split("/")[0])
+        assert record.error is None
+        assert [a.name for a in record.attachments] == [f"tep {n}.pdf", f"phu luc {n}.pdf"]
+
+
+async def test_one_failing_download_fails_the_page_and_stops_the_others(
+    watched: tuple[MofficeSim, InFlight], blobs: BlobStore
+) -> None:
+    """A 503 on one file fails the page with TransientError, leaves no partial blob, and
+    the same cursor reads the whole page once the file is back."""
+    sim, inflight = watched
+    ids = add_two_file_documents(sim, 6)
+    inflight.failing = {sim.items[int(ids[3])]["tep_dinh_kem"][1]["duong_dan"]}
+    async with make_source(sim, blobs, download_concurrency=4) as source:
+        with pytest.raises(TransientError):
+            await drain(source, None)
+        assert list((blobs.root / "tmp").iterdir()) == []
+        inflight.failing = set()
+        records = records_of(await drain(source, None))
+    assert [r.external_id for r in records] == ids
+    assert all(r.error is None and len(r.attachments) == 2 for r in records)
+
+
+async def test_token_expiring_under_concurrent_downloads_costs_one_login(
+    blobs: BlobStore,
+) -> None:
+    """Downloads in flight when the token expires all retry on one new login, not one each."""
+    sim = MofficeSim(seed=1)
+    ids = add_two_file_documents(sim, 8)
+    expired = False
+
+    @web.middleware
+    async def expire_once(request: web.Request, handler: Handler) -> web.StreamResponse:
+        nonlocal expired
+        if request.path.startswith("/api/v1/files/") and not expired:
+            expired = True
+            sim.expire_tokens()
+        return await handler(request)
+
+    sim.app.middlewares.append(expire_once)
+    inflight = InFlight("/api/v1/files/")
+    inflight.attach(sim)
+    await sim.start()
+    try:
+        async with make_source(sim, blobs, download_concurrency=4) as source:
+            records = records_of(await drain(source, None))
+    finally:
+        await sim.close()
+    assert [r.external_id for r in records] == ids
+    assert all(r.error is None and len(r.attachments) == 2 for r in records)
+    assert sim.logins == 2 and inflight.peak == 4

@@ -21,6 +21,7 @@ from bridge.blobs import BlobStore
 from bridge.errors import AuthError, PermanentError, TransientError
 from bridge.interfaces import AdapterContext
 from schemas import Action, Attachment, Document, Organ, Page, RawRecord
+from tests.adapters.inflight import InFlight
 
 UNIT = "000.00.33.H49"
 SECRET = "hook-secret"
@@ -394,3 +395,74 @@ async def test_old_cursor_stays_valid(sim: TdofficeSim, ctx: AdapterContext) -> 
 
 def _newest_id(sim: TdofficeSim) -> str:
     return list(sim.documents)[-1]
+
+
+@pytest.fixture
+async def watched() -> AsyncIterator[tuple[TdofficeSim, InFlight]]:
+    """A simulator whose file downloads are held 50 ms each and counted while in flight."""
+    server = TdofficeSim(seed=7)
+    inflight = InFlight("/api/v2/files/")
+    inflight.attach(server)
+    await server.start()
+    try:
+        yield server, inflight
+    finally:
+        await server.close()
+
+
+def _add_two_files(sim: TdofficeSim, number: int) -> tuple[str, list[str]]:
+    files = {f"{number}-{k}.pdf": f"%PDF-1.4 document {number} file {k}".encode() for k in (1, 2)}
+    doc_id = sim.add_document(_document(number, files), files, unit=UNIT)
+    return doc_id, [hashlib.sha256(data).hexdigest() for data in files.values()]
+
+
+async def test_files_of_a_page_download_together_within_the_bound(
+    watched: tuple[TdofficeSim, InFlight], ctx: AdapterContext
+) -> None:
+    """A page's files download concurrently, never more than `download_concurrency` at once,
+    and records and their attachments keep the inbox's order."""
+    sim, inflight = watched
+    added = [_add_two_files(sim, n) for n in range(1, 9)]
+    settings = _settings(sim, page_size=8, download_concurrency=3)
+    async with TdofficeSource(settings, ctx) as source:
+        (page,) = await _pull_all(source, None)
+    assert inflight.peak == 3 and inflight.served == 16
+    assert [r.external_id for r in page.records] == [doc_id for doc_id, _ in added]
+    for record, (_, hashes) in zip(page.records, added, strict=True):
+        assert record.error is None
+        assert [a.sha256 for a in record.attachments] == hashes
+        assert all(ctx.blobs.path(h).is_file() for h in hashes)
+
+
+async def test_one_failing_download_fails_the_page_and_stops_the_others(
+    watched: tuple[TdofficeSim, InFlight], ctx: AdapterContext
+) -> None:
+    """A 503 on one file of one record fails the page with TransientError, leaves no partial
+    blob behind, and the same pull succeeds whole once the file is back."""
+    sim, inflight = watched
+    added = [_add_two_files(sim, n) for n in range(1, 7)]
+    failing_id = orjson.loads(sim._inbox[3][1])["attachments"][1]["fileId"]
+    inflight.failing = {failing_id}
+    settings = _settings(sim, page_size=6, download_concurrency=4)
+    async with TdofficeSource(settings, ctx) as source:
+        with pytest.raises(TransientError):
+            await _pull_all(source, None)
+        assert list((ctx.blobs.root / "tmp").iterdir()) == []
+        inflight.failing = set()
+        (page,) = await _pull_all(source, None)
+    assert [r.external_id for r in page.records] == [doc_id for doc_id, _ in added]
+    assert all(r.error is None and len(r.attachments) == 2 for r in page.records)
+
+
+async def test_bad_file_among_concurrent_downloads_fails_only_its_record(
+    watched: tuple[TdofficeSim, InFlight], ctx: AdapterContext
+) -> None:
+    """A wrong-hash file makes its own record an error record; the rest of the page flows."""
+    sim, _ = watched
+    added = [_add_two_files(sim, n) for n in range(1, 5)]
+    sim.corrupt_files.add(orjson.loads(sim._inbox[2][1])["attachments"][0]["fileId"])
+    async with TdofficeSource(_settings(sim, page_size=4), ctx) as source:
+        (page,) = await _pull_all(source, None)
+    assert [r.external_id for r in page.records] == [doc_id for doc_id, _ in added]
+    assert [r.error is not None for r in page.records] == [False, False, True, False]
+    assert page.records[2].attachments == ()

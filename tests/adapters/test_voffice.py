@@ -16,10 +16,12 @@ from typing import Any
 
 import orjson
 import pytest
+from aiohttp import web
 from pydantic import SecretStr
 
+from adapters._sim import Handler
 from adapters.voffice import PROFILE, VofficeSettings, VofficeSim, VofficeSource, to_document
-from adapters.voffice.bundle import entry_name
+from adapters.voffice.bundle import READ_CHUNK_BYTES, entry_name, extract
 from adapters.voffice.mapping import read_file
 from adapters.voffice.source import EPOCH, UNREADABLE_RETRIES, Cursor, next_link
 from bridge.blobs import BlobStore
@@ -28,6 +30,7 @@ from bridge.interfaces import AdapterContext, Limits
 from bridge.normalize import fold_key
 from schemas import Document, Page, RawRecord
 from schemas.document import Confidentiality, Organ, Priority, Signer
+from tests.adapters.inflight import InFlight
 
 CORPUS = Path("/work/shared/corpus")
 UNIT = "000.00.33.H49"
@@ -65,6 +68,7 @@ def make_source(
     page_size: int = 100,
     secret: str = "bimat",
     limits: Limits | None = None,
+    download_concurrency: int = 8,
 ) -> VofficeSource:
     settings = VofficeSettings(
         name="test-voffice",
@@ -73,6 +77,7 @@ def make_source(
         client_id="lienthong",
         client_secret=SecretStr(secret),
         page_size=page_size,
+        download_concurrency=download_concurrency,
     )
     ctx = AdapterContext(units=(unit,), blobs=blobs, limits=limits or Limits())
     return VofficeSource(settings, ctx)
@@ -541,3 +546,99 @@ async def test_demo_simulator_serves_documents(blobs: BlobStore) -> None:
         await server.close()
     assert len(records) == 5
     assert all(len(to_document(r).attachments) == 1 for r in records)
+
+
+@pytest.fixture
+async def watched() -> AsyncIterator[tuple[VofficeSim, InFlight]]:
+    """A simulator whose bundle downloads are held 50 ms each and counted while in flight."""
+    server = VofficeSim(seed=2)
+    inflight = InFlight("/api/documents/", "/files.zip")
+    inflight.attach(server)
+    await server.start()
+    try:
+        yield server, inflight
+    finally:
+        await server.close()
+
+
+async def test_bundles_of_a_page_download_together_within_the_bound(
+    watched: tuple[VofficeSim, InFlight], blobs: BlobStore
+) -> None:
+    """A page's bundles download and unpack concurrently, never more than
+    `download_concurrency` at once, and records keep the listing's order."""
+    sim, inflight = watched
+    ids = add_documents(sim, 8)
+    async with make_source(sim, blobs, download_concurrency=3) as source:
+        records = records_of(await drain(source, None))
+    assert inflight.peak == 3 and inflight.served == 8
+    assert [r.external_id for r in records] == ids
+    for n, record in enumerate(records, start=1):
+        assert record.error is None
+        assert sorted(a.name for a in record.attachments) == sorted([f"Tệp {n}.pdf", "Phụ lục.pdf"])
+
+
+async def test_one_failing_bundle_fails_the_page_and_stops_the_others(
+    watched: tuple[VofficeSim, InFlight], blobs: BlobStore
+) -> None:
+    """A 503 on one bundle fails the page with TransientError, leaves no temporary file or
+    partial blob, and the same cursor reads the whole page once the bundle is back."""
+    sim, inflight = watched
+    ids = add_documents(sim, 6)
+    inflight.failing = {f"/{ids[3]}/files.zip"}
+    async with make_source(sim, blobs, download_concurrency=4) as source:
+        with pytest.raises(TransientError):
+            await drain(source, None)
+        assert list((blobs.root / "tmp").iterdir()) == []
+        inflight.failing = set()
+        records = records_of(await drain(source, None))
+    assert [r.external_id for r in records] == ids
+    assert all(r.error is None and len(r.attachments) == 2 for r in records)
+
+
+async def test_token_rejected_under_concurrent_downloads_costs_one_renewal(
+    blobs: BlobStore,
+) -> None:
+    """Bundle downloads in flight when the token is revoked all retry on one new token."""
+    sim = VofficeSim(seed=2)
+    ids = add_documents(sim, 8)
+    revoked = False
+
+    @web.middleware
+    async def revoke_once(request: web.Request, handler: Handler) -> web.StreamResponse:
+        nonlocal revoked
+        if request.path.endswith("/files.zip") and not revoked:
+            revoked = True
+            sim.expire_tokens()
+        return await handler(request)
+
+    sim.app.middlewares.append(revoke_once)
+    inflight = InFlight("/api/documents/", "/files.zip")
+    inflight.attach(sim)
+    await sim.start()
+    try:
+        async with make_source(sim, blobs, download_concurrency=4) as source:
+            records = records_of(await drain(source, None))
+    finally:
+        await sim.close()
+    assert [r.external_id for r in records] == ids
+    assert all(r.error is None and len(r.attachments) == 2 for r in records)
+    assert sim.tokens_issued == 2 and inflight.peak == 4
+
+
+async def test_entries_at_chunk_boundaries_unpack_exactly(tmp_path: Path) -> None:
+    """Entries empty, shorter than, equal to and longer than one read chunk all unpack whole."""
+    rng = random.Random(3)
+    sizes = (0, 1, READ_CHUNK_BYTES - 1, READ_CHUNK_BYTES, READ_CHUNK_BYTES + 1)
+    files = {f"{size}.pdf": rng.randbytes(size) for size in (*sizes, 2 * READ_CHUNK_BYTES)}
+    path = tmp_path / "bundle.zip"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in files.items():
+            archive.writestr(name, data)
+    blobs = BlobStore(tmp_path / "blobs")
+    ctx = AdapterContext(units=(UNIT,), blobs=blobs)
+    hashes = [hashlib.sha256(data).hexdigest() for data in files.values()]
+    attachments = await extract(path, ctx, hashes)
+    assert [(a.name, a.size, a.sha256) for a in attachments] == [
+        (name, len(data), sha) for (name, data), sha in zip(files.items(), hashes, strict=True)
+    ]
+    assert all(blobs.path(a.sha256).read_bytes() == files[a.name] for a in attachments)

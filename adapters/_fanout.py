@@ -1,0 +1,68 @@
+"""Fetching the files of one page concurrently, bounded, never abandoning work midway.
+
+A source stores every file a page names before it yields the page. `fetch_all` runs those
+fetches together, at most as many at once as the source's semaphore allows (one semaphore
+per source, shared by all its pages, so a page of 100 records with 3 files each opens a
+handful of connections, not 300).
+
+A fetch that fails with PermanentError settles only its own record: that record's fetches
+not yet started are skipped and the caller makes it an error record. Any other failure
+(TransientError, AuthError, a bug) stops every fetch not yet started; those already running
+finish, then the failure is raised, so the page is retried whole and nothing outlives the
+call. A sibling's failure never cancels a fetch midway (that would leave half-written blobs
+and temporary files to chance); cancelling the caller still cancels everything.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+from bridge.errors import PermanentError
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Fetch(Generic[T]):
+    """One file to fetch: the position of its record in the page, and the work itself."""
+
+    record: int
+    run: Callable[[], Awaitable[T]]
+
+
+async def fetch_all(
+    fetches: Sequence[Fetch[T]], slots: asyncio.Semaphore
+) -> dict[int, list[T] | PermanentError]:
+    """Each record's results in fetch order, or the PermanentError that settled it.
+
+    A record with no fetches has no entry. Raises the first other failure, once every
+    fetch already started has finished.
+    """
+    settled: dict[int, PermanentError] = {}
+    stopped: list[Exception] = []
+
+    async def one(fetch: Fetch[T]) -> tuple[T] | None:
+        async with slots:
+            if stopped or fetch.record in settled:
+                return None
+            try:
+                return (await fetch.run(),)
+            except PermanentError as exc:
+                settled.setdefault(fetch.record, exc)
+            except Exception as exc:  # raised below, after the running fetches finish
+                stopped.append(exc)
+            return None
+
+    results = await asyncio.gather(*(one(fetch) for fetch in fetches))
+    if stopped:
+        raise stopped[0]
+    out: dict[int, list[T] | PermanentError] = dict(settled)
+    for fetch, result in zip(fetches, results, strict=True):
+        if fetch.record not in settled and result is not None:
+            done = out.setdefault(fetch.record, [])
+            assert isinstance(done, list)
+            done.append(result[0])
+    return out
