@@ -110,7 +110,7 @@ class BlobStore:
         tmp = self._tmp / f"{secrets.token_hex(8)}.part"
         # Opened here, not in a thread: a cancellation between opening and the guard below
         # would leak the file and leave the part behind.
-        out = tmp.open("wb")  # noqa: ASYNC230 - creating an empty file does not wait on I/O
+        out = tmp.open("wb")
         committed = False
         try:
             async for chunk in chunks:
