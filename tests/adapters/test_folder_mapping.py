@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import orjson
@@ -23,8 +22,9 @@ from adapters.folder.sim import render_metadata
 from bridge.errors import PermanentError
 from bridge.normalize import fold_key
 from schemas import Confidentiality, Document, DocumentState, Priority
+from tests.corpus_path import CORPUS as CORPUS_ROOT
 
-CORPUS = Path("/work/shared/corpus")
+CORPUS = CORPUS_ROOT
 TRUTH = [
     row
     for row in map(json.loads, (CORPUS / "truth.jsonl").read_text("utf-8").splitlines())

@@ -25,8 +25,9 @@ from bridge.errors import TransientError
 from bridge.interfaces import AdapterContext
 from bridge.normalize import fold_key
 from schemas import RawRecord
+from tests.corpus_path import CORPUS as CORPUS_ROOT
 
-CORPUS = Path("/work/shared/corpus/folder")
+CORPUS = CORPUS_ROOT / "folder"
 UNIT = "000.00.33.H49"
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,10 +17,11 @@ from adapters.idesk.soap import HostileXmlError, fault_error, parse_xml
 from bridge.errors import AuthError, PermanentError, TransientError
 from bridge.normalize import fold_key
 from schemas import Confidentiality, Document, RawRecord
+from tests.corpus_path import CORPUS as CORPUS_ROOT
 
-CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpus"
+CORPUS = CORPUS_ROOT
 if not CORPUS.is_dir():
-    CORPUS = Path("/work/shared/corpus")
+    CORPUS = CORPUS_ROOT
 ANSWER = CORPUS / "idesk.xml"
 DOCUMENT_RE = re.compile(rb"<Document[\s>].*?</Document>", re.DOTALL)
 

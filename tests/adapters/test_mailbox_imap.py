@@ -16,6 +16,7 @@ from bridge.blobs import BlobStore
 from bridge.errors import AuthError, TransientError
 from bridge.interfaces import AdapterContext
 from schemas import Document, Organ, Page, RawRecord
+from tests.corpus_path import CORPUS as CORPUS_ROOT
 from tests.imap_server import (
     Dovecot,
     append,
@@ -26,7 +27,7 @@ from tests.imap_server import (
     start_dovecot,
 )
 
-CORPUS = Path("/work/shared/corpus/mailbox")
+CORPUS = CORPUS_ROOT / "mailbox"
 MAILS = sorted(CORPUS.glob("*.eml"))
 
 

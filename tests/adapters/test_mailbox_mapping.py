@@ -18,8 +18,9 @@ from adapters.mailbox.parse import find_reference, from_subject, html_to_text
 from adapters.mailbox.settings import AddressBookEntry, MailboxSettings
 from bridge.errors import PermanentError
 from bridge.normalize import fold_key
+from tests.corpus_path import CORPUS as CORPUS_ROOT
 
-CORPUS = Path("/work/shared/corpus")
+CORPUS = CORPUS_ROOT
 TRUTH = [
     row
     for row in map(json.loads, (CORPUS / "truth.jsonl").read_text(encoding="utf-8").splitlines())

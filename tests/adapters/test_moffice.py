@@ -28,8 +28,9 @@ from bridge.normalize import fold_key
 from schemas import Document, Page, RawRecord
 from schemas.document import Organ, Priority
 from tests.adapters.inflight import InFlight
+from tests.corpus_path import CORPUS as CORPUS_ROOT
 
-CORPUS = Path("/work/shared/corpus")
+CORPUS = CORPUS_ROOT
 UNIT = "000.15.33.H49"
 
 

@@ -6,7 +6,6 @@ import contextlib
 import datetime as dt
 import hashlib
 import json
-from pathlib import Path
 from typing import Any
 
 import orjson
@@ -35,8 +34,9 @@ from schemas import (
     RawRecord,
     Signer,
 )
+from tests.corpus_path import CORPUS as CORPUS_ROOT
 
-CORPUS = Path("/work/shared/corpus")
+CORPUS = CORPUS_ROOT
 LINES = (CORPUS / "tdoffice.jsonl").read_bytes().splitlines()
 TRUTH = [
     row

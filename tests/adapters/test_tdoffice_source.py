@@ -22,10 +22,11 @@ from bridge.errors import AuthError, PermanentError, TransientError
 from bridge.interfaces import AdapterContext
 from schemas import Action, Attachment, Document, Organ, Page, RawRecord
 from tests.adapters.inflight import InFlight
+from tests.corpus_path import CORPUS as CORPUS_ROOT
 
 UNIT = "000.00.33.H49"
 SECRET = "hook-secret"
-CORPUS_LINES = Path("/work/shared/corpus/tdoffice.jsonl").read_bytes().splitlines()
+CORPUS_LINES = (CORPUS_ROOT / "tdoffice.jsonl").read_bytes().splitlines()
 
 
 @pytest.fixture

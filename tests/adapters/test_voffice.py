@@ -31,8 +31,9 @@ from bridge.normalize import fold_key
 from schemas import Document, Page, RawRecord
 from schemas.document import Confidentiality, Organ, Priority, Signer
 from tests.adapters.inflight import InFlight
+from tests.corpus_path import CORPUS as CORPUS_ROOT
 
-CORPUS = Path("/work/shared/corpus")
+CORPUS = CORPUS_ROOT
 UNIT = "000.00.33.H49"
 
 

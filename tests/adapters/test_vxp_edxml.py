@@ -30,8 +30,9 @@ from adapters.vxp.message import (
     StatusMessage,
     TraceHeader,
 )
+from tests.corpus_path import CORPUS as CORPUS_ROOT
 
-CORPUS = Path("/work/shared/corpus/vxp")
+CORPUS = CORPUS_ROOT / "vxp"
 GOOD = sorted(p for p in CORPUS.glob("*.edxml") if p.name != "024.edxml")
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -26,8 +25,9 @@ from adapters.vxp.message import (
 from bridge.errors import PermanentError
 from bridge.normalize import fold_key
 from schemas import Action, Confidentiality, DocumentState, Priority, RawRecord
+from tests.corpus_path import CORPUS as CORPUS_ROOT
 
-SHARED = Path("/work/shared/corpus")
+SHARED = CORPUS_ROOT
 TRUTH = [
     row
     for row in (json.loads(line) for line in (SHARED / "truth.jsonl").read_text().splitlines())

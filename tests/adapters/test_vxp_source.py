@@ -23,8 +23,9 @@ from bridge.errors import AuthError, PermanentError, TransientError
 from bridge.interfaces import AdapterContext, Limits
 from schemas import Document, DocumentRef, Organ, Priority, RawRecord, Signer
 from tests.adapters.test_vxp_mapping import TRUTH, assert_matches_truth
+from tests.corpus_path import CORPUS as CORPUS_ROOT
 
-SHARED = Path("/work/shared/corpus")
+SHARED = CORPUS_ROOT
 VANDON, BINHDAN = "000.00.33.H49", "000.15.33.H49"
 SYSTEM, SECRET = "vxp.saas.03", "s3cret-node-key"
 

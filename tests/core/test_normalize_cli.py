@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 
 from bridge.cli import main
+from tests.corpus_path import CORPUS as CORPUS_ROOT
 
-CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpus"
+CORPUS = CORPUS_ROOT
 
 
 def _first_line(name: str, tmp_path: Path) -> Path:

@@ -21,8 +21,9 @@ from bridge.blobs import BlobStore
 from bridge.errors import PermanentError
 from bridge.interfaces import AdapterContext
 from schemas import RawRecord
+from tests.corpus_path import CORPUS as CORPUS_ROOT
 
-CORPUS = Path("/work/shared/corpus")
+CORPUS = CORPUS_ROOT
 
 
 @dataclass(frozen=True)

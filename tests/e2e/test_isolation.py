@@ -81,7 +81,9 @@ async def test_sink_rate_limit_is_honoured(tmp_path: Path) -> None:
         raw["units"][0]["sinks"][0].update({"rate_limit": 4, "max_in_flight": 12})
         async with Daemon(parse_config(raw, {})):
             started = time.monotonic()
-            await wait_until(lambda: len(home.received) == 12, timeout_s=30, what="twelve deliveries")
+            await wait_until(
+                lambda: len(home.received) == 12, timeout_s=30, what="twelve deliveries"
+            )
             elapsed = time.monotonic() - started
         calls = [r for r in home.requests if r.method == "POST"]
         assert len(calls) == 24 and elapsed >= 1.5

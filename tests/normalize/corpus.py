@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from defusedxml import ElementTree
 
-CORPUS = Path("/work/shared/corpus")
+from tests.corpus_path import CORPUS as CORPUS_ROOT
+
+CORPUS = CORPUS_ROOT
 
 
 @dataclass(frozen=True)

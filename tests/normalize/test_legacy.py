@@ -6,16 +6,15 @@ import json
 import shutil
 import subprocess
 import unicodedata
-from pathlib import Path
 
 import pytest
 
 from bridge.normalize import clean_text, repair_field
 from bridge.normalize.legacy import TCVN3_TABLE, decode_tcvn3, decode_vni
+from tests.corpus_path import CORPUS as CORPUS_ROOT
 
 LEGACY = [
-    json.loads(line)
-    for line in Path("/work/shared/corpus/legacy.jsonl").read_text("utf-8").splitlines()
+    json.loads(line) for line in (CORPUS_ROOT / "legacy.jsonl").read_text("utf-8").splitlines()
 ]
 
 

@@ -12,10 +12,11 @@ from bridge.blobs import BlobStore
 from bridge.errors import ConfigError
 from bridge.signatures import TrustStore, verify_document
 from schemas.document import Attachment, Document, Organ, SignatureStatus
+from tests.corpus_path import CORPUS as CORPUS_ROOT
 from tests.signatures.conftest import Pki, SignedPdfs
 from tests.signatures.pki import sign_edxml
 
-BASE_EDXML = Path("/work/shared/corpus/vxp/001.edxml").read_bytes()
+BASE_EDXML = (CORPUS_ROOT / "vxp/001.edxml").read_bytes()
 
 
 async def _stored(

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from bridge.signatures import TrustStore, verify_edxml
 from schemas.document import SignatureStatus
+from tests.corpus_path import CORPUS as CORPUS_ROOT
 from tests.signatures.conftest import Pki
 from tests.signatures.pki import sign_edxml
 
-CORPUS = Path("/work/shared/corpus/vxp")
+CORPUS = CORPUS_ROOT / "vxp"
 BASE = (CORPUS / "001.edxml").read_bytes()
 UNVERIFIABLE = [
     "002.edxml",
