@@ -14,12 +14,12 @@ import os
 import secrets
 from collections.abc import AsyncIterator
 from pathlib import Path
-from types import TracebackType
-from typing import IO, Any, Self
+from typing import IO, Any
 
 import orjson
 import structlog
 
+from adapters._session import AsyncResource
 from adapters.folder.settings import FolderSinkSettings
 from bridge.errors import PermanentError, TransientError
 from bridge.interfaces import AdapterContext, JsonObject, Operation
@@ -51,7 +51,7 @@ def to_payload(op: Operation, document: Document, *, document_id: str) -> JsonOb
     return body
 
 
-class FolderSink:
+class FolderSink(AsyncResource):
     """Delivers documents as files into `settings.path`. Every send is idempotent."""
 
     def __init__(self, settings: FolderSinkSettings, ctx: AdapterContext) -> None:
@@ -59,17 +59,6 @@ class FolderSink:
         self.settings = settings
         self.ctx = ctx
         self.outbox = settings.path
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        return None
 
     async def check(self) -> None:
         """Make the outbox if needed; raises TransientError when it cannot be written."""

@@ -14,11 +14,12 @@ import os
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
 import structlog
 
+from adapters._records import stored_file
+from adapters._session import AsyncResource
 from adapters.folder.mapping import (
     EDXML_MEDIA_TYPE,
     MEDIA_TYPES,
@@ -52,7 +53,7 @@ class _Candidate:
     inline: bool = False  # an edXML message that also carries files inline
 
 
-class FolderSource:
+class FolderSource(AsyncResource):
     """Reads `settings.path` as an inbox of `NAME.json` / `NAME.xml` documents."""
 
     def __init__(self, settings: FolderSourceSettings, ctx: AdapterContext) -> None:
@@ -61,17 +62,6 @@ class FolderSource:
         self.ctx = ctx
         self.inbox = settings.path
         self._settle = SettleTracker(settings.settle_s)
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        return None
 
     async def check(self) -> None:
         """Raises TransientError when the inbox is missing or not readable and writable."""
@@ -245,13 +235,7 @@ class FolderSource:
         content_type = listed.get("contentType")
         if not isinstance(content_type, str) or not content_type:
             content_type = mimetypes.guess_type(nfc(name))[0] or "application/octet-stream"
-        return Attachment(
-            name=nfc(name.strip()),
-            content_type=content_type,
-            size=stored.size,
-            sha256=stored.sha256,
-            blob=stored.sha256,
-        )
+        return stored_file(nfc(name.strip()), content_type, stored)
 
     async def _store_inline(self, payload: bytes) -> tuple[Attachment, ...]:
         """Store the files an edXML metadata file carries inline (base64)."""
@@ -261,15 +245,7 @@ class FolderSource:
         limit = self.ctx.limits.max_inline_attachment_bytes
         for item, name, content_type in describe_attachments(edxml_message(payload)):
             blob = await self.ctx.blobs.put_bytes(decode_inline(item, limit), max_bytes=limit)
-            stored.append(
-                Attachment(
-                    name=name,
-                    content_type=content_type,
-                    size=blob.size,
-                    sha256=blob.sha256,
-                    blob=blob.sha256,
-                )
-            )
+            stored.append(stored_file(name, content_type, blob))
         return tuple(stored)
 
     def _raw(

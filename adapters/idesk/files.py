@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from lxml import etree  # type: ignore[import-untyped]
 
+from adapters._records import stored_file
 from adapters.idesk.soap import child, children, text_of
 from bridge.blobs import Blobs
 from bridge.errors import PermanentError
@@ -109,10 +110,4 @@ async def store_file(file: InlineFile, blobs: Blobs, max_bytes: int) -> Attachme
             yield chunk
 
     stored = await blobs.put_stream(chunks(), max_bytes=max_bytes)
-    return Attachment(
-        name=file.name,
-        content_type=file.content_type,
-        size=stored.size,
-        sha256=stored.sha256,
-        blob=stored.sha256,
-    )
+    return stored_file(file.name, file.content_type, stored)

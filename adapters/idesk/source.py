@@ -14,14 +14,13 @@ import datetime as dt
 import hashlib
 from collections.abc import AsyncIterator
 from functools import partial
-from types import TracebackType
-from typing import Self
 
 import aiohttp
 import structlog
 
 from adapters._fanout import Fetch, fetch_all
 from adapters._http import client_session, error_for_status, read_limited, request
+from adapters._session import SessionOwner
 from adapters.idesk.cursor import Cursor, modified_second
 from adapters.idesk.files import InlineFile, inline_files, store_file
 from adapters.idesk.mapping import MEDIA_TYPE, missing_mandatory
@@ -47,7 +46,7 @@ log = structlog.get_logger(__name__)
 STORE_CONCURRENCY = 8  # inline files decoded into the blob store at once, per source
 
 
-class IdeskSource:
+class IdeskSource(SessionOwner):
     """An iDesk DocumentService as a pull `Source` for one unit (`ctx.units[0]`)."""
 
     def __init__(self, settings: IdeskSettings, ctx: AdapterContext) -> None:
@@ -56,22 +55,10 @@ class IdeskSource:
         self.ctx = ctx
         self.unit = ctx.units[0]
         self._url = settings.base_url.rstrip("/") + SERVICE_PATH
-        self._session: aiohttp.ClientSession | None = None
         self._stores = asyncio.Semaphore(STORE_CONCURRENCY)
 
-    async def __aenter__(self) -> Self:
-        self._session = client_session(self.ctx, timeout_s=self.settings.timeout_s)
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
+    def _open_session(self) -> aiohttp.ClientSession:
+        return client_session(self.ctx, timeout_s=self.settings.timeout_s)
 
     async def check(self) -> None:
         """Sign in with an empty query (a FromDate in the future). Raises AuthError, ..."""

@@ -12,11 +12,11 @@ import datetime as dt
 import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from types import TracebackType
-from typing import Self
 
 import structlog
 
+from adapters._records import stored_file
+from adapters._session import AsyncResource
 from adapters.mailbox.imap import Fetched, FolderState, ImapConnection
 from adapters.mailbox.mapping import media_type_for, message_key
 from adapters.mailbox.parse import read_mail
@@ -50,7 +50,7 @@ class Cursor:
         return json.dumps({"uidvalidity": self.uidvalidity, "uid": self.uid})
 
 
-class MailboxSource:
+class MailboxSource(AsyncResource):
     """A `Source` over one IMAP folder. Use as an async context manager."""
 
     def __init__(self, settings: MailboxSettings, ctx: AdapterContext) -> None:
@@ -61,15 +61,7 @@ class MailboxSource:
         limit = ctx.limits.max_page_bytes
         self._max_message_bytes = settings.max_message_bytes or limit
 
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    async def _release(self) -> None:
         await self._imap.close()
 
     async def _folder(self, reselect: bool) -> FolderState:
@@ -163,15 +155,7 @@ class MailboxSource:
                 blob = await self.ctx.blobs.put_bytes(
                     file.data, max_bytes=self.ctx.limits.max_inline_attachment_bytes
                 )
-                stored.append(
-                    Attachment(
-                        name=file.name,
-                        content_type=file.content_type,
-                        size=blob.size,
-                        sha256=blob.sha256,
-                        blob=blob.sha256,
-                    )
-                )
+                stored.append(stored_file(file.name, file.content_type, blob))
         except PermanentError as exc:
             return self._raw(external_id, version, body, uidvalidity, uid, error=exc.reason)
         log.info("mailbox_message_read", source=self.name, uid=uid, files=len(stored))

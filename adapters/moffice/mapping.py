@@ -10,14 +10,12 @@ import datetime as dt
 import unicodedata
 from typing import Any
 
-import orjson
-
+from adapters._jsonfields import date_of, load_item, missing, optional_text
 from bridge.errors import PermanentError
 from bridge.normalize import (
     canonical_organ_name,
     clean_text,
     confidentiality_from_label,
-    parse_date,
     parse_symbol,
     priority_from_label,
     type_name_for,
@@ -30,48 +28,21 @@ MEDIA_TYPE = "application/json"
 _NOT_RECIPIENTS = ("luu", "lưu", "như trên", "nhu tren")
 
 
-def load_item(payload: bytes) -> dict[str, Any]:
-    """The item as a dict. Raises PermanentError for bytes that are not one JSON object."""
-    try:
-        item = orjson.loads(payload)
-    except orjson.JSONDecodeError as exc:
-        raise PermanentError(f"JSON không đọc được / malformed JSON ({exc})") from exc
-    if not isinstance(item, dict):
-        raise PermanentError("bản ghi không phải đối tượng JSON / record is not a JSON object")
-    return item
-
-
 def _required(item: dict[str, Any], key: str) -> str:
     value = item.get(key)
     text = clean_text(value) if isinstance(value, str) else None
     if text is None:
-        raise PermanentError(f"thiếu trường bắt buộc '{key}' / missing mandatory field '{key}'")
+        raise missing(key)
     return text
 
 
-def _optional(item: dict[str, Any], key: str) -> str | None:
-    value = item.get(key)
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        raise PermanentError(f"trường '{key}' sai kiểu / field '{key}' has the wrong type")
-    return clean_text(value)
-
-
 def _date(item: dict[str, Any], key: str, *, required: bool) -> dt.date | None:
-    text = _required(item, key) if required else _optional(item, key)
-    if text is None:
-        return None
-    try:
-        return parse_date(text)
-    except ValueError as exc:
-        raise PermanentError(
-            f"ngày không hợp lệ ở '{key}': {text!r} / invalid date in '{key}'"
-        ) from exc
+    text = _required(item, key) if required else optional_text(item, key)
+    return None if text is None else date_of(text, key)
 
 
 def _priority(item: dict[str, Any]) -> Priority:
-    label = _optional(item, "do_khan")
+    label = optional_text(item, "do_khan")
     if label is None:
         return Priority.THUONG
     try:
@@ -81,7 +52,7 @@ def _priority(item: dict[str, Any]) -> Priority:
 
 
 def _confidentiality(item: dict[str, Any]) -> Confidentiality:
-    label = _optional(item, "do_mat")
+    label = optional_text(item, "do_mat")
     if label is None:
         return Confidentiality.THUONG
     try:
@@ -120,7 +91,7 @@ def to_document(record: RawRecord) -> Document:
             f"không đọc được số, ký hiệu {symbol_text!r} / cannot read the number and symbol"
         ) from exc
     code = item.get("ma_co_quan")
-    signer_name, position = _optional(item, "nguoi_ky"), _optional(item, "chuc_vu_nguoi_ky")
+    signer_name, position = optional_text(item, "nguoi_ky"), optional_text(item, "chuc_vu_nguoi_ky")
     return Document(
         issuer=Organ(
             code=code if isinstance(code, str) and code.strip() else None,
@@ -129,7 +100,7 @@ def to_document(record: RawRecord) -> Document:
         number=symbol.number,
         notation=symbol.notation,
         issued_on=_date(item, "ngay_ban_hanh", required=True),
-        type_name=type_name_for(_optional(item, "loai_van_ban"), symbol.type_abbr),
+        type_name=type_name_for(optional_text(item, "loai_van_ban"), symbol.type_abbr),
         subject=_subject(item),
         signer=Signer(name=signer_name, position=position) if signer_name or position else None,
         priority=_priority(item),

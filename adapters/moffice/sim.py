@@ -7,12 +7,8 @@ listing is not a snapshot (`touch(id)` moves a record to the end with a new `nga
 
 from __future__ import annotations
 
-import bisect
 import datetime as dt
 import hashlib
-import random
-import secrets
-import time
 import urllib.parse
 from dataclasses import dataclass
 from typing import Any
@@ -21,12 +17,12 @@ import orjson
 from aiohttp import web
 
 from adapters._sim import SimServer
+from adapters._simdemo import add_demo_documents
+from adapters._simindex import ListingIndex, SimTokens, stream_bytes
 from schemas import Document
-from schemas.document import Organ, Priority, Signer
 
 WIRE_TIME = "%d/%m/%Y %H:%M:%S"
 WIRE_DATE = "%d/%m/%Y"
-STREAM_CHUNK_BYTES = 256 * 1024
 _GARBAGE = b'{"page": 1, "items": [{"id": 1,'
 
 
@@ -71,9 +67,8 @@ class MofficeSim(SimServer):
         self.files: dict[int, SimFile] = {}
         self.receipts: list[Receipt] = []
         self.logins = 0
-        self._tokens: dict[str, float] = {}
-        self._order: list[tuple[dt.datetime, int]] = []  # listing order, kept sorted
-        self._indexed: dict[int, tuple[dt.datetime, int]] = {}  # item id → its key in _order
+        self._tokens = SimTokens()
+        self._order: ListingIndex[int] = ListingIndex()  # listing order
         self._clock = dt.datetime(2024, 1, 1, 8, 0, 0)
         self._next_id = 90000
         self._next_file_id = 800000
@@ -164,33 +159,17 @@ class MofficeSim(SimServer):
 
     def _index(self, item_id: int) -> None:
         """Put an added or updated item at its place in the listing order."""
-        old = self._indexed.pop(item_id, None)
-        if old is not None:
-            del self._order[bisect.bisect_left(self._order, old)]
-        key = (_when(self.items[item_id]), item_id)
-        bisect.insort(self._order, key)
-        self._indexed[item_id] = key
+        self._order.put(item_id, _when(self.items[item_id]))
 
     def _listing(self, since: dt.datetime, unit: str | None) -> list[dict[str, Any]]:
         """Items listed to `unit` updated at or after `since`, in listing order."""
-        if len(self._indexed) != len(self.items):  # items set directly: index them all again
-            self._order.clear()
-            self._indexed.clear()
-            for item_id in self.items:
-                self._index(item_id)
-        start = bisect.bisect_left(self._order, since, key=lambda key: key[0])
-        return [
-            self.items[item_id]
-            for _, item_id in self._order[start:]
-            if self.units.get(item_id) in (None, unit)
-        ]
+        ids = self._order.ids_since(since, self.items, lambda item_id: _when(self.items[item_id]))
+        return [self.items[item_id] for item_id in ids if self.units.get(item_id) in (None, unit)]
 
     # -- handlers ------------------------------------------------------------------------
 
     def _authorized(self, request: web.Request) -> bool:
-        token = request.headers.get("Authorization", "").removeprefix("Bearer ")
-        expires_at = self._tokens.get(token)
-        return expires_at is not None and time.monotonic() < expires_at
+        return self._tokens.authorized(request)
 
     @staticmethod
     def _expired() -> web.Response:
@@ -203,8 +182,7 @@ class MofficeSim(SimServer):
             return web.json_response({"error": "invalid_request"}, status=400)
         if body.get("username") != self.username or body.get("password") != self.password:
             return web.json_response({"error": "invalid_credentials"}, status=401)
-        token = secrets.token_urlsafe(24)
-        self._tokens[token] = time.monotonic() + self.token_lifetime_s
+        token = self._tokens.issue(self.token_lifetime_s)
         self.logins += 1
         return web.json_response(
             {
@@ -259,12 +237,7 @@ class MofficeSim(SimServer):
             }
         )
         resp.content_length = len(sim_file.data)
-        await resp.prepare(request)
-        view = memoryview(sim_file.data)
-        for start in range(0, len(view), STREAM_CHUNK_BYTES):
-            await resp.write(view[start : start + STREAM_CHUNK_BYTES])
-        await resp.write_eof()
-        return resp
+        return await stream_bytes(request, resp, sim_file.data)
 
     async def _receipt(self, request: web.Request) -> web.Response:
         if not self._authorized(request):
@@ -288,34 +261,8 @@ def _placeholder(name: str, size: int) -> bytes:
     return (b"%PDF-1.4\n" + seed * (size // len(seed) + 1))[: max(size, 9)]
 
 
-_DEMO_SUBJECTS = (
-    "V/v triển khai gửi, nhận văn bản điện tử",
-    "V/v tăng cường công tác phòng cháy, chữa cháy",
-    "Kế hoạch kiểm tra công tác an toàn thực phẩm năm 2024",
-    "V/v báo cáo kết quả giảm nghèo bền vững quý I năm 2024",
-)
-
-
-def demo_document(rng: random.Random, n: int) -> Document:
-    """A plausible document for demos, varied by `rng`."""
-    return Document(
-        issuer=Organ(code="000.00.33.H49", name="Ủy ban nhân dân huyện Vân Đồn"),
-        number=str(rng.randint(1, 1500)),
-        notation=rng.choice(("UBND-VP", "UBND-HC", "KH-UBND")),
-        issued_on=dt.date(2024, 1, 2) + dt.timedelta(days=n),
-        type_name="Công văn",
-        subject=rng.choice(_DEMO_SUBJECTS),
-        signer=Signer(name="Đỗ Hoàng Lũy", position="Chủ tịch", competence="TM. ỦY BAN NHÂN DÂN"),
-        priority=Priority(rng.randint(0, 3)),
-    )
-
-
 def make_simulator(seed: int) -> MofficeSim:
     """A simulator holding a few seeded documents, listed to every unit (demos, `simulate`)."""
     sim = MofficeSim(seed=seed)
-    for n in range(5):
-        doc = demo_document(sim.rng, n)
-        sim.add_document(
-            doc, {f"{doc.number}-{doc.notation}.pdf": b"%%PDF-1.4 demo %d" % n}, unit=None
-        )
+    add_demo_documents(sim)
     return sim

@@ -10,27 +10,29 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import hashlib
 import re
 import time
 import unicodedata
 import urllib.parse
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from functools import partial
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
 import aiohttp
 import orjson
 import structlog
 
+from adapters._cursor import admit_at
 from adapters._fanout import Fetch, fetch_all
-from adapters._http import client_session, iter_body, raise_for_status, read_limited, request
+from adapters._http import client_session, iter_body, read_limited, request
+from adapters._records import RecordMaker, digest, stored_file
+from adapters._session import SessionOwner
+from adapters._tokens import BearerTokens, bearer_call, token_answer
 from adapters.moffice.mapping import MEDIA_TYPE
 from adapters.moffice.settings import MofficeSettings
-from bridge.errors import AuthError, PermanentError, TransientError
+from bridge.errors import PermanentError
 from bridge.interfaces import AdapterContext
 from bridge.normalize import VN_TZ, parse_local_datetime
 from schemas import Page, RawRecord
@@ -65,13 +67,15 @@ class Cursor:
 
     def admit(self, ts: str, external_id: str) -> bool:
         """Take a record into the cursor; False if it is at or before what is already durable."""
-        when, mark = parse_local_datetime(ts, WIRE_TIME), parse_local_datetime(self.ts, WIRE_TIME)
-        if when < mark or (when == mark and external_id in self.seen):
+        admitted = admit_at(self.ts, self.seen, ts, external_id, _wire_time)
+        if admitted is None:
             return False
-        if when > mark:
-            self.ts, self.seen = ts, set()
-        self.seen.add(external_id)
+        self.ts, self.seen = admitted
         return True
+
+
+def _wire_time(text: str) -> dt.datetime:
+    return parse_local_datetime(text, WIRE_TIME)
 
 
 @dataclass(frozen=True)
@@ -103,7 +107,7 @@ def disposition_name(header: str | None) -> str | None:
     return None
 
 
-class MofficeSource:
+class MofficeSource(SessionOwner):
     """Pulls one unit's incoming documents from M-Office. An async context manager."""
 
     def __init__(self, settings: MofficeSettings, ctx: AdapterContext) -> None:
@@ -112,32 +116,13 @@ class MofficeSource:
         self._ctx = ctx
         self._unit = ctx.units[0]
         self._base = settings.base_url.rstrip("/")
-        self._session: aiohttp.ClientSession | None = None
-        self._token: str | None = None
-        self._token_expires_at = 0.0
-        self._login_lock = asyncio.Lock()  # concurrent downloads share one login
+        self._tokens = BearerTokens(self._login)  # concurrent downloads share one login
+        self._make = RecordMaker(self.name, self._unit, MEDIA_TYPE, "moffice")
         # one bound for every download of this source, however many records a page holds
         self._downloads = asyncio.Semaphore(settings.download_concurrency)
 
-    async def __aenter__(self) -> Self:
-        self._session = client_session(self._ctx, timeout_s=self._settings.timeout_s)
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
-
-    @property
-    def session(self) -> aiohttp.ClientSession:
-        if self._session is None:
-            raise RuntimeError("MofficeSource used outside its context manager")
-        return self._session
+    def _open_session(self) -> aiohttp.ClientSession:
+        return client_session(self._ctx, timeout_s=self._settings.timeout_s)
 
     async def check(self) -> None:
         """Log in and read one listing row. Raises AuthError, TransientError."""
@@ -152,44 +137,31 @@ class MofficeSource:
         url = f"{self._base}/api/auth/token"
         async with request(self.session, "POST", url, what="moffice đăng nhập", json=body) as resp:
             raw = await read_limited(resp, 64 * 1024, "moffice đăng nhập")
-        try:
-            data = orjson.loads(raw)
-        except orjson.JSONDecodeError as exc:
-            raise TransientError("moffice: trả lời đăng nhập hỏng / garbled login answer") from exc
-        token = data.get("access_token") if isinstance(data, dict) else None
-        if not isinstance(token, str) or not token:
-            raise AuthError("moffice: không nhận được mã truy cập / no access token in answer")
-        lifetime_s = float(data.get("expires_in") or 3600)
-        self._token = token
-        self._token_expires_at = time.monotonic() + max(0.0, lifetime_s - _TOKEN_MARGIN_S)
+        token, lifetime_s = token_answer(
+            raw,
+            system="moffice",
+            garbled="moffice: trả lời đăng nhập hỏng / garbled login answer",
+            default_lifetime_s=3600,
+        )
+        self._tokens.hold(token, time.monotonic() + max(0.0, lifetime_s - _TOKEN_MARGIN_S))
         log.info("moffice_logged_in", source=self.name, expires_in_s=lifetime_s)
         return token
 
-    async def _bearer(self) -> str:
-        async with self._login_lock:
-            if self._token is None or time.monotonic() >= self._token_expires_at:
-                return await self._login()
-            return self._token
-
-    @asynccontextmanager
-    async def _call(
+    def _call(
         self, method: str, url: str, *, what: str, **kwargs: Any
-    ) -> AsyncIterator[aiohttp.ClientResponse]:
+    ) -> AbstractAsyncContextManager[aiohttp.ClientResponse]:
         """One authenticated call; a `token_expired` 401 logs in again and retries once."""
-        for attempt in (1, 2):
-            token = await self._bearer()
-            headers = {"Authorization": f"Bearer {token}"}
-            async with request(
-                self.session, method, url, what=what, check=False, headers=headers, **kwargs
-            ) as resp:
-                if resp.status == 401 and attempt == 1 and await _is_token_expired(resp):
-                    log.info("moffice_token_expired", source=self.name)
-                    if self._token == token:  # not yet replaced by a concurrent call
-                        self._token = None
-                    continue
-                await raise_for_status(resp, what)
-                yield resp
-                return
+        return bearer_call(
+            self.session,
+            self._tokens,
+            method,
+            url,
+            what=what,
+            rejected=_is_token_expired,
+            rejected_event="moffice_token_expired",
+            source=self.name,
+            **kwargs,
+        )
 
     async def _list(self, ts: str, page: int, *, page_size: int | None = None) -> bytes:
         query = {
@@ -216,7 +188,7 @@ class MofficeSource:
             except PermanentError as exc:
                 # Step over the unreadable page so a restart does not read it forever.
                 state.page += 1
-                yield Page(records=(self._page_error(body, exc.reason),), cursor=state.dump())
+                yield Page(records=(self._make.page_error(body, exc.reason),), cursor=state.dump())
                 return
             if not listing.items and state.page > 1:
                 state.page = 1  # the list shrank under us: read again from the mark
@@ -268,7 +240,7 @@ class MofficeSource:
         item_id, version = item.get("id"), item.get("ngay_cap_nhat")
         if not isinstance(item_id, int | str) or isinstance(item_id, bool):
             reason = "thiếu trường bắt buộc 'id' / missing mandatory field 'id'"
-            return self._raw(f"item:{_digest(payload)}", "", payload, error=reason), []
+            return self._make.raw(f"item:{digest(payload)}", "", payload, error=reason), []
         external_id = str(item_id)
         try:
             if not isinstance(version, str):
@@ -277,26 +249,22 @@ class MofficeSource:
                 return None
         except ValueError:
             reason = "thời điểm cập nhật không đọc được / unreadable 'ngay_cap_nhat'"
-            error = self._raw(external_id, str(version), payload, ack=external_id, error=reason)
+            error = self._make.raw(
+                external_id, str(version), payload, ack=external_id, error=reason
+            )
             return error, []
         files = item.get("tep_dinh_kem") or []
         if not isinstance(files, list):
             reason = "'tep_dinh_kem' sai kiểu / 'tep_dinh_kem' has the wrong type"
-            return self._raw(external_id, version, payload, ack=external_id, error=reason), []
-        return self._raw(external_id, version, payload, ack=external_id), files
+            return self._make.raw(external_id, version, payload, ack=external_id, error=reason), []
+        return self._make.raw(external_id, version, payload, ack=external_id), files
 
     def _with_files(
         self, record: RawRecord, stored: list[Attachment] | PermanentError
     ) -> RawRecord:
         """`record` with its stored files, or an error record when one failed permanently."""
         if isinstance(stored, PermanentError):
-            return self._raw(
-                record.external_id,
-                record.version,
-                record.payload,
-                ack=record.ack,
-                error=stored.reason,
-            )
+            return self._make.failed(record, stored.reason)
         return record.model_copy(update={"attachments": tuple(stored)})
 
     async def _download(self, entry: Any) -> Attachment:
@@ -314,43 +282,7 @@ class MofficeSource:
         listed = entry.get("ten_tep")
         name = unicodedata.normalize("NFC", name or (listed if isinstance(listed, str) else ""))
         log.info("moffice_file_stored", source=self.name, bytes=blob.size, sha256=blob.sha256)
-        return Attachment(
-            name=name or blob.sha256,
-            content_type=content_type,
-            size=blob.size,
-            sha256=blob.sha256,
-            blob=blob.sha256,
-        )
-
-    def _raw(
-        self,
-        external_id: str,
-        version: str,
-        payload: bytes,
-        *,
-        ack: str | None = None,
-        error: str | None = None,
-        attachments: tuple[Attachment, ...] = (),
-    ) -> RawRecord:
-        if error:
-            log.warning(
-                "moffice_record_unreadable", source=self.name, record=external_id, reason=error
-            )
-        return RawRecord(
-            source=self.name,
-            unit=self._unit,
-            external_id=external_id,
-            version=version,
-            media_type=MEDIA_TYPE,
-            payload=payload,
-            attachments=attachments,
-            ack=ack,
-            error=error,
-            received_at=dt.datetime.now(dt.UTC),
-        )
-
-    def _page_error(self, body: bytes, reason: str) -> RawRecord:
-        return self._raw(f"page:{_digest(body)}", "", body, error=reason)
+        return stored_file(name or blob.sha256, content_type, blob)
 
     async def acknowledge(self, record: RawRecord) -> None:
         """Send the receipt for a stored record. Idempotent (M-Office ignores repeats)."""
@@ -369,7 +301,3 @@ async def _is_token_expired(resp: aiohttp.ClientResponse) -> bool:
     except (orjson.JSONDecodeError, PermanentError):
         return False
     return isinstance(data, dict) and data.get("error") == "token_expired"
-
-
-def _digest(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()[:16]

@@ -6,8 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 from urllib.parse import quote
 
 import aiohttp
@@ -20,6 +19,7 @@ from adapters._http import (
     read_limited,
     request,
 )
+from adapters._session import SessionOwner
 from adapters.tdoffice import webhook
 from adapters.tdoffice.payload import revoke_payload, to_payload, to_update_payload
 from adapters.tdoffice.settings import TdofficeSinkSettings
@@ -80,38 +80,20 @@ def _refusal(status: int, answer: bytes) -> PermanentError:
     )
 
 
-class TdofficeSink:
+class TdofficeSink(SessionOwner):
     """Delivers to one unit's tdoffice and mirrors its status. An async context manager."""
 
     def __init__(self, settings: TdofficeSinkSettings, ctx: AdapterContext) -> None:
         self.name = settings.name
         self._settings = settings
         self._ctx = ctx
-        self._session: aiohttp.ClientSession | None = None
 
-    async def __aenter__(self) -> Self:
-        self._session = client_session(
+    def _open_session(self) -> aiohttp.ClientSession:
+        return client_session(
             self._ctx,
             timeout_s=self._settings.timeout_s,
             headers={"X-API-Key": self._settings.api_key.get_secret_value()},
         )
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
-
-    @property
-    def _http(self) -> aiohttp.ClientSession:
-        if self._session is None:
-            raise RuntimeError("TdofficeSink used outside 'async with'")
-        return self._session
 
     def _url(self, *parts: str) -> str:
         return self._settings.base_url + "/api/v2/" + "/".join(parts)
@@ -119,7 +101,7 @@ class TdofficeSink:
     async def check(self) -> None:
         """Prove the key works with a read that changes nothing (the inbox, one item)."""
         url = self._url("documents", "inbox")
-        async with request(self._http, "GET", url, what="tdoffice check", params={"limit": "1"}):
+        async with request(self.session, "GET", url, what="tdoffice check", params={"limit": "1"}):
             pass
 
     async def prepare(
@@ -159,7 +141,7 @@ class TdofficeSink:
             else ("POST", self._url("documents", doc, "revoke"))
         )
         what = f"tdoffice {op.value}"
-        async with request(self._http, method, url, what=what, data=dumps(body), headers=headers):
+        async with request(self.session, method, url, what=what, data=dumps(body), headers=headers):
             pass
         log.info("document_sent", sink=self.name, op=op.value, remote_id=remote_id)
         return remote_id
@@ -167,7 +149,7 @@ class TdofficeSink:
     async def status(self, remote_id: str) -> StatusEvent | None:
         """The document's status now; None when tdoffice does not know the document."""
         url = self._url("documents", quote(remote_id, safe=""), "status")
-        async with request(self._http, "GET", url, what="tdoffice status", check=False) as resp:
+        async with request(self.session, "GET", url, what="tdoffice status", check=False) as resp:
             if resp.status == 404:
                 return None
             await raise_for_status(resp, "tdoffice status")
@@ -198,7 +180,7 @@ class TdofficeSink:
         url = self._url("documents", "incoming")
         what = "tdoffice create"
         kwargs: dict[str, Any] = {"data": body, "headers": headers}
-        async with request(self._http, "POST", url, what=what, check=False, **kwargs) as resp:
+        async with request(self.session, "POST", url, what=what, check=False, **kwargs) as resp:
             answer = await read_limited(resp, MAX_ANSWER_BYTES, what)
             if resp.status in (409, 422):
                 raise _refusal(resp.status, answer)
@@ -222,7 +204,7 @@ class TdofficeSink:
             "file", self._ctx.blobs.read(att.blob), filename=att.name, content_type=att.content_type
         )
         what = "tdoffice upload"
-        async with request(self._http, "POST", self._url("files"), what=what, data=form) as resp:
+        async with request(self.session, "POST", self._url("files"), what=what, data=form) as resp:
             answer = load_object(await read_limited(resp, MAX_ANSWER_BYTES, what), what)
         file_id, sha = answer.get("fileId"), answer.get("sha256")
         if not isinstance(file_id, str) or not file_id:

@@ -11,8 +11,7 @@ import datetime as dt
 import hashlib
 from collections.abc import AsyncIterator, Mapping
 from functools import partial
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 from urllib.parse import quote
 
 import aiohttp
@@ -22,6 +21,8 @@ from pydantic import ValidationError
 
 from adapters._fanout import Fetch, fetch_all
 from adapters._http import client_session, download_to_blob, read_limited, request
+from adapters._records import stored_file
+from adapters._session import SessionOwner
 from adapters.tdoffice import webhook
 from adapters.tdoffice.settings import TdofficeSourceSettings
 from adapters.tdoffice.wire import WireAttachment, load_object
@@ -58,7 +59,7 @@ def _declared_files(item: Any) -> list[Any]:
     return declared if isinstance(declared, list) else []
 
 
-class TdofficeSource:
+class TdofficeSource(SessionOwner):
     """Pull and push source for one unit's tdoffice inbox. An async context manager."""
 
     def __init__(self, settings: TdofficeSourceSettings, ctx: AdapterContext) -> None:
@@ -66,33 +67,15 @@ class TdofficeSource:
         self._settings = settings
         self._ctx = ctx
         self._unit = ctx.units[0]
-        self._session: aiohttp.ClientSession | None = None
         # one bound for every download of this source, however many records a page holds
         self._downloads = asyncio.Semaphore(settings.download_concurrency)
 
-    async def __aenter__(self) -> Self:
-        self._session = client_session(
+    def _open_session(self) -> aiohttp.ClientSession:
+        return client_session(
             self._ctx,
             timeout_s=self._settings.timeout_s,
             headers={"X-API-Key": self._settings.api_key.get_secret_value()},
         )
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
-
-    @property
-    def _http(self) -> aiohttp.ClientSession:
-        if self._session is None:
-            raise RuntimeError("TdofficeSource used outside 'async with'")
-        return self._session
 
     async def check(self) -> None:
         """Read one inbox item (the cursor lives with us, so this moves nothing)."""
@@ -159,7 +142,7 @@ class TdofficeSource:
         if cursor is not None:
             params["cursor"] = cursor
         url = self._settings.base_url + INBOX_PATH
-        async with request(self._http, "GET", url, what="tdoffice inbox", params=params) as resp:
+        async with request(self.session, "GET", url, what="tdoffice inbox", params=params) as resp:
             try:
                 return await read_limited(resp, self._ctx.limits.max_page_bytes, "tdoffice inbox")
             except PermanentError:
@@ -233,14 +216,10 @@ class TdofficeSource:
             )
         url = self._settings.base_url + FILES_PATH + quote(att.file_id, safe="")
         blob, resp = await download_to_blob(
-            self._http, url, self._ctx, what="tdoffice file", expected_sha256=att.sha256
+            self.session, url, self._ctx, what="tdoffice file", expected_sha256=att.sha256
         )
-        return Attachment(
-            name=att.name,
-            content_type=att.content_type or resp.content_type or "application/octet-stream",
-            size=blob.size,
-            sha256=blob.sha256,
-            blob=blob.sha256,
+        return stored_file(
+            att.name, att.content_type or resp.content_type or "application/octet-stream", blob
         )
 
     def _error_record(self, kind: str, payload: bytes, reason: str) -> RawRecord:

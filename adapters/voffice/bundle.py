@@ -22,6 +22,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import IO
 
+from adapters._records import stored_file
 from bridge.errors import PermanentError
 from bridge.interfaces import AdapterContext
 from schemas.document import Attachment
@@ -155,13 +156,7 @@ async def _store(
         blob = await ctx.blobs.put_stream(
             _chunks(stream, first), max_bytes=ctx.limits.max_attachment_bytes
         )
-    return Attachment(
-        name=name,
-        content_type=_content_type(name),
-        size=blob.size,
-        sha256=blob.sha256,
-        blob=blob.sha256,
-    )
+    return stored_file(name, _content_type(name), blob)
 
 
 def _content_type(name: str) -> str:

@@ -9,15 +9,13 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, TypeVar
 
-import orjson
-
+from adapters._jsonfields import date_of, load_item, missing, optional_text
 from bridge.errors import PermanentError
 from bridge.normalize import (
     canonical_organ_name,
     clean_text,
     normalize_notation,
     normalize_number,
-    parse_date,
     parse_symbol,
     type_name_for,
 )
@@ -41,17 +39,6 @@ SECURITY = {
 }
 
 
-def load_item(payload: bytes) -> dict[str, Any]:
-    """The document as a dict. Raises PermanentError for bytes that are not one JSON object."""
-    try:
-        item = orjson.loads(payload)
-    except orjson.JSONDecodeError as exc:
-        raise PermanentError(f"JSON không đọc được / malformed JSON ({exc})") from exc
-    if not isinstance(item, dict):
-        raise PermanentError("bản ghi không phải đối tượng JSON / record is not a JSON object")
-    return item
-
-
 def _object(item: dict[str, Any], key: str) -> dict[str, Any]:
     value = item.get(key)
     if value is None:
@@ -61,27 +48,13 @@ def _object(item: dict[str, Any], key: str) -> dict[str, Any]:
     return value
 
 
-def _text(obj: dict[str, Any], key: str) -> str | None:
-    value = obj.get(key)
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        raise PermanentError(f"trường '{key}' sai kiểu / field '{key}' has the wrong type")
-    return clean_text(value)
-
-
 def _date(obj: dict[str, Any], key: str, *, required: bool) -> dt.date | None:
-    text = _text(obj, key)
+    text = optional_text(obj, key)
     if text is None:
         if required:
-            raise PermanentError(f"thiếu trường bắt buộc '{key}' / missing mandatory field '{key}'")
+            raise missing(key)
         return None
-    try:
-        return parse_date(text)
-    except ValueError as exc:
-        raise PermanentError(
-            f"ngày không hợp lệ ở '{key}': {text!r} / invalid date in '{key}'"
-        ) from exc
+    return date_of(text, key)
 
 
 def _enum(obj: dict[str, Any], key: str, table: dict[str, _E], default: _E) -> _E:
@@ -97,7 +70,7 @@ def _enum(obj: dict[str, Any], key: str, table: dict[str, _E], default: _E) -> _
 def _registration(item: dict[str, Any]) -> tuple[str | None, str | None, str | None]:
     """(number, notation, type abbreviation) from the structured fields, else the display."""
     reg = _object(item, "registration")
-    display = _text(reg, "display")
+    display = optional_text(reg, "display")
     number, symbol = reg.get("number"), reg.get("symbol")
     abbr = None
     if display:
@@ -122,8 +95,8 @@ def _registration(item: dict[str, Any]) -> tuple[str | None, str | None, str | N
 
 def _signer(item: dict[str, Any]) -> Signer | None:
     signed = _object(item, "signedBy")
-    name, title = _text(signed, "name"), _text(signed, "title")
-    authority = _text(signed, "authority")
+    name, title = optional_text(signed, "name"), optional_text(signed, "title")
+    authority = optional_text(signed, "authority")
     if not (name or title or authority):
         return None
     return Signer(name=name, position=title, competence=authority)
@@ -135,18 +108,18 @@ def to_document(record: RawRecord) -> Document:
     number, notation, abbr = _registration(item)
     issuer = _object(item, "issuer")
     code = issuer.get("code")
-    subject = _text(item, "summary")
+    subject = optional_text(item, "summary")
     if subject is None:
         raise PermanentError("thiếu trường bắt buộc 'summary' / missing mandatory field 'summary'")
     return Document(
         issuer=Organ(
             code=code if isinstance(code, str) and code.strip() else None,
-            name=canonical_organ_name(_text(issuer, "name")),
+            name=canonical_organ_name(optional_text(issuer, "name")),
         ),
         number=number,
         notation=notation,
         issued_on=_date(item, "issuedOn", required=True),
-        type_name=type_name_for(_text(_object(item, "kind"), "name"), abbr),
+        type_name=type_name_for(optional_text(_object(item, "kind"), "name"), abbr),
         subject=subject.rstrip(" .;"),
         signer=_signer(item),
         priority=_enum(item, "urgency", URGENCY, Priority.THUONG),

@@ -7,14 +7,10 @@ Knobs: `token_lifetime_s`, `expire_tokens()`, `touch(id)`, `zip_utf8_flag`, `hos
 
 from __future__ import annotations
 
-import bisect
 import datetime as dt
 import hashlib
 import io
-import random
-import secrets
 import stat
-import time
 import zipfile
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,13 +19,13 @@ import orjson
 from aiohttp import web
 
 from adapters._sim import SimServer
+from adapters._simdemo import add_demo_documents
+from adapters._simindex import ListingIndex, SimTokens, stream_bytes
 from schemas import Document
-from schemas.document import Organ, Priority, Signer
 
 URGENCY = {0: "NORMAL", 1: "URGENT", 2: "VERY_URGENT", 3: "FLASH", 4: "FLASH"}
 SECURITY = {0: "NONE", 1: "CONFIDENTIAL", 2: "SECRET", 3: "TOP_SECRET"}
 HOSTILE_KINDS = ("dotdot", "absolute", "symlink", "bomb", "many")
-STREAM_CHUNK_BYTES = 256 * 1024
 
 
 class _RawNameInfo(zipfile.ZipInfo):
@@ -80,10 +76,9 @@ class VofficeSim(SimServer):
         self.docs: dict[str, SimDocument] = {}
         self.acks: list[Ack] = []
         self._acked: set[str] = set()  # ids in `acks`, for the 409 on a repeat
-        self._order: list[tuple[dt.datetime, str]] = []  # listing order, kept sorted
-        self._indexed: dict[str, tuple[dt.datetime, str]] = {}  # id → its key in _order
+        self._order: ListingIndex[str] = ListingIndex()  # listing order
         self.tokens_issued = 0
-        self._tokens: dict[str, float] = {}
+        self._tokens = SimTokens()
         self._clock = dt.datetime(2024, 1, 1, 8, 0, 0, tzinfo=dt.timezone(dt.timedelta(hours=7)))
         self._next_id = 700000
         r = self.app.router
@@ -166,26 +161,12 @@ class VofficeSim(SimServer):
 
     def _index(self, doc_id: str) -> None:
         """Put an added or modified document at its place in the listing order."""
-        old = self._indexed.pop(doc_id, None)
-        if old is not None:
-            del self._order[bisect.bisect_left(self._order, old)]
-        key = (_when(self.docs[doc_id].item), doc_id)
-        bisect.insort(self._order, key)
-        self._indexed[doc_id] = key
+        self._order.put(doc_id, _when(self.docs[doc_id].item))
 
     def _listing(self, since: dt.datetime, organ: str | None) -> list[dict[str, Any]]:
         """Documents listed to `organ` modified at or after `since`, in listing order."""
-        if len(self._indexed) != len(self.docs):  # docs set directly: index them all again
-            self._order.clear()
-            self._indexed.clear()
-            for doc_id in self.docs:
-                self._index(doc_id)
-        start = bisect.bisect_left(self._order, since, key=lambda key: key[0])
-        return [
-            doc.item
-            for _, doc_id in self._order[start:]
-            if (doc := self.docs[doc_id]).unit in (None, organ)
-        ]
+        ids = self._order.ids_since(since, self.docs, lambda doc_id: _when(self.docs[doc_id].item))
+        return [doc.item for doc_id in ids if (doc := self.docs[doc_id]).unit in (None, organ)]
 
     # -- zips ----------------------------------------------------------------------------
 
@@ -208,9 +189,7 @@ class VofficeSim(SimServer):
     # -- handlers ------------------------------------------------------------------------
 
     def _authorized(self, request: web.Request) -> bool:
-        token = request.headers.get("Authorization", "").removeprefix("Bearer ")
-        expires_at = self._tokens.get(token)
-        return expires_at is not None and time.monotonic() < expires_at
+        return self._tokens.authorized(request)
 
     @staticmethod
     def _challenge() -> web.Response:
@@ -228,8 +207,7 @@ class VofficeSim(SimServer):
             self.client_secret
         ):
             return web.json_response({"error": "invalid_client"}, status=401)
-        token = secrets.token_urlsafe(24)
-        self._tokens[token] = time.monotonic() + self.token_lifetime_s
+        token = self._tokens.issue(self.token_lifetime_s)
         self.tokens_issued += 1
         return web.json_response(
             {
@@ -272,12 +250,7 @@ class VofficeSim(SimServer):
             return web.json_response({"error": "not_found"}, status=404)
         data = self.build_bundle(doc_id)
         resp = web.StreamResponse(headers={"Content-Type": "application/zip"})
-        await resp.prepare(request)
-        view = memoryview(data)
-        for start in range(0, len(view), STREAM_CHUNK_BYTES):
-            await resp.write(view[start : start + STREAM_CHUNK_BYTES])
-        await resp.write_eof()
-        return resp
+        return await stream_bytes(request, resp, data)
 
     async def _ack(self, request: web.Request) -> web.Response:
         if not self._authorized(request):
@@ -318,34 +291,8 @@ def _when(item: dict[str, Any]) -> dt.datetime:
     return dt.datetime.fromisoformat(str(item["modified"]))
 
 
-_DEMO_SUBJECTS = (
-    "V/v triển khai gửi, nhận văn bản điện tử",
-    "V/v tăng cường công tác phòng cháy, chữa cháy",
-    "Kế hoạch kiểm tra công tác an toàn thực phẩm năm 2024",
-    "V/v báo cáo kết quả giảm nghèo bền vững quý I năm 2024",
-)
-
-
-def demo_document(rng: random.Random, n: int) -> Document:
-    """A plausible document for demos, varied by `rng`."""
-    return Document(
-        issuer=Organ(code="000.00.33.H49", name="Ủy ban nhân dân huyện Vân Đồn"),
-        number=str(rng.randint(1, 1500)),
-        notation=rng.choice(("UBND-VP", "UBND-HC", "KH-UBND")),
-        issued_on=dt.date(2024, 1, 2) + dt.timedelta(days=n),
-        type_name="Công văn",
-        subject=rng.choice(_DEMO_SUBJECTS),
-        signer=Signer(name="Đỗ Hoàng Lũy", position="Chủ tịch", competence="TM. ỦY BAN NHÂN DÂN"),
-        priority=Priority(rng.randint(0, 3)),
-    )
-
-
 def make_simulator(seed: int) -> VofficeSim:
     """A simulator holding a few seeded documents, listed to every unit (demos, `simulate`)."""
     sim = VofficeSim(seed=seed)
-    for n in range(5):
-        doc = demo_document(sim.rng, n)
-        sim.add_document(
-            doc, {f"{doc.number}-{doc.notation}.pdf": b"%%PDF-1.4 demo %d" % n}, unit=None
-        )
+    add_demo_documents(sim)
     return sim

@@ -16,28 +16,30 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import hashlib
 import tempfile
 import time
 import urllib.parse
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from functools import partial
-from types import TracebackType
-from typing import IO, Any, Self
+from typing import IO, Any
 
 import aiohttp
 import orjson
 import structlog
 from yarl import URL
 
+from adapters._cursor import admit_at
 from adapters._fanout import Fetch, fetch_all
-from adapters._http import client_session, iter_body, raise_for_status, read_limited, request
+from adapters._http import client_session, iter_body, read_limited, request
+from adapters._records import RecordMaker, digest
+from adapters._session import SessionOwner
+from adapters._tokens import BearerTokens, bearer_call, token_answer
 from adapters.voffice import bundle
 from adapters.voffice.mapping import MEDIA_TYPE
 from adapters.voffice.settings import VofficeSettings
-from bridge.errors import AuthError, PermanentError, TransientError
+from bridge.errors import PermanentError
 from bridge.interfaces import AdapterContext
 from schemas import Page, RawRecord
 from schemas.document import Attachment
@@ -47,6 +49,7 @@ log = structlog.get_logger(__name__)
 EPOCH = "1970-01-01T00:00:00+00:00"
 SCOPE = "documents.read documents.ack"
 DOWNLOAD_CHUNK_BYTES = 256 * 1024
+UNREADABLE_PAGE = "trang danh sách không đọc được / unreadable listing page"
 UNREADABLE_RETRIES = 10  # polls re-reading an unreadable page before the cursor steps past it
 
 
@@ -85,12 +88,12 @@ class Cursor:
 
     def admit(self, modified: str, external_id: str) -> bool:
         """Take a document into the cursor; False if the cursor already holds it."""
-        when, mark = _instant(modified), _instant(self.since)
-        if when < mark or (when == mark and external_id in self.seen):
+        admitted = admit_at(self.since, self.seen, modified, external_id, _instant)
+        if admitted is None:
             return False
-        if when > mark:
-            self.since, self.seen, self.etag, self.offset = modified, set(), None, 0
-        self.seen.add(external_id)
+        if admitted[0] != self.since:
+            self.etag, self.offset = None, 0
+        self.since, self.seen = admitted
         return True
 
     def after_unreadable(self, offset: int, limit: int) -> None:
@@ -123,7 +126,7 @@ def next_link(header: str | None) -> str | None:
     return None
 
 
-class VofficeSource:
+class VofficeSource(SessionOwner):
     """Pulls one unit's received documents from V-Office. An async context manager."""
 
     def __init__(self, settings: VofficeSettings, ctx: AdapterContext) -> None:
@@ -132,33 +135,14 @@ class VofficeSource:
         self._ctx = ctx
         self._unit = ctx.units[0]
         self._base = URL(settings.base_url.rstrip("/"))
-        self._session: aiohttp.ClientSession | None = None
-        self._token: str | None = None
-        self._renew_at = 0.0
-        self._renew_lock = asyncio.Lock()  # concurrent downloads share one token request
+        self._tokens = BearerTokens(self._renew)  # concurrent downloads share one request
+        self._make = RecordMaker(self.name, self._unit, MEDIA_TYPE, "voffice")
         # one bound for every bundle of this source (download and unpacking, temp file
         # included), however many records a page holds
         self._bundles = asyncio.Semaphore(settings.download_concurrency)
 
-    async def __aenter__(self) -> Self:
-        self._session = client_session(self._ctx, timeout_s=self._settings.timeout_s)
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
-
-    @property
-    def session(self) -> aiohttp.ClientSession:
-        if self._session is None:
-            raise RuntimeError("VofficeSource used outside its context manager")
-        return self._session
+    def _open_session(self) -> aiohttp.ClientSession:
+        return client_session(self._ctx, timeout_s=self._settings.timeout_s)
 
     def _url(self, path: str) -> URL:
         return URL(str(self._base) + path)
@@ -181,51 +165,36 @@ class VofficeSource:
             self.session, "POST", str(self._url("/oauth2/token")), what=what, data=form
         ) as resp:
             raw = await read_limited(resp, 64 * 1024, what)
-        try:
-            data = orjson.loads(raw)
-        except orjson.JSONDecodeError as exc:
-            raise TransientError("voffice: trả lời cấp mã hỏng / garbled token answer") from exc
-        token = data.get("access_token") if isinstance(data, dict) else None
-        if not isinstance(token, str) or not token:
-            raise AuthError("voffice: không nhận được mã truy cập / no access token in answer")
-        lifetime_s = float(data.get("expires_in") or 900)
-        self._token = token
+        token, lifetime_s = token_answer(
+            raw,
+            system="voffice",
+            garbled="voffice: trả lời cấp mã hỏng / garbled token answer",
+            default_lifetime_s=900,
+        )
         # Renew early: a tenth of the lifetime, at most a minute, before it runs out.
-        self._renew_at = time.monotonic() + lifetime_s - min(60.0, lifetime_s / 10)
+        self._tokens.hold(token, time.monotonic() + lifetime_s - min(60.0, lifetime_s / 10))
         log.info("voffice_token_obtained", source=self.name, expires_in_s=lifetime_s)
         return token
 
-    async def _bearer(self) -> str:
-        async with self._renew_lock:
-            if self._token is None or time.monotonic() >= self._renew_at:
-                return await self._renew()
-            return self._token
-
-    @asynccontextmanager
-    async def _call(
+    def _call(
         self, method: str, url: URL, *, what: str, ok: tuple[int, ...] = (), **kwargs: Any
-    ) -> AsyncIterator[aiohttp.ClientResponse]:
+    ) -> AbstractAsyncContextManager[aiohttp.ClientResponse]:
         """One authenticated call; an `invalid_token` 401 renews and retries once.
 
         Statuses in `ok` are handed back instead of raised (304, 409).
         """
-        extra = dict(kwargs.pop("headers", {}))
-        for attempt in (1, 2):
-            token = await self._bearer()
-            headers = extra | {"Authorization": f"Bearer {token}"}
-            async with request(
-                self.session, method, str(url), what=what, check=False, headers=headers, **kwargs
-            ) as resp:
-                challenge = resp.headers.get("WWW-Authenticate", "")
-                if resp.status == 401 and attempt == 1 and "invalid_token" in challenge:
-                    log.info("voffice_token_rejected", source=self.name)
-                    if self._token == token:  # not yet replaced by a concurrent call
-                        self._token = None
-                    continue
-                if resp.status not in ok:
-                    await raise_for_status(resp, what)
-                yield resp
-                return
+        return bearer_call(
+            self.session,
+            self._tokens,
+            method,
+            str(url),
+            what=what,
+            rejected=_is_invalid_token,
+            rejected_event="voffice_token_rejected",
+            source=self.name,
+            ok=ok,
+            **kwargs,
+        )
 
     def _listing_url(self, since: str, offset: int, limit: int) -> URL:
         query = {
@@ -265,7 +234,9 @@ class VofficeSource:
                 state.after_unreadable(offset, limit)
                 if state.offset != offset:
                     log.warning("voffice_page_stepped_over", source=self.name, offset=offset)
-                yield Page(records=(self._page_error(body),), cursor=state.dump())
+                yield Page(
+                    records=(self._make.page_error(body, UNREADABLE_PAGE),), cursor=state.dump()
+                )
                 return
             if not items and may_restart:
                 # Nothing past the start: the list shrank, or an unreadable page was stepped
@@ -329,7 +300,7 @@ class VofficeSource:
         doc_id, modified = item.get("id"), item.get("modified")
         if not isinstance(doc_id, str) or not doc_id:
             reason = "thiếu trường bắt buộc 'id' / missing mandatory field 'id'"
-            return self._raw(f"item:{_digest(payload)}", "", payload, error=reason), None
+            return self._make.raw(f"item:{digest(payload)}", "", payload, error=reason), None
         try:
             if not isinstance(modified, str):
                 raise ValueError(modified)
@@ -337,21 +308,15 @@ class VofficeSource:
                 return None
         except ValueError:
             reason = "thời điểm 'modified' không đọc được / unreadable 'modified'"
-            return self._raw(doc_id, str(modified), payload, ack=doc_id, error=reason), None
-        return self._raw(doc_id, modified, payload, ack=doc_id), item.get("files")
+            return self._make.raw(doc_id, str(modified), payload, ack=doc_id, error=reason), None
+        return self._make.raw(doc_id, modified, payload, ack=doc_id), item.get("files")
 
     def _with_bundle(
         self, record: RawRecord, stored: list[tuple[Attachment, ...]] | PermanentError
     ) -> RawRecord:
         """`record` with its bundle's files, or an error record when the bundle was refused."""
         if isinstance(stored, PermanentError):
-            return self._raw(
-                record.external_id,
-                record.version,
-                record.payload,
-                ack=record.ack,
-                error=stored.reason,
-            )
+            return self._make.failed(record, stored.reason)
         return record.model_copy(update={"attachments": stored[0] if stored else ()})
 
     async def _fetch_bundle(self, files: Any, doc_id: str) -> tuple[Attachment, ...]:
@@ -395,37 +360,6 @@ class VofficeSource:
                 out.write(chunk)
         return size
 
-    def _raw(
-        self,
-        external_id: str,
-        version: str,
-        payload: bytes,
-        *,
-        ack: str | None = None,
-        error: str | None = None,
-        attachments: tuple[Attachment, ...] = (),
-    ) -> RawRecord:
-        if error:
-            log.warning(
-                "voffice_record_unreadable", source=self.name, record=external_id, reason=error
-            )
-        return RawRecord(
-            source=self.name,
-            unit=self._unit,
-            external_id=external_id,
-            version=version,
-            media_type=MEDIA_TYPE,
-            payload=payload,
-            attachments=attachments,
-            ack=ack,
-            error=error,
-            received_at=dt.datetime.now(dt.UTC),
-        )
-
-    def _page_error(self, body: bytes) -> RawRecord:
-        reason = "trang danh sách không đọc được / unreadable listing page"
-        return self._raw(f"page:{_digest(body)}", "", body, error=reason)
-
     async def acknowledge(self, record: RawRecord) -> None:
         """Acknowledge a stored record: 201, or 409 when already acknowledged. Idempotent."""
         if record.ack is None:
@@ -446,8 +380,8 @@ def _parse_listing(body: bytes) -> list[Any] | None:
     return items if isinstance(items, list) else None
 
 
-def _digest(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()[:16]
+async def _is_invalid_token(resp: aiohttp.ClientResponse) -> bool:
+    return "invalid_token" in resp.headers.get("WWW-Authenticate", "")
 
 
 def _bundle_file() -> IO[bytes]:

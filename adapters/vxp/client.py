@@ -20,14 +20,14 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 from collections.abc import Mapping
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
 import aiohttp
 import orjson
 import structlog
 
 from adapters import _http
+from adapters._session import SessionOwner
 from adapters.vxp.settings import VxpSettings
 from adapters.vxp.signing import sign
 from bridge.errors import AuthError, PermanentError, TransientError
@@ -54,28 +54,16 @@ def error_for_answer(answer: Mapping[str, Any], what: str) -> Exception:
     return TransientError(f"{what}: trục báo lỗi / the axis reported a failure{tail}")
 
 
-class VxpClient:
+class VxpClient(SessionOwner):
     """One node's signed session on the axis. Async context manager; owns its HTTP session."""
 
     def __init__(self, settings: VxpSettings, ctx: AdapterContext) -> None:
         self._settings = settings
         self._ctx = ctx
         self._base_url = settings.base_url.rstrip("/")
-        self._session: aiohttp.ClientSession | None = None
 
-    async def __aenter__(self) -> Self:
-        self._session = _http.client_session(self._ctx, timeout_s=self._settings.timeout_s)
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
+    def _open_session(self) -> aiohttp.ClientSession:
+        return _http.client_session(self._ctx, timeout_s=self._settings.timeout_s)
 
     async def call(
         self, operation: str, params: Mapping[str, str], *, file_doc: bytes | None = None

@@ -15,11 +15,12 @@ import datetime as dt
 import hashlib
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Mapping
-from types import TracebackType
 from typing import Any, Self
 
 import structlog
 
+from adapters._records import stored_file
+from adapters._session import AsyncResource
 from adapters.vxp.client import VxpClient
 from adapters.vxp.edxml import EdxmlError, emit_status, parse_message
 from adapters.vxp.mapping import (
@@ -50,7 +51,7 @@ _FAIL_PREFIX = "fail:"
 _ACKED_REMEMBERED = 10_000
 
 
-class VxpSource:
+class VxpSource(AsyncResource):
     """Source of every unit in `ctx.units` served by one axis node (base_url + system_id)."""
 
     def __init__(self, settings: VxpSettings, ctx: AdapterContext) -> None:
@@ -64,13 +65,8 @@ class VxpSource:
         await self._client.__aenter__()
         return self
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self._client.__aexit__(exc_type, exc, tb)
+    async def _release(self) -> None:
+        await self._client.__aexit__(None, None, None)
 
     async def check(self) -> None:
         """A signed, read-only call (the status list). Raises AuthError, TransientError."""
@@ -220,15 +216,7 @@ class VxpSource:
         for item, name, content_type in describe_attachments(message):
             data = await asyncio.to_thread(decode_inline, item, cap)
             blob = await self._ctx.blobs.put_bytes(data, max_bytes=cap)
-            stored.append(
-                Attachment(
-                    name=name,
-                    content_type=content_type,
-                    size=blob.size,
-                    sha256=blob.sha256,
-                    blob=blob.sha256,
-                )
-            )
+            stored.append(stored_file(name, content_type, blob))
         return tuple(stored)
 
     def _listed_units(self, item: Mapping[str, Any]) -> tuple[str, ...]:

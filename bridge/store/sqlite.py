@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import datetime as dt
+import sqlite3
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterable, Sequence
@@ -19,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import aiosqlite
+import structlog
 
 from bridge import jsonutil
 from bridge.store.base import Delivery, DocumentRow, Outcome, StatusOut, StatusReply, StoredRecord
@@ -44,6 +46,7 @@ _DELIVERY_COLS = (
 )
 
 
+log = structlog.get_logger(__name__)
 _IN_BATCH: contextvars.ContextVar[bool] = contextvars.ContextVar("sqlite_batch", default=False)
 
 
@@ -92,11 +95,16 @@ class SqliteStore(SqliteLeases):
     async def _checkpoint_forever(self, every_s: float = 1.0) -> None:
         """Copy the WAL back into the database file in the background (PASSIVE: never blocks
         writers); the WAL is reused from its start once a checkpoint completes."""
-        async with aiosqlite.connect(self.path, isolation_level=None) as db:
-            await db.execute("PRAGMA busy_timeout=10000")
-            while True:
-                await asyncio.sleep(every_s)
-                await db.execute("PRAGMA wal_checkpoint(PASSIVE)")
+        while True:
+            try:
+                async with aiosqlite.connect(self.path, isolation_level=None) as db:
+                    await db.execute("PRAGMA busy_timeout=10000")
+                    while True:
+                        await asyncio.sleep(every_s)
+                        await db.execute("PRAGMA wal_checkpoint(PASSIVE)")
+            except (sqlite3.Error, OSError) as exc:  # the next commit still succeeds; retry
+                log.warning("sqlite_checkpoint_failed", error=str(exc))
+                await asyncio.sleep(every_s * 5)
 
     async def __aenter__(self) -> SqliteStore:
         return await self.open()
