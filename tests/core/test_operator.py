@@ -34,6 +34,21 @@ async def _call(daemon: Daemon, method: str, path: str, **kw: Any) -> tuple[int,
         return resp.status, (await resp.json() if is_json else body.decode("utf-8"))
 
 
+async def _cli(*args: str) -> tuple[int | None, bytes]:
+    """Run `lienthong ARGS` as a process; its exit code and standard output."""
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bridge",
+        *args,
+        cwd=ROOT,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, _ = await asyncio.wait_for(proc.communicate(), timeout=30)
+    return proc.returncode, out
+
+
 def _config(tmp_path: Path, source: TdofficeSim, home: TdofficeSim, dropper: FolderDropper) -> Any:
     raw = config_dict(tmp_path / "data", source, home, dropper)
     raw["http"]["token"] = TOKEN
@@ -127,52 +142,12 @@ async def test_cli_quarantine_list_against_running_daemon(tmp_path: Path) -> Non
         async with Daemon(_config(tmp_path, source, home, dropper)) as daemon:
             await wait_until(lambda: daemon.store.quarantined(), what="quarantine")
             url = f"http://127.0.0.1:{daemon.http.port}"
-            ok = await asyncio.create_subprocess_exec(
-                sys.executable,
-                "-m",
-                "bridge",
-                "quarantine",
-                "list",
-                "--url",
-                url,
-                "--token",
-                TOKEN,
-                cwd=ROOT,
-                stdout=asyncio.subprocess.PIPE,
-                stderr=asyncio.subprocess.PIPE,
-            )
-            out, _ = await asyncio.wait_for(ok.communicate(), timeout=30)
-            table = await asyncio.create_subprocess_exec(
-                sys.executable,
-                "-m",
-                "bridge",
-                "status",
-                "--url",
-                url,
-                "--token",
-                TOKEN,
-                cwd=ROOT,
-                stdout=asyncio.subprocess.PIPE,
-                stderr=asyncio.subprocess.PIPE,
-            )
-            shown, _ = await asyncio.wait_for(table.communicate(), timeout=30)
-            denied = await asyncio.create_subprocess_exec(
-                sys.executable,
-                "-m",
-                "bridge",
-                "status",
-                "--url",
-                url,
-                "--token",
-                "wrong",
-                cwd=ROOT,
-                stdout=asyncio.subprocess.PIPE,
-                stderr=asyncio.subprocess.PIPE,
-            )
-            await asyncio.wait_for(denied.communicate(), timeout=30)
-        assert ok.returncode == 0 and b"unreadable" in out and b"VB_hong" in out
-        assert table.returncode == 0 and b"vd-folder" in shown and "cách ly".encode() in shown
-        assert denied.returncode == 1
+            ok, out = await _cli("quarantine", "list", "--url", url, "--token", TOKEN)
+            shown_ok, shown = await _cli("status", "--url", url, "--token", TOKEN)
+            denied, _ = await _cli("status", "--url", url, "--token", "wrong")
+        assert ok == 0 and b"unreadable" in out and b"VB_hong" in out
+        assert shown_ok == 0 and b"vd-folder" in shown and "cách ly".encode() in shown
+        assert denied == 1
 
 
 async def test_split_and_merge_over_http_are_honoured_and_audited(tmp_path: Path) -> None:
