@@ -66,7 +66,7 @@ class Daemon:
     def __init__(self, config: Config, config_path: Path | None = None) -> None:
         self.config = config
         self.config_path = config_path
-        self.profiles: dict[str, Profile] = registry()
+        self.profiles: dict[str, Profile] = dict(registry())
         self.started_at = dt.datetime.now(dt.UTC)
         self.stop = asyncio.Event()
         self.ready = False

@@ -113,7 +113,15 @@ class DeliveryWorker:
     async def deliver(self, delivery: Delivery) -> None:
         """One attempt at one delivery; its result is recorded before returning."""
         try:
-            remote_id = await self._attempt(delivery)
+            try:
+                remote_id = await self._attempt(delivery)
+            except (PermanentError, TransientError, AuthError):
+                raise
+            except Exception as exc:  # a bug in a sink adapter: retried later, never lost
+                log.exception("delivery_crashed", sink=self.sink.name, delivery=delivery.id)
+                raise TransientError(
+                    f"lỗi nội bộ / internal error: {type(exc).__name__}: {exc}"
+                ) from exc
         except PermanentError as exc:
             await self.store.mark_dead(delivery.id, exc.reason)
             log.error("delivery_dead", sink=self.sink.name, delivery=delivery.id, reason=exc.reason)

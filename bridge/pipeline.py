@@ -140,7 +140,16 @@ class Processor:
     async def process(self, record: StoredRecord, woken: list[str] | None = None) -> Outcome:
         """Decide about one record and apply the decision; the sinks to wake go to `woken`
         (or are woken at once when it is None)."""
-        outcome = await self._decide(record)
+        try:
+            outcome = await self._decide(record)
+        except StaleLeaseError:
+            raise
+        except Exception as exc:  # a bug in a mapper must not stop every other record
+            log.exception("record_failed", source=record.raw.source, record=record.raw.external_id)
+            outcome = _unreadable(
+                record,
+                f"lỗi nội bộ khi xử lý / internal error while processing: {type(exc).__name__}: {exc}",
+            )
         await self.store.apply(outcome, fence=self._fence)
         sinks = [sink for _, sink, _, _ in outcome.deliveries]
         if woken is not None:
@@ -342,6 +351,11 @@ class SourceRunner:
                     state=self.health.state,
                     reason=exc.reason,
                     retry_in_s=round(delay, 1),
+                )
+            except Exception as exc:  # a bug in an adapter: keep the source alive, retry later
+                log.exception("source_crashed", source=name)
+                delay = self.health.failed(
+                    TransientError(f"lỗi nội bộ / internal error: {type(exc).__name__}: {exc}")
                 )
             await _sleep_or_stop(stop, delay, self.poke)
             self.poke.clear()

@@ -167,3 +167,44 @@ async def test_tls_verified_with_a_configured_ca_bundle(tmp_path: Path) -> None:
                 )
     finally:
         await runner.cleanup()
+
+
+async def test_a_bug_in_an_adapter_costs_one_record_not_the_pipeline(tmp_path: Path) -> None:
+    """A mapper that crashes on one record quarantines only it; a sink that crashes once retries."""
+    import dataclasses
+
+    async with (
+        TdofficeSim(api_key="src") as source,
+        TdofficeSim(api_key="home") as home,
+        FolderDropper(tmp_path / "inbox") as dropper,
+    ):
+        for i in range(4):
+            source.add_document(*make_doc(i), unit=UNIT)
+        daemon = Daemon(parse_config(config_dict(tmp_path / "data", source, home, dropper), {}))
+        profile = daemon.profiles["tdoffice"]
+
+        def crashing(record):  # type: ignore[no-untyped-def]
+            doc = profile.to_document(record)
+            if doc.number == "101":
+                raise KeyError("a mapper bug")
+            return doc
+
+        daemon.profiles["tdoffice"] = dataclasses.replace(profile, to_document=crashing)
+        async with daemon:
+            sink = daemon.endpoints["vd-home"].adapter
+            real_prepare, calls = sink.prepare, []
+
+            async def prepare_failing_once(*args, **kwargs):  # type: ignore[no-untyped-def]
+                calls.append(1)
+                if len(calls) == 1:
+                    raise RuntimeError("a sink bug")
+                return await real_prepare(*args, **kwargs)
+
+            sink.prepare = prepare_failing_once
+            await wait_until(
+                lambda: len(home.received) == 3, timeout_s=30, what="the three good documents"
+            )
+            held = await daemon.store.quarantined()
+        assert [q["kind"] for q in held] == ["unreadable"] and "KeyError" in held[0]["reason"]
+        assert sorted(d["codeNumber"] for d in home.received.values()) == ["100", "102", "103"]
+        assert len(calls) == 4  # the crashed attempt, then three good ones
