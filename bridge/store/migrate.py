@@ -66,6 +66,10 @@ async def migrate_store(
         async with dst.pool.acquire() as conn, conn.transaction():
             for table, cols in tables.items():
                 copied[table] = await _copy_table(src, conn, table, cols, columns[table])
+                if "claimed_by" in cols:  # claims belonged to the old process
+                    await conn.execute(
+                        f'UPDATE "{table}" SET claimed_by = NULL, claimed_until = NULL'
+                    )
                 if "id" in cols:
                     await _reset_sequence(conn, table)
     log.info("store_migrated_to_postgresql", **copied)
@@ -75,7 +79,7 @@ async def migrate_store(
 async def _source_tables(src: SqliteStore) -> dict[str, list[str]]:
     names = await src.db.execute_fetchall(
         "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
-        " AND name != 'schema_version' ORDER BY name"
+        " AND name NOT IN ('schema_version', 'leases') ORDER BY name"  # leases are who runs now
     )
     tables: dict[str, list[str]] = {}
     for (name,) in names:
