@@ -19,6 +19,7 @@ from bridge.health import FAILING, Health
 from bridge.interfaces import Operation, Sink
 from bridge.metrics import DELIVERY_LATENCY
 from bridge.store import Delivery, Store
+from bridge.waiting import wait_any
 
 log = structlog.get_logger(__name__)
 
@@ -63,11 +64,11 @@ class DeliveryWorker:
                 self.wake.clear()
                 now = time.time()
                 if now < self._open_until:
-                    await _wait(stop, self.wake, self._open_until - now)
+                    await wait_any(stop, self.wake, self._open_until - now)
                     continue
                 started = await self._start_due(in_flight, now)
                 if not started:
-                    await _wait(stop, self.wake, 1.0)
+                    await wait_any(stop, self.wake, 1.0)
         finally:
             if in_flight:  # finish what is in hand; the daemon cancels us after its grace
                 await asyncio.gather(*in_flight.values(), return_exceptions=True)
@@ -193,12 +194,3 @@ def _one_per_document(due: list[Delivery]) -> list[Delivery]:
             seen.add((d.document_id, d.unit))
             out.append(d)
     return out
-
-
-async def _wait(stop: asyncio.Event, wake: asyncio.Event, timeout_s: float) -> None:
-    tasks = {asyncio.create_task(stop.wait()), asyncio.create_task(wake.wait())}
-    try:
-        await asyncio.wait(tasks, timeout=timeout_s, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        for t in tasks:
-            t.cancel()

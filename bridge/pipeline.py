@@ -25,6 +25,7 @@ from bridge.normalize.filenames import safe_file_name
 from bridge.signatures import TrustStore, verify_document
 from bridge.status_flow import ARRIVED, REFUSED_SECRET, STATUS_PROFILES, reply
 from bridge.store import Outcome, Store, StoredRecord
+from bridge.waiting import wait_any
 from schemas import Confidentiality, Document, Page, RawRecord, SignatureStatus
 
 STATUS_MEDIA_TYPE = "application/vnd.edxml-status+xml"
@@ -65,7 +66,6 @@ class Processor:
         self.matcher = Matcher(store, sinks_of, directory)
         self.forward_secret = forward_secret
         self._wake = asyncio.Event()
-        self.idle = asyncio.Event()
 
     def notify(self) -> None:
         self._wake.set()
@@ -82,17 +82,7 @@ class Processor:
                 processed = 0
             if processed:
                 continue
-            self.idle.set()
-            waiter = asyncio.create_task(self._wake.wait())
-            stopper = asyncio.create_task(stop.wait())
-            try:
-                await asyncio.wait(
-                    {waiter, stopper}, timeout=5, return_when=asyncio.FIRST_COMPLETED
-                )
-            finally:
-                waiter.cancel()
-                stopper.cancel()
-            self.idle.clear()
+            await wait_any(stop, self._wake, 5.0)
 
     async def _hold(self) -> bool:
         """Hold (or renew) the matching lease. Whatever another holder did meanwhile (records
@@ -357,7 +347,7 @@ class SourceRunner:
                 delay = self.health.failed(
                     TransientError(f"lỗi nội bộ / internal error: {type(exc).__name__}: {exc}")
                 )
-            await _sleep_or_stop(stop, delay, self.poke)
+            await wait_any(stop, self.poke, delay)
             self.poke.clear()
 
     async def pull_once(self, stop: asyncio.Event) -> None:
@@ -402,12 +392,3 @@ class SourceRunner:
         """Acknowledge records stored earlier whose acknowledgement did not get through."""
         pending = await self.store.unacked(self.source.name)
         await self.acknowledge([r.raw for r in pending])
-
-
-async def _sleep_or_stop(stop: asyncio.Event, delay_s: float, poke: asyncio.Event) -> None:
-    waits = {asyncio.create_task(stop.wait()), asyncio.create_task(poke.wait())}
-    try:
-        await asyncio.wait(waits, timeout=delay_s, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        for task in waits:
-            task.cancel()

@@ -18,6 +18,7 @@ from bridge.errors import AuthError, PermanentError, TransientError
 from bridge.health import Health
 from bridge.store import Store
 from bridge.store.base import StatusReply
+from bridge.waiting import wait_any
 from schemas import Document, DocumentRef, Organ
 
 log = structlog.get_logger(__name__)
@@ -61,7 +62,7 @@ class StatusRelay:
                 delay = await self._send(item)
                 if delay > 0 or stop.is_set():
                     break
-            await _wait(stop, self.wake, delay if due else 2.0)
+            await wait_any(stop, self.wake, delay if due else 2.0)
 
     async def _send(self, item: Any) -> float:
         ref = DocumentRef.model_validate(item.ref)
@@ -103,7 +104,7 @@ class StatusPoller:
                 await self.poll_once()
             except (TransientError, AuthError, PermanentError) as exc:
                 log.warning("status_poll_failed", sink=self.sink.name, reason=exc.reason)
-            await _wait(stop, asyncio.Event(), self.interval_s)
+            await wait_any(stop, None, self.interval_s)
 
     async def poll_once(self) -> int:
         events = []
@@ -112,12 +113,3 @@ class StatusPoller:
             if event is not None:
                 events.append(event)
         return await self.store.save_status_events(events) if events else 0
-
-
-async def _wait(stop: asyncio.Event, wake: asyncio.Event, timeout_s: float) -> None:
-    tasks = {asyncio.create_task(stop.wait()), asyncio.create_task(wake.wait())}
-    try:
-        await asyncio.wait(tasks, timeout=timeout_s, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        for t in tasks:
-            t.cancel()
