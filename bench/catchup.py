@@ -27,6 +27,7 @@ from bench.common import (
     RssSampler,
     SimHost,
     cpu_s,
+    cpu_split,
     daemon,
     daemon_config,
     emit,
@@ -52,6 +53,7 @@ async def run_once(docs: int, workdir: Path, *, profile: bool = False) -> dict[s
             spy = await _start_spy(proc.pid, workdir) if profile else None
             await _wait_delivered(host, expected, timeout_s=60 + docs / 20)
             daemon_cpu = cpu_s(proc.pid)
+            daemon_user, daemon_sys = cpu_split(proc.pid)
             memory = memory_kb(proc.pid)
             if spy is not None:
                 await _stop_spy(spy)
@@ -66,6 +68,8 @@ async def run_once(docs: int, workdir: Path, *, profile: bool = False) -> dict[s
         "docs_per_s": round(expected / elapsed, 1),
         "peak_rss_mb": mb(max(rss.peak_rss_kb, memory.get("VmHWM", 0))),
         "daemon_cpu_s": round(daemon_cpu, 1),
+        "daemon_user_s": round(daemon_user, 1),
+        "daemon_sys_s": round(daemon_sys, 1),
         "simhost_cpu_s": round(stats["cpu_s"] - sim_cpu0, 1),
         "wall_s": round(wall_s, 1),
         "outbox": outbox_counts(data_dir),
@@ -87,7 +91,7 @@ async def _wait_delivered(host: SimHost, expected: int, *, timeout_s: float) -> 
 async def _start_spy(pid: int, workdir: Path) -> asyncio.subprocess.Process:
     spy = shutil.which("py-spy", path=str(Path(sys.executable).parent)) or "py-spy"
     return await asyncio.create_subprocess_exec(
-        spy, "record", "--pid", str(pid), "--rate", "100", "--format", "raw",
+        spy, "record", "--pid", str(pid), "--rate", "100", "--format", "raw", "--gil",
         "--output", str(workdir / "profile.folded"), "--nonblocking",
         stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
     )  # fmt: skip
@@ -155,6 +159,9 @@ async def run(docs: int, runs: int, *, profile: bool = False) -> dict[str, Any]:
     for i in range(runs):
         with tempfile.TemporaryDirectory(prefix="lienthong-catchup-") as tmp:
             results.append(await run_once(docs, Path(tmp), profile=profile and i == 0))
+            kept = ROOT / "bench" / "out"
+            kept.mkdir(exist_ok=True)
+            shutil.copy(Path(tmp) / "daemon.log", kept / "catchup-daemon.log")  # the last run's
             if profile and i == 0:
                 kept = ROOT / "bench" / "out"
                 kept.mkdir(exist_ok=True)

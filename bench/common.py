@@ -56,6 +56,15 @@ def cpu_s(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
 
 
+def cpu_split(pid: int) -> tuple[float, float]:
+    """(user, system) CPU seconds a process (with its threads) has used so far."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    except (FileNotFoundError, ProcessLookupError):
+        return 0.0, 0.0
+    return int(fields[11]) / CLOCK_TICKS, int(fields[12]) / CLOCK_TICKS
+
+
 @dataclass
 class RssSampler:
     """Samples a process's RSS every `interval_s` in the background; keeps the peaks (KiB)."""
@@ -163,7 +172,7 @@ async def daemon(
     config_path.write_text(toml_of(config), encoding="utf-8")
     with (workdir / "daemon.log").open("ab") as log:
         proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bridge", "run", "--config", str(config_path),
+            sys.executable, *(["-m", "cProfile", "-o", os.environ["DAEMON_CPROFILE"]] if os.environ.get("DAEMON_CPROFILE") else []), "-m", "bridge", "run", "--config", str(config_path),
             cwd=ROOT, stdout=log, stderr=log, env={**os.environ, "PYTHONUNBUFFERED": "1"},
         )  # fmt: skip
     try:

@@ -2,21 +2,32 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import sys
 from collections.abc import MutableMapping
 from typing import Any
 
+import orjson
 import structlog
 
 _SECRET_KEYS = ("password", "secret", "token", "api_key", "authorization", "client_secret")
 
 
+@functools.lru_cache(maxsize=1024)
+def _is_secret(key: str) -> bool:
+    lowered = key.lower()
+    return any(s in lowered for s in _SECRET_KEYS)
+
+
 def _redact(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
-    for key in list(event):
-        if any(s in key.lower() for s in _SECRET_KEYS):
-            event[key] = "***"
+    for key in [k for k in event if _is_secret(k)]:
+        event[key] = "***"
     return event
+
+
+def _json_line(event: Any, **_: Any) -> str:
+    return orjson.dumps(event, default=str).decode()
 
 
 class _Stderr:
@@ -33,7 +44,7 @@ def configure(level: str = "info", *, json: bool | None = None, stream: Any = No
     as_json = not (stream or sys.stderr).isatty() if json is None else json
     stream = stream or _Stderr()
     renderer: Any = (
-        structlog.processors.JSONRenderer()
+        structlog.processors.JSONRenderer(serializer=_json_line)
         if as_json
         else structlog.dev.ConsoleRenderer(colors=False)
     )
@@ -47,6 +58,6 @@ def configure(level: str = "info", *, json: bool | None = None, stream: Any = No
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(getattr(logging, level.upper())),
-        logger_factory=structlog.PrintLoggerFactory(stream),
+        logger_factory=structlog.WriteLoggerFactory(stream),  # one write per line
         cache_logger_on_first_use=False,
     )

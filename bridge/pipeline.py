@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import functools
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import structlog
@@ -22,7 +24,7 @@ from bridge.interfaces import Source
 from bridge.leases import Lease
 from bridge.normalize.directory import OrganDirectory
 from bridge.normalize.filenames import safe_file_name
-from bridge.signatures import TrustStore, verify_document
+from bridge.signatures import TrustStore, needs_worker, verify_document
 from bridge.status_flow import ARRIVED, REFUSED_SECRET, STATUS_PROFILES, reply
 from bridge.store import Outcome, Store, StoredRecord
 from bridge.waiting import wait_any
@@ -32,6 +34,23 @@ STATUS_MEDIA_TYPE = "application/vnd.edxml-status+xml"
 
 log = structlog.get_logger(__name__)
 BATCH_WINDOW_S = 0.02
+ACK_CONCURRENCY = 8  # acknowledgements under way at once, per source
+PREPARE_AHEAD = 32  # records read and checked ahead of the transaction that decides them
+
+
+class _Status:
+    """The marker for a status message: decided against the store, not mapped."""
+
+
+STATUS = _Status()
+Prepared = Document | Outcome | _Status
+
+
+@functools.cache
+def _signature_checker() -> ThreadPoolExecutor:
+    """Signature checks are CPU work: one thread of their own, so they never queue behind
+    attachment writes in the default pool (nor add to the contention for the GIL there)."""
+    return ThreadPoolExecutor(max_workers=1, thread_name_prefix="signatures")
 
 
 class Processor:
@@ -110,17 +129,25 @@ class Processor:
         created = False
         loop = asyncio.get_running_loop()
         position = 0
-        while position < len(records):
+        ready: list[tuple[StoredRecord, Prepared]] = []
+        while position < len(records) or ready:
             if not await self._hold():
                 raise StaleLeaseError("mất quyền đối chiếu / matching lease lost")
+            # Reading a record (mapping, names, signatures) needs no lock: done ahead, outside
+            # the write transaction, so sources and deliveries are not kept waiting meanwhile.
+            while position < len(records) and len(ready) < PREPARE_AHEAD:
+                ready.append((records[position], await self._prepare(records[position])))
+                position += 1
             # Group commit: decisions made in a ~20 ms window share one transaction.
             woken: list[str] = []
-            deadline = loop.time() + BATCH_WINDOW_S
+            applied = 0
             async with self.store.batch():
-                while position < len(records) and loop.time() < deadline:
-                    outcome = await self.process(records[position], woken)
-                    position += 1
+                deadline = loop.time() + BATCH_WINDOW_S  # the window starts once the lock is held
+                while applied < len(ready) and (applied == 0 or loop.time() < deadline):
+                    outcome = await self._conclude(*ready[applied], woken)
+                    applied += 1
                     created = created or outcome.outcome == "document"
+            del ready[:applied]
             if woken:
                 self.on_enqueued(woken)  # only once the deliveries are committed
         if created:
@@ -130,16 +157,18 @@ class Processor:
     async def process(self, record: StoredRecord, woken: list[str] | None = None) -> Outcome:
         """Decide about one record and apply the decision; the sinks to wake go to `woken`
         (or are woken at once when it is None)."""
+        return await self._conclude(record, await self._prepare(record), woken)
+
+    async def _conclude(
+        self, record: StoredRecord, prepared: Prepared, woken: list[str] | None
+    ) -> Outcome:
+        """Match a prepared record and apply the decision (inside the write transaction)."""
         try:
-            outcome = await self._decide(record)
+            outcome = await self._match(record, prepared)
         except StaleLeaseError:
             raise
         except Exception as exc:  # a bug in a mapper must not stop every other record
-            log.exception("record_failed", source=record.raw.source, record=record.raw.external_id)
-            outcome = _unreadable(
-                record,
-                f"lỗi nội bộ khi xử lý / internal error while processing: {type(exc).__name__}: {exc}",
-            )
+            outcome = _failed(record, exc)
         await self.store.apply(outcome, fence=self._fence)
         sinks = [sink for _, sink, _, _ in outcome.deliveries]
         if woken is not None:
@@ -164,6 +193,20 @@ class Processor:
                 await self.store.apply(outcome, fence=self._fence)
 
     async def _decide(self, record: StoredRecord) -> Outcome:
+        return await self._match(record, await self._prepare(record))
+
+    async def _prepare(self, record: StoredRecord) -> Prepared:
+        """What can be known of a record without the store's lock: its document (mapped,
+        names made safe, signatures checked), a verdict already (quarantine), or STATUS for
+        a status message (decided against the store)."""
+        try:
+            return await self._read(record)
+        except StaleLeaseError:
+            raise
+        except Exception as exc:  # a bug in a mapper must not stop every other record
+            return _failed(record, exc)
+
+    async def _read(self, record: StoredRecord) -> Prepared:
         raw = record.raw
         if raw.error:
             return _unreadable(record, raw.error)
@@ -174,7 +217,7 @@ class Processor:
                 record, f"nguồn không còn cấu hình / source no longer configured: {raw.source}"
             )
         if raw.media_type.startswith(STATUS_MEDIA_TYPE):
-            return await self._status_message(record)
+            return STATUS
         try:
             doc = profile.to_document(raw)
         except PermanentError as exc:
@@ -189,9 +232,18 @@ class Processor:
         doc = await self._verify_signatures(doc, raw)
         if self.strict_signatures(raw.unit) and _broken_signature(doc) and not record.released:
             return _held(record, "signature", _BROKEN_SIGNATURE)
-        outcome = await self.matcher.decide(record, doc, profile.name)
-        if profile.name in STATUS_PROFILES:
-            outcome = _owe_status(outcome, doc, raw.unit)
+        return doc
+
+    async def _match(self, record: StoredRecord, prepared: Prepared) -> Outcome:
+        if isinstance(prepared, Outcome):
+            return prepared
+        if prepared is STATUS:
+            return await self._status_message(record)
+        assert isinstance(prepared, Document)
+        profile = self.profile_of_source(record.raw.source) or ""
+        outcome = await self.matcher.decide(record, prepared, profile)
+        if profile in STATUS_PROFILES:
+            outcome = _owe_status(outcome, prepared, record.raw.unit)
         return outcome
 
     async def _verify_signatures(self, doc: Document, raw: RawRecord) -> Document:
@@ -206,7 +258,11 @@ class Processor:
                 and (local := await self.blobs.local_path(att.blob)) is not None
             ):
                 paths.files[att.blob] = local
-        return await asyncio.to_thread(verify_document, doc, paths, self.trust, edxml)
+        if not needs_worker(doc, paths, edxml):
+            return verify_document(doc, paths, self.trust)  # small unsigned files only
+        return await asyncio.get_running_loop().run_in_executor(
+            _signature_checker(), verify_document, doc, paths, self.trust, edxml
+        )
 
     async def _status_message(self, record: StoredRecord) -> Outcome:
         """A status message from the axis: a sender taking a document back (13), or an answer."""
@@ -281,6 +337,14 @@ def _held(record: StoredRecord, kind: str, reason: str) -> Outcome:
         outcome="quarantined",
         decision={"rule": kind},
         quarantine=(kind, reason),
+    )
+
+
+def _failed(record: StoredRecord, exc: Exception) -> Outcome:
+    log.exception("record_failed", source=record.raw.source, record=record.raw.external_id)
+    return _unreadable(
+        record,
+        f"lỗi nội bộ khi xử lý / internal error while processing: {type(exc).__name__}: {exc}",
     )
 
 
@@ -372,17 +436,34 @@ class SourceRunner:
     async def acknowledge(self, records: Sequence[RawRecord]) -> None:
         """Acknowledge each record at its source, then note them all in one transaction.
 
-        A record acknowledged at the source but not yet noted is acknowledged again after a
-        crash; acknowledgements are idempotent, so that is harmless.
+        Up to ACK_CONCURRENCY acknowledgements are under way at once (a receipt is one HTTP
+        call each on most systems). After a failure no new one starts; those under way finish,
+        what got through is noted, then the failure is raised. A record acknowledged at the
+        source but not yet noted is acknowledged again after a crash; acknowledgements are
+        idempotent, so that is harmless.
         """
         done: list[tuple[str, str, str, str]] = []
-        try:
-            for record in records:
-                await self.source.acknowledge(record)
+        failures: list[Exception] = []
+        slots = asyncio.Semaphore(ACK_CONCURRENCY)
+
+        async def one(record: RawRecord) -> None:
+            async with slots:
+                if failures:
+                    return
+                try:
+                    await self.source.acknowledge(record)
+                except Exception as exc:  # raised below, once the others under way finish
+                    failures.append(exc)
+                    return
                 done.append((record.source, record.unit, record.external_id, record.version))
+
+        try:
+            await asyncio.gather(*(one(record) for record in records))
         finally:
             if done:
                 await self.store.mark_acked_many(done, fence=self._fence)
+        if failures:
+            raise failures[0]
 
     @property
     def _fence(self) -> tuple[str, int] | None:

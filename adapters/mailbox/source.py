@@ -212,4 +212,4 @@ class MailboxSource(AsyncResource):
             await self._imap.move(uid, self.settings.move_to, self.settings.keyword)
         else:
             await self._imap.add_keyword(uid, self.settings.keyword)
-        log.info("mailbox_acknowledged", source=self.name, uid=uid)
+        log.debug("mailbox_acknowledged", source=self.name, uid=uid)

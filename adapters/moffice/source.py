@@ -281,7 +281,7 @@ class MofficeSource(SessionOwner):
             content_type = resp.content_type or "application/octet-stream"
         listed = entry.get("ten_tep")
         name = unicodedata.normalize("NFC", name or (listed if isinstance(listed, str) else ""))
-        log.info("moffice_file_stored", source=self.name, bytes=blob.size, sha256=blob.sha256)
+        log.debug("moffice_file_stored", source=self.name, bytes=blob.size, sha256=blob.sha256)
         return stored_file(name or blob.sha256, content_type, blob)
 
     async def acknowledge(self, record: RawRecord) -> None:
@@ -292,7 +292,7 @@ class MofficeSource(SessionOwner):
         url = f"{self._base}/api/v1/incoming/{urllib.parse.quote(record.ack, safe='')}/received"
         async with self._call("POST", url, what="moffice xác nhận đã nhận", json=body):
             pass
-        log.info("moffice_receipt_sent", source=self.name, record=record.external_id)
+        log.debug("moffice_receipt_sent", source=self.name, record=record.external_id)
 
 
 async def _is_token_expired(resp: aiohttp.ClientResponse) -> bool:

@@ -115,7 +115,7 @@ class TdofficeSink(SessionOwner):
         if op is Operation.REVOKE:
             return revoke_payload(document)
         file_ids = [await self._upload(att) for att in document.attachments]
-        log.info("attachments_uploaded", sink=self.name, document=document_id, files=len(file_ids))
+        log.debug("attachments_uploaded", sink=self.name, document=document_id, files=len(file_ids))
         if op is Operation.CREATE:
             return to_payload(document, file_ids)
         return to_update_payload(document, file_ids)
@@ -143,7 +143,7 @@ class TdofficeSink(SessionOwner):
         what = f"tdoffice {op.value}"
         async with request(self.session, method, url, what=what, data=dumps(body), headers=headers):
             pass
-        log.info("document_sent", sink=self.name, op=op.value, remote_id=remote_id)
+        log.debug("document_sent", sink=self.name, op=op.value, remote_id=remote_id)
         return remote_id
 
     async def status(self, remote_id: str) -> StatusEvent | None:
@@ -190,7 +190,7 @@ class TdofficeSink(SessionOwner):
         remote_id = load_object(answer, what).get("documentId")
         if not isinstance(remote_id, str) or not remote_id:
             raise TransientError(f"{what}: trả lời thiếu documentId / answer without documentId")
-        log.info("document_sent", sink=self.name, op="create", remote_id=remote_id)
+        log.debug("document_sent", sink=self.name, op="create", remote_id=remote_id)
         return remote_id
 
     async def _upload(self, att: Attachment) -> str:

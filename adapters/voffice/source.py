@@ -338,7 +338,7 @@ class VofficeSource(SessionOwner):
             attachments = await bundle.extract(out, self._ctx, hashes)
         finally:
             await asyncio.to_thread(out.close)
-        log.info(
+        log.debug(
             "voffice_bundle_stored",
             source=self.name,
             record=doc_id,
@@ -369,7 +369,9 @@ class VofficeSource(SessionOwner):
         what = "voffice xác nhận đã nhận"
         async with self._call("POST", self._url(path), what=what, ok=(409,), json=body) as resp:
             status = resp.status
-        log.info("voffice_acknowledged", source=self.name, record=record.external_id, status=status)
+        log.debug(
+            "voffice_acknowledged", source=self.name, record=record.external_id, status=status
+        )
 
 
 def _parse_listing(body: bytes) -> list[Any] | None:

@@ -107,7 +107,7 @@ class VxpSource(AsyncResource):
             self._acked[doc_id] = None
             while len(self._acked) > _ACKED_REMEMBERED:
                 self._acked.popitem(last=False)
-        log.info("vxp_acknowledged", doc_id=doc_id, status=status)
+        log.debug("vxp_acknowledged", doc_id=doc_id, status=status)
 
     async def send_status(
         self,

@@ -9,9 +9,9 @@ from typing import Protocol
 import structlog
 
 from bridge.signatures.edxml import verify_edxml
-from bridge.signatures.pdf import verify_pdf
+from bridge.signatures.pdf import plainly_unsigned, verify_pdf
 from bridge.signatures.trust import TrustStore
-from schemas.document import Attachment, Document, Signature
+from schemas.document import Attachment, Document, Signature, SignatureStatus
 
 log = structlog.get_logger(__name__)
 
@@ -41,6 +41,21 @@ def verify_document(
     return doc.model_copy(update={"attachments": attachments})
 
 
+def needs_worker(doc: Document, blobs: HasPath, edxml: bytes | None = None) -> bool:
+    """Whether checking `doc` may take long (crypto, a big file): then run `verify_document`
+    in a worker thread. Otherwise (no PDF, or only small unsigned ones) it takes microseconds
+    and a thread hop would cost more than the work."""
+    if edxml is not None:
+        return True
+    for att in doc.attachments:
+        if att.blob is None or not _may_be_pdf(att):
+            continue
+        path = blobs.path(att.blob)
+        if path.is_file() and not plainly_unsigned(path):
+            return True
+    return False
+
+
 class HasPath(Protocol):
     """Where a blob's bytes can be read as a file (a BlobStore, or a map of cached copies)."""
 
@@ -58,7 +73,10 @@ def _verified(
     signature = verify_pdf(path, trust, now=now)
     if signature is None:
         return att
-    log.info("attachment_signature_checked", blob=att.blob, status=signature.status.value)
+    if signature.status is SignatureStatus.UNSIGNED:
+        log.debug("attachment_signature_checked", blob=att.blob, status=signature.status.value)
+    else:
+        log.info("attachment_signature_checked", blob=att.blob, status=signature.status.value)
     return att.model_copy(update={"signature": signature})
 
 

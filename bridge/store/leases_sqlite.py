@@ -10,9 +10,8 @@ import time
 from contextlib import AbstractAsyncContextManager
 from typing import TYPE_CHECKING, Any
 
-import aiosqlite
-
 from bridge.errors import StaleLeaseError
+from bridge.store.sqlite_conn import Db
 
 LEASES_SQLITE_DDL = """
 CREATE TABLE leases (
@@ -26,7 +25,7 @@ ALTER TABLE outbox ADD COLUMN claimed_until REAL;
 """
 
 
-async def check_fence(db: aiosqlite.Connection, resource: str, token: int) -> None:
+async def check_fence(db: Db, resource: str, token: int) -> None:
     """Refuse (StaleLeaseError) unless `token` is the current fencing token of `resource`.
 
     Call it inside the writing transaction (BEGIN IMMEDIATE already excludes other writers).
@@ -48,9 +47,9 @@ class SqliteLeases:
     if TYPE_CHECKING:
 
         @property
-        def db(self) -> aiosqlite.Connection: ...
+        def db(self) -> Db: ...
 
-        def _tx(self) -> AbstractAsyncContextManager[aiosqlite.Connection]: ...
+        def _tx(self) -> AbstractAsyncContextManager[Db]: ...
 
     async def acquire_lease(self, resource: str, owner: str, ttl_s: float) -> int | None:
         """Take or extend `resource` for `ttl_s` seconds; the fencing token, or None when

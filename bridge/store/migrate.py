@@ -77,13 +77,13 @@ async def migrate_store(
 
 
 async def _source_tables(src: SqliteStore) -> dict[str, list[str]]:
-    names = await src.db.execute_fetchall(
+    names = await src.scanner.execute_fetchall(
         "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
         " AND name NOT IN ('schema_version', 'leases') ORDER BY name"  # leases are who runs now
     )
     tables: dict[str, list[str]] = {}
     for (name,) in names:
-        info = await src.db.execute_fetchall(f'PRAGMA table_info("{name}")')
+        info = await src.scanner.execute_fetchall(f'PRAGMA table_info("{name}")')
         tables[name] = [row[1] for row in info]
     return tables
 
@@ -147,7 +147,7 @@ async def _copy_table(
     converters = [_CONVERT.get(types[c], lambda v: v) for c in cols]
     quoted = ", ".join(f'"{c}"' for c in cols)
     count = 0
-    async with src.db.execute(f'SELECT {quoted} FROM "{table}"') as cur:
+    async with src.scanner.execute(f'SELECT {quoted} FROM "{table}"') as cur:
         while rows := list(await cur.fetchmany(BATCH_ROWS)):
             records = [
                 tuple(None if v is None else f(v) for f, v in zip(converters, row, strict=True))

@@ -1,14 +1,23 @@
-"""The embedded store: SQLite through aiosqlite, WAL mode, synchronous=FULL.
+"""The embedded store: SQLite in WAL mode, synchronous=FULL.
 
 Durability: with WAL and `synchronous=FULL` a transaction is on disk when COMMIT returns, so a
 power cut after a source was acknowledged cannot lose the record. (NORMAL would be faster but
 may lose the last transactions on power loss, which would break "stored before acknowledged".)
-All writes go through one connection; `_tx` serializes transactions between coroutines.
+
+Connections (see `sqlite_conn` for why short statements run inline):
+- the writer: every write, serialized between coroutines by `_tx` / `batch()`; statements
+  inline, waiting for the lock and COMMIT's fsync on its own thread. Reads made inside a batch
+  use it too, so they see the batch's own uncommitted writes;
+- the reader: point reads outside a transaction, inline; it sees committed data only;
+- the scanner (aiosqlite): reads that may take long (lists, search, counts, export), off the
+  event loop so a page refresh never delays a webhook;
+- the checkpointer (aiosqlite): copies the WAL back in the background.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import datetime as dt
 import sqlite3
@@ -27,6 +36,7 @@ from bridge.store.base import Delivery, DocumentRow, Outcome, StatusOut, StatusR
 from bridge.store.leases_sqlite import SqliteLeases, check_fence
 from bridge.store.migrations import MIGRATIONS
 from bridge.store.search import query_key, search_key
+from bridge.store.sqlite_conn import Db, SqlConnection
 from schemas import Attachment, Document, Page, RawRecord, StatusEvent
 
 _RECORD_COLS = (
@@ -50,6 +60,19 @@ log = structlog.get_logger(__name__)
 _IN_BATCH: contextvars.ContextVar[bool] = contextvars.ContextVar("sqlite_batch", default=False)
 
 
+def _settle(
+    riders: list[tuple[str, tuple[Any, ...], asyncio.Future[int]]],
+    counts: list[int | sqlite3.Error],
+) -> None:
+    for (_, _, future), count in zip(riders, counts, strict=True):
+        if future.done():
+            continue  # its caller was cancelled meanwhile
+        if isinstance(count, sqlite3.Error):
+            future.set_exception(count)
+        else:
+            future.set_result(count)
+
+
 def now_iso() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds")
 
@@ -59,7 +82,9 @@ class SqliteStore(SqliteLeases):
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self._db: aiosqlite.Connection | None = None
+        self._writer: SqlConnection | None = None
+        self._reader: SqlConnection | None = None
+        self._scanner: aiosqlite.Connection | None = None
         self._lock = asyncio.Lock()
         self._pending_writes: list[tuple[str, tuple[Any, ...], asyncio.Future[int]]] = []
         self._group_task: asyncio.Task[None] | None = None
@@ -67,14 +92,30 @@ class SqliteStore(SqliteLeases):
 
     async def open(self) -> SqliteStore:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = await aiosqlite.connect(self.path, isolation_level=None)
-        await self._db.execute("PRAGMA journal_mode=WAL")
-        await self._db.execute("PRAGMA synchronous=FULL")
-        await self._db.execute("PRAGMA busy_timeout=10000")
-        # Checkpoints run on a connection of their own (below), not inside whichever commit
-        # happens to cross the threshold, so no write waits for one.
-        await self._db.execute("PRAGMA wal_autocheckpoint=0")
-        await self._migrate()
+        try:
+            self._writer = await SqlConnection.connect(
+                self.path,
+                "sqlite-writer",
+                "PRAGMA busy_timeout=10000",
+                "PRAGMA journal_mode=WAL",
+                "PRAGMA synchronous=FULL",
+                # Checkpoints run on a connection of their own (below), not inside whichever
+                # commit happens to cross the threshold, so no write waits for one.
+                "PRAGMA wal_autocheckpoint=0",
+                # Inline statements must never sleep on a lock: BEGIN IMMEDIATE waits for
+                # another process's write lock on the worker thread instead.
+                "PRAGMA busy_timeout=0",
+            )
+            await self._migrate()
+            self._reader = await SqlConnection.connect(
+                self.path, "sqlite-reader", "PRAGMA busy_timeout=10000", "PRAGMA query_only=1"
+            )
+            self._scanner = await aiosqlite.connect(self.path, isolation_level=None)
+            await self._scanner.execute("PRAGMA busy_timeout=10000")
+            await self._scanner.execute("PRAGMA query_only=1")
+        except BaseException:
+            await self._close_connections()
+            raise
         self._checkpointer = asyncio.create_task(
             self._checkpoint_forever(), name="sqlite-checkpoint"
         )
@@ -87,10 +128,20 @@ class SqliteStore(SqliteLeases):
             self._checkpointer = None
         if self._group_task is not None:
             await asyncio.gather(self._group_task, return_exceptions=True)
-        if self._db is not None:
-            await self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-            await self._db.close()
-            self._db = None
+        if self._writer is not None:
+            await self._writer.run(lambda conn: conn.execute("PRAGMA wal_checkpoint(TRUNCATE)"))
+        await self._close_connections()
+
+    async def _close_connections(self) -> None:
+        if self._scanner is not None:
+            await self._scanner.close()
+            self._scanner = None
+        if self._reader is not None:
+            await self._reader.close()
+            self._reader = None
+        if self._writer is not None:
+            await self._writer.close()
+            self._writer = None
 
     async def _checkpoint_forever(self, every_s: float = 1.0) -> None:
         """Copy the WAL back into the database file in the background (PASSIVE: never blocks
@@ -113,34 +164,50 @@ class SqliteStore(SqliteLeases):
         await self.close()
 
     @property
-    def db(self) -> aiosqlite.Connection:
-        if self._db is None:
+    def writer(self) -> SqlConnection:
+        if self._writer is None:
             raise RuntimeError("store is not open")
-        return self._db
+        return self._writer
+
+    @property
+    def db(self) -> SqlConnection:
+        """The connection for a short read: the writer inside a batch (to see its writes),
+        the reader otherwise."""
+        if _IN_BATCH.get():
+            return self.writer
+        if self._reader is None:
+            raise RuntimeError("store is not open")
+        return self._reader
+
+    @property
+    def scanner(self) -> aiosqlite.Connection:
+        """The connection for reads that may take long, off the event loop."""
+        if self._scanner is None:
+            raise RuntimeError("store is not open")
+        return self._scanner
 
     @asynccontextmanager
-    async def _tx(
-        self, fence: tuple[str, int] | None = None
-    ) -> AsyncIterator[aiosqlite.Connection]:
+    async def _tx(self, fence: tuple[str, int] | None = None) -> AsyncIterator[SqlConnection]:
         """One write transaction; with `fence`, refused (StaleLeaseError) on a lost lease.
 
         Inside `batch()` it joins the batch's transaction instead of opening its own.
         """
         if _IN_BATCH.get():
             if fence is not None:
-                await check_fence(self.db, *fence)
-            yield self.db
+                await check_fence(self.writer, *fence)
+            yield self.writer
             return
         async with self._lock:
-            await self.db.execute("BEGIN IMMEDIATE")
+            writer = self.writer
+            await writer.begin_immediate()
             try:
                 if fence is not None:
-                    await check_fence(self.db, *fence)
-                yield self.db
+                    await check_fence(writer, *fence)
+                yield writer
             except BaseException:
-                await self.db.execute("ROLLBACK")
+                await writer.rollback()
                 raise
-            await self.db.execute("COMMIT")
+            await self._commit(writer)
 
     @asynccontextmanager
     async def batch(self) -> AsyncIterator[None]:
@@ -153,23 +220,50 @@ class SqliteStore(SqliteLeases):
             yield
             return
         async with self._lock:
-            await self.db.execute("BEGIN IMMEDIATE")
+            writer = self.writer
+            await writer.begin_immediate()
             token = _IN_BATCH.set(True)
             try:
                 yield
             except BaseException:
-                await self.db.execute("ROLLBACK")
+                await writer.rollback()
                 raise
             else:
-                await self.db.execute("COMMIT")
+                await self._commit(writer)
             finally:
                 _IN_BATCH.reset(token)
 
+    async def _commit(self, writer: SqlConnection) -> None:
+        """COMMIT, taking along the delivery workers' writes waiting for one (`_grouped`):
+        they run last in this transaction and are durable with it, so they never wait for
+        the lock behind a batch."""
+        riders, self._pending_writes = self._pending_writes, []
+        counts: list[int | sqlite3.Error] = []
+        for sql, args, _ in riders:
+            try:
+                counts.append((await writer.execute(sql, args)).rowcount)
+            except sqlite3.Error as exc:  # that statement only; the transaction goes on
+                counts.append(exc)
+        try:
+            await writer.commit()
+        except BaseException:
+            if writer.in_transaction:  # not committed: the riders wait for the next commit
+                with contextlib.suppress(sqlite3.Error):
+                    await writer.rollback()
+                self._pending_writes[:0] = riders
+                self._start_group_commits()
+                raise
+            _settle(riders, counts)  # committed, then the caller was cancelled
+            raise
+        _settle(riders, counts)
+
     async def _migrate(self) -> None:
-        await self.db.execute(
-            "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, applied_at TEXT)"
-        )
-        rows = await self.db.execute_fetchall("SELECT version FROM schema_version")
+        async with self._tx() as db:
+            await db.execute(
+                "CREATE TABLE IF NOT EXISTS schema_version"
+                " (version INTEGER PRIMARY KEY, applied_at TEXT)"
+            )
+            rows = await db.execute_fetchall("SELECT version FROM schema_version")
         done = {r[0] for r in rows}
         for version, sql in MIGRATIONS:
             if version in done:
@@ -204,9 +298,7 @@ class SqliteStore(SqliteLeases):
                 )
         return new_ids
 
-    async def _insert_records(
-        self, db: aiosqlite.Connection, records: Sequence[RawRecord]
-    ) -> list[int]:
+    async def _insert_records(self, db: Db, records: Sequence[RawRecord]) -> list[int]:
         new_ids: list[int] = []
         for r in records:
             cur = await db.execute(
@@ -336,9 +428,7 @@ class SqliteStore(SqliteLeases):
                     await self._mirror_status(db, rows[0][0], e.status.value, e.note)
             return added
 
-    async def _mirror_status(
-        self, db: aiosqlite.Connection, doc_id: int, status: str, note: str | None
-    ) -> None:
+    async def _mirror_status(self, db: Db, doc_id: int, status: str, note: str | None) -> None:
         """Owe every edXML sender of the document the status its home system reported."""
         code, label = HOME_STATUS_CODES[status]
         docs = list(await db.execute_fetchall("SELECT data FROM documents WHERE id = ?", (doc_id,)))
@@ -450,7 +540,7 @@ class SqliteStore(SqliteLeases):
             )
             return doc_id
 
-    async def _insert_document(self, db: aiosqlite.Connection, outcome: Outcome) -> int:
+    async def _insert_document(self, db: Db, outcome: Outcome) -> int:
         new = outcome.new_document
         assert new is not None
         stamp = now_iso()
@@ -488,9 +578,7 @@ class SqliteStore(SqliteLeases):
         )
         return doc_id
 
-    async def _update_document(
-        self, db: aiosqlite.Connection, doc_id: int, outcome: Outcome
-    ) -> None:
+    async def _update_document(self, db: Db, doc_id: int, outcome: Outcome) -> None:
         doc = outcome.updated_document
         assert doc is not None
         stamp = now_iso()
@@ -509,9 +597,7 @@ class SqliteStore(SqliteLeases):
                 (doc_id, doc.revision, outcome.record_id, doc.model_dump_json(), stamp),
             )
 
-    async def _add_conflict(
-        self, db: aiosqlite.Connection, doc_id: int, conflict: dict[str, Any]
-    ) -> None:
+    async def _add_conflict(self, db: Db, doc_id: int, conflict: dict[str, Any]) -> None:
         rows = list(
             await db.execute_fetchall("SELECT conflicts FROM documents WHERE id = ?", (doc_id,))
         )
@@ -523,7 +609,7 @@ class SqliteStore(SqliteLeases):
         )
 
     async def _enqueue(
-        self, db: aiosqlite.Connection, doc_id: int, deliveries: Iterable[tuple[str, str, str, int]]
+        self, db: Db, doc_id: int, deliveries: Iterable[tuple[str, str, str, int]]
     ) -> None:
         stamp = now_iso()
         for unit, sink, op, revision in deliveries:
@@ -553,18 +639,14 @@ class SqliteStore(SqliteLeases):
 
     # ---- business status owed to senders -------------------------------------------------
 
-    async def _enqueue_status(
-        self, db: aiosqlite.Connection, record_id: int, replies: Iterable[StatusReply]
-    ) -> None:
+    async def _enqueue_status(self, db: Db, record_id: int, replies: Iterable[StatusReply]) -> None:
         rows = list(
             await db.execute_fetchall("SELECT source FROM records WHERE id = ?", (record_id,))
         )
         for reply in replies:
             await self._insert_status(db, record_id, rows[0][0], reply)
 
-    async def _insert_status(
-        self, db: aiosqlite.Connection, record_id: int, source: str, reply: StatusReply
-    ) -> None:
+    async def _insert_status(self, db: Db, record_id: int, source: str, reply: StatusReply) -> None:
         await db.execute(
             "INSERT INTO status_out (record_id, source, code, description, from_organ, to_organ, ref,"
             " created_at) VALUES (?,?,?,?,?,?,?,?) ON CONFLICT DO NOTHING",
@@ -644,7 +726,7 @@ class SqliteStore(SqliteLeases):
 
     async def status_pollable(self, sink: str, limit: int = 50) -> list[str]:
         """Remote ids of documents at `sink` whose processing is not finished yet."""
-        rows = await self.db.execute_fetchall(
+        rows = await self.scanner.execute_fetchall(
             "SELECT o.remote_id FROM outbox o WHERE o.sink = ? AND o.op = 'create' AND o.state = 'delivered'"
             " AND NOT EXISTS (SELECT 1 FROM status_events e WHERE e.sink = o.sink AND e.remote_id = o.remote_id"
             " AND e.status IN ('done', 'rejected')) ORDER BY o.id LIMIT ?",
@@ -708,29 +790,30 @@ class SqliteStore(SqliteLeases):
         )
 
     async def _grouped(self, sql: str, args: tuple[Any, ...]) -> int:
-        """Group commit for the delivery workers' small writes: statements submitted while a
-        commit is under way share the next one (one fsync for many deliveries). Returns the
-        statement's row count once it is durable."""
+        """Group commit for the delivery workers' small writes: a statement rides along with
+        the next commit, whoever makes it (see `_commit`), so one fsync serves many deliveries.
+        Returns the statement's row count once it is durable."""
         future: asyncio.Future[int] = asyncio.get_running_loop().create_future()
         self._pending_writes.append((sql, args, future))
-        if self._group_task is None or self._group_task.done():
-            self._group_task = asyncio.create_task(self._commit_groups())
+        self._start_group_commits()
         return await future
 
+    def _start_group_commits(self) -> None:
+        if self._group_task is None or self._group_task.done():
+            # A fresh context: a task started from inside a batch must not believe it is in one.
+            self._group_task = asyncio.create_task(
+                self._commit_groups(), name="sqlite-group-commit", context=contextvars.Context()
+            )
+
     async def _commit_groups(self) -> None:
+        """Commit for the riders when no other transaction does it first."""
         while self._pending_writes:
-            group, self._pending_writes = self._pending_writes, []
             try:
-                async with self._tx() as db:
-                    counts = [(await db.execute(sql, args)).rowcount for sql, args, _ in group]
+                async with self._tx():
+                    pass  # `_commit` takes the riders along
             except Exception as exc:
-                for _, _, future in group:
-                    if not future.done():
-                        future.set_exception(exc)
-                continue
-            for (_, _, future), count in zip(group, counts, strict=True):
-                if not future.done():
-                    future.set_result(count)
+                log.warning("sqlite_group_commit_failed", error=str(exc))
+                await asyncio.sleep(0.1)
 
     async def schedule_retry(self, delivery_id: int, at: float, error: str) -> None:
         async with self._tx() as db:
@@ -774,7 +857,7 @@ class SqliteStore(SqliteLeases):
             return count
 
     async def dead_letters(self, limit: int = 200) -> list[Delivery]:
-        rows = await self.db.execute_fetchall(
+        rows = await self.scanner.execute_fetchall(
             f"SELECT {_DELIVERY_COLS} FROM outbox WHERE state = 'dead' ORDER BY id LIMIT ?",
             (limit,),
         )
@@ -789,7 +872,7 @@ class SqliteStore(SqliteLeases):
     # ---- operator actions (each one audited) --------------------------------------------
 
     async def _audit(
-        self, db: aiosqlite.Connection, actor: str, action: str, target: str, detail: dict[str, Any]
+        self, db: Db, actor: str, action: str, target: str, detail: dict[str, Any]
     ) -> None:
         await db.execute(
             "INSERT INTO audit (at, actor, action, target, detail) VALUES (?,?,?,?,?)",
@@ -922,9 +1005,7 @@ class SqliteStore(SqliteLeases):
             )
             return True
 
-    async def _override(
-        self, db: aiosqlite.Connection, key_parts: Any, document_id: int | None, actor: str
-    ) -> None:
+    async def _override(self, db: Db, key_parts: Any, document_id: int | None, actor: str) -> None:
         key = "|".join(str(p) for p in key_parts)
         await db.execute(
             "INSERT INTO overrides (record_key, document_id, actor, created_at) VALUES (?,?,?,?)"
@@ -933,9 +1014,7 @@ class SqliteStore(SqliteLeases):
             (key, document_id, actor, now_iso()),
         )
 
-    async def _detach(
-        self, db: aiosqlite.Connection, document_id: int, record_ids: list[int]
-    ) -> None:
+    async def _detach(self, db: Db, document_id: int, record_ids: list[int]) -> None:
         """Unlink records from a document and queue them for matching again."""
         for record_id in record_ids:
             await db.execute(
@@ -944,7 +1023,7 @@ class SqliteStore(SqliteLeases):
             )
 
     async def audit_trail(self, limit: int = 200) -> list[dict[str, Any]]:
-        rows = await self.db.execute_fetchall(
+        rows = await self.scanner.execute_fetchall(
             "SELECT id, at, actor, action, target, detail FROM audit ORDER BY id DESC LIMIT ?",
             (limit,),
         )
@@ -969,7 +1048,7 @@ class SqliteStore(SqliteLeases):
         if unit:
             clauses.append("r.unit = ?")
             args.append(unit)
-        rows = await self.db.execute_fetchall(
+        rows = await self.scanner.execute_fetchall(
             "SELECT d.id, d.data, d.state, min(r.received_at), group_concat(DISTINCT r.source),"
             " group_concat(DISTINCT r.unit) FROM documents d JOIN records r ON r.document_id = d.id"
             f" WHERE {' AND '.join(clauses)} GROUP BY d.id ORDER BY min(r.received_at)",
@@ -998,7 +1077,8 @@ class SqliteStore(SqliteLeases):
         Never touches a record that is unprocessed, unacknowledged, held in quarantine or
         waiting, nor a document with a delivery still pending or dead, nor cursors.
         """
-        async with self._tx() as db:
+        async with self._tx() as writer:
+            db = writer.offloaded()  # deletes over the whole store: off the event loop
             unfinished = (
                 "SELECT document_id FROM outbox WHERE state IN ('pending', 'dead')"
                 " UNION SELECT r.document_id FROM records r JOIN status_out s ON s.record_id = r.id"
@@ -1042,14 +1122,14 @@ class SqliteStore(SqliteLeases):
     async def blob_in_use(self, sha256: str) -> bool:
         """Whether any remaining document or record still names this blob."""
         rows = list(
-            await self.db.execute_fetchall(
+            await self.scanner.execute_fetchall(
                 "SELECT 1 FROM attachment_index WHERE sha256 = ? LIMIT 1", (sha256,)
             )
         )
         if rows:
             return True
         rows = list(
-            await self.db.execute_fetchall(
+            await self.scanner.execute_fetchall(
                 "SELECT 1 FROM records WHERE instr(attachments, ?) > 0 LIMIT 1", (sha256,)
             )
         )
@@ -1064,7 +1144,7 @@ class SqliteStore(SqliteLeases):
 
     async def counts(self) -> dict[str, Any]:
         """Counters for /status, per source, per sink and in total."""
-        db = self.db
+        db = self.scanner
         outcomes = dict(
             (r[0], r[1])
             for r in await db.execute_fetchall(
@@ -1093,7 +1173,7 @@ class SqliteStore(SqliteLeases):
         }
 
     async def last_sink_errors(self) -> dict[str, str]:
-        rows = await self.db.execute_fetchall(
+        rows = await self.scanner.execute_fetchall(
             "SELECT sink, last_error FROM outbox WHERE last_error IS NOT NULL AND state != 'delivered'"
             " ORDER BY id"
         )
@@ -1116,7 +1196,7 @@ class SqliteStore(SqliteLeases):
         if before:
             clauses.append("id < ?")
             args.append(before)
-        rows = await self.db.execute_fetchall(
+        rows = await self.scanner.execute_fetchall(
             "SELECT id, triple, issuer_code, issuer_key, state, revision, data, conflicts,"
             f" created_at, updated_at FROM documents WHERE {' AND '.join(clauses)}"
             " ORDER BY id DESC LIMIT ?",
@@ -1138,7 +1218,7 @@ class SqliteStore(SqliteLeases):
         return [{"revision": r[0], "record_id": r[1], "created_at": r[2]} for r in rows]
 
     async def quarantined(self, limit: int = 200) -> list[dict[str, Any]]:
-        rows = await self.db.execute_fetchall(
+        rows = await self.scanner.execute_fetchall(
             "SELECT q.id, q.record_id, q.kind, q.reason, q.created_at, r.source, r.external_id, r.unit"
             " FROM quarantine q JOIN records r ON r.id = q.record_id WHERE q.released_at IS NULL"
             " ORDER BY q.id DESC LIMIT ?",
@@ -1152,7 +1232,7 @@ class SqliteStore(SqliteLeases):
     async def held_for_review(self) -> list[tuple[int, str, list[str], dict[str, Any]]]:
         """Records held for review that name files: (record id, unit, SHA-256s, provenance),
         as the matcher wrote them into the hold's decision."""
-        rows = await self.db.execute_fetchall(
+        rows = await self.scanner.execute_fetchall(
             "SELECT r.id, r.unit, r.decision FROM quarantine q JOIN records r ON r.id = q.record_id"
             " WHERE q.kind = 'review' AND q.released_at IS NULL AND r.outcome = 'quarantined'"
         )

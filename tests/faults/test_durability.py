@@ -51,10 +51,9 @@ class KillingMoffice(MofficeSim):
 async def test_store_pragmas_on_a_real_file(tmp_path: Path) -> None:
     """The SQLite store runs in WAL mode with synchronous=FULL (2) on a file on disk."""
     async with SqliteStore(tmp_path / "lienthong.sqlite3") as store:
-        async with store.db.execute("PRAGMA journal_mode") as cur:
-            assert (await cur.fetchone()) == ("wal",)
-        async with store.db.execute("PRAGMA synchronous") as cur:
-            assert (await cur.fetchone()) == (2,)
+        # The writer is the connection whose commits must be durable.
+        assert await store.writer.execute_fetchall("PRAGMA journal_mode") == [("wal",)]
+        assert await store.writer.execute_fetchall("PRAGMA synchronous") == [(2,)]
     assert (tmp_path / "lienthong.sqlite3").stat().st_size > 0
 
 

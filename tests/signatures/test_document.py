@@ -10,7 +10,7 @@ import pytest
 
 from bridge.blobs import BlobStore
 from bridge.errors import ConfigError
-from bridge.signatures import TrustStore, verify_document
+from bridge.signatures import TrustStore, needs_worker, verify_document
 from schemas.document import Attachment, Document, Organ, SignatureStatus
 from tests.corpus_path import CORPUS as CORPUS_ROOT
 from tests.signatures.conftest import Pki, SignedPdfs
@@ -39,6 +39,35 @@ def _unstored(name: str, data: bytes) -> Attachment:
         size=len(data),
         sha256=hashlib.sha256(data).hexdigest(),
     )
+
+
+async def test_only_small_unsigned_files_are_checked_inline(
+    pdfs: SignedPdfs, trust: TrustStore, tmp_path: Path
+) -> None:
+    """needs_worker: a thread for signed or big PDFs and for edXML; never for small unsigned
+    PDFs or non-PDFs, whose statuses come out the same inline."""
+    blobs = BlobStore(tmp_path / "blobs")
+    plain = Document(
+        issuer=Organ(code="000.00.33.H49"),
+        attachments=(
+            await _stored(blobs, "Phụ lục.pdf", pdfs.unsigned),
+            await _stored(blobs, "Tờ trình.docx", b"PK\x03\x04", "application/octet-stream"),
+            _unstored("missing.pdf", pdfs.valid),
+        ),
+    )
+    assert not needs_worker(plain, blobs)
+    inline = verify_document(plain, blobs, trust)
+    assert [a.signature.status if a.signature else None for a in inline.attachments] == [
+        SignatureStatus.UNSIGNED,
+        None,
+        None,
+    ]
+    assert needs_worker(plain, blobs, edxml=BASE_EDXML)
+    signed = plain.model_copy(update={"attachments": (await _stored(blobs, "CV.pdf", pdfs.valid),)})
+    assert needs_worker(signed, blobs)
+    big = pdfs.unsigned + b"\n%" + b"0" * (300 * 1024)  # no signature, but too big to scan inline
+    large = plain.model_copy(update={"attachments": (await _stored(blobs, "Quét.pdf", big),)})
+    assert needs_worker(large, blobs)
 
 
 async def test_fills_each_stored_pdf(pdfs: SignedPdfs, trust: TrustStore, tmp_path: Path) -> None:

@@ -12,7 +12,7 @@ from schemas import Provenance
 from tests.store.conftest import NOW, Store, attachment, document, new_document_outcome, raw
 
 PDF = b"%PDF-1.7 held"
-SQLITE_ONLY = {"db", "path"}
+SQLITE_ONLY = {"db", "path", "writer", "scanner"}
 POSTGRES_ONLY = {"pool", "url", "instance", "claim_ttl_s"}
 
 

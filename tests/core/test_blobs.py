@@ -1,0 +1,108 @@
+"""The file blob store: small files written in groups, big ones streamed, refusals leave
+nothing behind. Real files in a temporary folder."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from bridge.blobs import SPILL_BYTES, BlobStore
+from bridge.errors import PermanentError
+
+MAX = 64 * 1024 * 1024
+
+
+def _parts(blobs: BlobStore) -> list[Path]:
+    return sorted((blobs.root / "tmp").iterdir())
+
+
+async def _chunks(data: bytes, size: int = 64 * 1024) -> AsyncIterator[bytes]:
+    for i in range(0, len(data), size):
+        yield data[i : i + size]
+        await asyncio.sleep(0)
+
+
+async def test_many_small_files_at_once_are_all_stored_byte_for_byte(tmp_path: Path) -> None:
+    blobs = BlobStore(tmp_path / "blobs")
+    datas = [f"tệp số {i}".encode() * (i + 1) for i in range(200)]
+    stored = await asyncio.gather(*(blobs.put_bytes(d, max_bytes=MAX) for d in datas))
+    for data, blob in zip(datas, stored, strict=True):
+        assert blob.sha256 == hashlib.sha256(data).hexdigest()
+        assert blob.size == len(data)
+        assert blobs.path(blob.sha256).read_bytes() == data
+    assert _parts(blobs) == []
+
+
+async def test_the_same_bytes_twice_at_once_make_one_blob(tmp_path: Path) -> None:
+    blobs = BlobStore(tmp_path / "blobs")
+    a, b = await asyncio.gather(
+        blobs.put_bytes(b"%PDF-1.4 same", max_bytes=MAX),
+        blobs.put_bytes(b"%PDF-1.4 same", max_bytes=MAX),
+    )
+    assert a == b
+    assert blobs.path(a.sha256).read_bytes() == b"%PDF-1.4 same"
+    again = await blobs.put_bytes(b"%PDF-1.4 same", max_bytes=MAX)  # stored already: kept
+    assert again == a and _parts(blobs) == []
+
+
+@pytest.mark.parametrize("size", [SPILL_BYTES // 2, SPILL_BYTES * 3 + 17])
+async def test_refusals_keep_nothing(tmp_path: Path, size: int) -> None:
+    blobs = BlobStore(tmp_path / "blobs")
+    data = bytes(range(256)) * (size // 256) + b"x" * (size % 256)
+    with pytest.raises(PermanentError, match="SHA-256"):
+        await blobs.put_stream(_chunks(data), max_bytes=MAX, expected_sha256="0" * 64)
+    with pytest.raises(PermanentError, match="quá lớn"):
+        await blobs.put_stream(_chunks(data), max_bytes=size - 1)
+    assert not await blobs.exists(hashlib.sha256(data).hexdigest())
+    assert _parts(blobs) == []
+
+
+async def test_a_big_file_streams_through_a_part_file(tmp_path: Path) -> None:
+    blobs = BlobStore(tmp_path / "blobs")
+    data = bytes(range(256)) * (3 * SPILL_BYTES // 256)
+    blob = await blobs.put_stream(
+        _chunks(data), max_bytes=MAX, expected_sha256=hashlib.sha256(data).hexdigest()
+    )
+    assert blobs.path(blob.sha256).read_bytes() == data and blob.size == len(data)
+    assert _parts(blobs) == []
+
+
+async def test_a_cancelled_writer_leaves_no_part_behind(tmp_path: Path) -> None:
+    blobs = BlobStore(tmp_path / "blobs")
+    spilled = asyncio.Event()
+
+    async def stalls() -> AsyncIterator[bytes]:
+        yield b"a" * (SPILL_BYTES + 1)  # past the spill size: a part file exists now
+        spilled.set()
+        await asyncio.Event().wait()
+        yield b""
+
+    task = asyncio.create_task(blobs.put_stream(stalls(), max_bytes=MAX))
+    await spilled.wait()
+    await asyncio.sleep(0.05)
+    assert len(_parts(blobs)) == 1
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert _parts(blobs) == []
+
+
+async def test_one_failing_file_in_a_group_does_not_fail_the_others(tmp_path: Path) -> None:
+    blobs = BlobStore(tmp_path / "blobs")
+    bad = b"this one cannot be placed"
+    sha = hashlib.sha256(bad).hexdigest()
+    (blobs.root / sha[:2]).write_bytes(b"")  # a file where its folder must go
+    results = await asyncio.gather(
+        *(blobs.put_bytes(f"good {i}".encode(), max_bytes=MAX) for i in range(20)),
+        blobs.put_bytes(bad, max_bytes=MAX),
+        return_exceptions=True,
+    )
+    assert isinstance(results[-1], OSError)
+    for i, blob in enumerate(results[:-1]):
+        assert not isinstance(blob, BaseException)
+        assert blobs.path(blob.sha256).read_bytes() == f"good {i}".encode()
+    assert _parts(blobs) == []
