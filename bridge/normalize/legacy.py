@@ -48,7 +48,12 @@ _VNI_BREVE = {"ê": "", "è": _GRAVE, "é": _ACUTE, "ú": _HOOK, "ü": _TILDE, "
 _VNI_SINGLE = {"ö": "ư", "ô": "ơ", "ñ": "đ", "ò": "ị", "æ": "ỉ", "ó": "ĩ", "î": "ỵ"}
 _TONES = frozenset(_GRAVE + _ACUTE + _HOOK + _TILDE + _DOT)
 
-_MOJIBAKE_HINT = re.compile("[ÃÂÄÅÆáº»¼½¾\u0080-\u009f\u2018-\u201e\u2020-\u2022\u0152\u0153]")
+# Text that is UTF-8 read as Latin-1/cp1252 holds a lead byte's character right before a
+# continuation byte's (0x80-0xBF, or what cp1252 shows for 0x80-0x9F); "Ã " is "à" whose
+# no-break space became a space. Plain Vietnamese never does (those are symbols, not letters),
+# so ftfy is asked only when this matches.
+_CONTINUATION = "\u0080-\u00bf\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192\u02c6\u02dc\u2013\u2014\u2018-\u201e\u2020-\u2022\u2026\u2030\u2039\u203a\u20ac\u2122"
+_MOJIBAKE_HINT = re.compile(f"[\u00c2-\u00f4][{_CONTINUATION}]|\u00c3 ")
 _NOTATION_CHUNK = re.compile(r"\S*[-/0-9]\S*\u00d0\S*|\S*\u00d0\S*[-/0-9]\S*")
 _WORD = re.compile(r"[^\W\d_]+")
 
@@ -62,6 +67,13 @@ class Repair:
 
 
 def _is_latin1_only(s: str) -> bool:
+    """Every character is Latin-1 or has a cp1252 byte (what legacy-font text looks like)."""
+    for codec in ("latin-1", "cp1252"):
+        try:
+            s.encode(codec)
+            return True
+        except UnicodeEncodeError:
+            pass
     return all(ord(c) < 0x100 or _cp1252_byte(c) is not None for c in s)
 
 
@@ -202,6 +214,8 @@ def detect_legacy(s: str) -> Repair | None:
 def _fold_notation_eth(s: str) -> str:
     """Ð in a notation-like chunk ("30/2020/NÐ-CP", "QÐ-UBND") is the Đ look-alike, never
     TCVN3's "é" (which writes Đ as "§")."""
+    if "\u00d0" not in s:
+        return s
     return _NOTATION_CHUNK.sub(lambda m: m.group(0).replace("\u00d0", "\u0110"), s)
 
 
