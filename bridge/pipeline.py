@@ -24,7 +24,7 @@ from bridge.interfaces import Source
 from bridge.leases import Lease
 from bridge.normalize.directory import OrganDirectory
 from bridge.normalize.filenames import safe_file_name
-from bridge.signatures import TrustStore, needs_worker, verify_document
+from bridge.signatures import TrustStore, verify_document, verify_inline
 from bridge.status_flow import ARRIVED, REFUSED_SECRET, STATUS_PROFILES, reply
 from bridge.store import Outcome, Store, StoredRecord
 from bridge.waiting import wait_any
@@ -258,8 +258,8 @@ class Processor:
                 and (local := await self.blobs.local_path(att.blob)) is not None
             ):
                 paths.files[att.blob] = local
-        if not needs_worker(doc, paths, edxml):
-            return verify_document(doc, paths, self.trust)  # small unsigned files only
+        if edxml is None and (settled := verify_inline(doc, paths)) is not None:
+            return settled  # small unsigned files only: no thread needed
         return await asyncio.get_running_loop().run_in_executor(
             _signature_checker(), verify_document, doc, paths, self.trust, edxml
         )

@@ -9,7 +9,13 @@ from typing import Protocol
 import structlog
 
 from bridge.signatures.edxml import verify_edxml
-from bridge.signatures.pdf import plainly_unsigned, verify_pdf
+from bridge.signatures.pdf import (
+    BYTE_RANGE,
+    MAGIC_WINDOW_BYTES,
+    PDF_MAGIC,
+    QUICK_BYTES,
+    verify_pdf,
+)
 from bridge.signatures.trust import TrustStore
 from schemas.document import Attachment, Document, Signature, SignatureStatus
 
@@ -41,19 +47,33 @@ def verify_document(
     return doc.model_copy(update={"attachments": attachments})
 
 
-def needs_worker(doc: Document, blobs: HasPath, edxml: bytes | None = None) -> bool:
-    """Whether checking `doc` may take long (crypto, a big file): then run `verify_document`
-    in a worker thread. Otherwise (no PDF, or only small unsigned ones) it takes microseconds
-    and a thread hop would cost more than the work."""
-    if edxml is not None:
-        return True
+def verify_inline(doc: Document, blobs: HasPath) -> Document | None:
+    """`verify_document` for the common case, cheap enough for the event loop: when every PDF
+    attachment is small (at most QUICK_BYTES) and names no signature, one read of each (a file
+    just written, in the page cache) settles it: UNSIGNED. None when anything needs the real
+    check (a signature, a big file): then run `verify_document` in a worker thread."""
+    attachments = []
     for att in doc.attachments:
         if att.blob is None or not _may_be_pdf(att):
+            attachments.append(att)
             continue
-        path = blobs.path(att.blob)
-        if path.is_file() and not plainly_unsigned(path):
-            return True
-    return False
+        try:
+            with blobs.path(att.blob).open("rb") as file:
+                data = file.read(QUICK_BYTES + 1)
+        except FileNotFoundError:
+            attachments.append(att)  # no stored bytes: left as it is
+            continue
+        if len(data) > QUICK_BYTES or BYTE_RANGE in data:
+            return None
+        if PDF_MAGIC not in data[:MAGIC_WINDOW_BYTES]:
+            attachments.append(att)  # not a PDF after all
+            continue
+        log.debug("attachment_signature_checked", blob=att.blob, status="unsigned")
+        attachments.append(
+            att.model_copy(update={"signature": Signature(status=SignatureStatus.UNSIGNED)})
+        )
+    result = tuple(attachments)
+    return doc if result == doc.attachments else doc.model_copy(update={"attachments": result})
 
 
 class HasPath(Protocol):

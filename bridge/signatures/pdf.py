@@ -26,7 +26,7 @@ PDF_MAGIC = b"%PDF-"
 MAGIC_WINDOW_BYTES = 1024  # the header may follow a little junk; readers accept that
 BYTE_RANGE = b"/ByteRange"
 SCAN_CHUNK_BYTES = 1024 * 1024
-QUICK_BYTES = 256 * 1024  # files up to this size are checked inline when plainly unsigned
+QUICK_BYTES = 256 * 1024  # files up to this size are checked inline (verify_inline) if unsigned
 _SEVERITY = {
     SignatureStatus.VALID: 0,
     SignatureStatus.INDETERMINATE: 1,
@@ -61,18 +61,6 @@ def verify_pdf(
             update={"reason": f"{worst.reason} ({len(results)} chữ ký / signatures)"}
         )
     return worst
-
-
-def plainly_unsigned(path: Path) -> bool:
-    """Whether the file is small (at most QUICK_BYTES) and names no signature (/ByteRange):
-    then its status is known without any crypto, from one read of a file just written (in
-    the page cache), cheap enough for the event loop. False means: ask `verify_pdf`."""
-    try:
-        with path.open("rb") as file:
-            data = file.read(QUICK_BYTES + 1)
-    except OSError:
-        return False
-    return len(data) <= QUICK_BYTES and BYTE_RANGE not in data
 
 
 def _verify_all(

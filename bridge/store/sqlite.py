@@ -544,6 +544,7 @@ class SqliteStore(SqliteLeases):
         new = outcome.new_document
         assert new is not None
         stamp = now_iso()
+        data = new.document.model_dump_json()
         cur = await db.execute(
             "INSERT INTO documents (triple, issuer_code, issuer_key, fallback, state, revision,"
             " data, created_at, updated_at, search_key) VALUES (?,?,?,?,?,?,?,?,?,?)",
@@ -554,7 +555,7 @@ class SqliteStore(SqliteLeases):
                 new.fallback,
                 new.document.state.value,
                 new.document.revision,
-                new.document.model_dump_json(),
+                data,
                 stamp,
                 stamp,
                 search_key(new.document),
@@ -572,7 +573,7 @@ class SqliteStore(SqliteLeases):
                 doc_id,
                 new.document.revision,
                 outcome.record_id,
-                new.document.model_dump_json(),
+                data,
                 stamp,
             ),
         )

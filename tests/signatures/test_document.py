@@ -10,7 +10,7 @@ import pytest
 
 from bridge.blobs import BlobStore
 from bridge.errors import ConfigError
-from bridge.signatures import TrustStore, needs_worker, verify_document
+from bridge.signatures import TrustStore, verify_document, verify_inline
 from schemas.document import Attachment, Document, Organ, SignatureStatus
 from tests.corpus_path import CORPUS as CORPUS_ROOT
 from tests.signatures.conftest import Pki, SignedPdfs
@@ -41,33 +41,35 @@ def _unstored(name: str, data: bytes) -> Attachment:
     )
 
 
-async def test_only_small_unsigned_files_are_checked_inline(
+async def test_only_small_unsigned_files_are_settled_inline(
     pdfs: SignedPdfs, trust: TrustStore, tmp_path: Path
 ) -> None:
-    """needs_worker: a thread for signed or big PDFs and for edXML; never for small unsigned
-    PDFs or non-PDFs, whose statuses come out the same inline."""
+    """verify_inline gives what verify_document gives for small unsigned PDFs and non-PDFs,
+    and declines (None) a signed or big PDF, which needs the real check."""
     blobs = BlobStore(tmp_path / "blobs")
     plain = Document(
         issuer=Organ(code="000.00.33.H49"),
         attachments=(
             await _stored(blobs, "Phụ lục.pdf", pdfs.unsigned),
             await _stored(blobs, "Tờ trình.docx", b"PK\x03\x04", "application/octet-stream"),
+            await _stored(blobs, "ghi-chu.pdf", b"not really a pdf"),
             _unstored("missing.pdf", pdfs.valid),
         ),
     )
-    assert not needs_worker(plain, blobs)
-    inline = verify_document(plain, blobs, trust)
+    inline = verify_inline(plain, blobs)
+    assert inline is not None
+    assert inline == verify_document(plain, blobs, trust)
     assert [a.signature.status if a.signature else None for a in inline.attachments] == [
         SignatureStatus.UNSIGNED,
         None,
         None,
+        None,
     ]
-    assert needs_worker(plain, blobs, edxml=BASE_EDXML)
     signed = plain.model_copy(update={"attachments": (await _stored(blobs, "CV.pdf", pdfs.valid),)})
-    assert needs_worker(signed, blobs)
-    big = pdfs.unsigned + b"\n%" + b"0" * (300 * 1024)  # no signature, but too big to scan inline
+    assert verify_inline(signed, blobs) is None
+    big = pdfs.unsigned + b"\n%" + b"0" * (300 * 1024)  # no signature, but too big to settle inline
     large = plain.model_copy(update={"attachments": (await _stored(blobs, "Quét.pdf", big),)})
-    assert needs_worker(large, blobs)
+    assert verify_inline(large, blobs) is None
 
 
 async def test_fills_each_stored_pdf(pdfs: SignedPdfs, trust: TrustStore, tmp_path: Path) -> None:
