@@ -5,7 +5,7 @@ an idempotency key, patches and revokes them, and reports their processing statu
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from typing import Any
 from urllib.parse import quote
 
@@ -32,6 +32,7 @@ from schemas import Attachment, Document, RemoteStatus, StatusEvent
 log = structlog.get_logger(__name__)
 
 MAX_ANSWER_BYTES = 1024 * 1024
+WHOLE_UPLOAD_BYTES = 256 * 1024  # smaller files go up as one body, bigger ones streamed
 STATUS_EVENT = "document.status_changed"
 
 
@@ -199,10 +200,12 @@ class TdofficeSink(SessionOwner):
             raise PermanentError(
                 f"tệp '{att.name[:80]}' chưa có trong kho / attachment bytes are not stored"
             )
+        stream = self._ctx.blobs.read(att.blob)
+        content: bytes | AsyncIterator[bytes] = stream
+        if att.size <= WHOLE_UPLOAD_BYTES:  # small: one body with its length, not chunked
+            content = b"".join([chunk async for chunk in stream])
         form = aiohttp.FormData()
-        form.add_field(
-            "file", self._ctx.blobs.read(att.blob), filename=att.name, content_type=att.content_type
-        )
+        form.add_field("file", content, filename=att.name, content_type=att.content_type)
         what = "tdoffice upload"
         async with request(self.session, "POST", self._url("files"), what=what, data=form) as resp:
             answer = load_object(await read_limited(resp, MAX_ANSWER_BYTES, what), what)
