@@ -21,6 +21,7 @@ from bridge.errors import AuthError, PermanentError, TransientError
 from bridge.interfaces import AdapterContext
 
 READ_CHUNK_BYTES = 256 * 1024
+DRAIN_BYTES = 64 * 1024  # an unread remainder up to this size is read so the connection is kept
 DOWNLOAD_ATTEMPTS = 4
 MAX_INLINE_RETRY_S = 5.0
 
@@ -98,10 +99,23 @@ async def request(
             if check:
                 await raise_for_status(resp, what)
             yield resp
+            await _drain(resp)
     except (TimeoutError, aiohttp.ClientConnectionError, aiohttp.ClientPayloadError) as exc:
         raise TransientError(
             f"{what}: lỗi kết nối / connection failed ({type(exc).__name__})"
         ) from exc
+
+
+async def _drain(resp: aiohttp.ClientResponse) -> None:
+    """Read what the caller left of a small answer (a receipt's "ok"), so the connection goes
+    back to the pool instead of being closed: a new connection per call costs both sides far
+    more than the few bytes. A big remainder is left; that connection is closed."""
+    left = DRAIN_BYTES
+    while left > 0 and not resp.content.at_eof():
+        chunk = await resp.content.read(left)
+        if not chunk:
+            return
+        left -= len(chunk)
 
 
 async def read_limited(resp: aiohttp.ClientResponse, max_bytes: int, what: str) -> bytes:
