@@ -8,13 +8,17 @@ records. See `harness.py` for how each profile answers these questions.
 from __future__ import annotations
 
 import hashlib
+from pathlib import Path
 
 import pytest
 
 from adapters import registry
 from adapters.demo_data import SeedDocument
 from bridge.errors import AuthError, TransientError
+from bridge.health import Health
 from bridge.normalize import canonical_organ_name, fold_key
+from bridge.pipeline import Processor, SourceRunner
+from bridge.store.sqlite import SqliteStore
 from schemas import Document, RawRecord
 from tests.contract.harness import (
     SOURCE_HARNESSES,
@@ -233,3 +237,32 @@ async def test_keeps_reading_after_unreadable_input(
         later = seed_all(harness, seeds[2:3])
         pulled, cursor = await drain(source, cursor)
     assert set(later) <= {r.external_id for r in pulled}, "blind to documents added later"
+
+
+ACKNOWLEDGING_OVER_HTTP = sorted(
+    p for p, h in SOURCE_HARNESSES.items() if h.acknowledges and h.speaks_http
+)
+
+
+@pytest.mark.parametrize("harness", ACKNOWLEDGING_OVER_HTTP, indirect=True)
+async def test_runner_notes_exactly_the_acknowledgements_that_got_through(
+    harness: SourceHarness, seeds: list[SeedDocument], tmp_path: Path
+) -> None:
+    """The runner sends receipts several at a time; when some fail it raises, and the store
+    notes as acknowledged exactly what the system received. The rest go out on the next pass."""
+    seeded = seed_all(harness, seeds)
+    async with SqliteStore(tmp_path / "s.sqlite3") as store, harness.source() as source:
+        records, _ = await drain(source)
+        await store.save_records(records)
+        processor = Processor(store, {}, lambda name: None, lambda unit: ())
+        runner = SourceRunner(source, store, processor, Health(source.name, "test"), 1.0)
+        harness.sim.faults.error_rate = 0.5
+        with pytest.raises(TransientError):
+            await runner.acknowledge(records)
+        pending = {r.raw.external_id for r in await store.unacked(source.name)}
+        assert pending, "no receipt failed: the test proves nothing"
+        assert set(seeded) - pending == harness.acknowledged()
+        harness.sim.faults.error_rate = 0.0
+        await runner.ack_pending()
+        assert await store.unacked(source.name) == []
+        assert harness.acknowledged() == set(seeded)
