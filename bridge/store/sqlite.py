@@ -128,20 +128,29 @@ class SqliteStore(SqliteLeases):
             self._checkpointer = None
         if self._group_task is not None:
             await asyncio.gather(self._group_task, return_exceptions=True)
-        if self._writer is not None:
-            await self._writer.run(lambda conn: conn.execute("PRAGMA wal_checkpoint(TRUNCATE)"))
-        await self._close_connections()
+        try:
+            if self._writer is not None:
+                # Readers close first so the checkpoint can empty the WAL completely.
+                await self._close_readers()
+                await self._writer.run(lambda conn: conn.execute("PRAGMA wal_checkpoint(TRUNCATE)"))
+        except sqlite3.Error as exc:  # the WAL is still valid; the next open replays it
+            log.warning("sqlite_final_checkpoint_failed", error=str(exc))
+        finally:
+            await self._close_connections()
 
     async def _close_connections(self) -> None:
+        await self._close_readers()
+        if self._writer is not None:
+            await self._writer.close()
+            self._writer = None
+
+    async def _close_readers(self) -> None:
         if self._scanner is not None:
             await self._scanner.close()
             self._scanner = None
         if self._reader is not None:
             await self._reader.close()
             self._reader = None
-        if self._writer is not None:
-            await self._writer.close()
-            self._writer = None
 
     async def _checkpoint_forever(self, every_s: float = 1.0) -> None:
         """Copy the WAL back into the database file in the background (PASSIVE: never blocks

@@ -21,6 +21,11 @@ def _outside(path: Path, sql: str, args: tuple[object, ...] = ()) -> list[tuple[
         return conn.execute(sql, args).fetchall()
 
 
+def _wal_bytes(path: Path) -> int:
+    wal = path.with_name(path.name + "-wal")
+    return wal.stat().st_size if wal.exists() else 0
+
+
 async def test_a_batch_sees_its_own_writes_and_nobody_else_does_before_commit(
     tmp_path: Path,
 ) -> None:
@@ -166,3 +171,16 @@ async def test_people_reads_run_on_their_own_connection(tmp_path: Path) -> None:
         assert counts["outcomes"] == {"unprocessed": 1}
         with pytest.raises(sqlite3.OperationalError):
             await store.scanner.execute("DELETE FROM records")
+
+
+async def test_closing_empties_the_wal(tmp_path: Path) -> None:
+    """On close the readers go first, then a full checkpoint: the database file alone holds
+    everything (a copied file is a complete backup)."""
+    path = tmp_path / "s.sqlite3"
+    async with SqliteStore(path) as store:
+        await store.save_records([raw(f"r{i}") for i in range(50)])
+        assert len(await store.unprocessed()) == 50
+        await store.counts()
+        assert _wal_bytes(path) > 0
+    assert _wal_bytes(path) == 0
+    assert _outside(path, "SELECT count(*) FROM records") == [(50,)]
