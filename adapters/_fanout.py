@@ -11,6 +11,11 @@ not yet started are skipped and the caller makes it an error record. Any other f
 finish, then the failure is raised, so the page is retried whole and nothing outlives the
 call. A sibling's failure never cancels a fetch midway (that would leave half-written blobs
 and temporary files to chance); cancelling the caller still cancels everything.
+
+A fetch holds its slot while it downloads, not while its files are flushed to disk: the
+flushes (see `bridge.blobs.deferred_flush`) are awaited after the slot is given back, and
+`fetch_all` returns only once all of them succeeded, so a page is never stored before its files
+are durable.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
+from bridge.blobs import deferred_flush
 from bridge.errors import PermanentError
 
 T = TypeVar("T")
@@ -45,16 +51,26 @@ async def fetch_all(
     stopped: list[Exception] = []
 
     async def one(fetch: Fetch[T]) -> tuple[T] | None:
+        result: tuple[T] | None = None
         async with slots:
             if stopped or fetch.record in settled:
                 return None
+            with deferred_flush() as flushes:
+                try:
+                    result = (await fetch.run(),)
+                except PermanentError as exc:
+                    settled.setdefault(fetch.record, exc)
+                except Exception as exc:  # raised below, after the running fetches finish
+                    stopped.append(exc)
+        # The slot is free for the next download while this one's files are flushed; the
+        # page is stored only once every flush has succeeded.
+        for flushed in flushes:
             try:
-                return (await fetch.run(),)
-            except PermanentError as exc:
-                settled.setdefault(fetch.record, exc)
-            except Exception as exc:  # raised below, after the running fetches finish
+                await flushed
+            except Exception as exc:
                 stopped.append(exc)
-            return None
+                return None
+        return result
 
     results = await asyncio.gather(*(one(fetch) for fetch in fetches))
     if stopped:

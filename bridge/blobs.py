@@ -15,12 +15,14 @@ an fsync of their own.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import contextvars
 import ctypes
 import hashlib
 import os
 import secrets
 import sys
-from collections.abc import AsyncIterable, AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -142,7 +144,12 @@ class BlobStore:
             sha256 = digest.hexdigest()
             if out is None:
                 _check_sha256(sha256, expected_sha256)
-                await self._group.write(head, sha256)
+                flushed = self._group.submit(head, sha256)
+                deferred = _DEFERRED.get()
+                if deferred is None or not deferred.open:
+                    await flushed
+                else:  # the caller awaits it later (see deferred_flush)
+                    deferred.append(flushed)
                 stored = StoredBlob(sha256=sha256, size=size)
             else:
                 stored = await asyncio.to_thread(
@@ -263,6 +270,34 @@ async def _open_part(tmp: Path) -> BinaryIO:
         raise
 
 
+class _Flushes(list[asyncio.Future[None]]):
+    """The flushes a `deferred_flush` scope collects; closed when the scope ends, so a put
+    made later from a task that inherited the scope waits for its own flush again."""
+
+    open = True
+
+
+_DEFERRED: contextvars.ContextVar[_Flushes | None] = contextvars.ContextVar(
+    "blob_flush_deferred", default=None
+)
+
+
+@contextlib.contextmanager
+def deferred_flush() -> Iterator[list[asyncio.Future[None]]]:
+    """Inside, a small blob's `put_stream` returns once its bytes are handed to the group
+    writer, before they are flushed; the list collects the flushes still under way. The
+    caller must await every one (and see it succeed) before anything relies on those blobs,
+    storing their record above all. It lets a download slot go to the next file while this
+    one's group is being flushed. Blob stores other than files ignore it (always durable)."""
+    flushes = _Flushes()
+    token = _DEFERRED.set(flushes)
+    try:
+        yield flushes
+    finally:
+        flushes.open = False
+        _DEFERRED.reset(token)
+
+
 class _GroupWriter:
     """Hands small blobs to `write_group` on one thread of its own, in groups: what arrives
     while a group is being written forms the next one. `write` returns once the blob is
@@ -276,12 +311,13 @@ class _GroupWriter:
         self._task: asyncio.Task[None] | None = None
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="blob-writer")
 
-    async def write(self, data: list[bytes], sha256: str) -> None:
+    def submit(self, data: list[bytes], sha256: str) -> asyncio.Future[None]:
+        """Queue a blob for the next group; the future is done once it is durable."""
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._pending.append((data, sha256, future))
         if self._task is None or self._task.done():
             self._task = asyncio.create_task(self._drain(), name="blob-group-writer")
-        await future
+        return future
 
     async def _drain(self) -> None:
         loop = asyncio.get_running_loop()

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from bridge.blobs import SPILL_BYTES, BlobStore
+from bridge.blobs import SPILL_BYTES, BlobStore, deferred_flush
 from bridge.errors import PermanentError
 
 MAX = 64 * 1024 * 1024
@@ -106,3 +106,33 @@ async def test_one_failing_file_in_a_group_does_not_fail_the_others(tmp_path: Pa
         assert not isinstance(blob, BaseException)
         assert blobs.path(blob.sha256).read_bytes() == f"good {i}".encode()
     assert _parts(blobs) == []
+
+
+async def test_a_deferred_flush_is_awaited_by_the_caller(tmp_path: Path) -> None:
+    """Inside deferred_flush a small put returns before its bytes are flushed and placed; the
+    blob is under its key once the collected flush is awaited."""
+    blobs = BlobStore(tmp_path / "blobs")
+    with deferred_flush() as flushes:
+        blob = await blobs.put_bytes(b"%PDF-1.4 later", max_bytes=MAX)
+        placed_at_return = await blobs.exists(blob.sha256)
+    assert not placed_at_return and len(flushes) == 1
+    await asyncio.gather(*flushes)
+    assert blobs.path(blob.sha256).read_bytes() == b"%PDF-1.4 later"
+
+
+async def test_a_put_after_the_scope_ended_waits_for_its_own_flush(tmp_path: Path) -> None:
+    """A task that inherited a deferred_flush scope but puts after it ended gets a durable
+    blob on return, not a flush nobody awaits."""
+    blobs = BlobStore(tmp_path / "blobs")
+    go = asyncio.Event()
+
+    async def late() -> bool:
+        await go.wait()
+        blob = await blobs.put_bytes(b"%PDF-1.4 late", max_bytes=MAX)
+        return await blobs.exists(blob.sha256)
+
+    with deferred_flush() as flushes:
+        task = asyncio.create_task(late())
+    go.set()
+    assert await task is True
+    assert flushes == []
