@@ -172,4 +172,17 @@ MIGRATIONS: list[tuple[int, str]] = [
         CREATE INDEX quarantine_review ON quarantine (record_id) WHERE kind = 'review' AND released_at IS NULL
         """,
     ),
+    # Work found without sorting or scanning everything: due deliveries and replies oldest
+    # first (with a backlog of tens of thousands, the sort made each look for work cost more
+    # than the deliveries it found), records waiting for their document, and the delivery a
+    # home system's status report is about.
+    (
+        6,
+        """
+        CREATE INDEX outbox_pending ON outbox (sink, id) WHERE state = 'pending';
+        CREATE INDEX status_out_pending ON status_out (source, id) WHERE state = 'pending';
+        CREATE INDEX records_waiting ON records (id) WHERE outcome = 'waiting';
+        CREATE INDEX outbox_remote ON outbox (sink, remote_id)
+        """,
+    ),
 ]

@@ -195,6 +195,16 @@ MIGRATIONS_PG: list[tuple[int, str]] = [
         """,
     ),
     (
+        6,
+        """
+        CREATE INDEX IF NOT EXISTS outbox_pending ON outbox (sink, id) WHERE state = 'pending';
+        CREATE INDEX IF NOT EXISTS status_out_pending ON status_out (source, id)
+            WHERE state = 'pending';
+        CREATE INDEX IF NOT EXISTS records_waiting ON records (id) WHERE outcome = 'waiting';
+        CREATE INDEX IF NOT EXISTS outbox_remote ON outbox (sink, remote_id)
+        """,
+    ),
+    (
         PG_ONLY_FROM + 1,
         """
         ALTER TABLE status_out ADD COLUMN IF NOT EXISTS claimed_by TEXT;
