@@ -214,16 +214,15 @@ class BlobStore:
     ) -> StoredBlob:
         """Flush, fsync and rename into place (in a worker thread: all blocking file work)."""
         try:
-            out.flush()
-            os.fsync(out.fileno())
-            out.close()
+            with out:
+                out.flush()
+                os.fsync(out.fileno())
             _check_sha256(sha256, expected_sha256)
             final = self.path(sha256)
             if not final.exists():
                 self._place(tmp, final)
             return StoredBlob(sha256=sha256, size=size)
         finally:
-            out.close()
             tmp.unlink(missing_ok=True)
 
     @staticmethod
@@ -300,8 +299,8 @@ def deferred_flush() -> Iterator[list[asyncio.Future[None]]]:
 
 class _GroupWriter:
     """Hands small blobs to `write_group` on one thread of its own, in groups: what arrives
-    while a group is being written forms the next one. `write` returns once the blob is
-    durable under its key."""
+    while a group is being written forms the next one. The future `submit` returns is done
+    once the blob is durable under its key."""
 
     def __init__(
         self, write_group: Callable[[Sequence[tuple[list[bytes], str]]], list[OSError | None]]

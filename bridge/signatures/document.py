@@ -9,13 +9,7 @@ from typing import Protocol
 import structlog
 
 from bridge.signatures.edxml import verify_edxml
-from bridge.signatures.pdf import (
-    BYTE_RANGE,
-    MAGIC_WINDOW_BYTES,
-    PDF_MAGIC,
-    QUICK_BYTES,
-    verify_pdf,
-)
+from bridge.signatures.pdf import verify_pdf, verify_small
 from bridge.signatures.trust import TrustStore
 from schemas.document import Attachment, Document, Signature, SignatureStatus
 
@@ -41,39 +35,26 @@ def verify_document(
     """
     if edxml is not None:
         _log_edxml(edxml, trust, now)
-    attachments = tuple(_verified(att, blobs, trust, now) for att in doc.attachments)
-    if attachments == doc.attachments:
-        return doc
-    return doc.model_copy(update={"attachments": attachments})
+    return _with_attachments(
+        doc, tuple(_verified(att, blobs, trust, now) for att in doc.attachments)
+    )
 
 
 def verify_inline(doc: Document, blobs: HasPath) -> Document | None:
-    """`verify_document` for the common case, cheap enough for the event loop: when every PDF
-    attachment is small (at most QUICK_BYTES) and names no signature, one read of each (a file
-    just written, in the page cache) settles it: UNSIGNED. None when anything needs the real
-    check (a signature, a big file): then run `verify_document` in a worker thread."""
+    """`verify_document` for the common case, cheap enough for the event loop: every PDF
+    attachment small and naming no signature (`verify_small`, one read of a file just
+    written). None when any needs the real check: then run `verify_document` in a thread."""
     attachments = []
     for att in doc.attachments:
-        if att.blob is None or not _may_be_pdf(att):
+        path = _stored_pdf(att, blobs)
+        if path is None:
             attachments.append(att)
             continue
-        try:
-            with blobs.path(att.blob).open("rb") as file:
-                data = file.read(QUICK_BYTES + 1)
-        except FileNotFoundError:
-            attachments.append(att)  # no stored bytes: left as it is
-            continue
-        if len(data) > QUICK_BYTES or BYTE_RANGE in data:
+        settled, signature = verify_small(path)
+        if not settled:
             return None
-        if PDF_MAGIC not in data[:MAGIC_WINDOW_BYTES]:
-            attachments.append(att)  # not a PDF after all
-            continue
-        log.debug("attachment_signature_checked", blob=att.blob, status="unsigned")
-        attachments.append(
-            att.model_copy(update={"signature": Signature(status=SignatureStatus.UNSIGNED)})
-        )
-    result = tuple(attachments)
-    return doc if result == doc.attachments else doc.model_copy(update={"attachments": result})
+        attachments.append(_signed(att, signature))
+    return _with_attachments(doc, tuple(attachments))
 
 
 class HasPath(Protocol):
@@ -85,19 +66,36 @@ class HasPath(Protocol):
 def _verified(
     att: Attachment, blobs: HasPath, trust: TrustStore, now: dt.datetime | None
 ) -> Attachment:
+    path = _stored_pdf(att, blobs)
+    return att if path is None else _signed(att, verify_pdf(path, trust, now=now))
+
+
+def _stored_pdf(att: Attachment, blobs: HasPath) -> Path | None:
+    """Where the bytes of an attachment that may be a PDF are; None for other files and for
+    attachments without stored bytes (those are left as they are)."""
     if att.blob is None or not _may_be_pdf(att):
-        return att
+        return None
     path = blobs.path(att.blob)
-    if not path.is_file():
-        return att
-    signature = verify_pdf(path, trust, now=now)
+    return path if path.is_file() else None
+
+
+def _signed(att: Attachment, signature: Signature | None) -> Attachment:
+    """The attachment with its signature status (None: not a PDF after all, left alone)."""
     if signature is None:
         return att
-    if signature.status is SignatureStatus.UNSIGNED:
-        log.debug("attachment_signature_checked", blob=att.blob, status=signature.status.value)
-    else:
-        log.info("attachment_signature_checked", blob=att.blob, status=signature.status.value)
+    unsigned = signature.status is SignatureStatus.UNSIGNED
+    (log.debug if unsigned else log.info)(
+        "attachment_signature_checked", blob=att.blob, status=signature.status.value
+    )
     return att.model_copy(update={"signature": signature})
+
+
+def _with_attachments(doc: Document, attachments: tuple[Attachment, ...]) -> Document:
+    return (
+        doc
+        if attachments == doc.attachments
+        else doc.model_copy(update={"attachments": attachments})
+    )
 
 
 def _may_be_pdf(att: Attachment) -> bool:

@@ -26,7 +26,7 @@ PDF_MAGIC = b"%PDF-"
 MAGIC_WINDOW_BYTES = 1024  # the header may follow a little junk; readers accept that
 BYTE_RANGE = b"/ByteRange"
 SCAN_CHUNK_BYTES = 1024 * 1024
-QUICK_BYTES = 256 * 1024  # files up to this size are checked inline (verify_inline) if unsigned
+QUICK_BYTES = 256 * 1024  # files up to this size are settled by verify_small when unsigned
 _SEVERITY = {
     SignatureStatus.VALID: 0,
     SignatureStatus.INDETERMINATE: 1,
@@ -34,6 +34,19 @@ _SEVERITY = {
     SignatureStatus.INVALID: 3,
 }
 UNREADABLE = "không đọc được chữ ký trong tệp PDF / the PDF's signature cannot be read"
+
+
+def verify_small(path: Path) -> tuple[bool, Signature | None]:
+    """`verify_pdf` without crypto, for a file of at most QUICK_BYTES naming no signature
+    (/ByteRange): (True, its status: UNSIGNED, or None when it is not a PDF) from one read.
+    (False, None) when the file is bigger or signed: then `verify_pdf` must look."""
+    with path.open("rb") as file:
+        data = file.read(QUICK_BYTES + 1)
+    if len(data) > QUICK_BYTES or BYTE_RANGE in data:
+        return False, None
+    if PDF_MAGIC not in data[:MAGIC_WINDOW_BYTES]:
+        return True, None
+    return True, Signature(status=SignatureStatus.UNSIGNED)
 
 
 def verify_pdf(

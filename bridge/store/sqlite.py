@@ -819,14 +819,19 @@ class SqliteStore(SqliteLeases):
             )
 
     async def _commit_groups(self) -> None:
-        """Commit for the riders when no other transaction does it first."""
+        """Commit for the riders when no other transaction does it first. When that commit
+        fails (the lock held elsewhere past the busy timeout, a disk error), each rider's
+        caller gets the error, as it would for a write of its own: nothing waits forever."""
         while self._pending_writes:
             try:
                 async with self._tx():
                     pass  # `_commit` takes the riders along
             except Exception as exc:
                 log.warning("sqlite_group_commit_failed", error=str(exc))
-                await asyncio.sleep(0.1)
+                failed, self._pending_writes = self._pending_writes, []
+                for _, _, future in failed:
+                    if not future.done():
+                        future.set_exception(exc)
 
     async def schedule_retry(self, delivery_id: int, at: float, error: str) -> None:
         async with self._tx() as db:
@@ -1244,8 +1249,9 @@ class SqliteStore(SqliteLeases):
 
     async def held_for_review(self) -> list[tuple[int, str, list[str], dict[str, Any]]]:
         """Records held for review that name files: (record id, unit, SHA-256s, provenance),
-        as the matcher wrote them into the hold's decision."""
-        rows = await self.scanner.execute_fetchall(
+        as the matcher wrote them into the hold's decision. Read like a point read (the matcher
+        loads them inside a batch, where they must include the batch's own holds)."""
+        rows = await self.db.execute_fetchall(
             "SELECT r.id, r.unit, r.decision FROM quarantine q JOIN records r ON r.id = q.record_id"
             " WHERE q.kind = 'review' AND q.released_at IS NULL AND r.outcome = 'quarantined'"
         )

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from bridge.store import sqlite_conn
+from bridge.store.base import Delivery
 from bridge.store.sqlite import SqliteStore
 from tests.store.conftest import document, new_document_outcome, raw
 
@@ -90,25 +92,42 @@ async def test_waiting_for_another_process_lock_does_not_stall_the_loop(tmp_path
         assert _outside(path, "SELECT external_id FROM records WHERE id = ?", (rid,)) == [("b",)]
 
 
+async def _pending_delivery(store: SqliteStore, external_id: str) -> Delivery:
+    """One stored record made a document; its create delivery, due now."""
+    (rid,) = await store.save_records([raw(external_id)])
+    doc_id = await store.apply(new_document_outcome(rid, document()))
+    assert doc_id is not None
+    (delivery,) = await store.due_deliveries("home", 10)
+    return delivery
+
+
+async def _open_batch(
+    store: SqliteStore, external_id: str, *, fail: bool = False
+) -> tuple[asyncio.Task[None], asyncio.Event]:
+    """A batch that stores one record and stays open until the event is set; then it
+    commits, or raises RuntimeError (rolled back) when `fail`."""
+    entered, release = asyncio.Event(), asyncio.Event()
+
+    async def batch() -> None:
+        async with store.batch():
+            await store.save_records([raw(external_id)])
+            entered.set()
+            await release.wait()
+            if fail:
+                raise RuntimeError("boom")
+
+    task = asyncio.create_task(batch())
+    await entered.wait()
+    return task, release
+
+
 async def test_delivery_writes_ride_along_with_a_batch_commit(tmp_path: Path) -> None:
     """mark_delivered submitted while a batch is open is committed with that batch (one
     fsync), and is durable once it returns."""
     path = tmp_path / "s.sqlite3"
     async with SqliteStore(path) as store:
-        (rid,) = await store.save_records([raw("c")])
-        doc_id = await store.apply(new_document_outcome(rid, document()))
-        (delivery,) = await store.due_deliveries("home", 10)
-        assert doc_id is not None
-        in_batch, release = asyncio.Event(), asyncio.Event()
-
-        async def batch() -> None:
-            async with store.batch():
-                await store.save_records([raw("d")])
-                in_batch.set()
-                await release.wait()
-
-        task = asyncio.create_task(batch())
-        await in_batch.wait()
+        delivery = await _pending_delivery(store, "c")
+        task, release = await _open_batch(store, "d")
         marking = asyncio.create_task(store.mark_delivered(delivery.id, "remote-1"))
         await asyncio.sleep(0.05)
         assert not marking.done()  # waits for a commit: the batch's
@@ -123,9 +142,7 @@ async def test_delivery_writes_ride_along_with_a_batch_commit(tmp_path: Path) ->
 async def test_delivery_writes_commit_on_their_own_when_nothing_else_does(tmp_path: Path) -> None:
     path = tmp_path / "s.sqlite3"
     async with SqliteStore(path) as store:
-        (rid,) = await store.save_records([raw("e")])
-        await store.apply(new_document_outcome(rid, document()))
-        (delivery,) = await store.due_deliveries("home", 10)
+        delivery = await _pending_delivery(store, "e")
         assert await store.store_body(delivery.id, {"x": 1}) is True
         assert await store.store_body(delivery.id, {"x": 2}) is False  # kept once only
         await asyncio.wait_for(store.mark_delivered(delivery.id, "r"), timeout=5)
@@ -137,20 +154,8 @@ async def test_a_rolled_back_batch_does_not_take_waiting_delivery_writes_with_it
 ) -> None:
     path = tmp_path / "s.sqlite3"
     async with SqliteStore(path) as store:
-        (rid,) = await store.save_records([raw("f")])
-        await store.apply(new_document_outcome(rid, document()))
-        (delivery,) = await store.due_deliveries("home", 10)
-        in_batch, release = asyncio.Event(), asyncio.Event()
-
-        async def failing_batch() -> None:
-            async with store.batch():
-                await store.save_records([raw("g")])
-                in_batch.set()
-                await release.wait()
-                raise RuntimeError("boom")
-
-        task = asyncio.create_task(failing_batch())
-        await in_batch.wait()
+        delivery = await _pending_delivery(store, "f")
+        task, release = await _open_batch(store, "g", fail=True)
         marking = asyncio.create_task(store.mark_delivered(delivery.id, "r2"))
         await asyncio.sleep(0.02)
         release.set()
@@ -161,6 +166,30 @@ async def test_a_rolled_back_batch_does_not_take_waiting_delivery_writes_with_it
             ("delivered",)
         ]
         assert _outside(path, "SELECT external_id FROM records") == [("f",)]  # g rolled back
+
+
+async def test_a_delivery_write_that_cannot_commit_fails_instead_of_waiting(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another process keeps the write lock past the busy timeout: the delivery worker's
+    write raises (the worker retries later), it does not wait forever; once the lock is
+    free the same write goes through."""
+    monkeypatch.setattr(sqlite_conn, "BUSY_TIMEOUT_MS", 200)
+    path = tmp_path / "s.sqlite3"
+    async with SqliteStore(path) as store:
+        delivery = await _pending_delivery(store, "h")
+        other = sqlite3.connect(path, isolation_level=None)
+        try:
+            other.execute("BEGIN IMMEDIATE")
+            with pytest.raises(sqlite3.OperationalError, match="locked"):
+                await asyncio.wait_for(store.mark_delivered(delivery.id, "r3"), timeout=10)
+        finally:
+            other.execute("ROLLBACK")
+            other.close()
+        await asyncio.wait_for(store.mark_delivered(delivery.id, "r3"), timeout=5)
+        assert _outside(path, "SELECT state FROM outbox WHERE id = ?", (delivery.id,)) == [
+            ("delivered",)
+        ]
 
 
 async def test_people_reads_run_on_their_own_connection(tmp_path: Path) -> None:
