@@ -252,14 +252,19 @@ class Processor:
             return doc
         edxml = raw.payload if raw.media_type.startswith("application/vnd.edxml+xml") else None
         paths = _LocalPaths()
+        in_memory: dict[str, bytes] = {}  # small files stored moments ago: not read back
         for att in doc.attachments:
-            if (
-                att.blob is not None
-                and (local := await self.blobs.local_path(att.blob)) is not None
-            ):
+            if att.blob is None:
+                continue
+            if (data := self.blobs.recent(att.blob)) is not None:
+                in_memory[att.blob] = data
+            elif (local := await self.blobs.local_path(att.blob)) is not None:
                 paths.files[att.blob] = local
-        if edxml is None and (settled := verify_inline(doc, paths)) is not None:
+        if edxml is None and (settled := verify_inline(doc, paths, in_memory)) is not None:
             return settled  # small unsigned files only: no thread needed
+        for blob in in_memory:  # the full check reads files
+            if (local := await self.blobs.local_path(blob)) is not None:
+                paths.files[blob] = local
         return await asyncio.get_running_loop().run_in_executor(
             _signature_checker(), verify_document, doc, paths, self.trust, edxml
         )

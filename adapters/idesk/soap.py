@@ -119,15 +119,13 @@ def local_name(el: etree._Element) -> str:
     tag = el.tag
     if not isinstance(tag, str):
         return ""
-    return str(etree.QName(tag).localname)
+    return tag.rpartition("}")[2]  # "{namespace}name" or "name"
 
 
 def child(el: etree._Element, name: str) -> etree._Element | None:
     """The first child element named `name` in any namespace (iDesk mixes both)."""
-    for sub in el:
-        if local_name(sub) == name:
-            return sub
-    return None
+    found: etree._Element | None = el.find("{*}" + name)
+    return found
 
 
 def children(el: etree._Element, name: str) -> Iterator[etree._Element]:

@@ -120,6 +120,7 @@ def normalize_number(s: str | None) -> str | None:
     return compact or None
 
 
+@functools.lru_cache(maxsize=16384)  # pure; notations recur ("UBND-VP", "QĐ-UBND")
 def normalize_notation(s: str | None) -> str | None:
     """Upper-case ASCII-hyphen notation: "ubnd – hc" → "UBND-HC", "Ð" → "Đ". Idempotent."""
     if s is None:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Protocol
 
 import structlog
 
 from bridge.signatures.edxml import verify_edxml
-from bridge.signatures.pdf import verify_pdf, verify_small
+from bridge.signatures.pdf import verify_pdf, verify_small, verify_small_bytes
 from bridge.signatures.trust import TrustStore
 from schemas.document import Attachment, Document, Signature, SignatureStatus
 
@@ -40,17 +41,26 @@ def verify_document(
     )
 
 
-def verify_inline(doc: Document, blobs: HasPath) -> Document | None:
+def verify_inline(
+    doc: Document, blobs: HasPath, in_memory: Mapping[str, bytes] | None = None
+) -> Document | None:
     """`verify_document` for the common case, cheap enough for the event loop: every PDF
-    attachment small and naming no signature (`verify_small`, one read of a file just
-    written). None when any needs the real check: then run `verify_document` in a thread."""
+    attachment small and naming no signature (`verify_small`: the bytes `in_memory` holds by
+    blob key, or one read of a file just written). None when any needs the real check: then
+    run `verify_document` in a thread."""
     attachments = []
     for att in doc.attachments:
-        path = _stored_pdf(att, blobs)
-        if path is None:
+        data = in_memory.get(att.blob) if in_memory and att.blob is not None else None
+        if data is not None:
+            if not _may_be_pdf(att):
+                attachments.append(att)
+                continue
+            settled, signature = verify_small_bytes(data)
+        elif (path := _stored_pdf(att, blobs)) is None:
             attachments.append(att)
             continue
-        settled, signature = verify_small(path)
+        else:
+            settled, signature = verify_small(path)
         if not settled:
             return None
         attachments.append(_signed(att, signature))

@@ -41,7 +41,11 @@ def verify_small(path: Path) -> tuple[bool, Signature | None]:
     (/ByteRange): (True, its status: UNSIGNED, or None when it is not a PDF) from one read.
     (False, None) when the file is bigger or signed: then `verify_pdf` must look."""
     with path.open("rb") as file:
-        data = file.read(QUICK_BYTES + 1)
+        return verify_small_bytes(file.read(QUICK_BYTES + 1))
+
+
+def verify_small_bytes(data: bytes) -> tuple[bool, Signature | None]:
+    """`verify_small` of a file's bytes already in memory."""
     if len(data) > QUICK_BYTES or BYTE_RANGE in data:
         return False, None
     if PDF_MAGIC not in data[:MAGIC_WINDOW_BYTES]:

@@ -37,6 +37,10 @@ class PgBlobStore:
         self.chunk_bytes = chunk_bytes
         self.cache_dir = cache_dir  # where local_path() materializes a blob for file-based tools
 
+    def recent(self, sha256: str) -> bytes | None:
+        """Nothing is kept in memory here: blobs are read from the database."""
+        return None
+
     async def exists(self, sha256: str) -> bool:
         _check_key(sha256)
         found = await self._store.pool.fetchval("SELECT 1 FROM blobs WHERE sha256 = $1", sha256)

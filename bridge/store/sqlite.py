@@ -57,7 +57,11 @@ _DELIVERY_COLS = (
 
 
 log = structlog.get_logger(__name__)
-_IN_BATCH: contextvars.ContextVar[bool] = contextvars.ContextVar("sqlite_batch", default=False)
+# Inside `batch()`: the fences already checked in its transaction (none can change before it
+# ends: it holds the write lock); None outside a batch.
+_IN_BATCH: contextvars.ContextVar[set[tuple[str, int]] | None] = contextvars.ContextVar(
+    "sqlite_batch", default=None
+)
 
 
 def _settle(
@@ -182,7 +186,7 @@ class SqliteStore(SqliteLeases):
     def db(self) -> SqlConnection:
         """The connection for a short read: the writer inside a batch (to see its writes),
         the reader otherwise."""
-        if _IN_BATCH.get():
+        if _IN_BATCH.get() is not None:
             return self.writer
         if self._reader is None:
             raise RuntimeError("store is not open")
@@ -201,9 +205,10 @@ class SqliteStore(SqliteLeases):
 
         Inside `batch()` it joins the batch's transaction instead of opening its own.
         """
-        if _IN_BATCH.get():
-            if fence is not None:
+        if (checked := _IN_BATCH.get()) is not None:
+            if fence is not None and fence not in checked:
                 await check_fence(self.writer, *fence)
+                checked.add(fence)
             yield self.writer
             return
         async with self._lock:
@@ -225,13 +230,13 @@ class SqliteStore(SqliteLeases):
         Other coroutines' writes wait until it ends, so keep a batch short (tens of ms).
         Rolled back whole if anything inside raises.
         """
-        if _IN_BATCH.get():
+        if _IN_BATCH.get() is not None:
             yield
             return
         async with self._lock:
             writer = self.writer
             await writer.begin_immediate()
-            token = _IN_BATCH.set(True)
+            token = _IN_BATCH.set(set())
             try:
                 yield
             except BaseException:

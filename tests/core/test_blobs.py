@@ -136,3 +136,30 @@ async def test_a_put_after_the_scope_ended_waits_for_its_own_flush(tmp_path: Pat
     go.set()
     assert await task is True
     assert flushes == []
+
+
+async def test_small_blobs_stored_last_are_read_from_memory(tmp_path: Path) -> None:
+    """Once durable, a small blob is also kept in memory (up to a byte budget, the oldest going
+    first): reads need no file. A blob whose write failed is not there; a deleted one is gone."""
+    blobs = BlobStore(tmp_path / "blobs", recent_bytes=3000)
+    first = await blobs.put_bytes(b"a" * 1000, max_bytes=MAX)
+    second = await blobs.put_bytes(b"b" * 1000, max_bytes=MAX)
+    blobs.path(first.sha256).unlink()  # only memory can answer now
+    assert blobs.recent(first.sha256) == b"a" * 1000
+    assert await blobs.exists(first.sha256)
+    assert b"".join([c async for c in blobs.read(first.sha256, chunk_bytes=300)]) == b"a" * 1000
+    third = await blobs.put_bytes(b"c" * 1500, max_bytes=MAX)  # over budget: the oldest goes
+    assert blobs.recent(first.sha256) is None
+    assert not await blobs.exists(first.sha256)
+    assert blobs.recent(second.sha256) == b"b" * 1000
+    assert blobs.recent(third.sha256) == b"c" * 1500
+    assert await blobs.delete(second.sha256)
+    assert blobs.recent(second.sha256) is None and not await blobs.exists(second.sha256)
+    bad = b"cannot be placed"
+    sha = hashlib.sha256(bad).hexdigest()
+    (blobs.root / sha[:2]).write_bytes(b"")  # a file where its folder must go
+    with pytest.raises(OSError):
+        await blobs.put_bytes(bad, max_bytes=MAX)
+    assert blobs.recent(sha) is None
+    big = await blobs.put_bytes(b"d" * (SPILL_BYTES + 1), max_bytes=MAX)  # streamed: not kept
+    assert blobs.recent(big.sha256) is None

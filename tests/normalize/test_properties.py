@@ -102,3 +102,12 @@ def test_tone_placement_folds(word: str) -> None:
     key = fold_key(word)
     assert key in pairs.values()
     assert fold_key("quý") == "quý" and fold_key("hoàn") == "hoàn"
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(TEXT, max_size=5))
+def test_folding_parts_is_folding_the_joined_text(parts: list[str]) -> None:
+    """No fold reaches across a space: the store's search key folds a document's fields one by
+    one (cached) and must equal the fold of the joined text."""
+    joined = fold_key(" ".join(p for p in parts if p))
+    assert " ".join(key for p in parts if p and (key := fold_key(p))) == joined

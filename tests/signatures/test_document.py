@@ -70,6 +70,13 @@ async def test_only_small_unsigned_files_are_settled_inline(
     big = pdfs.unsigned + b"\n%" + b"0" * (300 * 1024)  # no signature, but too big to settle inline
     large = plain.model_copy(update={"attachments": (await _stored(blobs, "Quét.pdf", big),)})
     assert verify_inline(large, blobs) is None
+    # The same verdicts from bytes held in memory (files just stored), without the files.
+    in_memory = {a.blob: blobs.recent(a.blob) or b"" for a in plain.attachments if a.blob}
+    assert all(in_memory.values())
+    nowhere = BlobStore(tmp_path / "empty")
+    assert verify_inline(plain, nowhere, in_memory) == inline
+    signed_bytes = {a.blob: blobs.recent(a.blob) or b"" for a in signed.attachments if a.blob}
+    assert verify_inline(signed, nowhere, signed_bytes) is None
 
 
 async def test_fills_each_stored_pdf(pdfs: SignedPdfs, trust: TrustStore, tmp_path: Path) -> None:
