@@ -109,7 +109,11 @@ class DeliveryWorker:
     ) -> None:
         in_flight.pop(delivery_id, None)
         self._keys.pop(delivery_id, None)
-        self.wake.set()
+        # Refill in steps: a busy worker looks for due work once a quarter of its slots are
+        # free, not after every delivery (each look reads the head of the outbox again).
+        capacity = 1 if self.health.state == FAILING else self.max_in_flight
+        if capacity - len(in_flight) >= _refill_at(capacity):
+            self.wake.set()
 
     async def deliver(self, delivery: Delivery) -> None:
         """One attempt at one delivery; its result is recorded before returning."""
@@ -183,6 +187,11 @@ class DeliveryWorker:
             if not await self.store.store_body(delivery.id, body):
                 return None  # cancelled while it was being prepared (a revocation, a merge)
         return await self.sink.send(op, body, delivery.key, remote_id)
+
+
+def _refill_at(capacity: int) -> int:
+    """Free slots that make a busy worker look for due work again."""
+    return max(1, capacity // 4)
 
 
 def _one_per_document(due: list[Delivery]) -> list[Delivery]:
