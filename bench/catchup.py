@@ -6,7 +6,11 @@ home sink. Reports documents/s on the simulators' clock, the daemon's peak RSS a
 the simulator host's CPU (to show the simulators were not the bottleneck). With `--profile`,
 py-spy samples the daemon and the hottest functions of our code are listed.
 
-    python -m bench.catchup [--docs 20000] [--profile] [--runs 1]
+With `--stages`, one more run on fresh simulators with the home sink down: how long pulling
+and matching the backlog takes with no delivery sharing the process (its CPU is then a floor
+for any arrangement of the work).
+
+    python -m bench.catchup [--docs 20000] [--profile] [--runs 1] [--stages]
 """
 
 from __future__ import annotations
@@ -14,7 +18,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import collections
+import contextlib
 import shutil
+import sqlite3
 import statistics
 import sys
 import tempfile
@@ -78,6 +84,43 @@ async def run_once(docs: int, workdir: Path, *, profile: bool = False) -> dict[s
         result["profile"] = str(workdir / "profile.folded")
         result["hotspots"] = hotspots(workdir / "profile.folded")
     return result
+
+
+async def run_pull_only(docs: int, workdir: Path) -> dict[str, Any]:
+    """The backlog pulled and matched with the home sink answering 503: until every record
+    has an outcome. Deliveries only probe the dead sink now and then."""
+    async with simhost("catchup", "--docs", str(docs)) as host:
+        await host.post("/home", {"down": True})
+        records = int(host.info["records"])
+        data_dir = workdir / "data"
+        config = daemon_config(data_dir, host.info["sources"], host.info["home"])
+        started = time.monotonic()
+        async with daemon(config, workdir) as proc:
+
+            async def all_decided() -> bool:
+                return _decided(data_dir) >= records
+
+            await wait_for(all_decided, timeout_s=60 + docs / 20, what="every record decided")
+            elapsed = time.monotonic() - started
+            daemon_cpu = cpu_s(proc.pid)
+    return {
+        "records": records,
+        "pull_and_match_s": round(elapsed, 2),
+        "records_per_s": round(records / elapsed, 1),
+        "daemon_cpu_s": round(daemon_cpu, 1),
+    }
+
+
+def _decided(data_dir: Path) -> int:
+    path = data_dir / "lienthong.sqlite3"
+    if not path.exists():
+        return 0
+    try:
+        with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)) as db:
+            row = db.execute("SELECT count(*) FROM records WHERE outcome IS NOT NULL").fetchone()
+    except sqlite3.OperationalError:
+        return 0
+    return int(row[0])
 
 
 async def _wait_delivered(host: SimHost, expected: int, *, timeout_s: float) -> None:
@@ -154,7 +197,9 @@ def _frame_name(frame: str) -> str:
     return f"{path}:{name.strip()}"
 
 
-async def run(docs: int, runs: int, *, profile: bool = False) -> dict[str, Any]:
+async def run(
+    docs: int, runs: int, *, profile: bool = False, stages: bool = False
+) -> dict[str, Any]:
     results = []
     for i in range(runs):
         with tempfile.TemporaryDirectory(prefix="lienthong-catchup-") as tmp:
@@ -170,15 +215,25 @@ async def run(docs: int, runs: int, *, profile: bool = False) -> dict[str, Any]:
     rates = [r["docs_per_s"] for r in results]
     median = statistics.median(rates)
     chosen = min(results, key=lambda r: abs(r["docs_per_s"] - median))
-    return {"benchmark": "catchup", "runs": results, "median_docs_per_s": median, **chosen}
+    out = {"benchmark": "catchup", "runs": results, "median_docs_per_s": median, **chosen}
+    if stages:
+        with tempfile.TemporaryDirectory(prefix="lienthong-catchup-") as tmp:
+            out["pull_only"] = await run_pull_only(docs, Path(tmp))
+    return out
 
 
 def summary(r: dict[str, Any]) -> str:
-    return (
+    line = (
         f"catch-up: {r['documents']} documents ({r['records']} records) in {r['elapsed_s']} s ="
         f" {r['docs_per_s']} docs/s, peak RSS {r['peak_rss_mb']} MB, daemon CPU"
         f" {r['daemon_cpu_s']} s, simulators CPU {r['simhost_cpu_s']} s"
     )
+    if (pull := r.get("pull_only")) is not None:
+        line += (
+            f"; pull and match only (home down): {pull['pull_and_match_s']} s ="
+            f" {pull['records_per_s']} records/s, daemon CPU {pull['daemon_cpu_s']} s"
+        )
+    return line
 
 
 def main() -> int:
@@ -186,8 +241,11 @@ def main() -> int:
     parser.add_argument("--docs", type=int, default=20_000)
     parser.add_argument("--runs", type=int, default=1)
     parser.add_argument("--profile", action="store_true", help="sample the daemon with py-spy")
+    parser.add_argument(
+        "--stages", action="store_true", help="also time pulling and matching with the home down"
+    )
     args = parser.parse_args()
-    result = asyncio.run(run(args.docs, args.runs, profile=args.profile))
+    result = asyncio.run(run(args.docs, args.runs, profile=args.profile, stages=args.stages))
     emit(result, summary(result))
     for spot in result.get("hotspots", []):
         print(
