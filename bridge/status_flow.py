@@ -93,10 +93,12 @@ class StatusRelay:
 class StatusPoller:
     """Asks a home system, every `interval_s`, what became of documents not yet finished."""
 
-    def __init__(self, sink: Any, store: Store, interval_s: float) -> None:
+    def __init__(self, sink: Any, store: Store, interval_s: float, per_poll: int = 50) -> None:
         self.sink = sink
         self.store = store
         self.interval_s = interval_s
+        self.per_poll = per_poll
+        self._after = 0  # place in the round: every unfinished document is asked about in turn
 
     async def run(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
@@ -107,9 +109,14 @@ class StatusPoller:
             await wait_any(stop, None, self.interval_s)
 
     async def poll_once(self) -> int:
+        """Ask about the next `per_poll` unfinished documents; after the newest, start again
+        from the oldest. Returns how many new statuses were stored."""
+        batch = await self.store.status_pollable(self.sink.name, self._after, self.per_poll)
         events = []
-        for remote_id in await self.store.status_pollable(self.sink.name):
+        for _, remote_id in batch:
             event = await self.sink.status(remote_id)
             if event is not None:
                 events.append(event)
+        # Moved on only once the whole batch was asked: after a failure it is asked again.
+        self._after = batch[-1][0] if len(batch) == self.per_poll else 0
         return await self.store.save_status_events(events) if events else 0

@@ -185,4 +185,18 @@ MIGRATIONS: list[tuple[int, str]] = [
         CREATE INDEX outbox_remote ON outbox (sink, remote_id)
         """,
     ),
+    # Documents whose processing at home is not finished, found from an index of their own:
+    # the status poller walks them in rounds instead of scanning every delivered document
+    # (and asking only about the oldest fifty, for ever, once fifty stay unfinished).
+    (
+        7,
+        """
+        ALTER TABLE outbox ADD COLUMN status_final INTEGER NOT NULL DEFAULT 0;
+        UPDATE outbox SET status_final = 1 WHERE op = 'create' AND state = 'delivered'
+            AND EXISTS (SELECT 1 FROM status_events e WHERE e.sink = outbox.sink
+            AND e.remote_id = outbox.remote_id AND e.status IN ('done', 'rejected'));
+        CREATE INDEX outbox_status_open ON outbox (sink, id)
+            WHERE op = 'create' AND state = 'delivered' AND status_final = 0
+        """,
+    ),
 ]

@@ -205,6 +205,17 @@ MIGRATIONS_PG: list[tuple[int, str]] = [
         """,
     ),
     (
+        7,
+        """
+        ALTER TABLE outbox ADD COLUMN IF NOT EXISTS status_final INTEGER NOT NULL DEFAULT 0;
+        UPDATE outbox SET status_final = 1 WHERE op = 'create' AND state = 'delivered'
+            AND EXISTS (SELECT 1 FROM status_events e WHERE e.sink = outbox.sink
+            AND e.remote_id = outbox.remote_id AND e.status IN ('done', 'rejected'));
+        CREATE INDEX IF NOT EXISTS outbox_status_open ON outbox (sink, id)
+            WHERE op = 'create' AND state = 'delivered' AND status_final = 0
+        """,
+    ),
+    (
         PG_ONLY_FROM + 1,
         """
         ALTER TABLE status_out ADD COLUMN IF NOT EXISTS claimed_by TEXT;

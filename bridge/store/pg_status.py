@@ -13,7 +13,7 @@ from typing import Any
 from bridge import jsonutil
 from bridge.store.base import StatusOut, StatusReply
 from bridge.store.pg_base import Connection, PgBase
-from bridge.store.sqlite import HOME_STATUS_CODES, now_iso
+from bridge.store.sqlite import FINAL_STATUSES, HOME_STATUS_CODES, now_iso
 from schemas import Document, StatusEvent
 
 _RELEASE = "claimed_by = NULL, claimed_until = NULL"
@@ -46,6 +46,12 @@ class PgStatus(PgBase):
                 if inserted is None:
                     continue
                 added += 1
+                if e.status.value in FINAL_STATUSES:
+                    await conn.execute(
+                        "UPDATE outbox SET status_final = 1 WHERE sink = $1 AND remote_id = $2",
+                        e.sink,
+                        e.remote_id,
+                    )
                 if doc_id is not None and e.status.value in HOME_STATUS_CODES:
                     await self._mirror_status(conn, doc_id, e.status.value, e.note)
             return added
@@ -182,17 +188,19 @@ class PgStatus(PgBase):
             ],
         }
 
-    async def status_pollable(self, sink: str, limit: int = 50) -> list[str]:
-        """Remote ids of documents at `sink` whose processing is not finished yet."""
+    async def status_pollable(
+        self, sink: str, after: int = 0, limit: int = 50
+    ) -> list[tuple[int, str]]:
+        """(delivery id, remote id) of documents at `sink` whose processing is not finished
+        yet, in delivery order from after `after` (a poller's place in its round)."""
         rows = await self._fetch(
-            "SELECT o.remote_id FROM outbox o WHERE o.sink = $1 AND o.op = 'create'"
-            " AND o.state = 'delivered' AND NOT EXISTS (SELECT 1 FROM status_events e"
-            " WHERE e.sink = o.sink AND e.remote_id = o.remote_id"
-            " AND e.status IN ('done', 'rejected')) ORDER BY o.id LIMIT $2",
+            "SELECT id, remote_id FROM outbox WHERE sink = $1 AND op = 'create'"
+            " AND state = 'delivered' AND status_final = 0 AND id > $2 ORDER BY id LIMIT $3",
             sink,
+            after,
             limit,
         )
-        return [r[0] for r in rows]
+        return [(r[0], r[1]) for r in rows]
 
     async def is_done_at_home(self, doc_id: int) -> bool:
         found = await self._fetchval(

@@ -50,6 +50,7 @@ HOME_STATUS_CODES = {
     "done": ("06", "hoàn thành / done"),
     "rejected": ("02", "từ chối tiếp nhận / refused"),
 }
+FINAL_STATUSES = frozenset({"done", "rejected"})  # nothing more to ask the home system
 _DELIVERY_COLS = (
     "id, document_id, unit, sink, op, revision, key, body, state, attempts, next_attempt_at,"
     " last_error, remote_id, created_at"
@@ -438,6 +439,11 @@ class SqliteStore(SqliteLeases):
                     ),
                 )
                 added += cur.rowcount
+                if cur.rowcount == 1 and e.status.value in FINAL_STATUSES:
+                    await db.execute(
+                        "UPDATE outbox SET status_final = 1 WHERE sink = ? AND remote_id = ?",
+                        (e.sink, e.remote_id),
+                    )
                 if cur.rowcount == 1 and rows and e.status.value in HOME_STATUS_CODES:
                     await self._mirror_status(db, rows[0][0], e.status.value, e.note)
             return added
@@ -740,15 +746,18 @@ class SqliteStore(SqliteLeases):
             ],
         }
 
-    async def status_pollable(self, sink: str, limit: int = 50) -> list[str]:
-        """Remote ids of documents at `sink` whose processing is not finished yet."""
-        rows = await self.scanner.execute_fetchall(
-            "SELECT o.remote_id FROM outbox o WHERE o.sink = ? AND o.op = 'create' AND o.state = 'delivered'"
-            " AND NOT EXISTS (SELECT 1 FROM status_events e WHERE e.sink = o.sink AND e.remote_id = o.remote_id"
-            " AND e.status IN ('done', 'rejected')) ORDER BY o.id LIMIT ?",
-            (sink, limit),
+    async def status_pollable(
+        self, sink: str, after: int = 0, limit: int = 50
+    ) -> list[tuple[int, str]]:
+        """(delivery id, remote id) of documents at `sink` whose processing is not finished
+        yet, in delivery order from after `after` (a poller's place in its round)."""
+        rows = await self.db.execute_fetchall(
+            "SELECT id, remote_id FROM outbox INDEXED BY outbox_status_open WHERE sink = ?"
+            " AND op = 'create' AND state = 'delivered' AND status_final = 0 AND id > ?"
+            " ORDER BY id LIMIT ?",
+            (sink, after, limit),
         )
-        return [r[0] for r in rows]
+        return [(r[0], r[1]) for r in rows]
 
     async def is_done_at_home(self, doc_id: int) -> bool:
         rows = list(

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
+import sqlite3
+from pathlib import Path
 
 import pytest
 
 from bridge.store.base import Outcome, StatusReply
+from bridge.store.sqlite import SqliteStore
 from schemas import Page, StatusEvent
 from schemas.record import RemoteStatus
 from tests.store.conftest import Store, attachment, document, new_document_outcome, raw
@@ -326,7 +330,7 @@ async def test_status_events_and_mirror_to_senders(store: Store) -> None:
     doc_id = await store.apply(outcome)
     (d,) = await store.due_deliveries("home", 1)
     await store.mark_delivered(d.id, "R-9")
-    assert await store.status_pollable("home") == ["R-9"]
+    assert await store.status_pollable("home") == [(d.id, "R-9")]
     at = dt.datetime(2024, 3, 6, tzinfo=dt.UTC)
     events = [
         StatusEvent(sink="home", remote_id="R-9", status=RemoteStatus.DONE, updated_at=at),
@@ -345,6 +349,33 @@ async def test_status_events_and_mirror_to_senders(store: Store) -> None:
     statuses = await store.statuses_of(doc_id or 0)
     assert [h["status"] for h in statuses["home"]] == ["done"]
     assert [(s["code"], s["state"]) for s in statuses["sent"]] == [("01", "sent"), ("06", "dead")]
+
+
+async def test_unfinished_at_home_are_listed_in_rounds(store: Store) -> None:
+    """Documents not finished at home come in delivery order from a place in the round; a
+    final status (done, rejected) takes one out of the round, another status does not."""
+    ids = await store.save_records([raw(str(i)) for i in range(5)])
+    delivered = []
+    for i, rid in enumerate(ids):
+        await store.apply(new_document_outcome(rid, document(str(i)), triple=f"t{i}"))
+        (d,) = await store.due_deliveries("home", 1)
+        await store.mark_delivered(d.id, f"R-{i}")
+        delivered.append((d.id, f"R-{i}"))
+    assert await store.status_pollable("home", 0, 2) == delivered[:2]
+    assert await store.status_pollable("home", delivered[1][0], 2) == delivered[2:4]
+    assert await store.status_pollable("home", delivered[3][0], 2) == delivered[4:]
+    at = dt.datetime(2024, 3, 6, tzinfo=dt.UTC)
+    await store.save_status_events(
+        [
+            StatusEvent(sink="home", remote_id="R-1", status=RemoteStatus.DONE, updated_at=at),
+            StatusEvent(sink="home", remote_id="R-2", status=RemoteStatus.REJECTED, updated_at=at),
+            StatusEvent(
+                sink="home", remote_id="R-3", status=RemoteStatus.PROCESSING, updated_at=at
+            ),
+        ]
+    )
+    assert await store.status_pollable("home") == [delivered[0], delivered[3], delivered[4]]
+    assert await store.status_pollable("elsewhere") == []
 
 
 async def test_status_retry_comes_back_when_due(store: Store) -> None:
@@ -373,3 +404,24 @@ async def test_schema_version_matches_sqlite_migrations(store: Store) -> None:
     from bridge.store.migrations import MIGRATIONS
 
     assert await store.schema_version() == max(v for v, _ in MIGRATIONS)
+
+
+async def test_migration_7_takes_finished_documents_out_of_the_round(tmp_path: Path) -> None:
+    """A store from before migration 7: documents already done at home are marked final when
+    it runs, so the status poller does not ask about them again."""
+    path = tmp_path / "old.sqlite3"
+    async with SqliteStore(path) as store:
+        a, b = await store.save_records([raw("a"), raw("b")])
+        for rid, triple, remote in ((a, "t1", "R-1"), (b, "t2", "R-2")):
+            await store.apply(new_document_outcome(rid, document(triple), triple=triple))
+            (d,) = await store.due_deliveries("home", 1)
+            await store.mark_delivered(d.id, remote)
+        at = dt.datetime(2024, 3, 6, tzinfo=dt.UTC)
+        done = StatusEvent(sink="home", remote_id="R-1", status=RemoteStatus.DONE, updated_at=at)
+        await store.save_status_events([done])
+    with contextlib.closing(sqlite3.connect(path)) as db, db:  # back to the shape of version 6
+        db.execute("DROP INDEX outbox_status_open")
+        db.execute("ALTER TABLE outbox DROP COLUMN status_final")
+        db.execute("DELETE FROM schema_version WHERE version = 7")
+    async with SqliteStore(path) as store:
+        assert [remote for _, remote in await store.status_pollable("home")] == ["R-2"]
