@@ -47,12 +47,16 @@ from bench.common import (
 SETTLE_S = 2.0  # after the last expected create, how long to watch for a doubled delivery
 
 
-async def run_once(docs: int, workdir: Path, *, profile: bool = False) -> dict[str, Any]:
+async def run_once(
+    docs: int, workdir: Path, *, profile: bool = False, delivery_process: bool = False
+) -> dict[str, Any]:
     """One catch-up on fresh simulators and an empty store."""
     async with simhost("catchup", "--docs", str(docs)) as host:
         expected = int(host.info["documents"])
         data_dir = workdir / "data"
-        config = daemon_config(data_dir, host.info["sources"], host.info["home"])
+        config = daemon_config(
+            data_dir, host.info["sources"], host.info["home"], delivery_process=delivery_process
+        )
         sim_cpu0 = (await host.get("/stats"))["cpu_s"]
         started = time.monotonic()
         async with daemon(config, workdir) as proc, RssSampler(proc.pid, 0.1) as rss:
@@ -73,12 +77,14 @@ async def run_once(docs: int, workdir: Path, *, profile: bool = False) -> dict[s
         "elapsed_s": round(elapsed, 2),
         "docs_per_s": round(expected / elapsed, 1),
         "peak_rss_mb": mb(max(rss.peak_rss_kb, memory.get("VmHWM", 0))),
+        "peak_rss_with_children_mb": mb(rss.peak_total_kb),
         "daemon_cpu_s": round(daemon_cpu, 1),
         "daemon_user_s": round(daemon_user, 1),
         "daemon_sys_s": round(daemon_sys, 1),
         "simhost_cpu_s": round(stats["cpu_s"] - sim_cpu0, 1),
         "wall_s": round(wall_s, 1),
         "outbox": outbox_counts(data_dir),
+        "delivery_process": delivery_process,
     }
     if profile:
         result["profile"] = str(workdir / "profile.folded")
@@ -198,12 +204,21 @@ def _frame_name(frame: str) -> str:
 
 
 async def run(
-    docs: int, runs: int, *, profile: bool = False, stages: bool = False
+    docs: int,
+    runs: int,
+    *,
+    profile: bool = False,
+    stages: bool = False,
+    delivery_process: bool = False,
 ) -> dict[str, Any]:
     results = []
     for i in range(runs):
         with tempfile.TemporaryDirectory(prefix="lienthong-catchup-") as tmp:
-            results.append(await run_once(docs, Path(tmp), profile=profile and i == 0))
+            results.append(
+                await run_once(
+                    docs, Path(tmp), profile=profile and i == 0, delivery_process=delivery_process
+                )
+            )
             kept = ROOT / "bench" / "out"
             kept.mkdir(exist_ok=True)
             shutil.copy(Path(tmp) / "daemon.log", kept / "catchup-daemon.log")  # the last run's
@@ -224,8 +239,15 @@ async def run(
 
 def summary(r: dict[str, Any]) -> str:
     line = (
-        f"catch-up: {r['documents']} documents ({r['records']} records) in {r['elapsed_s']} s ="
-        f" {r['docs_per_s']} docs/s, peak RSS {r['peak_rss_mb']} MB, daemon CPU"
+        f"catch-up{' (delivery process)' if r.get('delivery_process') else ''}:"
+        f" {r['documents']} documents ({r['records']} records) in {r['elapsed_s']} s ="
+        f" {r['docs_per_s']} docs/s, peak RSS {r['peak_rss_mb']} MB"
+        + (
+            f" ({r['peak_rss_with_children_mb']} MB with the delivery process)"
+            if r.get("delivery_process")
+            else ""
+        )
+        + ", daemon CPU"
         f" {r['daemon_cpu_s']} s, simulators CPU {r['simhost_cpu_s']} s"
     )
     if (pull := r.get("pull_only")) is not None:
@@ -244,8 +266,19 @@ def main() -> int:
     parser.add_argument(
         "--stages", action="store_true", help="also time pulling and matching with the home down"
     )
+    parser.add_argument(
+        "--delivery-process", action="store_true", help="deliveries in a process of their own"
+    )
     args = parser.parse_args()
-    result = asyncio.run(run(args.docs, args.runs, profile=args.profile, stages=args.stages))
+    result = asyncio.run(
+        run(
+            args.docs,
+            args.runs,
+            profile=args.profile,
+            stages=args.stages,
+            delivery_process=args.delivery_process,
+        )
+    )
     emit(result, summary(result))
     for spot in result.get("hotspots", []):
         print(

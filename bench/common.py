@@ -48,21 +48,31 @@ def memory_kb(pid: int) -> dict[str, int]:
 
 
 def cpu_s(pid: int) -> float:
-    """User plus system CPU seconds a process (with its threads) has used so far."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
-    except (FileNotFoundError, ProcessLookupError):
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+    """User plus system CPU seconds a process (with its threads and its running child
+    processes: the delivery process) has used so far."""
+    user, system = cpu_split(pid)
+    return user + system
 
 
 def cpu_split(pid: int) -> tuple[float, float]:
-    """(user, system) CPU seconds a process (with its threads) has used so far."""
+    """(user, system) CPU seconds of a process, its threads and its running children."""
+    user = system = 0.0
+    for one in (pid, *_children(pid)):
+        try:
+            fields = Path(f"/proc/{one}/stat").read_text().rpartition(")")[2].split()
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+        user += int(fields[11]) / CLOCK_TICKS
+        system += int(fields[12]) / CLOCK_TICKS
+    return user, system
+
+
+def _children(pid: int) -> list[int]:
     try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+        text = Path(f"/proc/{pid}/task/{pid}/children").read_text()
     except (FileNotFoundError, ProcessLookupError):
-        return 0.0, 0.0
-    return int(fields[11]) / CLOCK_TICKS, int(fields[12]) / CLOCK_TICKS
+        return []
+    return [int(p) for p in text.split()]
 
 
 @dataclass
@@ -73,6 +83,7 @@ class RssSampler:
     interval_s: float = 0.05
     peak_rss_kb: int = 0
     peak_anon_kb: int = 0
+    peak_total_kb: int = 0  # with its child processes (the delivery process)
     samples: int = 0
     _task: asyncio.Task[None] | None = field(default=None, repr=False)
 
@@ -82,11 +93,13 @@ class RssSampler:
             if mem:
                 self.peak_rss_kb = max(self.peak_rss_kb, mem.get("VmRSS", 0))
                 self.peak_anon_kb = max(self.peak_anon_kb, mem.get("RssAnon", 0))
+                children = sum(memory_kb(c).get("VmRSS", 0) for c in _children(self.pid))
+                self.peak_total_kb = max(self.peak_total_kb, mem.get("VmRSS", 0) + children)
                 self.samples += 1
             await asyncio.sleep(self.interval_s)
 
     def reset(self) -> None:
-        self.peak_rss_kb = self.peak_anon_kb = self.samples = 0
+        self.peak_rss_kb = self.peak_anon_kb = self.peak_total_kb = self.samples = 0
 
     async def __aenter__(self) -> RssSampler:
         self._task = asyncio.create_task(self._run())
@@ -190,10 +203,14 @@ def daemon_config(
     *,
     poll_s: float = 0.5,
     max_in_flight: int = 16,
+    delivery_process: bool = False,
 ) -> dict[str, Any]:
     """One unit receiving on `sources` (wiring dicts with name and profile) into `home`."""
+    bridge: dict[str, Any] = {"data_dir": str(data_dir), "shutdown_grace": 5}
+    if delivery_process:
+        bridge["delivery_process"] = True
     return {
-        "bridge": {"data_dir": str(data_dir), "shutdown_grace": 5},
+        "bridge": bridge,
         "http": {"listen": "127.0.0.1:0"},
         "units": [
             {

@@ -30,12 +30,18 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-async def run(rate: float, duration_s: float) -> dict[str, Any]:
+async def run(rate: float, duration_s: float, *, delivery_process: bool = False) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="lienthong-push-") as tmp:
         workdir = Path(tmp)
         async with simhost("push") as host:
             source = {**host.info["sources"][0], "webhook_secret": HOOK_SECRET}
-            config = daemon_config(workdir / "data", [source], host.info["home"], poll_s=300)
+            config = daemon_config(
+                workdir / "data",
+                [source],
+                host.info["home"],
+                poll_s=300,
+                delivery_process=delivery_process,
+            )
             port = free_port()
             config["http"]["listen"] = f"127.0.0.1:{port}"
             base = f"http://127.0.0.1:{port}"
@@ -82,8 +88,11 @@ def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.push")
     parser.add_argument("--rate", type=float, default=50)
     parser.add_argument("--duration", type=float, default=30)
+    parser.add_argument(
+        "--delivery-process", action="store_true", help="deliveries in a process of their own"
+    )
     args = parser.parse_args()
-    result = asyncio.run(run(args.rate, args.duration))
+    result = asyncio.run(run(args.rate, args.duration, delivery_process=args.delivery_process))
     emit(result, summary(result))
     return 0
 

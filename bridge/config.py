@@ -36,6 +36,9 @@ class BridgeSection(Model):
     )
     lease_ttl: float = Field(default=30.0, gt=0)  # seconds before a dead instance's sources pass on
     log_level: str = Field(default="info", pattern=r"^(debug|info|warning|error)$")
+    # Deliveries in a second process, so a catch-up uses a second CPU core (see
+    # bridge/delivery_process.py). Worth it on machines with two cores or more.
+    delivery_process: bool = False
 
 
 class HttpSection(Model):

@@ -14,7 +14,7 @@ import datetime as dt
 import math
 import signal
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,6 +27,7 @@ from bridge import __version__
 from bridge.blobs import Blobs, BlobStore
 from bridge.config import Config, UnitConfig, load_config
 from bridge.delivery import DeliveryWorker
+from bridge.delivery_process import DeliveryChild, RemoteSink
 from bridge.errors import ConfigError
 from bridge.health import Health
 from bridge.http.guard import check_listen
@@ -63,15 +64,25 @@ class Endpoint:
 
 
 class Daemon:
-    def __init__(self, config: Config, config_path: Path | None = None) -> None:
+    """`role` "all" runs everything; "deliveries" is the child process of
+    `bridge.delivery_process`: the sinks' delivery workers only."""
+
+    def __init__(
+        self, config: Config, config_path: Path | None = None, *, role: str = "all"
+    ) -> None:
         self.config = config
         self.config_path = config_path
+        self.role = role
+        self.delivery_child: DeliveryChild | None = None
+        self.latency_observer: Callable[[str, float], None] | None = None
         self.profiles: dict[str, Profile] = dict(registry())
         self.started_at = dt.datetime.now(dt.UTC)
         self.stop = asyncio.Event()
         self.ready = False
         self.endpoints: dict[str, Endpoint] = {}
         self.instance = config.bridge.instance or default_instance(config.bridge.data_dir)
+        if role == "deliveries":
+            self.instance += "/deliveries"
         self.store: Store = open_store(
             config.bridge.database,
             config.bridge.data_dir,
@@ -181,6 +192,10 @@ class Daemon:
         wanted: dict[str, tuple[EndpointSettings, tuple[str, ...], str]] = {}
         nodes: dict[tuple[str, str], str] = {}
         for unit in config.units:
+            for k in unit.sinks:
+                wanted[k.name] = (k, (unit.id,), "sink")
+            if self.role == "deliveries":
+                continue
             for s in unit.sources:
                 key = _node_key(s)
                 if key is not None and key in nodes:
@@ -191,8 +206,6 @@ class Daemon:
                 if key is not None:
                     nodes[key] = s.name
                 wanted[s.name] = (s, (unit.id,), "source")
-            for k in unit.sinks:
-                wanted[k.name] = (k, (unit.id,), "sink")
         return wanted
 
     async def _start_endpoint(
@@ -225,6 +238,8 @@ class Daemon:
                 lease,
                 share=self.within_share,
             )
+        elif self.delivery_child is not None:  # its deliveries run in the child process
+            ep.runner = RemoteSink(self.delivery_child, settings.name)
         else:
             assert isinstance(settings, SinkSettings)
             ep.runner = DeliveryWorker(
@@ -234,9 +249,11 @@ class Daemon:
                 max_in_flight=settings.max_in_flight,
                 max_attempts=settings.max_attempts,
                 rate_limit=settings.rate_limit,
+                on_latency=self.latency_observer,
             )
         ep.task = asyncio.create_task(ep.runner.run(ep.stop), name=f"{role}:{settings.name}")
-        self._start_helpers(ep)
+        if self.role == "all":
+            self._start_helpers(ep)
         self.endpoints[settings.name] = ep
         log.info(
             "endpoint_started",
@@ -302,7 +319,8 @@ class Daemon:
         return 0
 
     async def __aenter__(self) -> Daemon:
-        check_listen(self.config)  # refuse before anything starts
+        if self.role == "all":
+            check_listen(self.config)  # refuse before anything starts
         self._stack = AsyncExitStack()
         try:
             return await self._start()
@@ -315,6 +333,8 @@ class Daemon:
         from bridge.http.server import HttpServer
 
         await self._stack.enter_async_context(self.store)
+        if self.role == "deliveries":
+            return await self._start_deliveries()
         processor_lease = Lease(
             self.store, "processor", self.instance, self.config.bridge.lease_ttl
         )
@@ -331,12 +351,45 @@ class Daemon:
         )
         self._heartbeat_task = asyncio.create_task(self._heartbeat(), name="heartbeat")
         self._stack.push_async_callback(self._drain)
+        if self.config.bridge.delivery_process:
+            await self._start_delivery_child()
         for settings, units, role in self._wanted(self.config).values():
             await self._start_endpoint(settings, units, role)
+        if self.delivery_child is not None:
+            await self.delivery_child.start()
         self.http = HttpServer(self)
         await self._stack.enter_async_context(self.http)
         self.ready = True
         log.info("daemon_started", version=self.version, listen=self.config.http.listen)
+        return self
+
+    async def _start_delivery_child(self) -> None:
+        if self.config_path is None:
+            raise ConfigError(
+                [
+                    "bridge.delivery_process cần chạy từ tệp cấu hình / "
+                    "bridge.delivery_process needs the daemon started from a configuration file"
+                ]
+            )
+
+        def health_of(name: str) -> Health | None:
+            ep = self.endpoints.get(name)
+            return ep.health if ep is not None and ep.role == "sink" else None
+
+        child = DeliveryChild(
+            self.config_path, health_of, self.config.bridge.shutdown_grace, self.stop
+        )
+        self.delivery_child = child
+        self._stack.push_async_callback(child.stop)  # after the endpoints are drained
+
+    async def _start_deliveries(self) -> Daemon:
+        """The child process of `bridge.delivery_process`: sinks and their workers only."""
+        self._leases = []
+        self._stack.push_async_callback(self._drain)
+        for settings, units, role in self._wanted(self.config).values():
+            await self._start_endpoint(settings, units, role)
+        self.ready = True
+        log.info("delivery_process_ready", sinks=sorted(self.endpoints))
         return self
 
     async def __aexit__(self, *exc: object) -> None:
@@ -348,6 +401,8 @@ class Daemon:
         self.ready = False
         grace = self.config.bridge.shutdown_grace
         await asyncio.gather(*(self._stop_endpoint(n, grace) for n in list(self.endpoints)))
+        if self.role == "deliveries":
+            return
         background = {self._processor_task, self._retention_task, self._heartbeat_task}
         _, pending = await asyncio.wait(background, timeout=grace)
         for task in pending:
@@ -374,6 +429,8 @@ class Daemon:
         for name, (settings, units, role) in new_wanted.items():
             if name not in self.endpoints:
                 await self._start_endpoint(settings, units, role)
+        if self.delivery_child is not None:
+            self.delivery_child.reload()
         log.info("reloaded", endpoints=sorted(self.endpoints))
         return True
 

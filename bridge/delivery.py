@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import time
+from collections.abc import Callable
 
 import structlog
 from aiolimiter import AsyncLimiter
@@ -40,8 +41,10 @@ class DeliveryWorker:
         max_in_flight: int = 4,
         max_attempts: int = 12,
         rate_limit: float | None = None,
+        on_latency: Callable[[str, float], None] | None = None,
     ) -> None:
         self.sink = sink
+        self._on_latency = on_latency
         self.store = store
         self.health = health
         self.max_in_flight = max_in_flight
@@ -152,7 +155,11 @@ class DeliveryWorker:
             log.info("delivery_cancelled", sink=self.sink.name, delivery=delivery.id)
             return
         await self.store.mark_delivered(delivery.id, remote_id)
-        DELIVERY_LATENCY.labels(self.sink.name).observe(max(0.0, time.time() - delivery.created_ts))
+        latency_s = max(0.0, time.time() - delivery.created_ts)
+        if self._on_latency is not None:  # reported to the daemon from a delivery process
+            self._on_latency(self.sink.name, latency_s)
+        else:
+            DELIVERY_LATENCY.labels(self.sink.name).observe(latency_s)
         self.health.succeeded()
         self.health.count += 1
         log.info(

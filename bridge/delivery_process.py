@@ -1,0 +1,300 @@
+"""Deliveries in a process of their own (`bridge.delivery_process = true`).
+
+The event loop of one Python process is the limit during a catch-up: pulling, matching and
+delivering share one core. With this setting the daemon starts a child process that runs the
+sinks' delivery workers on the same store and blobs, while the daemon keeps the sources, the
+processor, the status flow and the HTTP server. Each delivery is still claimed, prepared,
+stored and marked through the store exactly as in one process.
+
+The two talk over a socket pair, one JSON object per line:
+
+- daemon to child: `{"wake": [sink, …]}` when the processor enqueued work or an operator
+  replayed a dead letter (the child also looks every second on its own);
+- child to daemon: `{"health": {sink: {…}}}` when a sink's health changed, and
+  `{"latency": [[sink, seconds], …]}` for the delivery-latency metric, so the page and
+  `/metrics` show the deliveries as before.
+
+If the child dies it is started again after a short wait (a delivery cut off half-way is
+repeated with its idempotency key, as after a crash). When the daemon's end of the socket
+closes, the child stops, finishing the deliveries in hand within the grace period.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import datetime as dt
+import signal
+import socket
+import sys
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import orjson
+import structlog
+
+from bridge.health import Health
+from bridge.metrics import DELIVERY_LATENCY
+
+if TYPE_CHECKING:
+    from bridge.daemon import Daemon
+
+log = structlog.get_logger(__name__)
+
+RESTART_S = (1.0, 2.0, 5.0, 10.0, 30.0)  # waits before starting a dead child again
+REPORT_S = 0.5  # how often the child reports health and latencies
+MAX_LINE_BYTES = 1 << 20
+_HEALTH_FIELDS = ("state", "failures", "last_error", "count", "standby")
+_HEALTH_TIMES = ("last_success_at", "last_error_at")
+
+
+class ForwardedWake:
+    """Stands for a delivery worker's `wake` event in the daemon: `set()` tells the child."""
+
+    def __init__(self, child: DeliveryChild, sink: str) -> None:
+        self._child = child
+        self._sink = sink
+
+    def set(self) -> None:
+        self._child.wake([self._sink])
+
+
+class RemoteSink:
+    """The daemon's runner for a sink whose deliveries run in the child."""
+
+    def __init__(self, child: DeliveryChild, sink: str) -> None:
+        self.wake = ForwardedWake(child, sink)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        await stop.wait()
+
+
+class DeliveryChild:
+    """The daemon's side: starts the child, keeps it running, forwards wake-ups, applies its
+    reports to the endpoints' health and the latency metric."""
+
+    def __init__(
+        self,
+        config_path: Path,
+        health_of: Callable[[str], Health | None],
+        grace_s: float,
+        daemon_stop: asyncio.Event,
+    ) -> None:
+        self.config_path = config_path
+        self.daemon_stop = daemon_stop
+        self.health_of = health_of
+        self.grace_s = grace_s
+        self.restarts = 0
+        self._proc: asyncio.subprocess.Process | None = None
+        self._writer: asyncio.StreamWriter | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._stopping = False
+
+    @property
+    def pid(self) -> int | None:
+        return self._proc.pid if self._proc is not None else None
+
+    async def start(self) -> None:
+        """Start the child (raises when it cannot be started) and keep it running."""
+        reader = await self._spawn()
+        self._task = asyncio.create_task(self._supervise(reader), name="delivery-process")
+
+    def reload(self) -> None:
+        """The configuration file changed: the child reads it again (SIGHUP)."""
+        if self._proc is not None and self._proc.returncode is None:
+            self._proc.send_signal(signal.SIGHUP)
+
+    def wake(self, sinks: Iterable[str]) -> None:
+        if self._writer is None or self._writer.is_closing():
+            return  # no child right now: it looks for due work as soon as it starts
+        self._writer.write(orjson.dumps({"wake": sorted(set(sinks))}) + b"\n")
+
+    async def stop(self) -> None:
+        """Close the child's socket (it finishes the deliveries in hand), wait for it to exit
+        within the grace period, then kill it."""
+        self._stopping = True
+        if self._writer is not None:
+            self._writer.close()
+        proc = self._proc
+        if proc is not None and proc.returncode is None:
+            try:
+                await asyncio.wait_for(proc.wait(), timeout=self.grace_s + 5)
+            except TimeoutError:
+                proc.kill()
+                await proc.wait()
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+
+    async def _spawn(self) -> asyncio.StreamReader:
+        ours, theirs = socket.socketpair()
+        try:
+            self._proc = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "bridge.delivery_process",
+                "--config", str(self.config_path), "--control-fd", str(theirs.fileno()),
+                pass_fds=(theirs.fileno(),),
+            )  # fmt: skip
+        except BaseException:
+            ours.close()
+            raise
+        finally:
+            theirs.close()
+        reader, self._writer = await asyncio.open_connection(sock=ours, limit=MAX_LINE_BYTES)
+        log.info("delivery_process_started", pid=self._proc.pid)
+        return reader
+
+    def _done(self) -> bool:
+        return self._stopping or self.daemon_stop.is_set()
+
+    async def _supervise(self, reader: asyncio.StreamReader) -> None:
+        failures = 0
+        loop = asyncio.get_running_loop()
+        while True:
+            started = loop.time()
+            try:
+                await self._read_reports(reader)
+            finally:
+                if self._writer is not None:
+                    self._writer.close()
+            assert self._proc is not None
+            code = await self._proc.wait()
+            if self._done():
+                return
+            self.restarts += 1
+            failures = 0 if loop.time() - started > 60 else failures + 1
+            wait_s = RESTART_S[min(failures, len(RESTART_S) - 1)]
+            log.error(
+                "delivery_process_exited",
+                code=code,
+                restart_in_s=wait_s,
+                reason="tiến trình gửi đi đã dừng bất thường / the delivery process exited",
+            )
+            while True:
+                await asyncio.sleep(wait_s)
+                if self._done():
+                    return
+                try:
+                    reader = await self._spawn()
+                    break
+                except OSError as exc:
+                    log.error("delivery_process_not_started", error=str(exc))
+
+    async def _read_reports(self, reader: asyncio.StreamReader) -> None:
+        while line := await reader.readline():
+            try:
+                report = orjson.loads(line)
+            except orjson.JSONDecodeError:
+                log.warning("delivery_process_report_unreadable")
+                continue
+            for name, fields in (report.get("health") or {}).items():
+                health = self.health_of(name)
+                if health is not None:
+                    apply_health(health, fields)
+            for name, seconds in report.get("latency") or ():
+                DELIVERY_LATENCY.labels(name).observe(seconds)
+
+
+def health_report(health: Health) -> dict[str, Any]:
+    out: dict[str, Any] = {f: getattr(health, f) for f in _HEALTH_FIELDS}
+    for f in _HEALTH_TIMES:
+        value = getattr(health, f)
+        out[f] = value.isoformat() if value is not None else None
+    return out
+
+
+def apply_health(health: Health, fields: dict[str, Any]) -> None:
+    for f in _HEALTH_FIELDS:
+        if f in fields:
+            setattr(health, f, fields[f])
+    for f in _HEALTH_TIMES:
+        if f in fields:
+            value = fields[f]
+            setattr(health, f, dt.datetime.fromisoformat(value) if value else None)
+
+
+class ParentLink:
+    """The child's side: wake-ups in, health and latencies out; the daemon gone means stop."""
+
+    def __init__(self, daemon: Daemon, fd: int) -> None:
+        self.daemon = daemon
+        self.fd = fd
+        self.latencies: list[tuple[str, float]] = []
+        self._reported: dict[str, dict[str, Any]] = {}
+
+    async def run(self) -> None:
+        reader, writer = await asyncio.open_connection(
+            sock=socket.socket(fileno=self.fd), limit=MAX_LINE_BYTES
+        )
+        reporter = asyncio.create_task(self._report(writer), name="delivery-process-report")
+        try:
+            while line := await reader.readline():
+                with contextlib.suppress(orjson.JSONDecodeError, AttributeError, TypeError):
+                    self.daemon.wake_sinks(orjson.loads(line).get("wake") or ())
+        finally:
+            log.info("delivery_process_stopping")
+            self.daemon.stop.set()  # the daemon closed its end, or went away
+            reporter.cancel()
+            await asyncio.gather(reporter, return_exceptions=True)
+            await self._send(writer)  # what happened while stopping
+            writer.close()
+
+    async def _report(self, writer: asyncio.StreamWriter) -> None:
+        while True:
+            await asyncio.sleep(REPORT_S)
+            await self._send(writer)
+
+    async def _send(self, writer: asyncio.StreamWriter) -> None:
+        report: dict[str, Any] = {}
+        changed = {}
+        for name, ep in self.daemon.endpoints.items():
+            now = health_report(ep.health)
+            if self._reported.get(name) != now:
+                changed[name] = self._reported[name] = now
+        if changed:
+            report["health"] = changed
+        if self.latencies:
+            report["latency"], self.latencies = self.latencies, []
+        if report and not writer.is_closing():
+            writer.write(orjson.dumps(report) + b"\n")
+            with contextlib.suppress(ConnectionError):
+                await writer.drain()
+
+
+async def _child_main(config_path: Path, fd: int) -> int:
+    from bridge.config import load_config
+    from bridge.daemon import Daemon
+
+    daemon = Daemon(load_config(config_path), config_path, role="deliveries")
+    link = ParentLink(daemon, fd)
+    daemon.latency_observer = lambda sink, seconds: link.latencies.append((sink, seconds))
+    loop = asyncio.get_running_loop()
+    # Ctrl-C reaches the whole process group: the daemon stops and closes our socket, which
+    # stops us. SIGTERM (a service manager stopping everything) stops at once, gracefully.
+    loop.add_signal_handler(signal.SIGINT, lambda: None)
+    loop.add_signal_handler(signal.SIGTERM, daemon.stop.set)
+    loop.add_signal_handler(signal.SIGHUP, lambda: asyncio.ensure_future(daemon.reload()))
+    async with daemon:
+        link_task = asyncio.create_task(link.run(), name="delivery-process-link")
+        await daemon.stop.wait()
+    link_task.cancel()  # after the deliveries in hand: their outcome is reported first
+    await asyncio.gather(link_task, return_exceptions=True)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    from bridge.cli import _run_async
+    from bridge.config import load_config
+    from bridge.logging import configure
+
+    parser = argparse.ArgumentParser(prog="python -m bridge.delivery_process")
+    parser.add_argument("--config", required=True, type=Path)
+    parser.add_argument("--control-fd", required=True, type=int)
+    args = parser.parse_args(argv)
+    configure(load_config(args.config).bridge.log_level)
+    return _run_async(_child_main(args.config, args.control_fd))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
