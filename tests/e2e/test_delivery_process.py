@@ -25,9 +25,7 @@ SINK = "vd-home"
 
 
 def _latency_count() -> float:
-    value = LIVE.get_sample_value(
-        "lienthong_ingest_to_delivered_seconds_count", {"sink": SINK}
-    )
+    value = LIVE.get_sample_value("lienthong_ingest_to_delivered_seconds_count", {"sink": SINK})
     return value or 0.0
 
 
