@@ -46,6 +46,7 @@ log = structlog.get_logger(__name__)
 RESTART_S = (1.0, 2.0, 5.0, 10.0, 30.0)  # waits before starting a dead child again
 REPORT_S = 0.5  # how often the child reports health and latencies
 MAX_LINE_BYTES = 1 << 20
+MAX_WAKE_BACKLOG_BYTES = 64 * 1024
 _HEALTH_FIELDS = ("state", "failures", "last_error", "count", "standby")
 _HEALTH_TIMES = ("last_success_at", "last_error_at")
 
@@ -107,9 +108,12 @@ class DeliveryChild:
             self._proc.send_signal(signal.SIGHUP)
 
     def wake(self, sinks: Iterable[str]) -> None:
-        if self._writer is None or self._writer.is_closing():
+        writer = self._writer
+        if writer is None or writer.is_closing():
             return  # no child right now: it looks for due work as soon as it starts
-        self._writer.write(orjson.dumps({"wake": sorted(set(sinks))}) + b"\n")
+        if writer.transport.get_write_buffer_size() > MAX_WAKE_BACKLOG_BYTES:
+            return  # a child not reading: it still looks for due work every second
+        writer.write(orjson.dumps({"wake": sorted(set(sinks))}) + b"\n")
 
     async def stop(self) -> None:
         """Close the child's socket (it finishes the deliveries in hand), wait for it to exit
