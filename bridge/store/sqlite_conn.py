@@ -4,9 +4,10 @@ A statement of the hot path (insert a record, look a document up by its triple, 
 delivery done) costs tens of microseconds: its pages are in memory and, inside a write
 transaction, nothing reaches the disk before COMMIT. Handing each one to a worker thread costs
 more than running it (a queue, two wake-ups and two GIL hand-overs per statement), so they run
-inline. What can block runs on the connection's own worker thread instead: waiting for the
-write lock when another process holds it, COMMIT (its fsync), and whole long statements
-(retention's deletes) through `offloaded()`. Long reads for people (lists, search, counts) use
+inline. Waiting for the write lock when another process holds it is a retry every few
+milliseconds with the loop running meanwhile; what blocks runs on the connection's own worker
+thread: COMMIT (its fsync) and whole long statements (retention's deletes) through
+`offloaded()`. Long reads for people (lists, search, counts) use
 a separate aiosqlite connection in the store, never this one.
 
 Callers serialize use of one connection (the store's write lock); the connection is opened
@@ -25,6 +26,8 @@ from typing import Any, Protocol, TypeVar
 
 T = TypeVar("T")
 BUSY_TIMEOUT_MS = 10_000
+LOCK_POLL_MIN_S = 0.0005  # waiting for another process's write lock: first retry
+LOCK_POLL_MAX_S = 0.004  # and at most this long between tries
 
 
 class Db(Protocol):
@@ -91,23 +94,26 @@ class SqlConnection:
             raise
 
     async def begin_immediate(self) -> None:
-        """Take the write lock: at once when it is free (the usual case, inline); otherwise wait
-        for it on the worker thread, up to the busy timeout, without stalling the loop."""
-        try:
-            self._conn.execute("BEGIN IMMEDIATE")
-            return
-        except sqlite3.OperationalError as exc:
-            if exc.sqlite_errorcode & 0xFF != sqlite3.SQLITE_BUSY:
-                raise
+        """Take the write lock: at once when it is free (the usual case, inline); otherwise
+        try again every few milliseconds, the event loop running meanwhile, up to the busy
+        timeout (then SQLite's "database is locked" is raised).
 
-        def wait(conn: sqlite3.Connection) -> None:
-            conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        Polling rather than SQLite's own busy handler on a thread: that handler sleeps ever
+        longer (up to 100 ms a try), so a process sharing the file with another busy writer
+        (the delivery process) would wait far longer than the lock is held.
+        """
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + BUSY_TIMEOUT_MS / 1000
+        delay = LOCK_POLL_MIN_S
+        while True:
             try:
-                conn.execute("BEGIN IMMEDIATE")
-            finally:
-                conn.execute("PRAGMA busy_timeout=0")
-
-        await self.run(wait)
+                self._conn.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as exc:
+                if exc.sqlite_errorcode & 0xFF != sqlite3.SQLITE_BUSY or loop.time() >= deadline:
+                    raise
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, LOCK_POLL_MAX_S)
 
     async def commit(self) -> None:
         """COMMIT on the worker thread: with synchronous=FULL it returns once on disk."""

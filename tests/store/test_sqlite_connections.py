@@ -55,8 +55,8 @@ async def test_a_batch_sees_its_own_writes_and_nobody_else_does_before_commit(
 
 
 async def test_waiting_for_another_process_lock_does_not_stall_the_loop(tmp_path: Path) -> None:
-    """BEGIN IMMEDIATE meets a lock held elsewhere: it waits on the worker thread while the
-    event loop keeps running, then the write goes through."""
+    """BEGIN IMMEDIATE meets a lock held elsewhere: it waits (trying again every few
+    milliseconds) while the event loop keeps running, then the write goes through."""
     path = tmp_path / "s.sqlite3"
     async with SqliteStore(path) as store:
         holding, done = threading.Event(), threading.Event()
