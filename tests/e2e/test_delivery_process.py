@@ -47,11 +47,15 @@ async def test_a_killed_delivery_process_is_restarted_and_nothing_is_doubled(
     ):
         home.faults.error_rate = 0.1  # retries in flight when the child is killed
         total = 60
-        for i in range(total):
-            doc, files = make_doc(i)
-            source.add_document(doc, files, unit=UNIT)
-            if i % 4 == 0:
-                dropper.add_document(doc, files, unit=UNIT)  # the same document by two roads
+
+        def add(numbers: range) -> None:
+            for i in numbers:
+                doc, files = make_doc(i)
+                source.add_document(doc, files, unit=UNIT)
+                if i % 4 == 0:
+                    dropper.add_document(doc, files, unit=UNIT)  # the same one by two roads
+
+        add(range(total // 2))
         cfg = config_dict(tmp_path / "data", source, home, dropper, poll_s=0.2)
         cfg["bridge"]["delivery_process"] = True
         config_path = tmp_path / "lienthong.toml"
@@ -65,6 +69,7 @@ async def test_a_killed_delivery_process_is_restarted_and_nothing_is_doubled(
             os.kill(first_pid, signal.SIGKILL)
             await wait_until(lambda: child.pid != first_pid, timeout_s=30, what="a new child")
             assert child.restarts == 1
+            add(range(total // 2, total))  # the new child has work of its own to report
             await wait_until(
                 lambda: len(set(delivered_symbols(home))) >= total,
                 timeout_s=90,
