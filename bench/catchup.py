@@ -18,9 +18,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import collections
-import contextlib
 import shutil
-import sqlite3
 import statistics
 import sys
 import tempfile
@@ -41,6 +39,7 @@ from bench.common import (
     memory_kb,
     outbox_counts,
     simhost,
+    store_rows,
     wait_for,
 )
 
@@ -118,15 +117,8 @@ async def run_pull_only(docs: int, workdir: Path) -> dict[str, Any]:
 
 
 def _decided(data_dir: Path) -> int:
-    path = data_dir / "lienthong.sqlite3"
-    if not path.exists():
-        return 0
-    try:
-        with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)) as db:
-            row = db.execute("SELECT count(*) FROM records WHERE outcome IS NOT NULL").fetchone()
-    except sqlite3.OperationalError:
-        return 0
-    return int(row[0])
+    rows = store_rows(data_dir, "SELECT count(*) FROM records WHERE outcome IS NOT NULL")
+    return int(rows[0][0]) if rows else 0
 
 
 async def _wait_delivered(host: SimHost, expected: int, *, timeout_s: float) -> None:

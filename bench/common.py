@@ -247,16 +247,22 @@ def toml_of(config: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def outbox_counts(data_dir: Path) -> dict[str, int]:
-    """Outbox rows by state, read from the daemon's SQLite file (read-only, WAL-safe)."""
+def store_rows(data_dir: Path, sql: str) -> list[Any]:
+    """Rows from the daemon's SQLite file, read-only and WAL-safe; none while it is not there
+    (or not migrated) yet."""
     path = data_dir / "lienthong.sqlite3"
     if not path.exists():
-        return {}
+        return []
     try:
         with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)) as db:
-            rows = db.execute("SELECT state, count(*) FROM outbox GROUP BY state").fetchall()
+            return db.execute(sql).fetchall()
     except sqlite3.OperationalError:
-        return {}
+        return []
+
+
+def outbox_counts(data_dir: Path) -> dict[str, int]:
+    """Outbox rows by state."""
+    rows = store_rows(data_dir, "SELECT state, count(*) FROM outbox GROUP BY state")
     return {str(state): int(n) for state, n in rows}
 
 

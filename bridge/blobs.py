@@ -27,12 +27,13 @@ import itertools
 import os
 import re
 import sys
-from collections import OrderedDict
 from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Protocol
+
+from cachetools import FIFOCache
 
 from bridge.errors import PermanentError
 
@@ -94,8 +95,10 @@ class BlobStore:
         self._tmp.mkdir(parents=True, exist_ok=True)
         self._root = str(root)
         self._tmp_dir = str(self._tmp)
-        self._group = _GroupWriter(self._write_group)
-        self._recent = _Recent(recent_bytes)
+        # The small blobs stored last, by key, within a byte budget (the oldest go first);
+        # only durable ones enter, so finding one here means it is stored.
+        self._recent: FIFOCache[str, bytes] = FIFOCache(maxsize=recent_bytes, getsizeof=len)
+        self._group = _GroupWriter(self._write_group, self._remember)
         self._folders: set[str] = set()  # blob folders known to exist (writer thread only)
 
     def path(self, sha256: str) -> Path:
@@ -115,9 +118,15 @@ class BlobStore:
     def recent(self, sha256: str) -> bytes | None:
         return self._recent.get(sha256)
 
+    def _remember(self, sha256: str, chunks: list[bytes]) -> None:
+        """Keep a small blob just made durable in memory, unless it is over the budget."""
+        data = b"".join(chunks)
+        if len(data) <= self._recent.maxsize:
+            self._recent[sha256] = data
+
     async def delete(self, sha256: str) -> bool:
         path = self.path(sha256)
-        self._recent.discard(sha256)
+        self._recent.pop(sha256, None)
         existed = path.is_file()
         await asyncio.to_thread(path.unlink, True)
         return existed
@@ -154,7 +163,7 @@ class BlobStore:
         digest = hashlib.sha256()
         size = 0
         head: list[bytes] = []  # the first SPILL_BYTES stay in memory: most files end there
-        tmp = self._tmp  # named once the file turns out big
+        tmp: Path | None = None  # a part file, once the file turns out big
         out: BinaryIO | None = None
         committed = False
         try:
@@ -178,7 +187,7 @@ class BlobStore:
             sha256 = digest.hexdigest()
             if out is None:
                 _check_sha256(sha256, expected_sha256)
-                flushed = self._group.submit(head, sha256, self._recent)
+                flushed = self._group.submit(head, sha256)
                 deferred = _DEFERRED.get()
                 if deferred is None or not deferred.open:
                     await flushed
@@ -186,13 +195,14 @@ class BlobStore:
                     deferred.append(flushed)
                 stored = StoredBlob(sha256=sha256, size=size)
             else:
+                assert tmp is not None
                 stored = await asyncio.to_thread(
                     self._finish, out, tmp, sha256, size, expected_sha256
                 )
             committed = True
             return stored
         finally:
-            if not committed and out is not None:
+            if not committed and out is not None and tmp is not None:
                 out.close()
                 await asyncio.to_thread(tmp.unlink, True)
 
@@ -265,17 +275,12 @@ class BlobStore:
                 out.flush()
                 os.fsync(out.fileno())
             _check_sha256(sha256, expected_sha256)
-            final = self.path(sha256)
-            if not final.exists():
-                self._place(tmp, final)
+            final = self._file(sha256)
+            if not os.path.exists(final):
+                self._place_file(str(tmp), final)
             return StoredBlob(sha256=sha256, size=size)
         finally:
             tmp.unlink(missing_ok=True)
-
-    @staticmethod
-    def _place(tmp: Path, final: Path) -> None:
-        final.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(tmp, final)
 
     async def read(self, sha256: str, chunk_bytes: int = CHUNK_BYTES) -> AsyncIterator[bytes]:
         """Yield the blob's bytes in chunks. Raises FileNotFoundError for an unknown key."""
@@ -356,18 +361,21 @@ class _GroupWriter:
     once the blob is durable under its key."""
 
     def __init__(
-        self, write_group: Callable[[Sequence[tuple[list[bytes], str]]], list[OSError | None]]
+        self,
+        write_group: Callable[[Sequence[tuple[list[bytes], str]]], list[OSError | None]],
+        on_durable: Callable[[str, list[bytes]], None],
     ) -> None:
         self._write_group = write_group
-        self._pending: list[tuple[list[bytes], str, asyncio.Future[None], _Recent]] = []
+        self._on_durable = on_durable
+        self._pending: list[tuple[list[bytes], str, asyncio.Future[None]]] = []
         self._task: asyncio.Task[None] | None = None
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="blob-writer")
 
-    def submit(self, data: list[bytes], sha256: str, recent: _Recent) -> asyncio.Future[None]:
-        """Queue a blob for the next group; the future is done once it is durable, and the
-        bytes are then in `recent` too."""
+    def submit(self, data: list[bytes], sha256: str) -> asyncio.Future[None]:
+        """Queue a blob for the next group; the future is done once it is durable (and
+        `on_durable` has been told)."""
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._pending.append((data, sha256, future, recent))
+        self._pending.append((data, sha256, future))
         if self._task is None or self._task.done():
             self._task = asyncio.create_task(self._drain(), name="blob-group-writer")
         return future
@@ -376,7 +384,7 @@ class _GroupWriter:
         loop = asyncio.get_running_loop()
         while self._pending:
             group, self._pending = self._pending, []
-            items = [(data, sha256) for data, sha256, _, _ in group]
+            items = [(data, sha256) for data, sha256, _ in group]
             written = loop.run_in_executor(self._executor, self._write_group, items)
             try:
                 # Shielded: a group under way is finished and reported even if this task is
@@ -384,49 +392,15 @@ class _GroupWriter:
                 errors: list[OSError | None] = await asyncio.shield(written)
             except Exception as exc:  # a bug: every blob of the group fails alike
                 errors = [OSError(str(exc))] * len(group)
-            for (data, sha256, future, recent), error in zip(group, errors, strict=True):
+            for (data, sha256, future), error in zip(group, errors, strict=True):
                 if error is None:
-                    recent.add(sha256, data)
+                    self._on_durable(sha256, data)
                 if future.done():
                     continue  # its writer was cancelled meanwhile
                 if error is None:
                     future.set_result(None)
                 else:
                     future.set_exception(error)
-
-
-class _Recent:
-    """The small blobs stored last, by key, up to `max_bytes` in all (the oldest go first).
-    Only durable blobs enter, so finding one here means it is stored."""
-
-    def __init__(self, max_bytes: int) -> None:
-        self._max_bytes = max_bytes
-        self._bytes = 0
-        self._blobs: OrderedDict[str, bytes] = OrderedDict()
-
-    def __contains__(self, sha256: str) -> bool:
-        return sha256 in self._blobs
-
-    def get(self, sha256: str) -> bytes | None:
-        return self._blobs.get(sha256)
-
-    def add(self, sha256: str, chunks: list[bytes]) -> None:
-        if sha256 in self._blobs:
-            return
-        first = chunks[0] if len(chunks) == 1 else None
-        data = first if isinstance(first, bytes) else b"".join(chunks)
-        if len(data) > self._max_bytes:
-            return
-        self._blobs[sha256] = data
-        self._bytes += len(data)
-        while self._bytes > self._max_bytes:
-            _, oldest = self._blobs.popitem(last=False)
-            self._bytes -= len(oldest)
-
-    def discard(self, sha256: str) -> None:
-        data = self._blobs.pop(sha256, None)
-        if data is not None:
-            self._bytes -= len(data)
 
 
 def _syncfs_function() -> Callable[[int], int] | None:

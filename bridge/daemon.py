@@ -192,10 +192,6 @@ class Daemon:
         wanted: dict[str, tuple[EndpointSettings, tuple[str, ...], str]] = {}
         nodes: dict[tuple[str, str], str] = {}
         for unit in config.units:
-            for k in unit.sinks:
-                wanted[k.name] = (k, (unit.id,), "sink")
-            if self.role == "deliveries":
-                continue
             for s in unit.sources:
                 key = _node_key(s)
                 if key is not None and key in nodes:
@@ -206,6 +202,10 @@ class Daemon:
                 if key is not None:
                     nodes[key] = s.name
                 wanted[s.name] = (s, (unit.id,), "source")
+            for k in unit.sinks:
+                wanted[k.name] = (k, (unit.id,), "sink")
+        if self.role == "deliveries":  # the delivery process: sinks only
+            return {name: w for name, w in wanted.items() if w[2] == "sink"}
         return wanted
 
     async def _start_endpoint(

@@ -44,7 +44,7 @@ class DeliveryWorker:
         on_latency: Callable[[str, float], None] | None = None,
     ) -> None:
         self.sink = sink
-        self._on_latency = on_latency
+        self._on_latency = on_latency or _observe_latency  # a delivery process reports it
         self.store = store
         self.health = health
         self.max_in_flight = max_in_flight
@@ -76,9 +76,12 @@ class DeliveryWorker:
             if in_flight:  # finish what is in hand; the daemon cancels us after its grace
                 await asyncio.gather(*in_flight.values(), return_exceptions=True)
 
+    def _capacity(self) -> int:
+        """Deliveries at once: one probe while the sink is failing."""
+        return 1 if self.health.state == FAILING else self.max_in_flight
+
     async def _start_due(self, in_flight: dict[int, asyncio.Task[None]], now: float) -> int:
-        capacity = 1 if self.health.state == FAILING else self.max_in_flight
-        room = capacity - len(in_flight)
+        room = self._capacity() - len(in_flight)
         if room <= 0:
             return 0
         due = await self.store.due_deliveries(self.sink.name, room + len(in_flight), now)
@@ -114,7 +117,7 @@ class DeliveryWorker:
         self._keys.pop(delivery_id, None)
         # Refill in steps: a busy worker looks for due work once a quarter of its slots are
         # free, not after every delivery (each look reads the head of the outbox again).
-        capacity = 1 if self.health.state == FAILING else self.max_in_flight
+        capacity = self._capacity()
         if capacity - len(in_flight) >= _refill_at(capacity):
             self.wake.set()
 
@@ -155,11 +158,7 @@ class DeliveryWorker:
             log.info("delivery_cancelled", sink=self.sink.name, delivery=delivery.id)
             return
         await self.store.mark_delivered(delivery.id, remote_id)
-        latency_s = max(0.0, time.time() - delivery.created_ts)
-        if self._on_latency is not None:  # reported to the daemon from a delivery process
-            self._on_latency(self.sink.name, latency_s)
-        else:
-            DELIVERY_LATENCY.labels(self.sink.name).observe(latency_s)
+        self._on_latency(self.sink.name, max(0.0, time.time() - delivery.created_ts))
         self.health.succeeded()
         self.health.count += 1
         log.info(
@@ -194,6 +193,10 @@ class DeliveryWorker:
             if not await self.store.store_body(delivery.id, body):
                 return None  # cancelled while it was being prepared (a revocation, a merge)
         return await self.sink.send(op, body, delivery.key, remote_id)
+
+
+def _observe_latency(sink: str, seconds: float) -> None:
+    DELIVERY_LATENCY.labels(sink).observe(seconds)
 
 
 def _refill_at(capacity: int) -> int:

@@ -158,7 +158,7 @@ class DeliveryChild:
         while True:
             started = loop.time()
             try:
-                await self._read_reports(reader)
+                await self.read_reports(reader)
             finally:
                 if self._writer is not None:
                     self._writer.close()
@@ -185,19 +185,30 @@ class DeliveryChild:
                 except OSError as exc:
                     log.error("delivery_process_not_started", error=str(exc))
 
-    async def _read_reports(self, reader: asyncio.StreamReader) -> None:
-        while line := await reader.readline():
+    async def read_reports(self, reader: asyncio.StreamReader) -> None:
+        """Apply the child's reports until it closes its end. A line that is not a report is
+        skipped; one over the size limit means the child is not speaking this protocol: it is
+        killed, and started again like a child that died."""
+        while True:
+            try:
+                line = await reader.readline()
+            except ValueError:  # over MAX_LINE_BYTES
+                log.error("delivery_process_report_too_long")
+                if self._proc is not None and self._proc.returncode is None:
+                    self._proc.kill()
+                return
+            if not line:
+                return
             try:
                 report = orjson.loads(line)
-            except orjson.JSONDecodeError:
-                log.warning("delivery_process_report_unreadable")
-                continue
-            for name, fields in (report.get("health") or {}).items():
-                health = self.health_of(name)
-                if health is not None:
-                    apply_health(health, fields)
-            for name, seconds in report.get("latency") or ():
-                DELIVERY_LATENCY.labels(name).observe(seconds)
+                for name, fields in (report.get("health") or {}).items():
+                    health = self.health_of(name)
+                    if health is not None:
+                        apply_health(health, fields)
+                for name, seconds in report.get("latency") or ():
+                    DELIVERY_LATENCY.labels(name).observe(seconds)
+            except (orjson.JSONDecodeError, AttributeError, TypeError, ValueError):
+                log.warning("delivery_process_report_unreadable", bytes=len(line))
 
 
 def health_report(health: Health) -> dict[str, Any]:

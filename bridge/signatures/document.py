@@ -10,7 +10,7 @@ from typing import Protocol
 import structlog
 
 from bridge.signatures.edxml import verify_edxml
-from bridge.signatures.pdf import verify_pdf, verify_small, verify_small_bytes
+from bridge.signatures.pdf import QUICK_BYTES, verify_pdf, verify_small
 from bridge.signatures.trust import TrustStore
 from schemas.document import Attachment, Document, Signature, SignatureStatus
 
@@ -50,17 +50,11 @@ def verify_inline(
     run `verify_document` in a thread."""
     attachments = []
     for att in doc.attachments:
-        data = in_memory.get(att.blob) if in_memory and att.blob is not None else None
-        if data is not None:
-            if not _may_be_pdf(att):
-                attachments.append(att)
-                continue
-            settled, signature = verify_small_bytes(data)
-        elif (path := _stored_pdf(att, blobs)) is None:
+        data = _small_head(att, blobs, in_memory or {})
+        if data is None:
             attachments.append(att)
             continue
-        else:
-            settled, signature = verify_small(path)
+        settled, signature = verify_small(data)
         if not settled:
             return None
         attachments.append(_signed(att, signature))
@@ -87,6 +81,20 @@ def _stored_pdf(att: Attachment, blobs: HasPath) -> Path | None:
         return None
     path = blobs.path(att.blob)
     return path if path.is_file() else None
+
+
+def _small_head(att: Attachment, blobs: HasPath, in_memory: Mapping[str, bytes]) -> bytes | None:
+    """Enough of a stored attachment that may be a PDF for `verify_small` (from memory, or one
+    read of its file); None for other files and for attachments without stored bytes."""
+    if att.blob is None or not _may_be_pdf(att):
+        return None
+    if (data := in_memory.get(att.blob)) is not None:
+        return data
+    path = _stored_pdf(att, blobs)
+    if path is None:
+        return None
+    with path.open("rb") as file:
+        return file.read(QUICK_BYTES + 1)
 
 
 def _signed(att: Attachment, signature: Signature | None) -> Attachment:

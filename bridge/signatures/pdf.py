@@ -36,16 +36,11 @@ _SEVERITY = {
 UNREADABLE = "không đọc được chữ ký trong tệp PDF / the PDF's signature cannot be read"
 
 
-def verify_small(path: Path) -> tuple[bool, Signature | None]:
-    """`verify_pdf` without crypto, for a file of at most QUICK_BYTES naming no signature
-    (/ByteRange): (True, its status: UNSIGNED, or None when it is not a PDF) from one read.
-    (False, None) when the file is bigger or signed: then `verify_pdf` must look."""
-    with path.open("rb") as file:
-        return verify_small_bytes(file.read(QUICK_BYTES + 1))
-
-
-def verify_small_bytes(data: bytes) -> tuple[bool, Signature | None]:
-    """`verify_small` of a file's bytes already in memory."""
+def verify_small(data: bytes) -> tuple[bool, Signature | None]:
+    """`verify_pdf` without crypto, from the first QUICK_BYTES + 1 bytes of a file, for a file
+    of at most QUICK_BYTES naming no signature (/ByteRange): (True, its status: UNSIGNED, or
+    None when it is not a PDF). (False, None) when the file is bigger or signed: then
+    `verify_pdf` must look."""
     if len(data) > QUICK_BYTES or BYTE_RANGE in data:
         return False, None
     if PDF_MAGIC not in data[:MAGIC_WINDOW_BYTES]:

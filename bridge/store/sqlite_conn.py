@@ -7,8 +7,8 @@ more than running it (a queue, two wake-ups and two GIL hand-overs per statement
 inline. Waiting for the write lock when another process holds it is a retry every few
 milliseconds with the loop running meanwhile; what blocks runs on the connection's own worker
 thread: COMMIT (its fsync) and whole long statements (retention's deletes) through
-`offloaded()`. Long reads for people (lists, search, counts) use
-a separate aiosqlite connection in the store, never this one.
+`offloaded()`. Long reads for people (lists, search, counts) use a separate aiosqlite
+connection in the store, never this one.
 
 Callers serialize use of one connection (the store's write lock); the connection is opened
 with `check_same_thread=False` because its blocking steps run on the worker thread.

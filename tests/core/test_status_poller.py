@@ -5,10 +5,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from adapters.tdoffice.settings import TdofficeSinkSettings
 from adapters.tdoffice.sim import TdofficeSim
 from adapters.tdoffice.sink import TdofficeSink
 from bridge.blobs import BlobStore
+from bridge.errors import TransientError
 from bridge.interfaces import AdapterContext
 from bridge.status_flow import StatusPoller
 from bridge.store.sqlite import SqliteStore
@@ -61,5 +64,36 @@ async def test_every_unfinished_document_is_asked_in_turn(tmp_path: Path) -> Non
                 await poller.poll_once()
             assert _asked(sim) == ["R-0", "R-1", "R-2", "R-4"]  # finished: not asked again
             assert await store.is_done_at_home(4)  # R-3 is the fourth document
+    finally:
+        await sim.close()
+
+
+async def test_a_poll_cut_short_by_a_down_home_system_is_asked_again(tmp_path: Path) -> None:
+    """The home system goes down mid-round: the poll fails and the poller keeps its place, so
+    the same documents are asked about once it is back (none is skipped)."""
+    sim = TdofficeSim(seed=6)
+    await sim.start()
+    try:
+        settings = TdofficeSinkSettings.model_validate(
+            {"name": "home", "profile": "tdoffice", "base_url": sim.base_url + "/",
+             "api_key": sim.api_key}
+        )  # fmt: skip
+        ctx = AdapterContext(units=(UNIT,), blobs=BlobStore(tmp_path / "blobs"))
+        async with (
+            SqliteStore(tmp_path / "s.sqlite3") as store,
+            TdofficeSink(settings, ctx) as sink,
+        ):
+            remote = await _delivered(store, 4)
+            for r in remote:
+                sim.set_status(r, "processing")
+            poller = StatusPoller(sink, store, interval_s=60, per_poll=2)
+            await poller.poll_once()  # R-0, R-1
+            sim.faults.down = True
+            with pytest.raises(TransientError):
+                await poller.poll_once()
+            sim.faults.down = False
+            sim.requests.clear()
+            await poller.poll_once()
+            assert _asked(sim) == ["R-2", "R-3"]
     finally:
         await sim.close()

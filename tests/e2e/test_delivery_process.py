@@ -15,6 +15,7 @@ import pytest
 
 from adapters.folder.sim import FolderDropper
 from adapters.tdoffice.sim import TdofficeSim
+from bridge import delivery_process
 from bridge.config import load_config
 from bridge.daemon import Daemon
 from bridge.errors import ConfigError
@@ -100,3 +101,38 @@ async def test_the_delivery_process_needs_a_configuration_file(tmp_path: Path) -
         with pytest.raises(ConfigError, match="delivery_process"):
             async with Daemon(load_config(config_path)):
                 pass
+
+
+async def test_a_child_that_cannot_start_is_tried_again_until_it_can(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The configuration file broken while the daemon runs (an operator mid-edit) and the child
+    gone: each new child fails at once, the daemon keeps running and keeps trying; once the
+    file is good again a child starts and delivers what arrived meanwhile."""
+    monkeypatch.setattr(delivery_process, "RESTART_S", (0.2, 0.2, 0.3))
+    async with (
+        TdofficeSim(api_key="src") as source,
+        TdofficeSim(api_key="home") as home,
+        FolderDropper(tmp_path / "inbox") as dropper,
+    ):
+        cfg = config_dict(tmp_path / "data", source, home, dropper, poll_s=0.2)
+        cfg["bridge"]["delivery_process"] = True
+        config_path = tmp_path / "lienthong.toml"
+        good = toml_of(cfg)
+        config_path.write_text(good, encoding="utf-8")
+        async with Daemon(load_config(config_path), config_path) as daemon:
+            child = daemon.delivery_child
+            assert child is not None and child.pid is not None
+            config_path.write_text("[bridge\nthis is not TOML", encoding="utf-8")
+            os.kill(child.pid, signal.SIGKILL)
+            await wait_until(lambda: child.restarts >= 3, timeout_s=30, what="failed restarts")
+            for i in range(5):
+                doc, files = make_doc(i)
+                source.add_document(doc, files, unit=UNIT)
+            await asyncio.sleep(1.0)
+            assert not home.received  # nobody delivers while no child runs
+            assert daemon.ready
+            config_path.write_text(good, encoding="utf-8")
+            await wait_until(
+                lambda: len(set(delivered_symbols(home))) == 5, timeout_s=30, what="deliveries"
+            )
