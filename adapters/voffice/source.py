@@ -332,12 +332,12 @@ class VofficeSource(SessionOwner):
             return ()
         if not isinstance(path, str) or not path.startswith("/") or path.startswith("//"):
             raise PermanentError(f"đường dẫn gói tệp không hợp lệ: {path!r} / invalid bundle path")
-        out = await asyncio.to_thread(_bundle_file)
+        spool = _Spool()
         try:
-            size = await self._download(self._url(path), out)
-            attachments = await bundle.extract(out, self._ctx, hashes)
+            size = await self._download(self._url(path), spool)
+            attachments = await bundle.extract(spool.contents(), self._ctx, hashes)
         finally:
-            await asyncio.to_thread(out.close)
+            await spool.close()
         log.debug(
             "voffice_bundle_stored",
             source=self.name,
@@ -347,7 +347,7 @@ class VofficeSource(SessionOwner):
         )
         return attachments
 
-    async def _download(self, url: URL, out: IO[bytes]) -> int:
+    async def _download(self, url: URL, out: _Spool) -> int:
         """Stream one response body to `out`; bounded by the attachment size limit."""
         limit, size = self._ctx.limits.max_attachment_bytes, 0
         async with self._call("GET", url, what="voffice tải gói tệp") as resp:
@@ -357,7 +357,7 @@ class VofficeSource(SessionOwner):
                     raise PermanentError(
                         f"gói tệp quá lớn (> {limit} byte) / bundle larger than {limit} bytes"
                     )
-                out.write(chunk)
+                await out.write(chunk)
         return size
 
     async def acknowledge(self, record: RawRecord) -> None:
@@ -389,3 +389,35 @@ async def _is_invalid_token(resp: aiohttp.ClientResponse) -> bool:
 def _bundle_file() -> IO[bytes]:
     """A temporary file without a name: nothing to clean up, even after a crash."""
     return tempfile.TemporaryFile(prefix="voffice-", suffix=".zip")
+
+
+class _Spool:
+    """A bundle as it downloads: in memory up to bundle.SMALL_BUNDLE_BYTES, then moved to a
+    temporary file without a name (opened and closed off the event loop)."""
+
+    def __init__(self) -> None:
+        self._memory: bytearray | None = bytearray()
+        self._file: IO[bytes] | None = None
+
+    async def write(self, chunk: bytes) -> None:
+        if self._memory is not None:
+            if len(self._memory) + len(chunk) <= bundle.SMALL_BUNDLE_BYTES:
+                self._memory += chunk
+                return
+            self._file = await asyncio.to_thread(_bundle_file)
+            self._file.write(self._memory)
+            self._memory = None
+        assert self._file is not None
+        self._file.write(chunk)
+
+    def contents(self) -> bytes | IO[bytes]:
+        """The bytes of a small bundle, or the file holding a larger one."""
+        if self._memory is not None:
+            return bytes(self._memory)
+        assert self._file is not None
+        return self._file
+
+    async def close(self) -> None:
+        self._memory = None
+        if self._file is not None:
+            await asyncio.to_thread(self._file.close)

@@ -21,7 +21,13 @@ from pydantic import SecretStr
 
 from adapters._sim import Handler
 from adapters.voffice import PROFILE, VofficeSettings, VofficeSim, VofficeSource, to_document
-from adapters.voffice.bundle import READ_CHUNK_BYTES, entry_name, extract
+from adapters.voffice.bundle import (
+    INLINE_BYTES,
+    READ_CHUNK_BYTES,
+    SMALL_BUNDLE_BYTES,
+    entry_name,
+    extract,
+)
 from adapters.voffice.mapping import read_file
 from adapters.voffice.source import EPOCH, UNREADABLE_RETRIES, Cursor, next_link
 from bridge.blobs import BlobStore
@@ -643,3 +649,58 @@ async def test_entries_at_chunk_boundaries_unpack_exactly(tmp_path: Path) -> Non
         (name, len(data), sha) for (name, data), sha in zip(files.items(), hashes, strict=True)
     ]
     assert all(blobs.path(a.sha256).read_bytes() == files[a.name] for a in attachments)
+
+
+def _zip_of(files: dict[str, bytes]) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in files.items():
+            archive.writestr(name, data)
+    return out.getvalue()
+
+
+async def test_small_bundle_in_memory_unpacks_without_threads(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A bundle in memory whose entries are small is unpacked on the loop (no thread hop);
+    one whose entries declare more than INLINE_BYTES goes through threads. Same blobs."""
+    hops: list[str] = []
+    real = asyncio.to_thread
+
+    async def counted(fn: Any, *args: Any, **kwargs: Any) -> Any:
+        hops.append(getattr(fn, "__name__", repr(fn)))
+        return await real(fn, *args, **kwargs)
+
+    monkeypatch.setattr(asyncio, "to_thread", counted)
+    rng = random.Random(5)
+    small = {"Tệp 1.pdf": rng.randbytes(300_000), "Phụ lục.pdf": b"%PDF-1.4 " * 10}
+    # Compresses well (zeros after a random head): small on the wire, 3 MiB declared.
+    roomy = {"Quét.pdf": rng.randbytes(100_000) + bytes(3 * 1024 * 1024)}
+    ctx = AdapterContext(units=(UNIT,), blobs=BlobStore(tmp_path / "blobs"))
+    for files, threaded in ((small, False), (roomy, True)):
+        raw = _zip_of(files)
+        assert len(raw) <= SMALL_BUNDLE_BYTES
+        hops.clear()
+        hashes = [hashlib.sha256(data).hexdigest() for data in files.values()]
+        attachments = await extract(raw, ctx, hashes)
+        assert [(a.name, a.sha256) for a in attachments] == list(zip(files, hashes, strict=True))
+        assert bool(hops) is threaded, hops
+        for a in attachments:
+            assert b"".join([chunk async for chunk in ctx.blobs.read(a.sha256)]) == files[a.name]
+    assert INLINE_BYTES < 3 * 1024 * 1024
+
+
+async def test_bundle_just_over_the_memory_size_spills_to_a_file(
+    sim: VofficeSim, blobs: BlobStore
+) -> None:
+    """A bundle one byte over SMALL_BUNDLE_BYTES on the wire is spooled to a temporary file
+    part-way through the download and still unpacks whole."""
+    data = random.Random(11).randbytes(SMALL_BUNDLE_BYTES + 4096)
+    doc_id = sim.add_document(sample_document(2), {"Hồ sơ.pdf": data}, unit=UNIT)
+    sim.docs[doc_id].bundle = sim.build_bundle(doc_id)
+    assert len(sim.docs[doc_id].bundle) > SMALL_BUNDLE_BYTES
+    async with make_source(sim, blobs) as source:
+        (record,) = records_of(await drain(source, None))
+    (attachment,) = record.attachments
+    assert record.error is None and attachment.size == len(data)
+    assert blobs.path(attachment.sha256).read_bytes() == data
