@@ -320,7 +320,8 @@ class VofficeSource(SessionOwner):
         return record.model_copy(update={"attachments": stored[0] if stored else ()})
 
     async def _fetch_bundle(self, files: Any, doc_id: str) -> tuple[Attachment, ...]:
-        """Download the bundle to a temporary file, then unpack it into blobs."""
+        """Download the bundle (into memory when small, else a temporary file), then unpack it
+        into blobs."""
         if not files:
             return ()
         if not isinstance(files, dict):
