@@ -17,7 +17,7 @@ from adapters.vxp import VxpSettings, VxpSim, VxpSource, to_document, to_status
 from adapters.vxp.edxml import emit_document, parse_message
 from adapters.vxp.mapping import STATUS_MEDIA_TYPE
 from adapters.vxp.message import EdxmlMessage, StatusMessage
-from adapters.vxp.source import NO_UNIT
+from adapters.vxp.source import INLINE_BYTES, NO_UNIT
 from bridge.blobs import BlobStore
 from bridge.errors import AuthError, PermanentError, TransientError
 from bridge.interfaces import AdapterContext, Limits
@@ -328,3 +328,31 @@ async def test_get_edoc_refused_becomes_error_record(sim: VxpSim, tmp_path: Path
     async with _source(sim, tmp_path) as source:
         (record,) = await _pull(source)
     assert record.external_id == doc_id and record.unit == BINHDAN and record.error
+
+
+async def test_small_messages_are_read_on_the_loop_large_ones_in_a_thread(
+    sim: VxpSim, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A message and attachment up to INLINE_BYTES are parsed and decoded without a thread
+    hand-over; a larger attachment (and its message) go through threads. Same bytes either way."""
+    hops: list[str] = []
+    real = asyncio.to_thread
+
+    async def counted(fn: Any, *args: Any, **kwargs: Any) -> Any:
+        hops.append(getattr(fn, "__name__", repr(fn)))
+        return await real(fn, *args, **kwargs)
+
+    monkeypatch.setattr(asyncio, "to_thread", counted)
+    small, large = b"%PDF-1.4 small", b"%PDF-1.4 " + bytes(INLINE_BYTES)
+    for data, threaded in ((small, set()), (large, {"parse_message", "decode_inline"})):
+        hops.clear()
+        sim.add_document(_document(), {"cv.pdf": data}, units=[VANDON])
+        async with _source(sim, tmp_path) as source:
+            (record,) = await _pull(source)
+            await source.acknowledge(record)
+        assert record.error is None
+        (attachment,) = record.attachments
+        assert attachment.size == len(data)
+        blobs = BlobStore(tmp_path / "blobs")  # where the source stored them
+        assert b"".join([c async for c in blobs.read(attachment.sha256)]) == data
+        assert set(hops) == threaded, hops
