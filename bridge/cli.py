@@ -31,7 +31,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     except ConfigError as exc:
         _print_config_errors(args.config, exc.errors)
         return 2
-    configure(config.bridge.log_level)
+    configure(config.bridge.log_level, cache=True)
     try:
         return _run_async(Daemon(config, Path(args.config)).run())
     except ConfigError as exc:

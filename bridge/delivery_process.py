@@ -307,7 +307,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--config", required=True, type=Path)
     parser.add_argument("--control-fd", required=True, type=int)
     args = parser.parse_args(argv)
-    configure(load_config(args.config).bridge.log_level)
+    configure(load_config(args.config).bridge.log_level, cache=True)
     return _run_async(_child_main(args.config, args.control_fd))
 
 

@@ -40,7 +40,12 @@ class _Stderr:
         sys.stderr.flush()
 
 
-def configure(level: str = "info", *, json: bool | None = None, stream: Any = None) -> None:
+def configure(
+    level: str = "info", *, json: bool | None = None, stream: Any = None, cache: bool = False
+) -> None:
+    """Set logging up. `cache`: each module's logger is bound once, at its first use, instead
+    of at every call — for a daemon process, configured once before it logs anything (a later
+    `configure` would not reach loggers already used)."""
     as_json = not (stream or sys.stderr).isatty() if json is None else json
     stream = stream or _Stderr()
     renderer: Any = (
@@ -59,5 +64,5 @@ def configure(level: str = "info", *, json: bool | None = None, stream: Any = No
         ],
         wrapper_class=structlog.make_filtering_bound_logger(getattr(logging, level.upper())),
         logger_factory=structlog.WriteLoggerFactory(stream),  # one write per line
-        cache_logger_on_first_use=False,
+        cache_logger_on_first_use=cache,
     )

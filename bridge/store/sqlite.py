@@ -661,6 +661,9 @@ class SqliteStore(SqliteLeases):
     # ---- business status owed to senders -------------------------------------------------
 
     async def _enqueue_status(self, db: Db, record_id: int, replies: Iterable[StatusReply]) -> None:
+        replies = list(replies)
+        if not replies:  # most decisions owe no status: no read for them
+            return
         rows = list(
             await db.execute_fetchall("SELECT source FROM records WHERE id = ?", (record_id,))
         )
