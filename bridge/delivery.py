@@ -25,8 +25,15 @@ from bridge.waiting import wait_any
 log = structlog.get_logger(__name__)
 
 
+# Deliveries in hand per call slot: while some wait for the store (their body or their
+# "delivered" made durable), others use the sink.
+IN_HAND_PER_CALL = 2
+
+
 class DeliveryWorker:
-    """Delivers a sink's due outbox rows, at most `max_in_flight` at a time.
+    """Delivers a sink's due outbox rows with at most `max_in_flight` calls to the sink at a
+    time (uploads, sends). Twice as many deliveries are in hand: a delivery waiting for the
+    store's commit holds no call slot, so the sink is kept busy while commits are made.
 
     The breaker: while the sink is failing, the worker makes no calls until the backoff it
     computed has passed; then one probe delivery goes through and success closes it.
@@ -48,6 +55,7 @@ class DeliveryWorker:
         self.store = store
         self.health = health
         self.max_in_flight = max_in_flight
+        self._calls = asyncio.Semaphore(max_in_flight)  # calls to the sink at once
         self.max_attempts = max_attempts
         self.wake = asyncio.Event()
         self._open_until = 0.0
@@ -77,8 +85,8 @@ class DeliveryWorker:
                 await asyncio.gather(*in_flight.values(), return_exceptions=True)
 
     def _capacity(self) -> int:
-        """Deliveries at once: one probe while the sink is failing."""
-        return 1 if self.health.state == FAILING else self.max_in_flight
+        """Deliveries in hand: one probe while the sink is failing."""
+        return 1 if self.health.state == FAILING else self.max_in_flight * IN_HAND_PER_CALL
 
     async def _start_due(self, in_flight: dict[int, asyncio.Task[None]], now: float) -> int:
         room = self._capacity() - len(in_flight)
@@ -187,12 +195,14 @@ class DeliveryWorker:
             row = await self.store.document(delivery.document_id)
             if row is None:
                 raise PermanentError(f"văn bản {delivery.document_id} không còn / document gone")
-            body = await self.sink.prepare(
-                op, row.document, document_id=str(delivery.document_id), remote_id=remote_id
-            )
+            async with self._calls:
+                body = await self.sink.prepare(
+                    op, row.document, document_id=str(delivery.document_id), remote_id=remote_id
+                )
             if not await self.store.store_body(delivery.id, body):
                 return None  # cancelled while it was being prepared (a revocation, a merge)
-        return await self.sink.send(op, body, delivery.key, remote_id)
+        async with self._calls:
+            return await self.sink.send(op, body, delivery.key, remote_id)
 
 
 def _observe_latency(sink: str, seconds: float) -> None:
