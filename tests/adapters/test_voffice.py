@@ -37,6 +37,7 @@ from bridge.normalize import fold_key
 from schemas import Document, Page, RawRecord
 from schemas.document import Confidentiality, Organ, Priority, Signer
 from tests.adapters.inflight import InFlight
+from tests.adapters.thread_hops import count_thread_hops
 from tests.corpus_path import CORPUS as CORPUS_ROOT
 
 CORPUS = CORPUS_ROOT
@@ -664,14 +665,7 @@ async def test_small_bundle_in_memory_unpacks_without_threads(
 ) -> None:
     """A bundle in memory whose entries are small is unpacked on the loop (no thread hop);
     one whose entries declare more than INLINE_BYTES goes through threads. Same blobs."""
-    hops: list[str] = []
-    real = asyncio.to_thread
-
-    async def counted(fn: Any, *args: Any, **kwargs: Any) -> Any:
-        hops.append(getattr(fn, "__name__", repr(fn)))
-        return await real(fn, *args, **kwargs)
-
-    monkeypatch.setattr(asyncio, "to_thread", counted)
+    hops = count_thread_hops(monkeypatch)
     rng = random.Random(5)
     small = {"Tệp 1.pdf": rng.randbytes(300_000), "Phụ lục.pdf": b"%PDF-1.4 " * 10}
     # Compresses well (zeros after a random head): small on the wire, 3 MiB declared.

@@ -23,6 +23,7 @@ from bridge.errors import AuthError, PermanentError, TransientError
 from bridge.interfaces import AdapterContext, Limits
 from schemas import Document, DocumentRef, Organ, Priority, RawRecord, Signer
 from tests.adapters.test_vxp_mapping import TRUTH, assert_matches_truth
+from tests.adapters.thread_hops import count_thread_hops
 from tests.corpus_path import CORPUS as CORPUS_ROOT
 
 SHARED = CORPUS_ROOT
@@ -335,14 +336,7 @@ async def test_small_messages_are_read_on_the_loop_large_ones_in_a_thread(
 ) -> None:
     """A message and attachment up to INLINE_BYTES are parsed and decoded without a thread
     hand-over; a larger attachment (and its message) go through threads. Same bytes either way."""
-    hops: list[str] = []
-    real = asyncio.to_thread
-
-    async def counted(fn: Any, *args: Any, **kwargs: Any) -> Any:
-        hops.append(getattr(fn, "__name__", repr(fn)))
-        return await real(fn, *args, **kwargs)
-
-    monkeypatch.setattr(asyncio, "to_thread", counted)
+    hops = count_thread_hops(monkeypatch)
     small, large = b"%PDF-1.4 small", b"%PDF-1.4 " + bytes(INLINE_BYTES)
     for data, threaded in ((small, set()), (large, {"parse_message", "decode_inline"})):
         hops.clear()
