@@ -84,6 +84,11 @@ class DeliveryWorker:
             if in_flight:  # finish what is in hand; the daemon cancels us after its grace
                 await asyncio.gather(*in_flight.values(), return_exceptions=True)
 
+    @property
+    def in_hand(self) -> int:
+        """Deliveries started and not yet finished (some may be waiting for a call slot)."""
+        return len(self._keys)
+
     def _capacity(self) -> int:
         """Deliveries in hand: one probe while the sink is failing."""
         return 1 if self.health.state == FAILING else self.max_in_flight * IN_HAND_PER_CALL

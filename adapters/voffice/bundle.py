@@ -6,7 +6,7 @@ encryption, too many entries, an absurd total size or compression ratio refuse t
 bundle with PermanentError. Entries are then stored as blobs, and their hashes must be the
 listed `files.sha256` set.
 
-A small bundle whose entries declare at most INLINE_BYTES in all is unpacked on the event loop
+A bundle in memory whose entries declare at most INLINE_BYTES in all is unpacked on the event loop
 (a few hundred microseconds of inflating, cheaper than handing it to a thread and back). Any
 other is read in worker threads: one hop opens and vets the archive, one per entry opens it
 and reads its first chunk (the whole of a small file), and larger entries take one more hop
@@ -135,19 +135,18 @@ async def extract(
     source: Path | IO[bytes] | bytes, ctx: AdapterContext, expected: list[str]
 ) -> tuple[Attachment, ...]:
     """Store every vetted entry of the zip in `source` (a path, a seekable file, or the
-    bytes of a bundle of at most SMALL_BUNDLE_BYTES) in the blob store.
+    bytes of a bundle downloaded into memory) in the blob store.
 
     `expected` is the listing's `files.sha256`; the extracted hashes must equal it as a
     multiset (order may differ). Raises PermanentError for a hostile, broken or mismatched
     bundle.
     """
     try:
-        if isinstance(source, bytes) and len(source) <= SMALL_BUNDLE_BYTES:
+        if isinstance(source, bytes):  # in memory: reading the directory costs no I/O
             archive, entries = _open_vetted(io.BytesIO(source), ctx)
             inline = sum(info.file_size for info, _ in entries) <= INLINE_BYTES
         else:
-            opened = io.BytesIO(source) if isinstance(source, bytes) else source
-            archive, entries = await asyncio.to_thread(_open_vetted, opened, ctx)
+            archive, entries = await asyncio.to_thread(_open_vetted, source, ctx)
             inline = False
         store = _store_inline if inline else _store
         try:

@@ -698,3 +698,20 @@ async def test_bundle_just_over_the_memory_size_spills_to_a_file(
     (attachment,) = record.attachments
     assert record.error is None and attachment.size == len(data)
     assert blobs.path(attachment.sha256).read_bytes() == data
+
+
+async def test_bundle_over_the_size_limit_after_spilling_is_an_error_record(
+    sim: VofficeSim, blobs: BlobStore
+) -> None:
+    """A bundle that passes the attachment size limit after it was moved to a temporary file
+    makes its record an error record (the file is closed); the page's other records flow."""
+    ids = add_documents(sim, 3)
+    data = random.Random(13).randbytes(SMALL_BUNDLE_BYTES + 256 * 1024)
+    big = sim.add_document(sample_document(9), {"Quét.pdf": data}, unit=UNIT)
+    limits = Limits(max_attachment_bytes=SMALL_BUNDLE_BYTES + 64 * 1024)
+    async with make_source(sim, blobs, limits=limits) as source:
+        records = records_of(await drain(source, None))
+    by_id = {r.external_id: r for r in records}
+    assert by_id[big].error and "bundle larger than" in by_id[big].error
+    assert by_id[big].ack == big  # refused for good: acknowledged, not fetched again
+    assert all(by_id[i].error is None and len(by_id[i].attachments) == 2 for i in ids)

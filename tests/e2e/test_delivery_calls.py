@@ -39,7 +39,7 @@ async def test_calls_to_the_sink_stay_within_max_in_flight(tmp_path: Path) -> No
             async def sample() -> None:
                 nonlocal in_hand_peak
                 while True:
-                    in_hand_peak = max(in_hand_peak, len(worker._keys))
+                    in_hand_peak = max(in_hand_peak, worker.in_hand)
                     await asyncio.sleep(0.002)
 
             sampler = asyncio.create_task(sample())
