@@ -4,18 +4,30 @@ PY := $(VENV)/bin/python
 PIP := $(PY) -m pip
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test lint typecheck unit system-deps bench wheelhouse schema clean
+.PHONY: run test lint typecheck unit system-deps bench wheelhouse schema clean lock
+
+# Exact versions with hashes (requirements/*.lock, written by `make lock`): every install takes
+# them and nothing else, so a package released after the lock was made changes nothing. pip
+# refuses a file whose hash differs and any dependency missing from the lock. lienthong itself
+# goes in last, with --no-deps and built by the locked setuptools (--no-build-isolation).
+LOCK := requirements/runtime.lock
+TEST_LOCK := requirements/test.lock
+TOOLS_LOCK := requirements/tools.lock
+PIP_LOCKED := $(PIP) install -q --require-hashes -r
+PIP_SELF := $(PIP) install -q --no-deps --no-build-isolation -e .
+UV_COMPILE := $(VENV)/bin/uv pip compile -q --universal --python-version 3.11 --generate-hashes --upgrade
 
 $(VENV)/bin/python:
 	python3 -m venv $(VENV)
-	$(PIP) install -q -U pip
 
-$(VENV)/.installed: pyproject.toml | $(VENV)/bin/python
-	$(PIP) install -q -e .
+$(VENV)/.installed: $(LOCK) pyproject.toml | $(VENV)/bin/python
+	$(PIP_LOCKED) $(LOCK)
+	$(PIP_SELF)
 	touch $@
 
-$(VENV)/.installed-test: pyproject.toml | $(VENV)/bin/python
-	$(PIP) install -q -e '.[test]'
+$(VENV)/.installed-test: $(TEST_LOCK) pyproject.toml | $(VENV)/bin/python
+	$(PIP_LOCKED) $(TEST_LOCK)
+	$(PIP_SELF)
 	touch $@ $(VENV)/.installed
 
 # Debian packages the tests start for real: Dovecot (IMAP), openssl (its test certificates),
@@ -47,8 +59,21 @@ schema: $(VENV)/.installed
 bench: $(VENV)/.installed-test
 	$(PY) -m bench.run_all
 
+# The offline wheelhouse holds exactly the runtime lock (hash-checked) plus lienthong's own wheel,
+# so what an office installs without internet is what the tests ran on.
 wheelhouse: $(VENV)/.installed
-	$(PIP) wheel -q -w wheelhouse .
+	rm -rf wheelhouse
+	$(PIP) wheel -q --require-hashes -w wheelhouse -r $(LOCK)
+	$(PIP) wheel -q --no-deps --no-build-isolation -w wheelhouse .
+	cp $(LOCK) wheelhouse/requirements.lock
+
+# Refreshes the locks to the newest releases that pyproject.toml allows (then: make test, and read
+# the changelogs of cryptography, pyHanko, lxml and aiohttp; docs/operations.md).
+lock: | $(VENV)/bin/python
+	$(PIP_LOCKED) $(TOOLS_LOCK)
+	$(UV_COMPILE) pyproject.toml requirements/build.in -o $(LOCK)
+	$(UV_COMPILE) --extra test pyproject.toml requirements/build.in -c $(LOCK) -o $(TEST_LOCK)
+	$(UV_COMPILE) requirements/tools.in -o $(TOOLS_LOCK)
 
 clean:
 	rm -rf $(VENV) data wheelhouse .mypy_cache .ruff_cache

@@ -5,9 +5,19 @@ the pipeline runs them on a worker thread, except where `verify_inline` can sett
 at once (only small unsigned PDFs).
 """
 
+import warnings
+
 from bridge.signatures.document import verify_document, verify_inline
 from bridge.signatures.edxml import verify_edxml
 from bridge.signatures.pdf import verify_pdf
 from bridge.signatures.trust import TrustStore
+
+# pyHanko imports cryptography's DSA key types to recognise DSA signers; cryptography 51 deprecates
+# DSA and warns at that import. lienthong never makes or trusts a DSA signature (a DSA-signed PDF is
+# still reported by pyHanko's validation), so this one warning, from pyHanko only, is silenced
+# rather than printed at every start. Every other warning still shows.
+warnings.filterwarnings(
+    "ignore", message="DSA is deprecated", category=UserWarning, module=r"pyhanko\."
+)
 
 __all__ = ["TrustStore", "verify_document", "verify_edxml", "verify_inline", "verify_pdf"]
