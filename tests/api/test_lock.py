@@ -87,7 +87,9 @@ def test_every_locked_package_is_declared_or_needed(lock: str) -> None:
             assert name in names, f"{lock} has {name} from pyproject.toml, which no longer has it"
         parents = [v for v in pin.via if not v.startswith("-") and v != FROM_PYPROJECT]
         for parent in parents:
-            assert canonicalize_name(parent) in pins, f"{lock}: {name} needed by {parent}, not locked"
+            assert canonicalize_name(parent) in pins, (
+                f"{lock}: {name} needed by {parent}, not locked"
+            )
 
 
 @pytest.mark.parametrize("lock", ["runtime.lock", "test.lock", "tools.lock"])
