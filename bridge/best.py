@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from bridge.normalize.directory import OrganDirectory
 from bridge.normalize.identity import subject_key
-from bridge.normalize.legacy import decode_tcvn3, decode_vni
+from bridge.normalize.legacy import clean_text, decode_tcvn3, decode_vni
+from bridge.normalize.text import normalize_text
 from schemas import Document, Organ
 
 # The letters of Vietnamese beyond ASCII, upper and lower case, in NFC.
@@ -101,7 +103,14 @@ def name_rank(name: str | None, known: str | None = None) -> tuple[Any, ...]:
 def text_rank(text: str) -> tuple[Any, ...]:
     """Rank of one text written several ways, higher is better: readable, with its
     diacritics, longer, then the text itself."""
-    return (bool(text), -foreign_characters(text), marked_letters(text), len(text), text)
+    return (
+        bool(text),
+        -foreign_characters(text),
+        clean_text(text) == normalize_text(text),  # nothing left for the legacy repair
+        marked_letters(text),
+        len(text),
+        text,
+    )
 
 
 def best_issuer(current: Organ, other: Organ, directory: OrganDirectory | None = None) -> Organ:
@@ -114,21 +123,27 @@ def best_issuer(current: Organ, other: Organ, directory: OrganDirectory | None =
         code = other.code if directory.resolve(current.code) == other.code else current.code
     entry = directory.get(code) if directory is not None and code else None
     known = entry.name if entry is not None else None
-    name = max((current.name, other.name), key=lambda n: name_rank(n, known))
+    name = _better(current.name, other.name, lambda n: name_rank(n, known))
     return Organ(code=code, name=name)
 
 
-def same_text(a: str, b: str) -> bool:
-    """Two writings of one text: equal once folded (with "V/v" aside), or equal once the one
-    still in a legacy font is read as TCVN3 or VNI."""
-    if subject_key(a) == subject_key(b):
-        return True
-    for legacy, readable in ((a, b), (b, a)):
-        if foreign_characters(legacy) and not foreign_characters(readable):
-            target = subject_key(readable)
-            if any(subject_key(decode(legacy)) == target for decode in (decode_tcvn3, decode_vni)):
-                return True
+def legacy_writing_of(legacy: str, readable: str) -> bool:
+    """Whether `legacy` is `readable` typed in a TCVN3 or VNI font and read as Latin-1 (told
+    apart by the pair: alone, "vÒ" may be a word)."""
+    if legacy == readable or any(ord(char) > 0xFF for char in legacy):
+        return False
+    target = subject_key(readable)
+    for decode in (decode_tcvn3, decode_vni):
+        decoded = decode(legacy)
+        if decoded != legacy and subject_key(decoded) == target:
+            return True
     return False
+
+
+def same_text(a: str, b: str) -> bool:
+    """Two writings of one text: equal once folded (with "V/v" aside), or one of them is the
+    other in a legacy font."""
+    return subject_key(a) == subject_key(b) or legacy_writing_of(a, b) or legacy_writing_of(b, a)
 
 
 def best_of(
@@ -174,13 +189,27 @@ def best_of(
 
 
 def _better_text(current: str, other: str) -> str:
-    if not other or other == current:
-        return current
-    if not current:
-        return other
     if not same_text(current, other):
+        return current  # a disagreement between roads, not a better writing
+    return _better(current, other, text_rank) or current
+
+
+def _better(
+    current: str | None, other: str | None, rank: Callable[[str], tuple[Any, ...]]
+) -> str | None:
+    """The better of two writings of one value: never one still in a legacy font when the
+    other is it readable; else the higher `rank`."""
+    if other is None or other == current:
         return current
-    return max(current, other, key=text_rank)
+    if current is None:
+        return other
+    current_legacy, other_legacy = (
+        legacy_writing_of(current, other),
+        legacy_writing_of(other, current),
+    )
+    if current_legacy != other_legacy:
+        return other if current_legacy else current
+    return max(current, other, key=rank)  # both readable, or both legacy (TCVN3 and VNI)
 
 
 def _is_blank_signer(doc: Document) -> bool:
