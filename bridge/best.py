@@ -101,8 +101,8 @@ def name_rank(name: str | None, known: str | None = None) -> tuple[Any, ...]:
 
 
 def text_rank(text: str) -> tuple[Any, ...]:
-    """Rank of one text written several ways, higher is better: readable, with its
-    diacritics, longer, then the text itself."""
+    """Rank of one text written several ways, higher is better: readable (no legacy residue,
+    nothing left for the legacy repair), with its diacritics, longer, then the text itself."""
     return (
         bool(text),
         -foreign_characters(text),
@@ -197,8 +197,8 @@ def _better_text(current: str, other: str) -> str:
 def _better(
     current: str | None, other: str | None, rank: Callable[[str], tuple[Any, ...]]
 ) -> str | None:
-    """The better of two writings of one value: never one still in a legacy font when the
-    other is it readable; else the higher `rank`."""
+    """The better of two writings of one value: a writing in a legacy font never beats the
+    readable text it decodes to; otherwise the higher `rank`."""
     if other is None or other == current:
         return current
     if current is None:
