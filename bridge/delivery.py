@@ -202,7 +202,11 @@ class DeliveryWorker:
                 raise PermanentError(f"văn bản {delivery.document_id} không còn / document gone")
             async with self._calls:
                 body = await self.sink.prepare(
-                    op, row.document, document_id=str(delivery.document_id), remote_id=remote_id
+                    op,
+                    row.document,
+                    document_id=str(delivery.document_id),
+                    remote_id=remote_id,
+                    note=delivery.note,
                 )
             if not await self.store.store_body(delivery.id, body):
                 return None  # cancelled while it was being prepared (a revocation, a merge)

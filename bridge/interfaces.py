@@ -93,6 +93,7 @@ class Operation(StrEnum):
     CREATE = "create"
     UPDATE = "update"
     REVOKE = "revoke"
+    CORRECT = "correct"  # a later road wrote fields better: same version, a note says which
 
 
 class Sink(Protocol):
@@ -112,13 +113,20 @@ class Sink(Protocol):
     async def check(self) -> None: ...
 
     async def prepare(
-        self, op: Operation, document: Document, *, document_id: str, remote_id: str | None
+        self,
+        op: Operation,
+        document: Document,
+        *,
+        document_id: str,
+        remote_id: str | None,
+        note: str | None = None,
     ) -> JsonObject:
         """Upload what must be uploaded and return the exact request body for `op`.
 
         `document_id` is the bridge's own id of the document; `remote_id` is the sink's id
         from an earlier CREATE (None for CREATE itself). For REVOKE, `document.reason` holds
-        the reason.
+        the reason. For CORRECT, `document` holds the best fields known and `note` says which
+        road taught what (the same revision: nothing was reissued).
 
         The pipeline stores the body before the first `send`, so every retry repeats it.
         Raises TransientError, AuthError, PermanentError.

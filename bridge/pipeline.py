@@ -16,6 +16,7 @@ from pathlib import Path
 import structlog
 
 from adapters import Profile
+from bridge.best import best_issuer, best_of, correction_note
 from bridge.blobs import Blobs
 from bridge.dedup import Matcher
 from bridge.errors import AuthError, PermanentError, StaleLeaseError, TransientError
@@ -28,7 +29,15 @@ from bridge.signatures import TrustStore, verify_document, verify_inline
 from bridge.status_flow import ARRIVED, REFUSED_SECRET, STATUS_PROFILES, reply
 from bridge.store import Outcome, Store, StoredRecord
 from bridge.waiting import wait_any
-from schemas import Confidentiality, Document, Page, RawRecord, SignatureStatus
+from schemas import (
+    Action,
+    Confidentiality,
+    Document,
+    DocumentState,
+    Page,
+    RawRecord,
+    SignatureStatus,
+)
 
 STATUS_MEDIA_TYPE = "application/vnd.edxml-status+xml"
 
@@ -83,6 +92,7 @@ class Processor:
         self.profiles = profiles
         self.profile_of_source = profile_of_source
         self.matcher = Matcher(store, sinks_of, directory)
+        self.directory = directory
         self.forward_secret = forward_secret
         self._wake = asyncio.Event()
 
@@ -242,9 +252,56 @@ class Processor:
         assert isinstance(prepared, Document)
         profile = self.profile_of_source(record.raw.source) or ""
         outcome = await self.matcher.decide(record, prepared, profile)
+        outcome = await self._best_of_roads(record, prepared, outcome)
         if profile in STATUS_PROFILES:
             outcome = _owe_status(outcome, prepared, record.raw.unit)
         return outcome
+
+    async def _best_of_roads(
+        self, record: StoredRecord, doc: Document, outcome: Outcome
+    ) -> Outcome:
+        """The known document with every field this road writes better (see `bridge.best`);
+        when it taught something and the document is already at (or on its way to) a sink,
+        a correction for each such sink, queued like any delivery.
+
+        A revision keeps the best issuer known (its other fields are the revision's own).
+        """
+        updated = outcome.updated_document
+        if outcome.document_id is None or updated is None:
+            return outcome
+        if outcome.outcome == "duplicate" and doc.action is Action.NEW:
+            row = await self.store.document(outcome.document_id)
+            if row is None or row.state == DocumentState.REVOKED.value:
+                return outcome
+            best, lessons = best_of(row.document, doc, record.raw.source, self.directory)
+            best = best.model_copy(update={"provenance": updated.provenance})
+        elif outcome.outcome == "revision" and updated.state is not DocumentState.REVOKED:
+            row = await self.store.document(outcome.document_id)
+            if row is None:
+                return outcome
+            issuer = best_issuer(row.document.issuer, updated.issuer, self.directory)
+            best = updated.model_copy(update={"issuer": issuer})
+            known = row.document.model_copy(update={"issuer": issuer})
+            lessons = best_of(row.document, known, record.raw.source)[1]
+        else:
+            return outcome
+        if not lessons:
+            return dataclasses.replace(outcome, updated_document=best)
+        holders = await self.store.sinks_holding(outcome.document_id)
+        corrections = tuple((unit, sink, "correct", row.revision) for unit, sink in holders)
+        log.info(
+            "document_corrected",
+            document=outcome.document_id,
+            fields=[lesson.field for lesson in lessons],
+            sinks=len(corrections),
+        )
+        return dataclasses.replace(
+            outcome,
+            updated_document=best,
+            decision={**outcome.decision, "corrected": [lesson.as_dict() for lesson in lessons]},
+            deliveries=outcome.deliveries + corrections,
+            correction_note=correction_note(lessons),
+        )
 
     async def _verify_signatures(self, doc: Document, raw: RawRecord) -> Document:
         """Check signed PDFs (and an edXML envelope signature) off the event loop."""

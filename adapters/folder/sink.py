@@ -29,10 +29,13 @@ from schemas import Document, DocumentState
 log = structlog.get_logger(__name__)
 
 
-def to_payload(op: Operation, document: Document, *, document_id: str) -> JsonObject:
+def to_payload(
+    op: Operation, document: Document, *, document_id: str, note: str | None = None
+) -> JsonObject:
     """The JSON written for `document`: its common-schema dump, `document_id`, file paths.
 
-    A REVOKE writes the document with state "revoked". Raises PermanentError for a
+    A REVOKE writes the document with state "revoked"; a CORRECT writes the corrected
+    document with `note` (which road taught what). Raises PermanentError for a
     `document_id` that is not usable as a file name.
     """
     if safe_file_name(document_id) != document_id:
@@ -48,6 +51,8 @@ def to_payload(op: Operation, document: Document, *, document_id: str) -> JsonOb
         {**item, "path": f"{document_id}/{name}"}
         for item, name in zip(body["attachments"], names, strict=True)
     ]
+    if op is Operation.CORRECT and note:
+        body["note"] = note
     return body
 
 
@@ -72,10 +77,16 @@ class FolderSink(AsyncResource):
             )
 
     async def prepare(
-        self, op: Operation, document: Document, *, document_id: str, remote_id: str | None
+        self,
+        op: Operation,
+        document: Document,
+        *,
+        document_id: str,
+        remote_id: str | None,
+        note: str | None = None,
     ) -> JsonObject:
         """The body to write; nothing is uploaded (the files come from the blob store)."""
-        return to_payload(op, document, document_id=document_id)
+        return to_payload(op, document, document_id=document_id, note=note)
 
     async def send(self, op: Operation, body: JsonObject, key: str, remote_id: str | None) -> str:
         """Write the attachments, then the JSON; return `document_id`.
@@ -88,7 +99,7 @@ class FolderSink(AsyncResource):
         if safe_file_name(document_id) != document_id:
             raise PermanentError(f"mã văn bản không hợp lệ / bad document id {document_id!r:.80}")
         try:
-            if op is not Operation.REVOKE:
+            if op in (Operation.CREATE, Operation.UPDATE):  # a correction changes no file
                 await self._write_files(document_id, body.get("attachments") or [])
             data = orjson.dumps(body, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS)
             await asyncio.to_thread(self._write_bytes, self.outbox, f"{document_id}.json", data)

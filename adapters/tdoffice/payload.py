@@ -1,6 +1,7 @@
 """Pure builders of tdoffice request bodies from the common schema. No I/O.
 
-`to_payload` is the body of a create at the sink, `to_update_payload` of a PATCH,
+`to_payload` is the body of a create at the sink, `to_update_payload` of a PATCH (a revision),
+`correction_payload` of a PATCH that corrects fields a later road wrote better,
 `revoke_payload` of a revocation; `from_document` renders a Document as the tdoffice inbox shows
 it (the simulator's `add_document`). Bodies are deterministic: the same Document and file ids
 give the same bytes, which idempotent retries rely on.
@@ -54,6 +55,33 @@ def to_update_payload(document: Document, file_ids: Sequence[str]) -> JsonObject
     note = delivery_note(document)
     if note is not None:
         body["note"] = note
+    return body
+
+
+def correction_payload(document: Document, note: str | None) -> JsonObject:
+    """Body of the `PATCH /api/v2/documents/{id}` that corrects a delivered document: the
+    fields a later road may write better (the issuer with its code included), the same
+    `version` (nothing was reissued) and a `note` saying which road taught what. No upload."""
+    signer = document.signer
+    body: JsonObject = {
+        "issuer": _organ(document.issuer),
+        "documentType": (
+            {"code": type_code(document), "name": document.type_name}
+            if document.type_name
+            else None
+        ),
+        "subject": document.subject,
+        "signer": (
+            {"fullName": signer.name, "position": signer.position}
+            if signer is not None and (signer.name or signer.position)
+            else None
+        ),
+        "dueDate": _iso(document.due_on),
+        "version": document.revision,
+    }
+    notes = [text for text in (delivery_note(document), note) if text]
+    if notes:
+        body["note"] = "; ".join(notes)
     return body
 
 

@@ -21,7 +21,12 @@ from adapters._http import (
 )
 from adapters._session import SessionOwner
 from adapters.tdoffice import webhook
-from adapters.tdoffice.payload import revoke_payload, to_payload, to_update_payload
+from adapters.tdoffice.payload import (
+    correction_payload,
+    revoke_payload,
+    to_payload,
+    to_update_payload,
+)
 from adapters.tdoffice.settings import TdofficeSinkSettings
 from adapters.tdoffice.wire import load_object
 from bridge.errors import AuthError, PermanentError, TransientError
@@ -106,15 +111,24 @@ class TdofficeSink(SessionOwner):
             pass
 
     async def prepare(
-        self, op: Operation, document: Document, *, document_id: str, remote_id: str | None
+        self,
+        op: Operation,
+        document: Document,
+        *,
+        document_id: str,
+        remote_id: str | None,
+        note: str | None = None,
     ) -> JsonObject:
         """Upload the attachments (CREATE and UPDATE) and return the request body for `op`.
 
+        CORRECT uploads nothing: its PATCH carries the corrected fields and `note`.
         Raises PermanentError for an attachment whose bytes are not in the blob store,
         TransientError and AuthError from the uploads.
         """
         if op is Operation.REVOKE:
             return revoke_payload(document)
+        if op is Operation.CORRECT:
+            return correction_payload(document, note)
         file_ids = [await self._upload(att) for att in document.attachments]
         log.debug("attachments_uploaded", sink=self.name, document=document_id, files=len(file_ids))
         if op is Operation.CREATE:
@@ -138,7 +152,7 @@ class TdofficeSink(SessionOwner):
         doc = quote(remote_id, safe="")
         method, url = (
             ("PATCH", self._url("documents", doc))
-            if op is Operation.UPDATE
+            if op in (Operation.UPDATE, Operation.CORRECT)
             else ("POST", self._url("documents", doc, "revoke"))
         )
         what = f"tdoffice {op.value}"

@@ -116,10 +116,23 @@ async def document(request: web.Request) -> web.Response:
             ],
             "revisions": await store.revisions_of(doc_id),
             "conflicts": row.conflicts,
+            "corrections": corrections_of(records, deliveries),
             "status": await store.statuses_of(doc_id),
             "deliveries": [delivery_view(d) for d in deliveries],
         }
     )
+
+
+def corrections_of(records: list[Any], deliveries: list[Any]) -> dict[str, Any]:
+    """Fields later roads wrote better than the document held, each with the road (record)
+    that taught it, and the corrections sent to sinks for them (state and note)."""
+    taught = [
+        {"record_id": r.id, "source": r.raw.source, "fields": r.decision["corrected"]}
+        for r in records
+        if isinstance(r.decision, dict) and r.decision.get("corrected")
+    ]
+    sent = [delivery_view(d) for d in deliveries if d.op == "correct"]
+    return {"taught": taught, "deliveries": sent}
 
 
 def delivery_view(d: Any) -> dict[str, Any]:
@@ -135,6 +148,7 @@ def delivery_view(d: Any) -> dict[str, Any]:
         "last_error": d.last_error,
         "remote_id": d.remote_id,
         "key": d.key,
+        "note": d.note,
     }
 
 

@@ -49,6 +49,9 @@ class Delivery:
     last_error: str | None
     remote_id: str | None
     created_at: str = ""
+    # A correction (op "correct"): what the clerk is told, which road taught what. Its
+    # `revision` numbers the corrections of the document at that sink (1, 2, …).
+    note: str | None = None
 
     @property
     def created_ts(self) -> float:
@@ -75,6 +78,7 @@ class Outcome:
     `outcome` is document | duplicate | revision | quarantined | waiting.
     `deliveries` lists (unit, sink, op, revision) to enqueue for the resulting document;
     `cancel_pending_creates` cancels undelivered creates (a revocation before delivery).
+    `correction_note` goes with the "correct" deliveries (which road taught which field).
     """
 
     record_id: int
@@ -88,6 +92,7 @@ class Outcome:
     deliveries: tuple[tuple[str, str, str, int], ...] = ()
     cancel_pending_creates: bool = False
     status_replies: tuple[StatusReply, ...] = ()
+    correction_note: str | None = None
 
 
 @dataclass(frozen=True)

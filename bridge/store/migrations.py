@@ -199,4 +199,12 @@ MIGRATIONS: list[tuple[int, str]] = [
             WHERE op = 'create' AND state = 'delivered' AND status_final = 0
         """,
     ),
+    # Corrections of a delivered document (a later road wrote a field better): the note the
+    # home system's clerk is shown with the PATCH, kept with its outbox row.
+    (
+        8,
+        """
+        ALTER TABLE outbox ADD COLUMN note TEXT
+        """,
+    ),
 ]

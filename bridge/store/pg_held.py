@@ -9,7 +9,7 @@ from typing import Any
 
 from bridge import jsonutil
 from bridge.store.pg_base import Connection, PgBase
-from bridge.store.sqlite import now_iso
+from bridge.store.sqlite import CORRECT, now_iso
 from schemas import Document
 
 
@@ -70,10 +70,14 @@ class PgHeld(PgBase):
 
 
 async def enqueue(
-    conn: Connection, doc_id: int, deliveries: Iterable[tuple[str, str, str, int]]
+    conn: Connection,
+    doc_id: int,
+    deliveries: Iterable[tuple[str, str, str, int]],
+    note: str | None = None,
 ) -> None:
-    """One outbox row per (unit, sink, op, revision); an update or revocation only where a
-    create exists that was not cancelled (nothing at the sink to change otherwise)."""
+    """One outbox row per (unit, sink, op, revision); an update, revocation or correction only
+    where a create exists that was not cancelled (nothing at the sink to change otherwise).
+    Each correction is a row of its own, numbered in its `revision` column, with `note`."""
     stamp = now_iso()
     for unit, sink, op, revision in deliveries:
         if op != "create":
@@ -86,9 +90,18 @@ async def enqueue(
             )
             if created is None or created == "cancelled":
                 continue
+        if op == CORRECT:
+            revision = 1 + await conn.fetchval(
+                "SELECT count(*) FROM outbox WHERE document_id = $1 AND unit = $2 AND sink = $3"
+                " AND op = $4",
+                doc_id,
+                unit,
+                sink,
+                op,
+            )
         await conn.execute(
-            "INSERT INTO outbox (document_id, unit, sink, op, revision, key, created_at)"
-            " VALUES ($1,$2,$3,$4,$5,$6,$7) ON CONFLICT DO NOTHING",
+            "INSERT INTO outbox (document_id, unit, sink, op, revision, key, created_at, note)"
+            " VALUES ($1,$2,$3,$4,$5,$6,$7,$8) ON CONFLICT DO NOTHING",
             doc_id,
             unit,
             sink,
@@ -96,4 +109,5 @@ async def enqueue(
             revision,
             str(uuid.uuid4()),
             stamp,
+            note if op == CORRECT else None,
         )

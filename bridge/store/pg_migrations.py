@@ -216,6 +216,12 @@ MIGRATIONS_PG: list[tuple[int, str]] = [
         """,
     ),
     (
+        8,
+        """
+        ALTER TABLE outbox ADD COLUMN IF NOT EXISTS note TEXT
+        """,
+    ),
+    (
         PG_ONLY_FROM + 1,
         """
         ALTER TABLE status_out ADD COLUMN IF NOT EXISTS claimed_by TEXT;

@@ -18,7 +18,7 @@ from bridge.store.sqlite import _delivery, now_iso
 
 _DELIVERY_COLS = (
     "id, document_id, unit, sink, op, revision, key, body::text, state, attempts,"
-    " next_attempt_at, last_error, remote_id, created_at"
+    " next_attempt_at, last_error, remote_id, created_at, note"
 )
 _RELEASE = "claimed_by = NULL, claimed_until = NULL"
 

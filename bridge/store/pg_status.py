@@ -13,8 +13,14 @@ from typing import Any
 from bridge import jsonutil
 from bridge.store.base import StatusOut, StatusReply
 from bridge.store.pg_base import Connection, PgBase
-from bridge.store.sqlite import FINAL_STATUSES, HOME_STATUS_CODES, now_iso
-from schemas import Document, StatusEvent
+from bridge.store.sqlite import (
+    FINAL_STATUSES,
+    HOME_STATUS_CODES,
+    HOME_STATUS_ORDER,
+    home_reply,
+    now_iso,
+)
+from schemas import StatusEvent
 
 _RELEASE = "claimed_by = NULL, claimed_until = NULL"
 
@@ -60,32 +66,32 @@ class PgStatus(PgBase):
         self, conn: Connection, doc_id: int, status: str, note: str | None
     ) -> None:
         """Owe every edXML sender of the document the status its home system reported."""
-        code, label = HOME_STATUS_CODES[status]
-        data = await conn.fetchval("SELECT data::text FROM documents WHERE id = $1", doc_id)
-        if data is None:
-            return
-        doc = Document.model_validate_json(data)
         records = await conn.fetch(
             "SELECT id, source, unit FROM records WHERE document_id = $1"
             " AND outcome IN ('document', 'duplicate', 'revision')"
             " AND id IN (SELECT record_id FROM status_out) ORDER BY id",
             doc_id,
         )
-        ref = {
-            "issuer": doc.issuer.model_dump(mode="json"),
-            "number": doc.number,
-            "notation": doc.notation,
-            "issued_on": doc.issued_on.isoformat() if doc.issued_on else None,
-        }
         for record_id, source, unit in records:
-            reply = StatusReply(
-                code,
-                f"{label}{': ' + note if note else ''}",
-                unit,
-                doc.issuer.model_dump(mode="json"),
-                ref,
-            )
-            await _insert_status(conn, record_id, source, reply)
+            await _owe_home_status(conn, record_id, source, unit, status, note)
+
+    async def _owe_reported(self, conn: Connection, doc_id: int, record_id: int) -> None:
+        """A road that joins a document late: its sender is owed every status the home system
+        already reported, after its 01 and in the order a document moves through at home
+        (a code owed to it once is never owed again)."""
+        events = await conn.fetch(
+            "SELECT status, note, id FROM status_events WHERE document_id = $1 ORDER BY id",
+            doc_id,
+        )
+        reported = sorted(
+            (e for e in events if e[0] in HOME_STATUS_CODES),
+            key=lambda e: (HOME_STATUS_ORDER[e[0]], e[2]),
+        )
+        row = await conn.fetchrow("SELECT source, unit FROM records WHERE id = $1", record_id)
+        if row is None:
+            return
+        for status, note, _ in reported:
+            await _owe_home_status(conn, record_id, row[0], row[1], status, note)
 
     async def _enqueue_status(
         self, conn: Connection, record_id: int, replies: Iterable[StatusReply]
@@ -208,6 +214,21 @@ class PgStatus(PgBase):
             doc_id,
         )
         return found is not None
+
+
+async def _owe_home_status(
+    conn: Connection, record_id: int, source: str, unit: str, status: str, note: str | None
+) -> None:
+    """Owe the sender of a record the home status `status`, naming the document as its first
+    status message to that sender did (as the sender wrote it)."""
+    first = await conn.fetchrow(
+        "SELECT to_organ::text, ref::text FROM status_out WHERE record_id = $1 ORDER BY id LIMIT 1",
+        record_id,
+    )
+    if first is None:
+        return
+    to_organ, ref = jsonutil.loads(first[0]), jsonutil.loads(first[1])
+    await _insert_status(conn, record_id, source, home_reply(unit, to_organ, ref, status, note))
 
 
 async def _insert_status(conn: Connection, record_id: int, source: str, reply: StatusReply) -> None:

@@ -23,7 +23,7 @@ from bridge.store.pg_outbox import PgOutbox
 from bridge.store.pg_reading import PgReading
 from bridge.store.pg_retention import PgRetention
 from bridge.store.search import search_key
-from bridge.store.sqlite import _document, _record, now_iso
+from bridge.store.sqlite import JOINED, _document, _record, now_iso
 from schemas import Page, RawRecord
 
 _RECORD_COLS = (
@@ -236,8 +236,10 @@ class PostgresStore(PgOutbox, PgOperator, PgReading, PgRetention, PgLeases, PgHe
                     doc_id,
                 )
             if doc_id is not None:
-                await enqueue(conn, doc_id, outcome.deliveries)
+                await enqueue(conn, doc_id, outcome.deliveries, outcome.correction_note)
             await self._enqueue_status(conn, outcome.record_id, outcome.status_replies)
+            if doc_id is not None and outcome.status_replies and outcome.outcome in JOINED:
+                await self._owe_reported(conn, doc_id, outcome.record_id)
             await conn.execute(
                 "UPDATE records SET outcome = $1, document_id = $2, decision = $3 WHERE id = $4",
                 outcome.outcome,

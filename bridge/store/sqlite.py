@@ -51,9 +51,13 @@ HOME_STATUS_CODES = {
     "rejected": ("02", "từ chối tiếp nhận / refused"),
 }
 FINAL_STATUSES = frozenset({"done", "rejected"})  # nothing more to ask the home system
+# The order a document moves through at home: a road that joins late hears them in it.
+HOME_STATUS_ORDER = {status: rank for rank, status in enumerate(HOME_STATUS_CODES)}
+JOINED = frozenset({"document", "duplicate", "revision"})  # outcomes whose sender hears status
+CORRECT = "correct"  # the outbox op of a correction (bridge.interfaces.Operation.CORRECT)
 _DELIVERY_COLS = (
     "id, document_id, unit, sink, op, revision, key, body, state, attempts, next_attempt_at,"
-    " last_error, remote_id, created_at"
+    " last_error, remote_id, created_at, note"
 )
 
 
@@ -450,32 +454,50 @@ class SqliteStore(SqliteLeases):
 
     async def _mirror_status(self, db: Db, doc_id: int, status: str, note: str | None) -> None:
         """Owe every edXML sender of the document the status its home system reported."""
-        code, label = HOME_STATUS_CODES[status]
-        docs = list(await db.execute_fetchall("SELECT data FROM documents WHERE id = ?", (doc_id,)))
-        if not docs:
-            return
-        doc = Document.model_validate_json(docs[0][0])
         records = await db.execute_fetchall(
             "SELECT id, source, unit FROM records WHERE document_id = ?"
             " AND outcome IN ('document', 'duplicate', 'revision')"
             " AND id IN (SELECT record_id FROM status_out)",  # records whose sender hears from us
             (doc_id,),
         )
-        ref = {
-            "issuer": doc.issuer.model_dump(mode="json"),
-            "number": doc.number,
-            "notation": doc.notation,
-            "issued_on": doc.issued_on.isoformat() if doc.issued_on else None,
-        }
         for record_id, source, unit in records:
-            reply = StatusReply(
-                code,
-                f"{label}{': ' + note if note else ''}",
-                unit,
-                doc.issuer.model_dump(mode="json"),
-                ref,
+            await self._owe_home_status(db, record_id, source, unit, status, note)
+
+    async def _owe_reported(self, db: Db, doc_id: int, record_id: int) -> None:
+        """A road that joins a document late: its sender is owed every status the home system
+        already reported, after its 01 and in the order a document moves through at home
+        (a code owed to it once is never owed again)."""
+        events = await db.execute_fetchall(
+            "SELECT status, note, id FROM status_events WHERE document_id = ? ORDER BY id",
+            (doc_id,),
+        )
+        reported = sorted(
+            (e for e in events if e[0] in HOME_STATUS_CODES),
+            key=lambda e: (HOME_STATUS_ORDER[e[0]], e[2]),
+        )
+        rows = list(
+            await db.execute_fetchall("SELECT source, unit FROM records WHERE id = ?", (record_id,))
+        )
+        for status, note, _ in reported if rows else ():
+            await self._owe_home_status(db, record_id, rows[0][0], rows[0][1], status, note)
+
+    async def _owe_home_status(
+        self, db: Db, record_id: int, source: str, unit: str, status: str, note: str | None
+    ) -> None:
+        """Owe the sender of a record the home status `status`, naming the document as its
+        first status message to that sender did (as the sender wrote it)."""
+        first = list(
+            await db.execute_fetchall(
+                "SELECT to_organ, ref FROM status_out WHERE record_id = ? ORDER BY id LIMIT 1",
+                (record_id,),
             )
-            await self._insert_status(db, record_id, source, reply)
+        )
+        if not first:
+            return
+        to_organ, ref = jsonutil.loads(first[0][0]), jsonutil.loads(first[0][1])
+        await self._insert_status(
+            db, record_id, source, home_reply(unit, to_organ, ref, status, note)
+        )
 
     # ---- documents and matching ----------------------------------------------------------
 
@@ -547,8 +569,10 @@ class SqliteStore(SqliteLeases):
                     (now_iso(), doc_id),
                 )
             if doc_id is not None:
-                await self._enqueue(db, doc_id, outcome.deliveries)
+                await self._enqueue(db, doc_id, outcome.deliveries, outcome.correction_note)
             await self._enqueue_status(db, outcome.record_id, outcome.status_replies)
+            if doc_id is not None and outcome.status_replies and outcome.outcome in JOINED:
+                await self._owe_reported(db, doc_id, outcome.record_id)
             await db.execute(
                 "UPDATE records SET outcome = ?, document_id = ?, decision = ? WHERE id = ?",
                 (
@@ -630,8 +654,15 @@ class SqliteStore(SqliteLeases):
         )
 
     async def _enqueue(
-        self, db: Db, doc_id: int, deliveries: Iterable[tuple[str, str, str, int]]
+        self,
+        db: Db,
+        doc_id: int,
+        deliveries: Iterable[tuple[str, str, str, int]],
+        note: str | None = None,
     ) -> None:
+        """One outbox row per (unit, sink, op, revision); an update, revocation or correction
+        only where a create exists that was not cancelled. Each correction is a row of its own,
+        numbered in its `revision` column, with `note`."""
         stamp = now_iso()
         for unit, sink, op, revision in deliveries:
             if op != "create":
@@ -644,10 +675,26 @@ class SqliteStore(SqliteLeases):
                 )
                 if not created or created[0][0] == "cancelled":
                     continue  # nothing at the sink to update or revoke
+            if op == CORRECT:
+                rows = await db.execute_fetchall(
+                    "SELECT count(*) FROM outbox WHERE document_id = ? AND unit = ? AND sink = ?"
+                    " AND op = ?",
+                    (doc_id, unit, sink, op),
+                )
+                revision = int(next(iter(rows))[0]) + 1
             await db.execute(
-                "INSERT INTO outbox (document_id, unit, sink, op, revision, key, created_at)"
-                " VALUES (?,?,?,?,?,?,?) ON CONFLICT DO NOTHING",
-                (doc_id, unit, sink, op, revision, str(uuid.uuid4()), stamp),
+                "INSERT INTO outbox (document_id, unit, sink, op, revision, key, created_at, note)"
+                " VALUES (?,?,?,?,?,?,?,?) ON CONFLICT DO NOTHING",
+                (
+                    doc_id,
+                    unit,
+                    sink,
+                    op,
+                    revision,
+                    str(uuid.uuid4()),
+                    stamp,
+                    note if op == CORRECT else None,
+                ),
             )
 
     async def sinks_holding(self, doc_id: int) -> list[tuple[str, str]]:
@@ -1312,6 +1359,14 @@ class SqliteStore(SqliteLeases):
             return True
 
 
+def home_reply(
+    unit: str, to_organ: dict[str, Any], ref: dict[str, Any], status: str, note: str | None
+) -> StatusReply:
+    """The status message mirroring `status`, reported by the home system of `unit`."""
+    code, label = HOME_STATUS_CODES[status]
+    return StatusReply(code, f"{label}{': ' + note if note else ''}", unit, to_organ, ref)
+
+
 def _like_escape(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
@@ -1371,4 +1426,5 @@ def _delivery(r: Any) -> Delivery:
         last_error=r[11],
         remote_id=r[12],
         created_at=r[13],
+        note=r[14],
     )
