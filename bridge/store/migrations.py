@@ -199,4 +199,8 @@ MIGRATIONS: list[tuple[int, str]] = [
             WHERE op = 'create' AND state = 'delivered' AND status_final = 0
         """,
     ),
+    # Search as clerks type (bridge/store/search.py): the keys lose their diacritics and the
+    # symbol's separators. The store recomputes every key in this migration's transaction
+    # (search.REKEY_AT).
+    (8, "UPDATE documents SET search_key = ''"),
 ]

@@ -215,6 +215,7 @@ MIGRATIONS_PG: list[tuple[int, str]] = [
             WHERE op = 'create' AND state = 'delivered' AND status_final = 0
         """,
     ),
+    (8, "UPDATE documents SET search_key = ''"),  # keys recomputed (search.REKEY_AT)
     (
         PG_ONLY_FROM + 1,
         """

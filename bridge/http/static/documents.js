@@ -22,6 +22,7 @@ function renderDocs() {
     <th>${esc(t("subject"))}</th><th>${esc(t("roads"))}</th></tr>`;
   $("docs").innerHTML = view.docs.length ? head + view.docs.map((d) => `<tr class="docrow" data-id="${esc(d.id)}">
     <td><a href="#doc-${esc(d.id)}" class="doclink" data-id="${esc(d.id)}">${esc(d.symbol || "#" + d.id)}</a>
+      ${d.match === "partial" ? `<br><span class="muted partial">${esc(t("partial_match"))}</span>` : ""}
       ${d.state === "revoked" ? `<br><span class="err">${esc(STRINGS[lang].doc_states.revoked)}</span>` : ""}</td>
     <td>${esc(d.issued_on)}</td><td class="hide-narrow">${esc(d.issuer.name || d.issuer.code)}</td><td>${esc(d.subject)}</td>
     <td>${esc(d.roads.join(", "))}</td></tr>`).join("")
