@@ -5,23 +5,31 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+from collections.abc import Coroutine
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from bridge import __version__
 
+T = TypeVar("T")
 
-def _run_async(coro: Any) -> int:
+
+def _run_loop(coro: Coroutine[Any, Any, T]) -> T:
     try:
         import uvloop
 
-        return int(uvloop.run(coro))
+        return uvloop.run(coro)
     except ImportError:  # pragma: no cover - uvloop is optional on some platforms
-        return int(asyncio.run(coro))
+        return asyncio.run(coro)
+
+
+def _run_async(coro: Any) -> int:
+    return int(_run_loop(coro))
 
 
 def cmd_run(args: argparse.Namespace) -> int:
     from bridge.config import load_config
+    from bridge.config_check import refusals
     from bridge.daemon import Daemon
     from bridge.errors import ConfigError
     from bridge.logging import configure
@@ -30,6 +38,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         config = load_config(args.config)
     except ConfigError as exc:
         _print_config_errors(args.config, exc.errors)
+        return 2
+    if refused := refusals(config):  # the same rules as check-config
+        _print_config_errors(args.config, refused)
         return 2
     configure(config.bridge.log_level, cache=True)
     try:
@@ -43,21 +54,40 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_check_config(args: argparse.Namespace) -> int:
+    """Exit 0 valid (warnings allowed), 2 invalid or refused as `run` would, 1 when `--connect`
+    finds an endpoint that does not answer or refuses the credentials."""
     from bridge.config import load_config
+    from bridge.config_check import connect_all, refusals, warnings
     from bridge.errors import ConfigError
+    from bridge.logging import configure
 
+    configure("warning")  # the check's own lines only
     try:
         config = load_config(args.file)
     except ConfigError as exc:
         _print_config_errors(args.file, exc.errors)
         return 2
+    if refused := refusals(config):
+        _print_config_errors(args.file, refused)
+        return 2
+    for warning in warnings(config):
+        print(f"Cảnh báo / warning: {warning}", file=sys.stderr)
     n_src = sum(len(u.sources) for u in config.units)
     n_sink = sum(len(u.sinks) for u in config.units)
     print(
         f"Cấu hình hợp lệ / configuration valid: {len(config.units)} đơn vị / units, "
         f"{n_src} nguồn / sources, {n_sink} đích / sinks"
     )
-    return 0
+    if not args.connect:
+        return 0
+    reached = _run_loop(connect_all(config, args.timeout))
+    for r in reached:
+        role = "nguồn/source" if r.role == "source" else "đích/sink"
+        verdict = "được / ok" if r.error is None else f"HỎNG / FAILED: {r.error}"
+        print(f"  {role} {r.name} ({r.profile}): {verdict}")
+    failed = sum(r.error is not None for r in reached)
+    print(f"Kết nối / connections: {len(reached) - failed} được / ok, {failed} hỏng / failed")
+    return 1 if failed else 0
 
 
 def _print_config_errors(path: str, errors: list[str]) -> None:
@@ -208,8 +238,25 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--config", required=True)
     run.set_defaults(func=cmd_run)
 
-    check = sub.add_parser("check-config", help="kiểm tra cấu hình / validate a configuration")
-    check.add_argument("file")
+    check = sub.add_parser(
+        "check-config",
+        help="kiểm tra cấu hình / validate a configuration",
+        description="Kiểm tra cấu hình như khi chạy; lỗi: mã thoát 2, --connect hỏng: 1 / "
+        "Validates a configuration with every rule `run` applies; exit 2 when invalid, "
+        "1 when --connect finds an endpoint failing.",
+    )
+    check.add_argument("file", help="tệp cấu hình TOML / the TOML configuration file")
+    check.add_argument(
+        "--connect",
+        action="store_true",
+        help="đăng nhập thử mọi nguồn và đích / log in to every source and sink and report each",
+    )
+    check.add_argument(
+        "--timeout",
+        type=float,
+        default=20.0,
+        help="giây tối đa cho mỗi kết nối / seconds at most per endpoint with --connect (default 20)",
+    )
     check.set_defaults(func=cmd_check_config)
 
     demo = sub.add_parser("demo", help="chạy thử với các hệ thống giả lập / run with simulators")
