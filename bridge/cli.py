@@ -96,6 +96,22 @@ def _print_config_errors(path: str, errors: list[str]) -> None:
         print(f"  - {err}", file=sys.stderr)
 
 
+EXAMPLES = {
+    "config": "config.example.toml",
+    "unit": "lienthong.service",
+    "env": "lienthong.env.example",
+}
+
+
+def cmd_example(args: argparse.Namespace) -> int:
+    """Print a file shipped inside the package, to start an installation from."""
+    from importlib.resources import files
+
+    text = files("bridge").joinpath("examples", EXAMPLES[args.what]).read_text(encoding="utf-8")
+    sys.stdout.write(text)
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from bridge.demo import run_demo
     from bridge.logging import configure
@@ -274,6 +290,20 @@ def build_parser() -> argparse.ArgumentParser:
         help="giây tối đa cho mỗi kết nối / seconds at most per endpoint with --connect (default 20)",
     )
     check.set_defaults(func=cmd_check_config)
+
+    example = sub.add_parser(
+        "example",
+        help="in tệp mẫu đi kèm / print a file shipped with lienthong",
+        description="In ra tệp mẫu để bắt đầu cài đặt / prints a shipped file to start from:"
+        " config (config.example.toml), unit (the systemd unit), env (the unit's secrets file).",
+    )
+    example.add_argument(
+        "what",
+        choices=sorted(EXAMPLES),
+        help="config: cấu hình mẫu / example configuration; unit: tệp systemd / systemd unit;"
+        " env: tệp biến bí mật / the unit's EnvironmentFile",
+    )
+    example.set_defaults(func=cmd_example)
 
     demo = sub.add_parser("demo", help="chạy thử với các hệ thống giả lập / run with simulators")
     demo.add_argument("--port", type=int, default=8787, help="cổng trang / HTTP port (8787)")
