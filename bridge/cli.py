@@ -39,10 +39,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     except ConfigError as exc:
         _print_config_errors(args.config, exc.errors)
         return 2
+    configure(config.bridge.log_level, cache=True)
     if refused := refusals(config):  # the same rules as check-config
         _print_config_errors(args.config, refused)
         return 2
-    configure(config.bridge.log_level, cache=True)
     try:
         return _run_async(Daemon(config, Path(args.config)).run())
     except ConfigError as exc:

@@ -1,7 +1,10 @@
 // Documents: search, one document with its roads and the reasoning, split/merge, CSV export.
 "use strict";
 
+let searchSeq = 0;  // only the latest search may fill the list (the tab lists on opening)
+
 async function search(append = false) {
+  const seq = ++searchSeq;
   const query = new URLSearchParams({limit: "50"});
   const q = $("q").value.trim();
   if (q) query.set("q", q);
@@ -9,6 +12,7 @@ async function search(append = false) {
   if ($("state-filter").value) query.set("state", $("state-filter").value);
   if (append && view.nextCursor) query.set("cursor", view.nextCursor);
   const r = await api("/documents?" + query);
+  if (seq !== searchSeq) return;
   view.docs = append ? view.docs.concat(r.items) : r.items;
   view.nextCursor = r.next_cursor;
   view.searched = true;
