@@ -59,8 +59,15 @@ def _tls_refusals(config: Config) -> list[str]:
 
 
 def warnings(config: Config) -> list[str]:
-    """What is allowed but probably a mistake: a unit with no sink, a drop folder missing."""
+    """What is allowed but probably a mistake: a unit with no sink, a drop folder missing, a
+    trust store folder missing (every signature would come out untrusted)."""
     found = []
+    trust = config.bridge.trust_store
+    if trust is not None and not trust.is_dir():
+        found.append(
+            f"bridge.trust_store: thư mục {trust} không tồn tại, mọi chữ ký sẽ là không tin cậy"
+            f" / folder {trust} does not exist: every signature would be untrusted"
+        )
     for unit in config.units:
         if not unit.sinks:
             found.append(

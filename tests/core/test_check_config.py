@@ -97,11 +97,12 @@ def test_check_config_refuses_what_run_refuses(
 def test_warnings_for_a_unit_without_sink_and_a_missing_drop_folder(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """Allowed, but said: a unit with no sink, a folder source whose folder is not there."""
+    """Allowed, but said: a unit with no sink, a folder source whose folder is not there, a
+    trust store that is not there."""
     missing = tmp_path / "no-such-inbox"
     path = _toml(
         tmp_path,
-        f'[[units]]\nid = "{UNIT}"\n[[units.sources]]\nname = "vd-scan"\nprofile = "folder"\n'
+        f'trust_store = "{tmp_path / "no-trust"}"\n[[units]]\nid = "{UNIT}"\n[[units.sources]]\nname = "vd-scan"\nprofile = "folder"\n'
         f'path = "{missing}"\n',
     )
     assert main(["check-config", str(path)]) == 0
@@ -109,6 +110,9 @@ def test_warnings_for_a_unit_without_sink_and_a_missing_drop_folder(
     assert "configuration valid" in out.out
     assert f"units[{UNIT}]: đơn vị không có đích nào" in out.err and "has no sink" in out.err
     assert f"units[{UNIT}].sources[vd-scan].path: thư mục {missing} không tồn tại" in out.err
+    assert (
+        "bridge.trust_store: thư mục" in out.err and "every signature would be untrusted" in out.err
+    )
 
 
 def _connect_config(tmp_path: Path, td: TdofficeSim, mo: MofficeSim, mo_password: str) -> Path:
