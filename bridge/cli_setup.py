@@ -6,6 +6,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+_ROLES = {"source": "nguồn/source", "sink": "đích/sink", "database": "cơ sở dữ liệu/database"}
+
 
 def cmd_check_config(args: argparse.Namespace) -> int:
     """Exit 0 valid (warnings allowed), 2 invalid or refused as `run` would, 1 when `--connect`
@@ -38,7 +40,7 @@ def cmd_check_config(args: argparse.Namespace) -> int:
 
     reached = _run_loop(connect_all(config, args.timeout))
     for r in reached:
-        role = "nguồn/source" if r.role == "source" else "đích/sink"
+        role = _ROLES[r.role]
         verdict = "được / ok" if r.error is None else f"HỎNG / FAILED: {r.error}"
         print(f"  {role} {r.name} ({r.profile}): {verdict}")
     failed = sum(r.error is not None for r in reached)

@@ -86,7 +86,8 @@ def warnings(config: Config) -> list[str]:
 
 @dataclass(frozen=True)
 class Reached:
-    """What `--connect` found for one endpoint: `error` is None when it worked."""
+    """What `--connect` found for one endpoint (or the database): `error` is None when it
+    worked."""
 
     where: str
     role: str
@@ -96,15 +97,33 @@ class Reached:
 
 
 async def connect_all(config: Config, timeout_s: float = CONNECT_TIMEOUT_S) -> list[Reached]:
-    """Log in to every source and sink at once with its adapter's `check()`; each bounded by
-    the shorter of `timeout_s` and its own `timeout_s`. Changes nothing on the other side."""
+    """Log in to every source and sink at once with its adapter's `check()`, and to a
+    PostgreSQL store; each bounded by the shorter of `timeout_s` and its own `timeout_s`.
+    Changes nothing on the other side (a folder sink's outbox is created if missing)."""
     with tempfile.TemporaryDirectory(prefix="lienthong-check-") as scratch:
         blobs = BlobStore(Path(scratch))
         checks = [
             _connect(unit, kind, ep, blobs, min(timeout_s, ep.timeout_s))
             for unit, kind, ep in _endpoints(config)
         ]
+        if config.bridge.database.startswith(("postgresql://", "postgres://")):
+            checks.append(_connect_database(config.bridge.database, timeout_s))
         return list(await asyncio.gather(*checks))
+
+
+async def _connect_database(url: str, timeout_s: float) -> Reached:
+    """Log in to the PostgreSQL store (the SQLite one is a file `run` creates)."""
+    import asyncpg
+
+    error: str | None = None
+    try:
+        conn = await asyncpg.connect(url, timeout=timeout_s)
+        await conn.close(timeout=timeout_s)
+    except TimeoutError:
+        error = f"không trả lời sau {timeout_s:g} giây / no answer within {timeout_s:g} s"
+    except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+        error = f"{type(exc).__name__}: {exc}"
+    return Reached("bridge.database", "database", "database", "postgresql", error)
 
 
 async def _connect(
