@@ -5,23 +5,32 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+from collections.abc import Coroutine
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from bridge import __version__
 
+T = TypeVar("T")
 
-def _run_async(coro: Any) -> int:
+
+def _run_loop(coro: Coroutine[Any, Any, T]) -> T:
     try:
         import uvloop
 
-        return int(uvloop.run(coro))
+        return uvloop.run(coro)
     except ImportError:  # pragma: no cover - uvloop is optional on some platforms
-        return int(asyncio.run(coro))
+        return asyncio.run(coro)
+
+
+def _run_async(coro: Any) -> int:
+    return int(_run_loop(coro))
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    from bridge.cli_setup import print_config_errors
     from bridge.config import load_config
+    from bridge.config_check import refusals
     from bridge.daemon import Daemon
     from bridge.errors import ConfigError
     from bridge.logging import configure
@@ -29,41 +38,20 @@ def cmd_run(args: argparse.Namespace) -> int:
     try:
         config = load_config(args.config)
     except ConfigError as exc:
-        _print_config_errors(args.config, exc.errors)
+        print_config_errors(args.config, exc.errors)
         return 2
     configure(config.bridge.log_level, cache=True)
+    if refused := refusals(config):  # the same rules as check-config
+        print_config_errors(args.config, refused)
+        return 2
     try:
         return _run_async(Daemon(config, Path(args.config)).run())
     except ConfigError as exc:
-        _print_config_errors(args.config, exc.errors)
+        print_config_errors(args.config, exc.errors)
         return 2
     except OSError as exc:  # the port is taken, the data folder is not writable…
         print(f"không khởi động được / cannot start: {exc}", file=sys.stderr)
         return 1
-
-
-def cmd_check_config(args: argparse.Namespace) -> int:
-    from bridge.config import load_config
-    from bridge.errors import ConfigError
-
-    try:
-        config = load_config(args.file)
-    except ConfigError as exc:
-        _print_config_errors(args.file, exc.errors)
-        return 2
-    n_src = sum(len(u.sources) for u in config.units)
-    n_sink = sum(len(u.sinks) for u in config.units)
-    print(
-        f"Cấu hình hợp lệ / configuration valid: {len(config.units)} đơn vị / units, "
-        f"{n_src} nguồn / sources, {n_sink} đích / sinks"
-    )
-    return 0
-
-
-def _print_config_errors(path: str, errors: list[str]) -> None:
-    print(f"Cấu hình không hợp lệ / invalid configuration: {path}", file=sys.stderr)
-    for err in errors:
-        print(f"  - {err}", file=sys.stderr)
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -148,7 +136,7 @@ def _verify_offline(doc: Any, folder: Path, trust_store: str | None) -> Any:
 def cmd_status(args: argparse.Namespace) -> int:
     from bridge.cli_status import show_status
 
-    return show_status(args.url, args.token, watch=args.watch)
+    return show_status(args.url, args.token, watch=args.watch, wide=args.wide)
 
 
 def cmd_dead_letters(args: argparse.Namespace) -> int:
@@ -197,7 +185,24 @@ def cmd_migrate_store(args: argparse.Namespace) -> int:
     return 0
 
 
+_REMOTE: dict[str, dict[str, str]] = {
+    "status": {
+        "help": "trạng thái dịch vụ đang chạy / the running daemon's status",
+        "description": "Bảng trạng thái; mã thoát 0: bình thường, 1: có nguồn/đích hỏng, 2: không"
+        " kết nối được / Status table; exit 0 when nothing is failing, 1 when a source or sink"
+        " is failing, 2 when the daemon cannot be reached or refuses the token.",
+    },
+    "dead-letters": {
+        "help": "thư chết: liệt kê, gửi lại / dead letters: list, replay",
+        "description": "Lượt chuyển hỏng hẳn / deliveries that failed for good.",
+    },
+}
+
+
 def build_parser() -> argparse.ArgumentParser:
+    from bridge.cli_setup import EXAMPLES, cmd_check_config, cmd_example
+    from bridge.cli_status import DEFAULT_URL, default_url
+
     p = argparse.ArgumentParser(
         prog="lienthong", description="Cầu nối liên thông văn bản / document interconnection bridge"
     )
@@ -205,28 +210,61 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True)
 
     run = sub.add_parser("run", help="chạy dịch vụ / run the daemon")
-    run.add_argument("--config", required=True)
+    run.add_argument("--config", required=True, help="tệp cấu hình TOML / the TOML configuration")
     run.set_defaults(func=cmd_run)
 
-    check = sub.add_parser("check-config", help="kiểm tra cấu hình / validate a configuration")
-    check.add_argument("file")
+    check = sub.add_parser(
+        "check-config",
+        help="kiểm tra cấu hình / validate a configuration",
+        description="Kiểm tra cấu hình như khi chạy; lỗi: mã thoát 2, --connect hỏng: 1 / "
+        "Validates a configuration with every rule `run` applies; exit 2 when invalid, "
+        "1 when --connect finds an endpoint failing.",
+    )
+    check.add_argument("file", help="tệp cấu hình TOML / the TOML configuration file")
+    check.add_argument(
+        "--connect",
+        action="store_true",
+        help="đăng nhập thử mọi nguồn và đích / log in to every source and sink and report each",
+    )
+    check.add_argument(
+        "--timeout",
+        type=float,
+        default=20.0,
+        help="giây tối đa cho mỗi kết nối / seconds at most per endpoint with --connect (default 20)",
+    )
     check.set_defaults(func=cmd_check_config)
 
+    example = sub.add_parser(
+        "example",
+        help="in tệp mẫu đi kèm / print a file shipped with lienthong",
+        description="In ra tệp mẫu để bắt đầu cài đặt / prints a shipped file to start from:"
+        " config (config.example.toml), unit (the systemd unit), env (the unit's secrets file).",
+    )
+    example.add_argument(
+        "what",
+        choices=sorted(EXAMPLES),
+        help="config: cấu hình mẫu / example configuration; unit: tệp systemd / systemd unit;"
+        " env: tệp biến bí mật / the unit's EnvironmentFile",
+    )
+    example.set_defaults(func=cmd_example)
+
     demo = sub.add_parser("demo", help="chạy thử với các hệ thống giả lập / run with simulators")
-    demo.add_argument("--port", type=int, default=8787)
-    demo.add_argument("--data", default="./data")
-    demo.add_argument("--documents", type=int, default=40)
+    demo.add_argument("--port", type=int, default=8787, help="cổng trang / HTTP port (8787)")
+    demo.add_argument("--data", default="./data", help="thư mục dữ liệu / data folder (./data)")
+    demo.add_argument(
+        "--documents", type=int, default=40, help="số văn bản mẫu / sample documents (40)"
+    )
     demo.set_defaults(func=cmd_demo)
 
     sim = sub.add_parser("simulate", help="chạy một hệ thống giả lập / run one simulator")
-    sim.add_argument("profile")
-    sim.add_argument("--port", type=int, default=0)
-    sim.add_argument("--seed", type=int, default=1)
+    sim.add_argument("profile", help="hồ sơ / profile (moffice, idesk, tdoffice, …)")
+    sim.add_argument("--port", type=int, default=0, help="cổng / port (0: any free one)")
+    sim.add_argument("--seed", type=int, default=1, help="hạt giống dữ liệu / data seed")
     sim.set_defaults(func=cmd_simulate)
 
     norm = sub.add_parser("normalize", help="chuẩn hóa một bản ghi / normalize one raw record")
-    norm.add_argument("--profile", required=True)
-    norm.add_argument("file")
+    norm.add_argument("--profile", required=True, help="hồ sơ của tệp / the file's profile")
+    norm.add_argument("file", help="một bản ghi thô / one raw record")
     norm.add_argument(
         "--attachments",
         help="thư mục chứa tệp đính kèm để kiểm tra chữ ký / folder of the attachment files, to check signatures",
@@ -237,13 +275,21 @@ def build_parser() -> argparse.ArgumentParser:
     )
     norm.set_defaults(func=cmd_normalize)
 
+    remote: list[argparse.ArgumentParser] = []
     quar = sub.add_parser("quarantine", help="bản ghi cách ly / quarantined records")
-    quar.add_argument("action", choices=["list", "release", "retry"])
-    quar.add_argument("id", nargs="?")
+    quar.add_argument(
+        "action",
+        choices=["list", "release", "retry"],
+        help="list: liệt kê / list; release: cho qua / let through; retry: thử lại / try again",
+    )
+    quar.add_argument("id", nargs="?", help="mã bản ghi cách ly / quarantined record id")
     quar.set_defaults(func=cmd_quarantine)
+    remote.append(quar)
 
     docs = sub.add_parser("documents", help="sửa nhận diện trùng / correct duplicate detection")
-    docs.add_argument("action", choices=["split", "merge"])
+    docs.add_argument(
+        "action", choices=["split", "merge"], help="split: tách ra / split off; merge: gộp / merge"
+    )
     docs.add_argument("document", type=int, help="văn bản / document id")
     docs.add_argument(
         "other",
@@ -251,6 +297,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="split: bản ghi / record id; merge: văn bản gộp vào / document to merge in",
     )
     docs.set_defaults(func=cmd_documents)
+    remote.append(docs)
 
     mig = sub.add_parser(
         "migrate-store", help="chuyển dữ liệu SQLite sang PostgreSQL / copy SQLite to PostgreSQL"
@@ -260,21 +307,45 @@ def build_parser() -> argparse.ArgumentParser:
     mig.add_argument("--blobs", default=None, help="thư mục tệp / blob folder (default: beside)")
     mig.set_defaults(func=cmd_migrate_store)
 
-    for sp in (quar, docs):
-        sp.add_argument("--url", default="http://127.0.0.1:8787")
-        sp.add_argument("--token", default=None)
-
     for name, func in (("status", cmd_status), ("dead-letters", cmd_dead_letters)):
-        sp = sub.add_parser(name)
-        sp.add_argument("--url", default="http://127.0.0.1:8787")
-        sp.add_argument("--token", default=None)
+        sp = sub.add_parser(name, **_REMOTE[name])  # type: ignore[arg-type]
         if name == "status":
-            sp.add_argument("--watch", action="store_true")
+            sp.add_argument(
+                "--watch",
+                action="store_true",
+                help="làm mới mỗi 2 giây đến khi Ctrl-C / refresh every 2 seconds until Ctrl-C",
+            )
+            sp.add_argument(
+                "--wide",
+                action="store_true",
+                help="không cắt dòng ở bề rộng màn hình (80 cột khi không có) / never cut lines"
+                " at the terminal width (80 columns without a terminal)",
+            )
         else:
-            sp.add_argument("action", choices=["list", "replay"])
-            sp.add_argument("id", nargs="?")
-            sp.add_argument("--all", action="store_true")
+            sp.add_argument(
+                "action",
+                choices=["list", "replay"],
+                help="list: liệt kê / list them; replay: gửi lại / send again",
+            )
+            sp.add_argument("id", nargs="?", help="mã thư chết / dead letter id (replay)")
+            sp.add_argument(
+                "--all", action="store_true", help="gửi lại tất cả / replay every dead letter"
+            )
         sp.set_defaults(func=func)
+        remote.append(sp)
+    for sp in remote:
+        sp.add_argument(
+            "--url",
+            default=default_url(),
+            help="địa chỉ dịch vụ / the daemon's address (env LIENTHONG_URL, default"
+            f" {DEFAULT_URL})",
+        )
+        sp.add_argument(
+            "--token",
+            default=None,
+            help="mã truy cập / bearer token (env LIENTHONG_TOKEN; the variable keeps it out of"
+            " the process list)",
+        )
     return p
 
 

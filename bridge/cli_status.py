@@ -27,6 +27,26 @@ def _call(url: str, token: str | None, method: str = "GET", body: Any = None) ->
         return json.loads(resp.read())
 
 
+FAILING = "failing"  # every other state (ok, backoff, disabled, unknown…) is not a failure
+EXIT_OK, EXIT_FAILING, EXIT_UNREACHABLE = 0, 1, 2
+DEFAULT_URL = "http://127.0.0.1:8787"
+
+
+def default_url() -> str:
+    """`--url`'s default: LIENTHONG_URL, else the daemon's default address."""
+    return os.environ.get("LIENTHONG_URL") or DEFAULT_URL
+
+
+def failing(status: dict[str, Any]) -> list[str]:
+    """ "unit/name" of every source and sink whose state is failing."""
+    return [
+        f"{unit['id']}/{ep['name']}"
+        for unit in status.get("units", [])
+        for ep in (*unit.get("sources", []), *unit.get("sinks", []))
+        if ep.get("state") == FAILING
+    ]
+
+
 def render(status: dict[str, Any], console: Console) -> None:
     t = status["totals"]
     console.print(
@@ -70,24 +90,36 @@ def render(status: dict[str, Any], console: Console) -> None:
             f"lượt chuyển và {t.get('unprocessed', 0)} bản ghi chờ đối chiếu / {t['pending']} "
             f"deliveries and {t.get('unprocessed', 0)} records remaining"
         )
+    if down := failing(status):
+        console.print(f"[bold red]Đang hỏng / failing:[/] {', '.join(down)}")
 
 
-def show_status(url: str, token: str | None, *, watch: bool = False) -> int:
-    console = Console()
+def show_status(url: str, token: str | None, *, watch: bool = False, wide: bool = False) -> int:
+    """Print the daemon's status. Exit 0 when nothing is failing, 1 when a source or sink is
+    failing, 2 when the daemon cannot be reached or refuses the token. `wide` never cuts
+    a line (the default fits the terminal, 80 columns when not on one)."""
+    console = Console(width=100_000, soft_wrap=True) if wide else Console()
     while True:
         try:
             status = _call(url.rstrip("/") + "/status", token)
-        except (urllib.error.URLError, OSError) as exc:
+        except urllib.error.HTTPError as exc:
+            print(
+                f"dịch vụ từ chối / the daemon refused: HTTP {exc.code}"
+                + (" — kiểm tra mã truy cập / check the token" if exc.code == 401 else ""),
+                file=sys.stderr,
+            )
+            return EXIT_UNREACHABLE
+        except (urllib.error.URLError, OSError, ValueError) as exc:
             print(
                 f"không kết nối được dịch vụ / cannot reach the daemon at {url}: {exc}",
                 file=sys.stderr,
             )
-            return 1
+            return EXIT_UNREACHABLE
         if watch:
             console.clear()
         render(status, console)
         if not watch:
-            return 0
+            return EXIT_FAILING if failing(status) else EXIT_OK
         time.sleep(2)
 
 

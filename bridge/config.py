@@ -1,7 +1,8 @@
 """Configuration: TOML → one frozen model tree, with `${ENV}` and `*_file` secrets resolved.
 
-`load_config(path)` reports every problem at once, each with its key path
-(`units[0].sources[1].base_url`), by raising ConfigError.
+`load_config(path)` reports every problem at once, each with its key path, units and their
+sources and sinks named by id and name (`units[000.00.33.H49].sources[vandon-moffice].base_url`),
+Vietnamese first with English beside, by raising ConfigError.
 """
 
 from __future__ import annotations
@@ -13,8 +14,9 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field, SecretStr, ValidationError
+from pydantic import BaseModel, Field, SecretStr, ValidationError
 
+from bridge.config_errors import explain, suggestion
 from bridge.errors import ConfigError
 from bridge.settings import SinkSettings, SourceSettings
 from schemas.base import Model
@@ -107,7 +109,7 @@ def parse_config(raw: dict[str, Any], environ: dict[str, str], base: Path = Path
     try:
         top = Config.model_validate(resolved)
     except ValidationError as exc:
-        errors.extend(_format(exc, ""))
+        errors.extend(_format(exc, "", Config))
         top = Config()
     units = _parse_units(units_raw, errors)
     if errors:
@@ -123,41 +125,57 @@ def _parse_units(units_raw: Any, errors: list[str]) -> list[UnitConfig]:
     names: dict[str, str] = {}
     unit_ids: set[str] = set()
     for i, unit in enumerate(units_raw):
-        where = f"units[{i}]"
         if not isinstance(unit, dict):
-            errors.append(f"{where}: phải là bảng / must be a table")
+            errors.append(f"units[{i}]: phải là bảng / must be a table")
             continue
-        sources = [
-            _endpoint(s, f"{where}.sources[{j}]", "source", errors)
-            for j, s in enumerate(unit.get("sources", []))
-        ]
-        sinks = [
-            _endpoint(s, f"{where}.sinks[{j}]", "sink", errors)
-            for j, s in enumerate(unit.get("sinks", []))
-        ]
-        for kind in ("sources", "sinks"):
-            for j, ep_raw in enumerate(unit.get(kind, [])):
+        where = f"units[{_label(unit.get('id'), i)}]"
+        endpoints: dict[str, list[Any]] = {"sources": [], "sinks": []}
+        for kind, role in (("sources", "source"), ("sinks", "sink")):
+            listed = unit.get(kind, [])
+            if not isinstance(listed, list):
+                errors.append(
+                    f"{where}.{kind}: phải là danh sách bảng / must be an array of tables"
+                )
+                continue
+            for j, ep_raw in enumerate(listed):
                 name = ep_raw.get("name") if isinstance(ep_raw, dict) else None
+                at = f"{where}.{kind}[{_label(name, j)}]"
+                endpoints[kind].append(_endpoint(ep_raw, at, role, errors))
                 if not isinstance(name, str):
                     continue
                 if name in names:
                     errors.append(
-                        f"{where}.{kind}[{j}].name: tên '{name}' đã dùng ở {names[name]} / name already used"
+                        f"{at}.name: tên '{name}' đã dùng ở {names[name]} / name already used"
                     )
-                names.setdefault(name, f"{where}.{kind}[{j}]")
+                names.setdefault(name, at)
+        sources, sinks = endpoints["sources"], endpoints["sinks"]
         fields = {k: v for k, v in unit.items() if k not in ("sources", "sinks")}
         try:
             u = UnitConfig.model_validate(
                 {**fields, "sources": [s for s in sources if s], "sinks": [s for s in sinks if s]}
             )
         except ValidationError as exc:
-            errors.extend(_format(exc, where))
+            errors.extend(_format(exc, where, UnitConfig))
             continue
         if u.id in unit_ids:
             errors.append(f"{where}.id: mã đơn vị '{u.id}' bị trùng / duplicate unit id")
         unit_ids.add(u.id)
         units.append(u)
     return units
+
+
+def _label(name: Any, index: int) -> str:
+    """How an error names a unit or endpoint: its id or name when it has a usable one."""
+    if isinstance(name, str) and name and all(c.isalnum() or c in "._-" for c in name):
+        return name
+    return str(index)
+
+
+def _element_label(value: Any, index: int) -> str:
+    """A unit by its id, a source or sink by its name (as `_parse_units` names them)."""
+    if not isinstance(value, dict):
+        return str(index)
+    return _label(value.get("id", value.get("name")), index)
 
 
 def _endpoint(raw: Any, where: str, role: str, errors: list[str]) -> Any:
@@ -170,8 +188,9 @@ def _endpoint(raw: Any, where: str, role: str, errors: list[str]) -> Any:
     spec = registry().get(name) if isinstance(name, str) else None
     if spec is None:
         known = ", ".join(sorted(registry()))
+        hint = suggestion(name, registry()) if isinstance(name, str) else ""
         errors.append(
-            f"{where}.profile: không biết hồ sơ {name!r} / unknown profile (known: {known})"
+            f"{where}.profile: không biết hồ sơ {name!r} / unknown profile (có / known: {known}){hint}"
         )
         return None
     model = spec.source_settings if role == "source" else spec.sink_settings
@@ -181,7 +200,7 @@ def _endpoint(raw: Any, where: str, role: str, errors: list[str]) -> Any:
     try:
         return model.model_validate(raw)
     except ValidationError as exc:
-        errors.extend(_format(exc, where))
+        errors.extend(_format(exc, where, model))
         return None
 
 
@@ -190,7 +209,10 @@ def _resolve(value: Any, where: str, environ: dict[str, str], base: Path, errors
     if isinstance(value, str):
         return _expand(value, where, environ, errors)
     if isinstance(value, list):
-        return [_resolve(v, f"{where}[{i}]", environ, base, errors) for i, v in enumerate(value)]
+        return [
+            _resolve(v, f"{where}[{_element_label(v, i)}]", environ, base, errors)
+            for i, v in enumerate(value)
+        ]
     if not isinstance(value, dict):
         return value
     out: dict[str, Any] = {}
@@ -226,7 +248,7 @@ def _expand(text: str, where: str, environ: dict[str, str], errors: list[str]) -
     return _ENV.sub(sub, text)
 
 
-def _format(exc: ValidationError, where: str) -> list[str]:
+def _format(exc: ValidationError, where: str, model: type[BaseModel] | None = None) -> list[str]:
     lines = []
     for err in exc.errors():
         parts = [where] if where else []
@@ -235,5 +257,5 @@ def _format(exc: ValidationError, where: str) -> list[str]:
                 parts[-1:] = [f"{parts[-1]}[{loc}]"] if parts else [f"[{loc}]"]
             else:
                 parts.append(str(loc))
-        lines.append(f"{'.'.join(parts)}: {err['msg']}")
+        lines.append(f"{'.'.join(parts)}: {explain(err, model)}")
     return lines

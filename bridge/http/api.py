@@ -55,18 +55,49 @@ def _int(request: web.Request, name: str, default: int, hi: int = 500) -> int:
 
 
 async def documents(request: web.Request) -> web.Response:
-    store = daemon_of(request).store
+    """Exact hits first, then partial ones, each saying which; the latest documents without
+    `q`. An unknown `unit` or `state` is a 400 naming it, never an empty list."""
+    from bridge.store.search import EXACT, PARTIAL, STATES, search_patterns
+
+    daemon = daemon_of(request)
+    unit = request.query.get("unit") or None
+    state = request.query.get("state") or None
+    units = [u.id for u in daemon.config.units]
+    if unit is not None and unit not in units:
+        return json_response(
+            {
+                "error": f"unit: đơn vị {unit!r} không có trong cấu hình / not a configured unit"
+                f" (có / known: {', '.join(units)})"
+            },
+            status=400,
+        )
+    if state is not None and state not in STATES:
+        return json_response(
+            {
+                "error": f"state: trạng thái {state!r} không có / unknown state"
+                f" (có / known: {', '.join(STATES)})"
+            },
+            status=400,
+        )
     limit = _int(request, "limit", 50)
-    before = int(request.query["cursor"]) if request.query.get("cursor", "").isdigit() else None
-    rows = await store.search_documents(
-        unit=request.query.get("unit") or None,
-        q=request.query.get("q") or None,
-        state=request.query.get("state") or None,
-        limit=limit,
-        before=before,
+    cursor = request.query.get("cursor", "")
+    rank = PARTIAL if cursor.startswith("p") else EXACT
+    before = int(cursor.lstrip("p")) if cursor.lstrip("p").isdigit() else None
+    q = request.query.get("q") or None
+    searching = q is not None and search_patterns(q) is not None
+    rows = await daemon.store.search_documents(
+        unit=unit, q=q, state=state, limit=limit, before=before, before_rank=rank
     )
-    items = [document_summary(r.id, r.document, r.state, r.revision) for r in rows]
-    next_cursor = str(rows[-1].id) if len(rows) == limit else None
+    items = [
+        {
+            **document_summary(r.id, r.document, r.state, r.revision),
+            "match": None if not searching else "exact" if r.exact else "partial",
+        }
+        for r in rows
+    ]
+    next_cursor = None
+    if len(rows) == limit:
+        next_cursor = ("" if rows[-1].exact else "p") + str(rows[-1].id)
     return json_response({"items": items, "next_cursor": next_cursor})
 
 

@@ -207,4 +207,8 @@ MIGRATIONS: list[tuple[int, str]] = [
         ALTER TABLE outbox ADD COLUMN note TEXT
         """,
     ),
+    # Search as clerks type (bridge/store/search.py): the keys lose their diacritics and the
+    # symbol's separators. The store recomputes every key in this migration's transaction
+    # (search.REKEY_AT).
+    (9, "UPDATE documents SET search_key = ''"),
 ]

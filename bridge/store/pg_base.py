@@ -17,6 +17,7 @@ import structlog
 
 from bridge.errors import ConfigError, StaleLeaseError
 from bridge.store.pg_migrations import MIGRATIONS_PG, PG_ONLY_FROM
+from bridge.store.search import REKEY_AT, REKEY_BATCH, rekeyed
 from bridge.store.sqlite import now_iso
 
 log = structlog.get_logger(__name__)
@@ -124,6 +125,8 @@ class PgBase:
                 if version in done:
                     continue
                 await conn.execute(sql)
+                if version == REKEY_AT:
+                    await _rekey(conn)
                 await conn.execute("INSERT INTO schema_version VALUES ($1, $2)", version, now_iso())
                 log.info("store_migrated", backend="postgresql", version=version)
 
@@ -133,3 +136,15 @@ class PgBase:
             "SELECT max(version) FROM schema_version WHERE version < $1", PG_ONLY_FROM
         )
         return int(value or 0)
+
+
+async def _rekey(conn: Connection) -> None:
+    """Compute every document's search key anew (in the caller's transaction), in batches."""
+    last = 0
+    while rows := await conn.fetch(
+        "SELECT id, data::text FROM documents WHERE id > $1 ORDER BY id LIMIT $2",
+        last,
+        REKEY_BATCH,
+    ):
+        await conn.executemany("UPDATE documents SET search_key = $1 WHERE id = $2", rekeyed(rows))
+        last = rows[-1][0]

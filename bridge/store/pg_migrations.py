@@ -221,6 +221,7 @@ MIGRATIONS_PG: list[tuple[int, str]] = [
         ALTER TABLE outbox ADD COLUMN IF NOT EXISTS note TEXT
         """,
     ),
+    (9, "UPDATE documents SET search_key = ''"),  # keys recomputed (search.REKEY_AT)
     (
         PG_ONLY_FROM + 1,
         """

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from bridge.store.base import DocumentRow
 from bridge.store.pg_base import PgBase
-from bridge.store.search import query_key
+from bridge.store.search import EXACT, PARTIAL, FoundDocument, found, search_patterns
 from bridge.store.sqlite import _document
 
 _DOCUMENT_COLS = (
@@ -43,31 +42,44 @@ class PgReading(PgBase):
         }
 
     async def search_documents(
-        self, *, unit: str | None, q: str | None, state: str | None, limit: int, before: int | None
-    ) -> list[DocumentRow]:
-        """Newest first. `q` matches anywhere in the document, case-insensitively."""
-        clauses: list[str] = ["TRUE"]
+        self,
+        *,
+        unit: str | None,
+        q: str | None,
+        state: str | None,
+        limit: int,
+        before: int | None,
+        before_rank: int = EXACT,
+    ) -> list[FoundDocument]:
+        """As SqliteStore.search_documents: exact hits first, then partial, newest first."""
+        clauses: list[str] = ["TRUE" if state else "state != 'merged'"]
         args: list[Any] = []
 
         def arg(value: Any) -> str:
             args.append(value)
             return f"${len(args)}"
 
+        rank = str(EXACT)
+        patterns = search_patterns(q) if q else None
+        if patterns:
+            exact = arg(patterns[1])
+            rank = (
+                f"(CASE WHEN ' ' || search_key || ' ' LIKE {exact} THEN {EXACT} ELSE {PARTIAL} END)"
+            )
+            clauses.append(f"search_key LIKE {arg(patterns[0])}")
         if unit:
             clauses.append(f"id IN (SELECT document_id FROM records WHERE unit = {arg(unit)})")
         if state:
             clauses.append(f"state = {arg(state)}")
-        if q:
-            pattern = query_key(q).replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-            clauses.append(f"search_key LIKE {arg(f'%{pattern}%')}")
         if before:
-            clauses.append(f"id < {arg(before)}")
+            r, i = arg(before_rank), arg(before)
+            clauses.append(f"({rank} > {r} OR ({rank} = {r} AND id < {i}))")
         rows = await self._fetch(
-            f"SELECT {_DOCUMENT_COLS} FROM documents WHERE {' AND '.join(clauses)}"
-            f" ORDER BY id DESC LIMIT {arg(limit)}",
+            f"SELECT {_DOCUMENT_COLS}, {rank} AS hit_rank FROM documents"
+            f" WHERE {' AND '.join(clauses)} ORDER BY hit_rank, id DESC LIMIT {arg(limit)}",
             *args,
         )
-        return [_document(r) for r in rows]
+        return [found(_document(r), r[10]) for r in rows]
 
     async def revisions_of(self, doc_id: int) -> list[dict[str, Any]]:
         rows = await self._fetch(

@@ -35,7 +35,17 @@ from bridge import jsonutil
 from bridge.store.base import Delivery, DocumentRow, Outcome, StatusOut, StatusReply, StoredRecord
 from bridge.store.leases_sqlite import SqliteLeases, check_fence
 from bridge.store.migrations import MIGRATIONS
-from bridge.store.search import query_key, search_key
+from bridge.store.search import (
+    EXACT,
+    PARTIAL,
+    REKEY_AT,
+    REKEY_BATCH,
+    FoundDocument,
+    found,
+    rekeyed,
+    search_key,
+    search_patterns,
+)
 from bridge.store.sqlite_conn import Db, SqlConnection
 from schemas import Attachment, Document, Page, RawRecord, StatusEvent
 
@@ -290,7 +300,10 @@ class SqliteStore(SqliteLeases):
             async with self._tx() as db:
                 for statement in filter(str.strip, sql.split(";")):
                     await db.execute(statement)
+                if version == REKEY_AT:
+                    await _rekey(db)
                 await db.execute("INSERT INTO schema_version VALUES (?, ?)", (version, now_iso()))
+            log.info("store_migrated", backend="sqlite", version=version)
 
     async def schema_version(self) -> int:
         rows = await self.db.execute_fetchall("SELECT max(version) FROM schema_version")
@@ -1262,29 +1275,44 @@ class SqliteStore(SqliteLeases):
         return {r[0]: r[1] for r in rows}
 
     async def search_documents(
-        self, *, unit: str | None, q: str | None, state: str | None, limit: int, before: int | None
-    ) -> list[DocumentRow]:
-        clauses: list[str] = ["1 = 1"]
+        self,
+        *,
+        unit: str | None,
+        q: str | None,
+        state: str | None,
+        limit: int,
+        before: int | None,
+        before_rank: int = EXACT,
+    ) -> list[FoundDocument]:
+        """Exact hits first, then partial ones (bridge/store/search.py), newest first within
+        each; without `q` the latest documents. Paging: the last hit's (rank, id) as
+        (`before_rank`, `before`). Merged documents only when `state` asks for them."""
+        clauses: list[str] = ["1 = 1" if state else "state != 'merged'"]
         args: list[Any] = []
+        rank = str(EXACT)
+        rank_args: list[Any] = []
         if unit:
             clauses.append("id IN (SELECT document_id FROM records WHERE unit = ?)")
             args.append(unit)
         if state:
             clauses.append("state = ?")
             args.append(state)
-        if q:
+        patterns = search_patterns(q) if q else None
+        if patterns:
             clauses.append("search_key LIKE ? ESCAPE '\\'")
-            args.append(f"%{_like_escape(query_key(q))}%")
+            args.append(patterns[0])
+            rank = f"CASE WHEN ' ' || search_key || ' ' LIKE ? ESCAPE '\\' THEN {EXACT} ELSE {PARTIAL} END"
+            rank_args = [patterns[1]]
         if before:
-            clauses.append("id < ?")
-            args.append(before)
+            clauses.append(f"({rank} > ? OR ({rank} = ? AND id < ?))")
+            args.extend([*rank_args, before_rank, *rank_args, before_rank, before])
         rows = await self.scanner.execute_fetchall(
             "SELECT id, triple, issuer_code, issuer_key, state, revision, data, conflicts,"
-            f" created_at, updated_at FROM documents WHERE {' AND '.join(clauses)}"
-            " ORDER BY id DESC LIMIT ?",
-            (*args, limit),
+            f" created_at, updated_at, {rank} AS hit_rank FROM documents"
+            f" WHERE {' AND '.join(clauses)} ORDER BY hit_rank, id DESC LIMIT ?",
+            (*rank_args, *args, limit),
         )
-        return [_document(r) for r in rows]
+        return [found(_document(r), r[10]) for r in rows]
 
     async def records_of(self, doc_id: int) -> list[StoredRecord]:
         rows = await self.db.execute_fetchall(
@@ -1367,8 +1395,14 @@ def home_reply(
     return StatusReply(code, f"{label}{': ' + note if note else ''}", unit, to_organ, ref)
 
 
-def _like_escape(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+async def _rekey(db: Db) -> None:
+    """Compute every document's search key anew (in the caller's transaction), in batches."""
+    last = 0
+    while rows := await db.execute_fetchall(
+        "SELECT id, data FROM documents WHERE id > ? ORDER BY id LIMIT ?", (last, REKEY_BATCH)
+    ):
+        await db.executemany("UPDATE documents SET search_key = ? WHERE id = ?", rekeyed(rows))
+        last = rows[-1][0]
 
 
 def _record(r: Any) -> StoredRecord:

@@ -85,10 +85,10 @@ def test_every_error_reported_with_its_key_path() -> None:
         parse_config(raw, {})
     text = "\n".join(info.value.errors)
     assert "http.listen" in text
-    assert "units[0].sources[0].api_key" in text
-    assert "units[0].sources[1].profile" in text
-    assert "units[0].sources[2].base_url" in text and "UNSET_VAR" in text
-    assert "units[0].sinks[0].name" in text
+    assert "units[000.00.31.H59].sources[a].api_key" in text
+    assert "units[000.00.31.H59].sources[b].profile" in text
+    assert "units[000.00.31.H59].sources[c].base_url" in text and "UNSET_VAR" in text
+    assert "units[000.00.31.H59].sinks[a].name" in text
 
 
 def test_missing_file_is_a_config_error(tmp_path: Path) -> None:

@@ -73,7 +73,7 @@ async def test_sighup_swaps_sources_and_refuses_a_bad_config(tmp_path: Path) -> 
             await wait_until(lambda: "reload_refused" in daemon.log_text(), timeout_s=10)
             assert await daemon.healthy()
             refused = next(ln for ln in daemon.log_text().splitlines() if "reload_refused" in ln)
-            assert "units[0].sources[0].base_url" in refused
+            assert "sources[vd-new].base_url" in refused
             extra = _seeds(7, 4)[6]
             new.add_document(extra.document, extra.files, unit=UNIT)
             await wait_until(lambda: len(home.received) == 11, timeout_s=30, what="old config on")

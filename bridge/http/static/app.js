@@ -79,6 +79,7 @@ function showTab(name) {
   document.querySelectorAll(".tab").forEach((b) => b.classList.toggle("active", b.dataset.tab === name));
   document.querySelectorAll(".panel").forEach((p) => { p.hidden = p.id !== "panel-" + name; });
   if (name === "audit") loadAudit().catch(showError);
+  if (name === "documents" && !view.searched) search().catch(showError);  // the latest, before any query
 }
 
 function renderAll() {

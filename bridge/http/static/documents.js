@@ -1,7 +1,10 @@
 // Documents: search, one document with its roads and the reasoning, split/merge, CSV export.
 "use strict";
 
+let searchSeq = 0;  // only the latest search may fill the list (the tab lists on opening)
+
 async function search(append = false) {
+  const seq = ++searchSeq;
   const query = new URLSearchParams({limit: "50"});
   const q = $("q").value.trim();
   if (q) query.set("q", q);
@@ -9,6 +12,7 @@ async function search(append = false) {
   if ($("state-filter").value) query.set("state", $("state-filter").value);
   if (append && view.nextCursor) query.set("cursor", view.nextCursor);
   const r = await api("/documents?" + query);
+  if (seq !== searchSeq) return;
   view.docs = append ? view.docs.concat(r.items) : r.items;
   view.nextCursor = r.next_cursor;
   view.searched = true;
@@ -22,6 +26,7 @@ function renderDocs() {
     <th>${esc(t("subject"))}</th><th>${esc(t("roads"))}</th></tr>`;
   $("docs").innerHTML = view.docs.length ? head + view.docs.map((d) => `<tr class="docrow" data-id="${esc(d.id)}">
     <td><a href="#doc-${esc(d.id)}" class="doclink" data-id="${esc(d.id)}">${esc(d.symbol || "#" + d.id)}</a>
+      ${d.match === "partial" ? `<br><span class="muted partial">${esc(t("partial_match"))}</span>` : ""}
       ${d.state === "revoked" ? `<br><span class="err">${esc(STRINGS[lang].doc_states.revoked)}</span>` : ""}</td>
     <td>${esc(d.issued_on)}</td><td class="hide-narrow">${esc(d.issuer.name || d.issuer.code)}</td><td>${esc(d.subject)}</td>
     <td>${esc(d.roads.join(", "))}</td></tr>`).join("")
