@@ -14,3 +14,5 @@ async def wait_any(stop: asyncio.Event, wake: asyncio.Event | None, timeout_s: f
     finally:
         for task in tasks:
             task.cancel()
+        # Collected, so none is left with an unread outcome (an Event's wait never fails).
+        await asyncio.gather(*tasks, return_exceptions=True)

@@ -1,6 +1,6 @@
 """The HTTP server: the operators' API, webhook intake and the status page.
 
-Every endpoint but /healthz and /hooks/* needs the bearer token when one is configured; the
+Every endpoint but /healthz, /readyz and /hooks/* needs the bearer token when one is configured; the
 token is compared in constant time. The server refuses to listen beyond loopback without one.
 """
 
@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 DAEMON = web.AppKey("daemon", object)
-_OPEN_PATHS = ("/healthz", "/hooks/")
+_OPEN_PATHS = ("/healthz", "/readyz", "/hooks/")
 _PAGE = "/"  # the page holds no data; every call it makes carries the token
 
 

@@ -1311,6 +1311,30 @@ class SqliteStore(SqliteLeases):
             await self._enqueue(db, document_id, deliveries)
             return True
 
+    async def release_parked_deliveries(self, sink: str, now: float | None = None) -> int:
+        """`sink` answers again: its pending deliveries waiting for a later try are due now
+        (their attempts are kept). Returns how many were brought forward."""
+        now = time.time() if now is None else now
+        async with self._tx() as db:
+            cur = await db.execute(
+                "UPDATE outbox SET next_attempt_at = ? WHERE sink = ? AND state = 'pending'"
+                " AND next_attempt_at > ?",
+                (now, sink, now),
+            )
+            return int(cur.rowcount)
+
+    async def release_parked_status(self, source: str, now: float | None = None) -> int:
+        """The axis node of `source` answers again: its status messages waiting for a later
+        try are due now (their attempts are kept). Returns how many were brought forward."""
+        now = time.time() if now is None else now
+        async with self._tx() as db:
+            cur = await db.execute(
+                "UPDATE status_out SET next_attempt_at = ? WHERE source = ? AND state = 'pending'"
+                " AND next_attempt_at > ?",
+                (now, source, now),
+            )
+            return int(cur.rowcount)
+
 
 def _like_escape(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
