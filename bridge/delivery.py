@@ -20,7 +20,7 @@ import structlog
 from aiolimiter import AsyncLimiter
 
 from bridge.errors import AuthError, PermanentError, TransientError
-from bridge.health import OK, UNKNOWN, Health, backoff_s
+from bridge.health import OK, UNKNOWN, Health, backoff_s, probe_wait_s
 from bridge.interfaces import Operation, Sink
 from bridge.metrics import DELIVERY_LATENCY
 from bridge.store import Delivery, Store
@@ -167,7 +167,7 @@ class DeliveryWorker:
         now = time.time()
         if started < self._opened_at:
             return max(0.0, self._open_until - now)
-        wait_s = self.health.failed(exc)
+        wait_s = probe_wait_s(self.health.failed(exc), exc)
         self._opened_at = now
         self._open_until = max(self._open_until, now + wait_s)
         return self._open_until - now

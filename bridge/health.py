@@ -16,6 +16,18 @@ from bridge.errors import AuthError, BridgeError, TransientError
 UNKNOWN, OK, BACKOFF, FAILING, DISABLED = "unknown", "ok", "backoff", "failing", "disabled"
 STATES = (UNKNOWN, OK, BACKOFF, FAILING, DISABLED)
 OUTAGE_FAILURES = 2  # failures in a row (a failed half-open probe included) that make an outage
+PROBE_EVERY_S = 4.0  # a system down is asked again this often (unless it said Retry-After)
+
+
+def probe_wait_s(wait_s: float, exc: BridgeError) -> float:
+    """How long a breaker stays open after a failure whose backoff is `wait_s`: at most
+    PROBE_EVERY_S for a transient failure, so that work resumes within seconds of the system
+    coming back (one probe call every few seconds costs a system that is down nothing);
+    refused credentials and a longer Retry-After keep their wait."""
+    if isinstance(exc, AuthError):
+        return wait_s
+    retry_after = exc.retry_after_s if isinstance(exc, TransientError) else None
+    return max(min(wait_s, PROBE_EVERY_S), retry_after or 0.0)
 
 
 def backoff_s(

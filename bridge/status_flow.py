@@ -15,7 +15,7 @@ from typing import Any
 import structlog
 
 from bridge.errors import AuthError, PermanentError, TransientError
-from bridge.health import Health, backoff_s
+from bridge.health import Health, backoff_s, probe_wait_s
 from bridge.store import Store
 from bridge.store.base import StatusOut, StatusReply
 from bridge.waiting import wait_any
@@ -86,7 +86,7 @@ class StatusRelay:
                 continue
             streak += 1
             if isinstance(error, AuthError) or streak >= OUTAGE_STREAK:
-                return self.health.failed(error)  # the node, not the message: pause
+                return probe_wait_s(self.health.failed(error), error)  # the node: pause
         return 0.0
 
     async def _send(self, item: StatusOut) -> TransientError | AuthError | None:
