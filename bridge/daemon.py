@@ -347,6 +347,9 @@ class Daemon:
     async def _start(self) -> Daemon:
         from bridge.http.server import HttpServer
 
+        # The data folder holds the blobs (or their cache) and is what retention measures; with
+        # PostgreSQL nothing else would create it.
+        self.config.bridge.data_dir.mkdir(parents=True, exist_ok=True)
         await self._stack.enter_async_context(self.store)
         if self.role == "deliveries":
             return await self._start_deliveries()
