@@ -136,8 +136,7 @@ class Daemon:
     async def _heartbeat(self) -> None:
         """Say this instance is alive, and count the live ones (for sharing sources out)."""
         ttl = self.config.bridge.lease_ttl
-        lease = Lease(self.store, f"instance:{self.instance}", self.instance, ttl)
-        self._leases.append(lease)
+        lease = self._instance_lease
         while not self.stop.is_set():
             await lease.hold()
             now = time.time()
@@ -368,6 +367,10 @@ class Daemon:
         self._retention_task = supervise(
             "retention", lambda: self.retention.run(self.stop, lease=retention_lease), self.stop
         )
+        self._instance_lease = Lease(
+            self.store, f"instance:{self.instance}", self.instance, self.config.bridge.lease_ttl
+        )
+        self._leases.append(self._instance_lease)
         self._heartbeat_task = supervise("heartbeat", self._heartbeat, self.stop)
         self._stack.push_async_callback(self._drain)
         if self.config.bridge.delivery_process:

@@ -15,6 +15,7 @@ import time
 from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import structlog
 
@@ -49,6 +50,15 @@ class TaskState:
             "last_error": self.last_error,
             "last_error_at": self.last_error_at.isoformat() if self.last_error_at else None,
         }
+
+
+def log_failure(task: asyncio.Task[Any]) -> None:
+    """Done-callback for a helper task whose callers learn its errors some other way (futures
+    it completes): whatever still escapes it is logged, not left unread."""
+    if not task.cancelled() and (exc := task.exception()) is not None:
+        log.error(
+            "task_failed", task=task.get_name(), error=f"{type(exc).__name__}: {exc}", exc_info=exc
+        )
 
 
 class Supervisor:

@@ -37,6 +37,7 @@ from bridge.store.leases_sqlite import SqliteLeases, check_fence
 from bridge.store.migrations import MIGRATIONS
 from bridge.store.search import query_key, search_key
 from bridge.store.sqlite_conn import Db, SqlConnection
+from bridge.supervisor import log_failure
 from schemas import Attachment, Document, Page, RawRecord, StatusEvent
 
 _RECORD_COLS = (
@@ -124,6 +125,7 @@ class SqliteStore(SqliteLeases):
         self._checkpointer = asyncio.create_task(
             self._checkpoint_forever(), name="sqlite-checkpoint"
         )
+        self._checkpointer.add_done_callback(log_failure)
         return self
 
     async def close(self) -> None:
@@ -834,6 +836,7 @@ class SqliteStore(SqliteLeases):
             self._group_task = asyncio.create_task(
                 self._commit_groups(), name="sqlite-group-commit", context=contextvars.Context()
             )
+            self._group_task.add_done_callback(log_failure)
 
     async def _commit_groups(self) -> None:
         """Commit for the riders when no other transaction does it first. When that commit
