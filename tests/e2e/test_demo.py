@@ -57,7 +57,9 @@ async def test_demo_shows_deliveries_and_duplicates_within_30s(tmp_path: Path) -
                 async with http.get(f"http://127.0.0.1:{port}/status") as resp:
                     status = json.loads(await resp.read())
                 t = status["totals"]
-                return t["delivered"] > 0 and t["duplicates"] > 0
+                # A source is `unknown` until its first pull has been read to the end.
+                sources_ok = all(s["state"] == "ok" for u in status["units"] for s in u["sources"])
+                return t["delivered"] > 0 and t["duplicates"] > 0 and sources_ok
 
             await wait_until(flowing, timeout_s=30, what="deliveries and duplicates")
     finally:
