@@ -24,7 +24,7 @@ from bridge.health import OK, UNKNOWN, Health, backoff_s, probe_wait_s
 from bridge.interfaces import Operation, Sink
 from bridge.metrics import DELIVERY_LATENCY
 from bridge.store import Delivery, Store
-from bridge.waiting import wait_any
+from bridge.waiting import unless_stopped, wait_any
 
 log = structlog.get_logger(__name__)
 
@@ -95,7 +95,7 @@ class DeliveryWorker:
                     continue
                 started = await self._start_due(in_flight, now)
                 if not started and not in_flight and self._should_probe():
-                    await self._probe()
+                    await unless_stopped(stop, self._probe())
                 elif not started:
                     await wait_any(stop, self.wake, IDLE_LOOK_S)
         finally:
