@@ -83,6 +83,7 @@ class Supervisor:
         self.tasks: dict[str, TaskState] = {}
         self.exit_code = 0
         self.gave_up: str | None = None  # the task that could not be kept running
+        self._once: set[asyncio.Task[object]] = set()
 
     @property
     def healthy(self) -> bool:
@@ -130,7 +131,10 @@ class Supervisor:
             self.tasks.pop(name, None)
             return result
 
-        return asyncio.create_task(wrapped(), name=name)
+        task = asyncio.create_task(wrapped(), name=name)
+        self._once.add(task)  # held until done: the loop keeps only a weak reference
+        task.add_done_callback(self._once.discard)
+        return task
 
     def forget(self, name: str) -> None:
         """The task was stopped on purpose (an endpoint removed by a reload)."""
