@@ -14,7 +14,7 @@ from typing import Any
 
 import structlog
 
-from bridge.errors import AuthError, PermanentError, TransientError
+from bridge.errors import AuthError, BridgeError, PermanentError, TransientError
 from bridge.health import Health, backoff_s, probe_wait_s
 from bridge.store import Store
 from bridge.store.base import StatusOut, StatusReply
@@ -78,6 +78,8 @@ class StatusRelay:
             if stop.is_set():
                 return 0.0
             error = await self._send(item)
+            if isinstance(error, PermanentError):
+                continue  # that message is given up; it says nothing about the node
             if error is None:
                 streak = 0
                 if self.health.succeeded():
@@ -89,23 +91,23 @@ class StatusRelay:
                 return probe_wait_s(self.health.failed(error), error)  # the node: pause
         return 0.0
 
-    async def _send(self, item: StatusOut) -> TransientError | AuthError | None:
-        """One attempt at one message, its outcome recorded; the error when it may be retried."""
-        ref = DocumentRef.model_validate(item.ref)
+    async def _send(self, item: StatusOut) -> BridgeError | None:
+        """One attempt at one message, its outcome recorded. None when it was sent; the
+        PermanentError when it was given up (refused, or unreadable in our own store); the
+        TransientError or AuthError when it will be tried again."""
         try:
             sent_id = await self.source.send_status(
                 from_organ=item.from_organ,
-                to_document=ref,
+                to_document=DocumentRef.model_validate(item.ref),
                 to_organ=Organ.model_validate(item.to_organ),
                 code=item.code,
                 description=item.description,
             )
-        except (PermanentError, ValueError) as exc:
-            await self.store.status_failed(item.id, str(exc), None)
-            log.error(
-                "status_send_refused", source=self.source.name, code=item.code, reason=str(exc)
-            )
-            return None
+        except (PermanentError, ValueError) as exc:  # pydantic's ValidationError is a ValueError
+            reason = exc.reason if isinstance(exc, PermanentError) else str(exc)[:500]
+            await self.store.status_failed(item.id, reason, None)
+            log.error("status_send_refused", source=self.source.name, code=item.code, reason=reason)
+            return exc if isinstance(exc, PermanentError) else PermanentError(reason)
         except (TransientError, AuthError) as exc:
             attempts = item.attempts + 1
             retry_after = exc.retry_after_s if isinstance(exc, TransientError) else None

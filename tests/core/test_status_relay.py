@@ -60,12 +60,15 @@ class Bench:
     enqueued_at: dict[int, float] = field(default_factory=dict)
     numbers: int = 0
 
-    async def owe(self, from_organ: str) -> int:
-        """One status message owed (its record stored first); returns the message's number."""
+    async def owe(self, from_organ: str, *, readable: bool = True) -> int:
+        """One status message owed (its record stored first); returns the message's number.
+        An unreadable one has no date in its reference's date field."""
         self.numbers += 1
         number = self.numbers
         (rid,) = await self.store.save_records([raw(f"m{number}", source=SOURCE)])
         ref = {"issuer": ISSUER, "number": str(number), "notation": "STC-NS", "issued_on": None}
+        if not readable:
+            ref["issued_on"] = "ngày 32 tháng 13"
         reply = StatusReply("01", "đã đến / arrived", from_organ, ISSUER, ref)
         await self.store.apply(
             Outcome(record_id=rid, outcome="waiting", decision={}, status_replies=(reply,))
@@ -173,3 +176,18 @@ async def test_a_message_failing_for_good_does_not_hold_the_others(tmp_path: Pat
     ((attempts, reason),) = rows
     assert attempts == 3 and "503" in reason
     assert faults.refused == 3
+
+
+async def test_an_unreadable_message_is_given_up_and_the_rest_go(tmp_path: Path) -> None:
+    """A message whose stored reference cannot be read is dead with the reason naming the
+    field; the relay does not crash on it and sends the next one."""
+    async with _bench(tmp_path, SendFaults()) as bench:
+        await bench.owe(GOOD, readable=False)
+        after = await bench.owe(GOOD)
+        await wait_until(lambda: after in bench.sent_numbers(), timeout_s=10, what="the next one")
+        rows = await bench.store.db.execute_fetchall(
+            "SELECT last_error FROM status_out WHERE state = 'dead'"
+        )
+    ((reason,),) = rows
+    assert "issued_on" in reason
+    assert bench.sent_numbers() == [after]
