@@ -36,6 +36,7 @@ from typing import BinaryIO, Protocol
 from cachetools import FIFOCache
 
 from bridge.errors import PermanentError
+from bridge.supervisor import log_failure
 
 CHUNK_BYTES = 256 * 1024
 SPILL_BYTES = 512 * 1024  # a file up to this size is written from memory, with others
@@ -378,6 +379,7 @@ class _GroupWriter:
         self._pending.append((data, sha256, future))
         if self._task is None or self._task.done():
             self._task = asyncio.create_task(self._drain(), name="blob-group-writer")
+            self._task.add_done_callback(log_failure)
         return future
 
     async def _drain(self) -> None:

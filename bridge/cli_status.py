@@ -13,6 +13,18 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+STATE_LABELS = {
+    "unknown": "chưa kết nối / not connected yet",
+    "ok": "bình thường / ok",
+    "backoff": "đang thử lại / retrying",
+    "failing": "hỏng / down",
+    "disabled": "đã tắt / disabled",
+}
+
+
+def state_label(state: str) -> str:
+    return STATE_LABELS.get(state, state)
+
 
 def _call(url: str, token: str | None, method: str = "GET", body: Any = None) -> Any:
     token = token or os.environ.get("LIENTHONG_TOKEN")
@@ -71,16 +83,29 @@ def render(status: dict[str, Any], console: Console) -> None:
                 "nguồn/source",
                 s["name"],
                 s["profile"],
-                s["state"],
+                state_label(s["state"]),
                 str(s.get("received", 0)),
                 s.get("last_error") or "",
             )
         for k in unit["sinks"]:
             counts = f"{k['delivered']} / {k['pending']} / {k['dead']}"
             table.add_row(
-                "đích/sink", k["name"], k["profile"], k["state"], counts, k.get("last_error") or ""
+                "đích/sink",
+                k["name"],
+                k["profile"],
+                state_label(k["state"]),
+                counts,
+                k.get("last_error") or "",
             )
         console.print(table)
+    for task in status.get("tasks", []):
+        if task["state"] == "failing":
+            console.print(
+                f"[bold red]Tác vụ nền {task['name']} bị lỗi, đang khởi động lại / background task "
+                f"{task['name']} failed, restarting[/] ({task['restarts']}): {task['last_error']}"
+            )
+    if status.get("ready") is False:
+        console.print("[bold red]Dịch vụ chưa sẵn sàng / the daemon is not ready[/]")
     remaining = t["pending"] + t.get("unprocessed", 0)
     if remaining:
         done = t["delivered"]

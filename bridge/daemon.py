@@ -1,10 +1,12 @@
 """The daemon: owns the store, the adapters, the workers and the HTTP server.
 
 `Daemon.run()` enters every resource with an AsyncExitStack and runs each source, sink and the
-processor as its own task. SIGTERM/SIGINT set the stop event: workers finish the record in
-hand and return; after `bridge.shutdown_grace` seconds what remains is cancelled. SIGHUP
-reloads the configuration: endpoints added, removed or changed are started or stopped
-without a restart; an invalid new configuration is refused and the old one keeps running.
+processor as its own task, every one under the supervisor (`bridge.supervisor`): a task that
+fails is logged, shown failing and restarted; one that keeps failing stops the daemon with
+exit code 1. SIGTERM/SIGINT set the stop event: workers finish the record in hand and
+return; after `bridge.shutdown_grace` seconds what remains is cancelled. SIGHUP reloads the
+configuration: endpoints added, removed or changed are started or stopped without a restart;
+an invalid new configuration is refused and the old one keeps running.
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ from bridge.status_flow import STATUS_PROFILES, StatusPoller, StatusRelay
 from bridge.store import Store, open_store
 from bridge.store.pg_blobs import PgBlobStore
 from bridge.store.postgres import PostgresStore
+from bridge.supervisor import Supervisor
 from bridge.tls import ssl_context
 
 log = structlog.get_logger(__name__)
@@ -79,6 +82,7 @@ class Daemon:
         self.started_at = dt.datetime.now(dt.UTC)
         self.stop = asyncio.Event()
         self.ready = False
+        self.supervisor = Supervisor(self.stop.set)
         self.endpoints: dict[str, Endpoint] = {}
         self.instance = config.bridge.instance or default_instance(config.bridge.data_dir)
         if role == "deliveries":
@@ -132,8 +136,7 @@ class Daemon:
     async def _heartbeat(self) -> None:
         """Say this instance is alive, and count the live ones (for sharing sources out)."""
         ttl = self.config.bridge.lease_ttl
-        lease = Lease(self.store, f"instance:{self.instance}", self.instance, ttl)
-        self._leases.append(lease)
+        lease = self._instance_lease
         while not self.stop.is_set():
             await lease.hold()
             now = time.time()
@@ -251,7 +254,10 @@ class Daemon:
                 rate_limit=settings.rate_limit,
                 on_latency=self.latency_observer,
             )
-        ep.task = asyncio.create_task(ep.runner.run(ep.stop), name=f"{role}:{settings.name}")
+        runner = ep.runner
+        ep.task = self.supervisor.start(
+            f"{role}:{settings.name}", lambda: runner.run(ep.stop), ep.stop
+        )
         if self.role == "all":
             self._start_helpers(ep)
         self.endpoints[settings.name] = ep
@@ -278,11 +284,15 @@ class Daemon:
             relay = StatusRelay(
                 ep.adapter, self.store, Health(f"{name}:status", ep.settings.profile)
             )
-            ep.helpers.append(asyncio.create_task(relay.run(ep.stop), name=f"status-relay:{name}"))
+            ep.helpers.append(
+                self.supervisor.start(f"status-relay:{name}", lambda: relay.run(ep.stop), ep.stop)
+            )
         if ep.role == "sink" and hasattr(ep.adapter, "status"):
             assert isinstance(ep.settings, SinkSettings)
             poller = StatusPoller(ep.adapter, self.store, ep.settings.status_poll_interval)
-            ep.helpers.append(asyncio.create_task(poller.run(ep.stop), name=f"status-poll:{name}"))
+            ep.helpers.append(
+                self.supervisor.start(f"status-poll:{name}", lambda: poller.run(ep.stop), ep.stop)
+            )
 
     async def _stop_endpoint(self, name: str, grace_s: float) -> None:
         ep = self.endpoints.pop(name)
@@ -296,9 +306,9 @@ class Daemon:
             done, _ = await asyncio.wait({ep.task}, timeout=grace_s)
             if not done:
                 ep.task.cancel()
-                await asyncio.gather(ep.task, return_exceptions=True)
-            elif (exc := ep.task.exception()) is not None:
-                log.error("endpoint_crashed", name=name, error=repr(exc))
+            await asyncio.gather(ep.task, return_exceptions=True)  # supervised: never raises
+        for task_name in (f"{ep.role}:{name}", f"status-relay:{name}", f"status-poll:{name}"):
+            self.supervisor.forget(task_name)
         await ep.stack.aclose()
         log.info("endpoint_stopped", name=name)
 
@@ -308,7 +318,7 @@ class Daemon:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, self.stop.set)
-        loop.add_signal_handler(signal.SIGHUP, lambda: asyncio.ensure_future(self.reload()))
+        loop.add_signal_handler(signal.SIGHUP, self.request_reload)
         try:
             async with self:
                 await self.stop.wait()
@@ -316,7 +326,11 @@ class Daemon:
         finally:
             for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
                 loop.remove_signal_handler(sig)
-        return 0
+        return self.supervisor.exit_code
+
+    def request_reload(self) -> None:
+        """SIGHUP: reload in a task of its own, whose failure is logged and shown."""
+        self.supervisor.once("reload", self.reload)
 
     async def __aenter__(self) -> Daemon:
         if self.role == "all":
@@ -332,6 +346,9 @@ class Daemon:
     async def _start(self) -> Daemon:
         from bridge.http.server import HttpServer
 
+        # The data folder holds the blobs (or their cache) and is what retention measures; with
+        # PostgreSQL nothing else would create it.
+        self.config.bridge.data_dir.mkdir(parents=True, exist_ok=True)
         await self._stack.enter_async_context(self.store)
         if self.role == "deliveries":
             return await self._start_deliveries()
@@ -339,24 +356,29 @@ class Daemon:
             self.store, "processor", self.instance, self.config.bridge.lease_ttl
         )
         self._leases = [processor_lease]
-        self._processor_task = asyncio.create_task(
-            self.processor.run(self.stop, processor_lease), name="processor"
+        supervise = self.supervisor.start
+        self._processor_task = supervise(
+            "processor", lambda: self.processor.run(self.stop, processor_lease), self.stop
         )
         retention_lease = Lease(
             self.store, "retention", self.instance, self.config.bridge.lease_ttl
         )
         self._leases.append(retention_lease)
-        self._retention_task = asyncio.create_task(
-            self.retention.run(self.stop, lease=retention_lease), name="retention"
+        self._retention_task = supervise(
+            "retention", lambda: self.retention.run(self.stop, lease=retention_lease), self.stop
         )
-        self._heartbeat_task = asyncio.create_task(self._heartbeat(), name="heartbeat")
+        self._instance_lease = Lease(
+            self.store, f"instance:{self.instance}", self.instance, self.config.bridge.lease_ttl
+        )
+        self._leases.append(self._instance_lease)
+        self._heartbeat_task = supervise("heartbeat", self._heartbeat, self.stop)
         self._stack.push_async_callback(self._drain)
         if self.config.bridge.delivery_process:
             await self._start_delivery_child()
         for settings, units, role in self._wanted(self.config).values():
             await self._start_endpoint(settings, units, role)
         if self.delivery_child is not None:
-            await self.delivery_child.start()
+            self.supervisor.watch("delivery-process", await self.delivery_child.start())
         self.http = HttpServer(self)
         await self._stack.enter_async_context(self.http)
         self.ready = True
@@ -409,7 +431,10 @@ class Daemon:
             task.cancel()
         await asyncio.gather(*background, return_exceptions=True)
         for lease in self._leases:
-            await lease.release()  # others take over at once instead of after the lease time
+            try:
+                await lease.release()  # others take over at once instead of after the lease time
+            except Exception as exc:  # the store gone: the lease lapses after its time instead
+                log.warning("lease_not_released", resource=lease.resource, error=repr(exc))
 
     async def reload(self) -> bool:
         """Apply a changed configuration file; False (old one kept) when it is invalid."""

@@ -1,8 +1,12 @@
-"""Draining the outbox: one worker per sink, retries with backoff, dead letters.
+"""Draining the outbox: one worker per sink, retries with backoff, a breaker, dead letters.
 
 A delivery's idempotency key is fixed when it is enqueued; its body (with uploaded file ids)
 is stored before the first attempt, so every retry, including one after a crash, repeats the
 same request and the sink never makes a second copy.
+
+Two clocks: the sink's breaker (one outage counts once, however many deliveries were in
+flight when it began) and each delivery's own backoff (its own attempts only). When the sink
+answers again, every delivery it parked is due at once.
 """
 
 from __future__ import annotations
@@ -16,11 +20,11 @@ import structlog
 from aiolimiter import AsyncLimiter
 
 from bridge.errors import AuthError, PermanentError, TransientError
-from bridge.health import FAILING, Health
+from bridge.health import OK, UNKNOWN, Health, backoff_s, probe_wait_s
 from bridge.interfaces import Operation, Sink
 from bridge.metrics import DELIVERY_LATENCY
 from bridge.store import Delivery, Store
-from bridge.waiting import wait_any
+from bridge.waiting import unless_stopped, wait_any
 
 log = structlog.get_logger(__name__)
 
@@ -28,6 +32,9 @@ log = structlog.get_logger(__name__)
 # Deliveries in hand per call slot: while some wait for the store (their body or their
 # "delivered" made durable), others use the sink.
 IN_HAND_PER_CALL = 2
+DELIVERY_BASE_S = 1.0  # a delivery's own backoff: 2 s, 4 s, 8 s ... after its 1st, 2nd, 3rd try
+DELIVERY_MAX_S = 300.0
+IDLE_LOOK_S = 1.0
 
 
 class DeliveryWorker:
@@ -35,8 +42,10 @@ class DeliveryWorker:
     time (uploads, sends). Twice as many deliveries are in hand: a delivery waiting for the
     store's commit holds no call slot, so the sink is kept busy while commits are made.
 
-    The breaker: while the sink is failing, the worker makes no calls until the backoff it
-    computed has passed; then one probe delivery goes through and success closes it.
+    The breaker opens on the first failure, synchronously, so deliveries in flight together
+    that fail together are one failure of the sink. While it is open no call is made; once
+    the sink's backoff has passed it is half-open: one probe (a delivery, or `check()` when
+    nothing is due) goes through. Success closes it and makes every parked delivery due now.
     """
 
     def __init__(
@@ -58,7 +67,9 @@ class DeliveryWorker:
         self._calls = asyncio.Semaphore(max_in_flight)  # calls to the sink at once
         self.max_attempts = max_attempts
         self.wake = asyncio.Event()
-        self._open_until = 0.0
+        self._open_until = 0.0  # wall-clock time the breaker stays open until
+        self._opened_at = 0.0  # when it last opened: attempts started before it count no more
+        self._crash: BaseException | None = None  # a delivery task that raised (a bug)
         self._keys: dict[int, tuple[int, str]] = {}  # in-flight delivery -> (document, unit)
         # At most `rate_limit` calls a second to this sink (a leaky bucket, bursts of one second).
         self._limiter = AsyncLimiter(rate_limit, 1.0) if rate_limit else None
@@ -67,19 +78,26 @@ class DeliveryWorker:
         """Keep up to `max_in_flight` deliveries going; start the next as soon as one ends.
 
         Woken at once when the processor enqueues work for this sink, a delivery finishes, or
-        an operator replays a dead letter; otherwise it looks again every second.
+        an operator replays a dead letter; otherwise it looks again every second. A delivery
+        task that raised (a store error, a bug) is raised from here once the others in hand
+        have finished, for the supervisor to log and restart.
         """
         in_flight: dict[int, asyncio.Task[None]] = {}
+        self._crash = None  # a restart by the supervisor starts clean
         try:
             while not stop.is_set():
                 self.wake.clear()
+                if self._crash is not None:
+                    raise self._crash
                 now = time.time()
                 if now < self._open_until:
                     await wait_any(stop, self.wake, self._open_until - now)
                     continue
                 started = await self._start_due(in_flight, now)
-                if not started:
-                    await wait_any(stop, self.wake, 1.0)
+                if not started and not in_flight and self._should_probe():
+                    await unless_stopped(stop, self._probe())
+                elif not started:
+                    await wait_any(stop, self.wake, IDLE_LOOK_S)
         finally:
             if in_flight:  # finish what is in hand; the daemon cancels us after its grace
                 await asyncio.gather(*in_flight.values(), return_exceptions=True)
@@ -90,8 +108,35 @@ class DeliveryWorker:
         return len(self._keys)
 
     def _capacity(self) -> int:
-        """Deliveries in hand: one probe while the sink is failing."""
-        return 1 if self.health.state == FAILING else self.max_in_flight * IN_HAND_PER_CALL
+        """Deliveries in hand: one probe while the breaker is half-open (the sink failed and
+        has not answered since)."""
+        if self.health.state in (OK, UNKNOWN):
+            return self.max_in_flight * IN_HAND_PER_CALL
+        return 1
+
+    def _should_probe(self) -> bool:
+        """Nothing to deliver, and the sink's state not known good: ask it with `check()`, so
+        the page tells the truth before the first document (and turns green when it is back)."""
+        return self.health.state != OK and time.time() >= self._open_until
+
+    async def _probe(self) -> None:
+        started = time.time()
+        try:
+            async with self._calls:
+                await self.sink.check()
+        except (TransientError, AuthError) as exc:
+            wait_s = self._failed(exc, started)
+            log.warning(
+                "sink_check_failed",
+                sink=self.sink.name,
+                reason=exc.reason,
+                retry_in_s=round(wait_s, 1),
+            )
+            return
+        except PermanentError as exc:  # refused for good: nothing to learn until a delivery
+            self._failed(TransientError(exc.reason), started)
+            return
+        await self._answered()
 
     async def _start_due(self, in_flight: dict[int, asyncio.Task[None]], now: float) -> int:
         room = self._capacity() - len(in_flight)
@@ -114,20 +159,42 @@ class DeliveryWorker:
             started += 1
         return started
 
-    def _failed(self, exc: TransientError | AuthError) -> float:
-        """Count one failure per failing round: deliveries in flight together that fail
-        together are one outage, not several (else the backoff multiplies)."""
+    def _failed(self, exc: TransientError | AuthError, started: float) -> float:
+        """Count one sink failure per outage round and open the breaker, synchronously (no
+        await in between): an attempt that started before the breaker last opened was in flight
+        when the outage was already counted, so its failure is not counted again (else the
+        backoff multiplies). Returns how long the breaker stays open from now."""
         now = time.time()
-        if now < self._open_until:
-            retry_after = exc.retry_after_s if isinstance(exc, TransientError) else None
-            return max(self._open_until - now, retry_after or 0.0)
-        return self.health.failed(exc)
+        if started < self._opened_at:
+            return max(0.0, self._open_until - now)
+        wait_s = probe_wait_s(self.health.failed(exc), exc)
+        self._opened_at = now
+        self._open_until = max(self._open_until, now + wait_s)
+        return self._open_until - now
+
+    async def _answered(self) -> None:
+        """The sink answered: close the breaker; if it was not known good, every delivery it
+        parked is due now and the worker looks at once."""
+        self._open_until = 0.0
+        if self.health.succeeded():
+            released = await self.store.release_parked_deliveries(self.sink.name)
+            if released:
+                log.info("sink_recovered", sink=self.sink.name, released=released)
+            self.wake.set()
 
     def _finished(
-        self, in_flight: dict[int, asyncio.Task[None]], delivery_id: int, _task: asyncio.Task[None]
+        self, in_flight: dict[int, asyncio.Task[None]], delivery_id: int, task: asyncio.Task[None]
     ) -> None:
         in_flight.pop(delivery_id, None)
         self._keys.pop(delivery_id, None)
+        if not task.cancelled() and (exc := task.exception()) is not None:
+            # Its outcome was not recorded: the row is still pending and is tried again.
+            log.error(
+                "delivery_task_failed", sink=self.sink.name, delivery=delivery_id, error=repr(exc)
+            )
+            self._crash = self._crash or exc
+            self.wake.set()
+            return
         # Refill in steps: a busy worker looks for due work once a quarter of its slots are
         # free, not after every delivery (each look reads the head of the outbox again).
         capacity = self._capacity()
@@ -136,6 +203,7 @@ class DeliveryWorker:
 
     async def deliver(self, delivery: Delivery) -> None:
         """One attempt at one delivery; its result is recorded before returning."""
+        started = time.time()
         try:
             try:
                 remote_id = await self._attempt(delivery)
@@ -151,14 +219,15 @@ class DeliveryWorker:
             log.error("delivery_dead", sink=self.sink.name, delivery=delivery.id, reason=exc.reason)
             return
         except (TransientError, AuthError) as exc:
-            wait_s = self._failed(exc)
+            self._failed(exc, started)  # before any await: the breaker opens at once
+            retry_after = exc.retry_after_s if isinstance(exc, TransientError) else None
+            wait_s = backoff_s(delivery.attempts + 1, DELIVERY_BASE_S, DELIVERY_MAX_S, retry_after)
             if delivery.attempts + 1 >= self.max_attempts:
                 reason = f"hết số lần thử ({self.max_attempts}) / retries exhausted: {exc.reason}"
                 await self.store.mark_dead(delivery.id, reason)
                 log.error("delivery_dead", sink=self.sink.name, delivery=delivery.id, reason=reason)
             else:
                 await self.store.schedule_retry(delivery.id, time.time() + wait_s, exc.reason)
-            self._open_until = max(self._open_until, time.time() + wait_s)
             log.warning(
                 "delivery_retry",
                 sink=self.sink.name,
@@ -172,8 +241,8 @@ class DeliveryWorker:
             return
         await self.store.mark_delivered(delivery.id, remote_id)
         self._on_latency(self.sink.name, max(0.0, time.time() - delivery.created_ts))
-        self.health.succeeded()
         self.health.count += 1
+        await self._answered()
         log.info(
             "delivered",
             sink=self.sink.name,

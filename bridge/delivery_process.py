@@ -97,10 +97,12 @@ class DeliveryChild:
     def pid(self) -> int | None:
         return self._proc.pid if self._proc is not None else None
 
-    async def start(self) -> None:
-        """Start the child (raises when it cannot be started) and keep it running."""
+    async def start(self) -> asyncio.Task[None]:
+        """Start the child (raises when it cannot be started) and keep it running; returns the
+        task that does (for the daemon's supervisor to watch)."""
         reader = await self._spawn()
         self._task = asyncio.create_task(self._supervise(reader), name="delivery-process")
+        return self._task
 
     def reload(self) -> None:
         """The configuration file changed: the child reads it again (SIGHUP)."""
@@ -243,6 +245,7 @@ class ParentLink:
             sock=socket.socket(fileno=self.fd), limit=MAX_LINE_BYTES
         )
         reporter = asyncio.create_task(self._report(writer), name="delivery-process-report")
+        self.daemon.supervisor.watch("delivery-process-report", reporter)
         try:
             while line := await reader.readline():
                 with contextlib.suppress(orjson.JSONDecodeError, AttributeError, TypeError):
@@ -289,13 +292,14 @@ async def _child_main(config_path: Path, fd: int) -> int:
     # stops us. SIGTERM (a service manager stopping everything) stops at once, gracefully.
     loop.add_signal_handler(signal.SIGINT, lambda: None)
     loop.add_signal_handler(signal.SIGTERM, daemon.stop.set)
-    loop.add_signal_handler(signal.SIGHUP, lambda: asyncio.ensure_future(daemon.reload()))
+    loop.add_signal_handler(signal.SIGHUP, daemon.request_reload)
     async with daemon:
         link_task = asyncio.create_task(link.run(), name="delivery-process-link")
+        daemon.supervisor.watch("delivery-process-link", link_task)
         await daemon.stop.wait()
     link_task.cancel()  # after the deliveries in hand: their outcome is reported first
     await asyncio.gather(link_task, return_exceptions=True)
-    return 0
+    return daemon.supervisor.exit_code
 
 
 def main(argv: list[str] | None = None) -> int:

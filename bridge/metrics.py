@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from prometheus_client import CollectorRegistry, Histogram, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
+from bridge.health import STATES
 from bridge.status import snapshot
 
 if TYPE_CHECKING:
@@ -24,7 +25,6 @@ DELIVERY_LATENCY = Histogram(
     buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 1800, 3600),
     registry=LIVE,
 )
-_STATES = ("ok", "backoff", "failing", "disabled")
 
 
 async def render(daemon: Daemon) -> bytes:
@@ -44,19 +44,32 @@ async def render(daemon: Daemon) -> bytes:
     for unit in snap["units"]:
         for s in unit["sources"]:
             received.add_metric([unit["id"], s["name"]], s["received"])
-            for st in _STATES:
+            for st in STATES:
                 state.add_metric([s["name"], "source", st], 1.0 if s["state"] == st else 0.0)
         for k in unit["sinks"]:
             for st in ("delivered", "pending", "dead"):
                 delivered.add_metric([unit["id"], k["name"], st], k[st])
-            for st in _STATES:
+            for st in STATES:
                 state.add_metric([k["name"], "sink", st], 1.0 if k["state"] == st else 0.0)
     totals = GaugeMetricFamily(
         "lienthong_totals", "Totals as /status reports them", labels=["kind"]
     )
     for key, value in snap["totals"].items():
         totals.add_metric([key], float(value))
-    families = [received, delivered, state, totals]
+    tasks = GaugeMetricFamily(
+        "lienthong_task_failing",
+        "1 while a supervised background task is failing (restarting)",
+        labels=["task"],
+    )
+    restarts = CounterMetricFamily(
+        "lienthong_task_restarts", "Restarts of a supervised background task", labels=["task"]
+    )
+    for task in snap["tasks"]:
+        tasks.add_metric([task["name"]], 1.0 if task["state"] == "failing" else 0.0)
+        restarts.add_metric([task["name"]], task["restarts"])
+    ready = GaugeMetricFamily("lienthong_ready", "1 when /readyz answers 200")
+    ready.add_metric([], 1.0 if snap["ready"] else 0.0)
+    families = [received, delivered, state, totals, tasks, restarts, ready]
 
     class _Snapshot:
         def collect(self) -> list[object]:

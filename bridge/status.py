@@ -1,4 +1,5 @@
-"""The /status snapshot: units with their sources and sinks, and the totals the contract lists."""
+"""The /status snapshot: units with their sources and sinks, and the totals the contract lists;
+and readiness (what /readyz answers)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,25 @@ from bridge.health import DISABLED
 
 if TYPE_CHECKING:
     from bridge.daemon import Daemon
+
+
+def not_ready(daemon: Daemon) -> list[str]:
+    """Why the daemon is not ready (Vietnamese / English), empty when it is: not started yet
+    or stopping, a supervised task failing (restarting), or one that could not be kept running."""
+    reasons = []
+    if not daemon.ready:
+        reasons.append("chưa khởi động xong hoặc đang dừng / starting or stopping")
+    supervisor = daemon.supervisor
+    if supervisor.gave_up is not None:
+        reasons.append(
+            f"tác vụ {supervisor.gave_up} lỗi liên tục, dịch vụ đang dừng / "
+            f"task {supervisor.gave_up} keeps failing, the daemon is stopping"
+        )
+    for task in supervisor.failing():
+        reasons.append(
+            f"tác vụ {task.name} bị lỗi, đang khởi động lại / task {task.name} failed, restarting"
+        )
+    return reasons
 
 
 async def snapshot(daemon: Daemon) -> dict[str, Any]:
@@ -70,7 +90,8 @@ async def snapshot(daemon: Daemon) -> dict[str, Any]:
     return {
         "version": daemon.version,
         "started_at": daemon.started_at.isoformat(),
-        "ready": daemon.ready,
+        "ready": not not_ready(daemon),
+        "tasks": daemon.supervisor.snapshot(),
         "units": units,
         "totals": totals,
         "disk": daemon.retention.disk.as_dict(),

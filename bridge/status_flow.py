@@ -14,10 +14,10 @@ from typing import Any
 
 import structlog
 
-from bridge.errors import AuthError, PermanentError, TransientError
-from bridge.health import Health
+from bridge.errors import AuthError, BridgeError, PermanentError, TransientError
+from bridge.health import Health, backoff_s, probe_wait_s
 from bridge.store import Store
-from bridge.store.base import StatusReply
+from bridge.store.base import StatusOut, StatusReply
 from bridge.waiting import wait_any
 from schemas import Document, DocumentRef, Organ
 
@@ -30,6 +30,10 @@ REFUSED_SECRET = (
     "từ chối tiếp nhận: văn bản mật không nhận qua mạng / refused: secret document",
 )
 AGREE, REFUSE = "15", "16"
+IDLE_S = 2.0  # how often a relay with nothing due looks again
+OUTAGE_STREAK = 3  # messages failing in a row that mean the node is down, not the messages
+MESSAGE_BASE_S = 1.0  # a message's own backoff: 2 s, 4 s, 8 s ... after its 1st, 2nd, 3rd try
+MESSAGE_MAX_S = 300.0
 
 
 def reply(doc: Document, unit: str, code: str, description: str) -> StatusReply:
@@ -44,7 +48,14 @@ def reply(doc: Document, unit: str, code: str, description: str) -> StatusReply:
 
 
 class StatusRelay:
-    """Sends the status messages owed by one axis node, oldest first, with backoff."""
+    """Sends the status messages owed by one axis node, oldest first.
+
+    Each message keeps its own attempts and backoff (in the store): one that keeps failing is
+    put off on its own clock and the messages behind it go on. Only `OUTAGE_STREAK` failures
+    in a row, of different messages, mean the node itself is down: then the relay pauses for
+    the node's backoff. A success resets that backoff, and after an outage every message
+    put off meanwhile is due at once.
+    """
 
     def __init__(self, source: Any, store: Store, health: Health, max_attempts: int = 20) -> None:
         self.source = source
@@ -57,37 +68,64 @@ class StatusRelay:
         while not stop.is_set():
             self.wake.clear()
             due = await self.store.due_status(self.source.name)
-            delay = 2.0
-            for item in due:
-                delay = await self._send(item)
-                if delay > 0 or stop.is_set():
-                    break
-            await wait_any(stop, self.wake, delay if due else 2.0)
+            pause_s = await self.send_due(due, stop) if due else IDLE_S
+            await wait_any(stop, self.wake, pause_s)
 
-    async def _send(self, item: Any) -> float:
-        ref = DocumentRef.model_validate(item.ref)
+    async def send_due(self, due: list[StatusOut], stop: asyncio.Event) -> float:
+        """Send `due` in order; return how long to wait before looking again (0: at once)."""
+        streak = 0
+        for item in due:
+            if stop.is_set():
+                return 0.0
+            error = await self._send(item)
+            if isinstance(error, PermanentError):
+                continue  # that message is given up; it says nothing about the node
+            if error is None:
+                streak = 0
+                if self.health.succeeded():
+                    released = await self.store.release_parked_status(self.source.name)
+                    log.info("status_relay_recovered", source=self.source.name, released=released)
+                continue
+            streak += 1
+            if isinstance(error, AuthError) or streak >= OUTAGE_STREAK:
+                return probe_wait_s(self.health.failed(error), error)  # the node: pause
+        return 0.0
+
+    async def _send(self, item: StatusOut) -> BridgeError | None:
+        """One attempt at one message, its outcome recorded. None when it was sent; the
+        PermanentError when it was given up (refused, or unreadable in our own store); the
+        TransientError or AuthError when it will be tried again."""
         try:
             sent_id = await self.source.send_status(
                 from_organ=item.from_organ,
-                to_document=ref,
+                to_document=DocumentRef.model_validate(item.ref),
                 to_organ=Organ.model_validate(item.to_organ),
                 code=item.code,
                 description=item.description,
             )
-        except (PermanentError, ValueError) as exc:
-            await self.store.status_failed(item.id, str(exc), None)
-            return 0.0
+        except (PermanentError, ValueError) as exc:  # pydantic's ValidationError is a ValueError
+            reason = exc.reason if isinstance(exc, PermanentError) else str(exc)[:500]
+            await self.store.status_failed(item.id, reason, None)
+            log.error("status_send_refused", source=self.source.name, code=item.code, reason=reason)
+            return exc if isinstance(exc, PermanentError) else PermanentError(reason)
         except (TransientError, AuthError) as exc:
-            wait_s = self.health.failed(exc)
-            retry = time.time() + wait_s if item.attempts + 1 < self.max_attempts else None
+            attempts = item.attempts + 1
+            retry_after = exc.retry_after_s if isinstance(exc, TransientError) else None
+            wait_s = backoff_s(attempts, MESSAGE_BASE_S, MESSAGE_MAX_S, retry_after)
+            retry = time.time() + wait_s if attempts < self.max_attempts else None
             await self.store.status_failed(item.id, exc.reason, retry)
             log.warning(
-                "status_send_failed", source=self.source.name, code=item.code, reason=exc.reason
+                "status_send_failed",
+                source=self.source.name,
+                code=item.code,
+                reason=exc.reason,
+                attempts=attempts,
+                retry_in_s=round(wait_s, 1) if retry is not None else None,
             )
-            return wait_s
+            return exc
         await self.store.status_sent(item.id, sent_id)
         log.info("status_sent", source=self.source.name, code=item.code, record=item.record_id)
-        return 0.0
+        return None
 
 
 class StatusPoller:

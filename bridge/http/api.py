@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, cast
 from aiohttp import web
 
 from bridge import jsonutil
-from bridge.status import snapshot
+from bridge.status import not_ready, snapshot
 
 if TYPE_CHECKING:
     from bridge.daemon import Daemon
@@ -30,8 +30,10 @@ async def healthz(request: web.Request) -> web.Response:
 
 
 async def readyz(request: web.Request) -> web.Response:
-    ready = daemon_of(request).ready
-    return json_response({"ready": ready}, status=200 if ready else 503)
+    """200 when started and every supervised task runs; 503 with the reasons otherwise (task
+    names only: this answer needs no token, so no error text goes in it)."""
+    reasons = not_ready(daemon_of(request))
+    return json_response({"ready": not reasons, "reasons": reasons}, status=503 if reasons else 200)
 
 
 async def metrics(request: web.Request) -> web.Response:

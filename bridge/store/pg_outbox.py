@@ -147,6 +147,32 @@ class PgOutbox(PgStatus):
         )
         return {r[0]: r[1] for r in rows}
 
+    async def release_parked_deliveries(self, sink: str, now: float | None = None) -> int:
+        """`sink` answers again: its pending deliveries waiting for a later try are due now
+        (their attempts and claims are kept). Returns how many were brought forward."""
+        now = time.time() if now is None else now
+        async with self._tx() as conn:
+            status = await conn.execute(
+                "UPDATE outbox SET next_attempt_at = $1 WHERE sink = $2 AND state = 'pending'"
+                " AND next_attempt_at > $1",
+                now,
+                sink,
+            )
+        return int(status.rsplit(" ", 1)[-1])
+
+    async def release_parked_status(self, source: str, now: float | None = None) -> int:
+        """The axis node of `source` answers again: its status messages waiting for a later
+        try are due now (their attempts and claims are kept). Returns how many."""
+        now = time.time() if now is None else now
+        async with self._tx() as conn:
+            status = await conn.execute(
+                "UPDATE status_out SET next_attempt_at = $1 WHERE source = $2"
+                " AND state = 'pending' AND next_attempt_at > $1",
+                now,
+                source,
+            )
+        return int(status.rsplit(" ", 1)[-1])
+
 
 def _qualified(table: str) -> str:
     return ", ".join(f"{table}.{c.strip()}" for c in _DELIVERY_COLS.split(","))

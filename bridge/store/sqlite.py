@@ -47,6 +47,7 @@ from bridge.store.search import (
     search_patterns,
 )
 from bridge.store.sqlite_conn import Db, SqlConnection
+from bridge.supervisor import log_failure
 from schemas import Attachment, Document, Page, RawRecord, StatusEvent
 
 _RECORD_COLS = (
@@ -138,6 +139,7 @@ class SqliteStore(SqliteLeases):
         self._checkpointer = asyncio.create_task(
             self._checkpoint_forever(), name="sqlite-checkpoint"
         )
+        self._checkpointer.add_done_callback(log_failure)
         return self
 
     async def close(self) -> None:
@@ -894,6 +896,7 @@ class SqliteStore(SqliteLeases):
             self._group_task = asyncio.create_task(
                 self._commit_groups(), name="sqlite-group-commit", context=contextvars.Context()
             )
+            self._group_task.add_done_callback(log_failure)
 
     async def _commit_groups(self) -> None:
         """Commit for the riders when no other transaction does it first. When that commit
@@ -1385,6 +1388,30 @@ class SqliteStore(SqliteLeases):
             )
             await self._enqueue(db, document_id, deliveries)
             return True
+
+    async def release_parked_deliveries(self, sink: str, now: float | None = None) -> int:
+        """`sink` answers again: its pending deliveries waiting for a later try are due now
+        (their attempts are kept). Returns how many were brought forward."""
+        now = time.time() if now is None else now
+        async with self._tx() as db:
+            cur = await db.execute(
+                "UPDATE outbox SET next_attempt_at = ? WHERE sink = ? AND state = 'pending'"
+                " AND next_attempt_at > ?",
+                (now, sink, now),
+            )
+            return int(cur.rowcount)
+
+    async def release_parked_status(self, source: str, now: float | None = None) -> int:
+        """The axis node of `source` answers again: its status messages waiting for a later
+        try are due now (their attempts are kept). Returns how many were brought forward."""
+        now = time.time() if now is None else now
+        async with self._tx() as db:
+            cur = await db.execute(
+                "UPDATE status_out SET next_attempt_at = ? WHERE source = ? AND state = 'pending'"
+                " AND next_attempt_at > ?",
+                (now, source, now),
+            )
+            return int(cur.rowcount)
 
 
 def home_reply(

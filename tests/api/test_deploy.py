@@ -17,6 +17,9 @@ EXPORTED = {
     "lienthong_endpoint_state",
     "lienthong_totals",
     "lienthong_ingest_to_delivered_seconds",
+    "lienthong_task_failing",
+    "lienthong_task_restarts_total",
+    "lienthong_ready",
 }
 
 

@@ -60,6 +60,19 @@ async def test_demo_shows_deliveries_and_duplicates_within_30s(tmp_path: Path) -
                 return t["delivered"] > 0 and t["duplicates"] > 0
 
             await wait_until(flowing, timeout_s=30, what="deliveries and duplicates")
+
+            async def every_source_ok() -> bool:  # `unknown` until a first pull read to its end
+                nonlocal status
+                async with http.get(f"http://127.0.0.1:{port}/status") as resp:
+                    status = json.loads(await resp.read())
+                states = [s["state"] for u in status["units"] for s in u["sources"]]
+                return bool(states) and all(state == "ok" for state in states)
+
+            try:
+                await wait_until(every_source_ok, timeout_s=20, what="every source ok")
+            except AssertionError:
+                states = {s["name"]: s["state"] for u in status["units"] for s in u["sources"]}
+                raise AssertionError(f"sources not ok after 20 s: {states}") from None
     finally:
         proc.send_signal(signal.SIGTERM)
         code = await asyncio.wait_for(proc.wait(), timeout=30)

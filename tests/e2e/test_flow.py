@@ -41,6 +41,11 @@ async def test_documents_delivered_once_and_second_road_recognised(tmp_path: Pat
                 what="folder ack",
             )
             await daemon.processor.process_pending()
+
+            async def recorded() -> bool:  # the sink has them; now the store says so too
+                return (await _status(daemon))["totals"]["delivered"] == 6
+
+            await wait_until(recorded, what="six deliveries recorded")
             status = await _status(daemon)
         assert Counter(delivered_symbols(home)).most_common(1)[0][1] == 1
         assert len(home.received) == 6

@@ -56,9 +56,13 @@ function endpointRow(e, role, isHome) {
     <td>${counts}</td></tr>`;
 }
 
-/** Alert conditions, most serious first: roads down, sinks down, dead letters, disk. */
+/** Alert conditions, most serious first: background tasks failing, roads down, sinks down,
+ * dead letters, disk. */
 function alertsOf(s) {
   const out = [];
+  const failingTasks = (s.tasks || []).filter((task) => task.state === "failing");
+  for (const task of failingTasks) out.push(fmt(t("banner_task"), task.name, task.restarts, task.last_error || ""));
+  if (s.ready === false && !failingTasks.length) out.push(t("banner_not_ready"));
   const since = (e) => e.last_success_at ? fmt(t("since"), clock(e.last_success_at)) : "";
   for (const u of s.units) {
     for (const e of u.sources) {
