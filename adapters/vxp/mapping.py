@@ -31,7 +31,9 @@ from bridge.errors import PermanentError
 from bridge.interfaces import Limits
 from bridge.normalize import (
     canonical_organ_name,
+    clean_subject,
     clean_text,
+    normalize_code,
     normalize_notation,
     normalize_number,
     parse_date,
@@ -187,7 +189,7 @@ def document_from_message(message: EdxmlMessage, attachments: tuple[Attachment, 
             clean_text(message.document_type.type_name) if message.document_type else None,
             notation_hint,
         ),
-        subject=clean_text(message.subject) or "",
+        subject=clean_subject(message.subject) or "",
         content=clean_text(message.content),
         signer=_signer(message),
         priority=_priority(message),
@@ -218,13 +220,13 @@ def _type_abbr(number: str, notation: str | None) -> str | None:
     if notation is None:
         return None
     try:
-        return parse_symbol(f"{number}/{notation}").type_abbr
+        return parse_symbol(f"{number}/{notation}", whole=True).type_abbr
     except ValueError:
         return None
 
 
 def _issuer(sender: OrganInfo) -> Organ:
-    code = (sender.organ_id or "").strip() or None
+    code = normalize_code(sender.organ_id)
     name = canonical_organ_name(clean_text(sender.organ_name or sender.organization_in_charge))
     if code is None and name is None:
         raise _missing("From/OrganId")
@@ -232,7 +234,7 @@ def _issuer(sender: OrganInfo) -> Organ:
 
 
 def _organ(organ: OrganInfo) -> Organ:
-    code = (organ.organ_id or "").strip() or None
+    code = normalize_code(organ.organ_id)
     return Organ(code=code, name=canonical_organ_name(clean_text(organ.organ_name)))
 
 
