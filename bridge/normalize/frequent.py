@@ -9,8 +9,7 @@ tone on the first vowel of open oa/oe/uy ("hòa", "thủy").
 
 from __future__ import annotations
 
-FREQUENT_SYLLABLES = frozenset(
-    """
+_WORDS = """
     và của các có là được trong cho với về này những một không người đã để khi đến từ theo
     như trên tại thì sẽ đó nhiều năm ngày tháng quý số văn bản việc công tác thực hiện kế
     hoạch báo cáo ban hành quyết định nghị thông tư chỉ thị hướng dẫn giấy mời tờ trình
@@ -33,5 +32,5 @@ FREQUENT_SYLLABLES = frozenset(
     linh trang phương dung nga hạnh thảo tâm tú khánh kim oanh vân loan hiền thành công
     chủ tịch phó giám đốc trưởng chánh văn phòng bí thư ủy viên thường trực kế toán
     cộng hòa chủ nghĩa việt độc lập tự do hạnh phúc ký thay mặt lệnh quyền nơi như trên
-    """.split()
-)
+    """
+FREQUENT_SYLLABLES = frozenset(_WORDS.split())
