@@ -127,6 +127,10 @@ class OrganDirectory:
         organ = self.get(code)
         return organ_name_key(organ.name) if organ is not None else None
 
+    def organs(self) -> list[Organ]:
+        """Every organ of the directory (current codes)."""
+        return list(self._by_code.values())
+
     def __len__(self) -> int:
         return len(self._by_code)
 

@@ -16,11 +16,13 @@ from typing import Any
 from lxml import etree
 
 from adapters import registry
+from adapters.mailbox.mapping import media_type_for
+from adapters.mailbox.settings import AddressBookEntry
 from adapters.voffice.bundle import extract
 from bridge.blobs import BlobStore
 from bridge.errors import PermanentError
 from bridge.interfaces import AdapterContext
-from schemas import RawRecord
+from schemas import Attachment, RawRecord
 from tests.corpus_path import CORPUS as CORPUS_ROOT
 
 CORPUS = CORPUS_ROOT
@@ -68,8 +70,28 @@ async def _voffice_files(root: Path, data: bytes, blobs: BlobStore) -> tuple[Any
     return await extract(zip_path, ctx, list(item["files"]["sha256"]))
 
 
-async def labelled_records(blobs: BlobStore, root: Path = CORPUS) -> list[Labelled]:
-    """Every truth row's record of the sample at `root`, ordered by its `modified` time."""
+def _as_configured(row: dict[str, Any], raw: RawRecord) -> RawRecord:
+    """What a configured source stores beyond the wire bytes: the mailbox source's address
+    book names the sender's organ code, and the M-Office source streams the files an item
+    names (the sample carries their hashes, not their bytes)."""
+    if row["profile"] == "mailbox" and row.get("issuer_code"):
+        entry = AddressBookEntry(code=row["issuer_code"])
+        return raw.model_copy(update={"media_type": media_type_for(entry)})
+    if row["profile"] == "moffice" and not raw.attachments and row.get("attachments"):
+        files = tuple(
+            Attachment(name=a["name"], size=a["size"], sha256=a["sha256"], blob=a["sha256"])
+            for a in row["attachments"]
+        )
+        return raw.model_copy(update={"attachments": files})
+    return raw
+
+
+async def labelled_records(
+    blobs: BlobStore, root: Path = CORPUS, *, as_configured: bool = False
+) -> list[Labelled]:
+    """Every truth row's record of the sample at `root`, ordered by its `modified` time.
+
+    `as_configured`: records as configured sources store them (`_as_configured`)."""
     profiles, idesk = registry(), _idesk_documents(root)
     out = []
     for row in sorted(truth_rows(root), key=lambda r: dt.datetime.fromisoformat(r["modified"])):
@@ -98,5 +120,7 @@ async def labelled_records(blobs: BlobStore, root: Path = CORPUS) -> list[Labell
                 )
             except PermanentError as exc:  # the adapter stores a refused bundle as an error
                 raw = raw.model_copy(update={"error": exc.reason})
+        if as_configured and raw.error is None:
+            raw = _as_configured(row, raw)
         out.append(Labelled(row, raw))
     return out
