@@ -181,6 +181,8 @@ def _score(original: str, converted: str) -> int | None:
     for old, new in zip(before, after, strict=True):
         if old == new:
             continue
+        if not any(c.isalnum() for c in old) and any(ord(c) > 0xFF for c in old):
+            return None  # a lone dash or quote ("–", "“") is punctuation, never a letter
         if not all(_is_plausible(word) for word in _WORD.findall(new)):
             return None
         changed += 1

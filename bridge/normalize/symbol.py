@@ -185,7 +185,8 @@ def parse_symbol(text: str, *, whole: bool = False) -> Symbol:
     "HD-BTC"); otherwise (a mail subject, a sentence) a spaced segment must be in capitals.
     Raises ValueError when no number can be found.
     """
-    body = _strip_prefixes(_unify(normalize_text(repair_field(text).text)))
+    # dashes and look-alike letters are unified before any repair is tried
+    body = _strip_prefixes(_unify(normalize_text(repair_field(_unify(text)).text)))
     match = _LEADING_NUMBER.match(body) or _NUMBER_BEFORE_SLASH.search(body)
     if match is None:
         raise ValueError(f"không tìm thấy số văn bản / no document number in {text!r}")
