@@ -10,8 +10,10 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 from email import policy
+from email.header import decode_header, make_header
 from email.message import EmailMessage, Message
 from email.parser import BytesParser
+from email.utils import parseaddr
 from html.parser import HTMLParser
 
 from bridge.normalize import clean_text, parse_date, parse_symbol, type_name_for, unify_marks
@@ -127,7 +129,21 @@ def _sender(msg: Message) -> tuple[str | None, str | None]:
         return None, None
     first = addresses[0]
     address = first.addr_spec.strip().lower() or None
-    return address, first.display_name or None
+    return address, _display_name(msg) or first.display_name or None
+
+
+def _display_name(msg: Message) -> str | None:
+    """The From display name with adjacent encoded-words joined as RFC 2047 says (the address
+    parser leaves a space where a sender split "Đồn" into two encoded-words)."""
+    raw = next((v for k, v in msg.raw_items() if k.lower() == "from"), None)
+    if raw is None:
+        return None
+    try:
+        decoded = str(make_header(decode_header(raw)))
+    except (ValueError, LookupError, UnicodeDecodeError):
+        return None
+    name, _ = parseaddr(decoded)
+    return name or None
 
 
 class _TextOfHtml(HTMLParser):

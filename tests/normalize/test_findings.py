@@ -6,6 +6,7 @@ and VISCII."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import shutil
 import subprocess
 
@@ -124,10 +125,16 @@ def test_lowercase_spaced_symbol_is_read_whole() -> None:
 
 
 def moffice_notation(so_ky_hieu: str) -> str | None:
-    item = (
-        '{"id": 1, "so_ky_hieu": "%s", "co_quan_ban_hanh": "UBND huyện Vân Đồn", '
-        '"ngay_ban_hanh": "05/03/2024", "trich_yeu": "V/v thử"}'
-    ) % so_ky_hieu
+    item = json.dumps(
+        {
+            "id": 1,
+            "so_ky_hieu": so_ky_hieu,
+            "co_quan_ban_hanh": "UBND huyện Vân Đồn",
+            "ngay_ban_hanh": "05/03/2024",
+            "trich_yeu": "V/v thử",
+        },
+        ensure_ascii=False,
+    )
     record = RawRecord(
         source="s",
         unit="u",
