@@ -30,7 +30,8 @@ class IssuerNames:
     def __init__(self, directory: OrganDirectory | None = None) -> None:
         self.directory = directory
         self._by_code: dict[str, str] = {}
-        self._by_word: dict[str, set[str]] = defaultdict(set)
+        self._by_word: dict[str, set[str]] = defaultdict(set)  # names with initials: scanned
+        self._headless: dict[str, set[str]] = defaultdict(set)  # "Điện lực X" → "Công ty …"
         if directory is not None:
             for organ in directory.organs():
                 self._index(organ.name)
@@ -80,25 +81,33 @@ class IssuerNames:
             self._index(name)
 
     def _index(self, name: str) -> None:
-        for word in _index_words(name):
-            self._by_word[word].add(name)
+        words = name.split()
+        if words:
+            self._by_word[ascii_key(words[0])].add(name)
+        headless = _headless_key(name)
+        if headless is not None:
+            self._headless[headless].add(name)
 
     def _only_expansion(self, name: str) -> str | None:
-        """The one known full name ``name`` shortens; None when none or several do."""
-        first = ascii_key(name.split()[0]) if name.split() else ""
-        if not looks_short(name) and first not in self._by_word:
-            return None
-        found = {
-            organ_name_key(c): c for c in self._by_word.get(first, ()) if is_short_form(name, c)
-        }
+        """The one known full name ``name`` shortens; None when none or several do.
+
+        A name without initials can only have lost a generic head: one dictionary look-up.
+        A name with initials is checked against the known names sharing its first word."""
+        if looks_short(name):
+            first = ascii_key(name.split()[0])
+            candidates = self._by_word.get(first, set()) | self._headless.get(_key(name), set())
+        else:
+            candidates = self._headless.get(_key(name), set())
+        found = {organ_name_key(c): c for c in candidates if is_short_form(name, c)}
         return next(iter(found.values())) if len(found) == 1 else None
 
 
-def _index_words(name: str) -> set[str]:
-    """A full name is found by its first word and, after a generic head, the next one."""
-    words = [ascii_key(w) for w in name.split()]
-    keys = {words[0]} if words else set()
+def _key(name: str) -> str:
+    return organ_name_key(name) or ""
+
+
+def _headless_key(name: str) -> str | None:
+    """The key of a name with its generic head dropped; None when it has no such head."""
     head = generic_head_size(name)
-    if head and len(words) > head:
-        keys.add(words[head])
-    return keys
+    words = name.split()
+    return _key(" ".join(words[head:])) if head and len(words) > head else None
