@@ -72,12 +72,12 @@ async def _voffice_files(root: Path, data: bytes, blobs: BlobStore) -> tuple[Any
 
 def _as_configured(row: dict[str, Any], raw: RawRecord) -> RawRecord:
     """What a configured source stores beyond the wire bytes: the mailbox source's address
-    book names the sender's organ code, and the M-Office source streams the files an item
-    names (the sample carries their hashes, not their bytes)."""
+    book names the sender's organ code, and the M-Office and folder sources store the files an
+    item names (the sample carries their hashes, not their bytes)."""
     if row["profile"] == "mailbox" and row.get("issuer_code"):
         entry = AddressBookEntry(code=row["issuer_code"])
         return raw.model_copy(update={"media_type": media_type_for(entry)})
-    if row["profile"] == "moffice" and not raw.attachments and row.get("attachments"):
+    if row["profile"] in ("moffice", "folder") and not raw.attachments and row.get("attachments"):
         files = tuple(
             Attachment(name=a["name"], size=a["size"], sha256=a["sha256"], blob=a["sha256"])
             for a in row["attachments"]
