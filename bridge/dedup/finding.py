@@ -66,7 +66,7 @@ class Finder:
     async def _by_identity(self, doc: Document, ident: Identity) -> Match:
         assert ident.triple is not None
         by_code: list[tuple[DocumentRow, str]] = []
-        by_name: list[DocumentRow] = []
+        by_name: list[tuple[DocumentRow, str]] = []
         near: list[dict[str, Any]] = []
         for row in await self.store.documents_by_triple(ident.triple):
             names = (doc.issuer.name, row.document.issuer.name)
@@ -74,19 +74,18 @@ class Finder:
             if how is None:
                 near.append({"candidate": row.id, "differed": ["issuer"]})
             elif how in ("issuer_name", "issuer_name_short"):
-                by_name.append(row)
+                by_name.append((row, how))
             else:
                 by_code.append((row, how))
         if by_code:
             row, how = by_code[0]
             return Match(row, "identity", (*_BY_TRIPLE, how), tuple(near))
-        if len(by_name) > 1 and len({self._code_of(r) for r in by_name}) > 1:
-            return _pick_by_files(doc, by_name, tuple(near))
+        rows = [r for r, _ in by_name]
+        if len(rows) > 1 and len({self._code_of(r) for r in rows}) > 1:
+            return _pick_by_files(doc, rows, tuple(near))
         if by_name:
-            how = "issuer_name"
-            if ident.issuer_name_key != by_name[0].issuer_key:
-                how = "issuer_name_short"
-            return Match(by_name[0], "identity", (*_BY_TRIPLE, how), tuple(near))
+            row, how = by_name[0]
+            return Match(row, "identity", (*_BY_TRIPLE, how), tuple(near))
         return Match(near=tuple(near))
 
     def _code_of(self, row: DocumentRow) -> str | None:

@@ -201,13 +201,14 @@ def _initial(word: str) -> str:
 
 
 def _aligns(short: list[str], full: list[str]) -> bool:
-    """Each short word is the full name's next word, or initials spelling its next words."""
+    """Each short word is the full name's next word (case and tone placement aside, marks
+    kept), or initials spelling its next words (marks aside: "Đ" of "Đào" is D or Đ)."""
     if not short:
         return not full
     if not full:
         return False
     word = short[0]
-    if ascii_key(word) == ascii_key(full[0]) and _aligns(short[1:], full[1:]):
+    if fold_key(word) == fold_key(full[0]) and _aligns(short[1:], full[1:]):
         return True
     if not _is_acronym(word):
         return False
