@@ -38,10 +38,6 @@ EXCEPTIONS: dict[tuple[str, str], str] = {
     ("s3-d0260", "issuer_name"): LATE_NAME,  # "HND huyện Tiểu Cần"
     ("s4-d0090", "issuer_name"): LATE_NAME,  # "HND huyện Vân Đồn"
     ("s4-d0279", "issuer_name"): LATE_NAME,  # "BHXH huyện Vân Đồn"
-    ("s4-d0129", "issuer_code"): (
-        "the road with the code is a mail naming no number, held for review and joined by its "
-        "files; a held record brings its provenance to the document, not its fields"
-    ),
 }
 DOCUMENT_FIELDS = (
     "number", "notation", "promulgation_date", "issuer_code", "issuer_name", "subject"

@@ -136,3 +136,27 @@ async def test_revision_keeps_the_full_name_and_code_an_earlier_road_taught(
         "000.14.33.H49",
         "Hội Nông dân huyện Vân Đồn",
     )
+
+
+async def test_held_mail_teaches_its_issuer_code_when_it_joins(store: SqliteStore) -> None:
+    """A mail naming no number, held for review, joins the document its files belong to and
+    brings the issuer code its sender's address book gave it."""
+    desk = Desk(store)
+    files = (attachment("held"),)
+    held = await desk.feed(
+        document(
+            number=None,
+            notation=None,
+            issued_on=None,
+            issuer=Organ(code="000.00.26.H49", name="Ủy ban nhân dân xã Hạ Long"),
+            attachments=files,
+            review_reason="không tìm thấy số / no number",
+        )
+    )
+    assert held.outcome == "quarantined"
+    created = await desk.feed(
+        document(issuer=Organ(name="UBND xã Hạ Long"), attachments=files), source="moffice"
+    )
+    assert await desk.matcher.absorb_held() == 1
+    row = await store.document(created.document_id or 0)
+    assert row is not None and row.document.issuer.code == "000.00.26.H49"
