@@ -34,6 +34,11 @@ from schemas import Action, Document, DocumentRef, DocumentState, Provenance
 log = structlog.get_logger(__name__)
 
 
+# A mail's issuer name is its sender's display name, not the document's: nothing is learned
+# from it (a clerk's own name would otherwise become the organ's).
+_NAMES_NOT_FROM_THE_DOCUMENT = frozenset({"mailbox"})
+
+
 def _provenance(record: StoredRecord, profile: str) -> Provenance:
     raw = record.raw
     return Provenance(
@@ -72,7 +77,8 @@ class Matcher:
 
     async def decide(self, record: StoredRecord, doc: Document, profile: str) -> Outcome:
         doc = doc.model_copy(update={"provenance": (_provenance(record, profile),)})
-        self.issuers.learn(doc)
+        if profile not in _NAMES_NOT_FROM_THE_DOCUMENT:
+            self.issuers.learn(doc)
         doc = self.issuers.resolve(doc)
         ident = identity_of(doc)
         await self.held.absorb()
