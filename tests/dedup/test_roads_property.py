@@ -1,5 +1,5 @@
 """Hypothesis: documents of every organ form, each written by several roads (M-Office,
-TDOffice, edXML, mail) with the corpus README's variant classes combined (legacy fonts,
+TDOffice, V-Office, iDesk, edXML, mail) with the corpus README's variant classes combined (legacy fonts,
 abbreviations and short forms, capitals, dashes, spacing, padded codes, mail subjects), arrive
 in random orders on a real store: every document is one document, no two documents merge."""
 
@@ -231,8 +231,42 @@ def _mail(n: int, doc: Doc, road: Road) -> RawRecord:
     return _raw(n, media_type_for(entry), msg.as_bytes(policy=UNFOLDED))
 
 
+def _voffice(n: int, doc: Doc, road: Road) -> RawRecord:
+    """A V-Office document that names its symbol only in the printed `display`."""
+    item = {
+        "id": f"VO-{n}",
+        "registration": {"display": _symbol(doc, road, whole=True)},
+        "issuedOn": doc.day.isoformat(),
+        "issuer": {"code": _code(doc, road), "name": _name(doc, road)},
+        "summary": SUBJECT.format(year=doc.day.year) + ".",
+        "modified": f"{doc.day.isoformat()}T08:00:00+07:00",
+    }
+    return _raw(n, "application/json", json.dumps(item, ensure_ascii=False).encode())
+
+
+def _idesk(n: int, doc: Doc, road: Road) -> RawRecord:
+    """An iDesk `Document` element, the symbol and the name in CDATA."""
+    code = _code(doc, road)
+    element = (
+        f"<Document><DocumentID>id-{n}</DocumentID>"
+        f"<SoHieu><![CDATA[{_symbol(doc, road, whole=True)}]]></SoHieu>"
+        f"<NgayBanHanh>{_date(doc, road)}</NgayBanHanh>"
+        f"<CoQuanBanHanh><![CDATA[{_name(doc, road)}]]></CoQuanBanHanh>"
+        + (f"<MaDinhDanh>{code}</MaDinhDanh>" if code else "")
+        + f"<TrichYeu>{SUBJECT.format(year=doc.day.year)}</TrichYeu></Document>"
+    )
+    return _raw(n, "application/xml", element.encode())
+
+
 UNFOLDED = policy.default.clone(max_line_length=998)
-BUILDERS = {"moffice": _moffice, "tdoffice": _tdoffice, "vxp": _vxp, "mailbox": _mail}
+BUILDERS = {
+    "moffice": _moffice,
+    "tdoffice": _tdoffice,
+    "vxp": _vxp,
+    "mailbox": _mail,
+    "voffice": _voffice,
+    "idesk": _idesk,
+}
 ROADS = st.builds(
     Road,
     st.sampled_from(list(BUILDERS)),
