@@ -96,13 +96,17 @@ def _party_committees(name: str) -> str:
     return _PARTY.sub(lambda m: _capitalize(m.group(1).lower()) + " ủy", name)
 
 
-def _is_acronym(word: str) -> bool:
-    """Capitals that spell no syllable ("HND", "VH&TT", "NV"): initials, kept in capitals."""
+def _is_initials(word: str) -> bool:
+    """Two or more capitals, maybe joined by "&", "." or "-" ("HND", "VH&TT", "LĐ-TB&XH")."""
     letters = [p for p in re.split(r"[&.\-]", word) if p]
-    return bool(letters) and all(
-        len(p) >= 2 and p.isupper() and p.isalpha() and not is_vietnamese_syllable(p)
-        for p in letters
-    )
+    return bool(letters) and all(len(p) >= 2 and p.isupper() and p.isalpha() for p in letters)
+
+
+def _is_acronym(word: str) -> bool:
+    """In a name typed all in capitals, initials are the words that spell no syllable ("HND",
+    "VH&TT", "NV"; "BAN" is a word): they keep their capitals when the name is re-cased."""
+    letters = [p for p in re.split(r"[&.\-]", word) if p]
+    return _is_initials(word) and not any(is_vietnamese_syllable(p) for p in letters)
 
 
 def _recase(name: str) -> str:
@@ -210,9 +214,9 @@ def _aligns(short: list[str], full: list[str]) -> bool:
     word = short[0]
     if fold_key(word) == fold_key(full[0]) and _aligns(short[1:], full[1:]):
         return True
-    if not _is_acronym(word):
+    if not _is_initials(word):  # a canonical name: capitals left after re-casing are initials
         return False
-    letters = ascii_key(word)
+    letters = ascii_key(re.sub(r"[&.\-]", "", word))
     span = full[: len(letters)]
     return (
         len(span) == len(letters)
@@ -250,4 +254,4 @@ def fuller_name(a: str | None, b: str | None) -> str | None:
 def looks_short(name: str | None) -> bool:
     """True when a canonical name holds initials a directory could resolve ("Bộ TC")."""
     canonical = canonical_organ_name(name)
-    return canonical is not None and any(_is_acronym(w) for w in _words(canonical))
+    return canonical is not None and any(_is_initials(w) for w in _words(canonical))

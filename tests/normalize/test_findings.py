@@ -11,7 +11,7 @@ import shutil
 import subprocess
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from adapters.mailbox.parse import from_subject
@@ -27,7 +27,8 @@ from bridge.normalize import (
     repair_field,
 )
 from bridge.normalize.legacy import VISCII_TABLE
-from bridge.normalize.organs import fuller_name, is_short_form
+from bridge.normalize.organs import fuller_name, is_short_form, looks_short
+from bridge.normalize.syllables import is_vietnamese_syllable
 from bridge.normalize.text import is_vietnamese_latin
 from schemas import RawRecord
 
@@ -276,3 +277,46 @@ def test_trich_yeu_without_closing_full_stop(written: str, subject: str) -> None
 def test_short_and_full_names_keep_distinct_keys() -> None:
     """A short form is matched by the convention, not by folding it into the same key."""
     assert organ_name_key("Bộ TC") != organ_name_key("Bộ Tài chính")
+
+
+NAME_WORDS = st.sampled_from(
+    ["Nội", "vụ", "Tài", "chính", "Văn", "hóa", "Thông", "tin", "An", "toàn", "Hà", "Đào",
+     "tạo", "Ấp", "Bắc", "Y", "tế", "Lao", "động", "Dân", "tộc", "Ô", "Môn", "Ủy"]
+)  # fmt: skip
+HEADS = st.sampled_from(["Phòng", "Sở", "Bộ", "Ban", "Trung tâm", "Hội", "Chi cục"])
+PLACES = st.sampled_from(["", " huyện Vân Đồn", " tỉnh Quảng Ninh", " xã Ô Môn"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(HEADS, st.lists(NAME_WORDS, min_size=2, max_size=5), PLACES, st.data())
+def test_any_run_of_words_written_as_initials_is_a_short_form(
+    head: str, words: list[str], place: str, data: st.DataObject
+) -> None:
+    """Writing any run of two or more consecutive words of a name as their initials (the name
+    in capitals or not) gives a short form of it."""
+    full = f"{head} {' '.join(words)}{place}"
+    start = data.draw(st.integers(0, len(words) - 2))
+    end = data.draw(st.integers(start + 2, len(words)))
+    initials = "".join(w[0].upper() for w in words[start:end])
+    short = " ".join([head, *words[:start], initials, *words[end:]]) + place
+    assume(looks_short(short))  # not one of domain.md's table ("Sở TTTT") that expands itself
+    # in a name typed all in capitals, initials that spell a syllable ("NA") read as a word
+    shout = data.draw(st.booleans()) and not is_vietnamese_syllable(initials)
+    assert is_short_form(short.upper() if shout else short, full)
+    assert fuller_name(short, full) == full
+
+
+@settings(max_examples=200, deadline=None)
+@given(HEADS, st.lists(NAME_WORDS, min_size=2, max_size=5), PLACES, st.data())
+def test_initials_of_other_words_are_no_short_form(
+    head: str, words: list[str], place: str, data: st.DataObject
+) -> None:
+    """Initials with one letter that is no initial of the words they stand for, or a place
+    changed, never shorten the name."""
+    full = f"{head} {' '.join(words)}{place}"
+    initials = "".join(w[0].upper() for w in words)
+    wrong = data.draw(st.sampled_from([c for c in "GKQXZ" if c not in initials]))
+    index = data.draw(st.integers(0, len(initials) - 1))
+    short = f"{head} {initials[:index]}{wrong}{initials[index + 1 :]}{place}"
+    assert not is_short_form(short, full)
+    assert not is_short_form(f"{head} {initials} huyện Tiên Yên", full)
