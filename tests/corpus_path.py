@@ -26,3 +26,9 @@ def corpus_dir() -> Path:
 
 CORPUS = corpus_dir()
 SHARED = CORPUS.parent
+
+
+def samples() -> list[Path]:
+    """Every labelled sample: the corpus and each of `corpus-more/seed-*` beside it."""
+    more = sorted(p for p in (SHARED / "corpus-more").glob("seed-*") if p.is_dir())
+    return [CORPUS, *more]

@@ -19,7 +19,9 @@ from bridge.errors import PermanentError
 from bridge.interfaces import Limits
 from bridge.normalize import (
     canonical_organ_name,
+    clean_subject,
     clean_text,
+    normalize_code,
     normalize_notation,
     normalize_number,
     parse_date,
@@ -171,7 +173,7 @@ def _symbol(data: dict[str, Any]) -> tuple[str, str | None]:
     raw_notation = _text(data, "codeNotation")
     if raw_notation is None and "/" in raw_number:
         try:
-            symbol = parse_symbol(raw_number)
+            symbol = parse_symbol(raw_number, whole=True)
         except ValueError:
             raise _missing("codeNumber") from None
         if symbol.number is None:
@@ -184,7 +186,7 @@ def _symbol(data: dict[str, Any]) -> tuple[str, str | None]:
 
 
 def _subject(data: dict[str, Any]) -> str:
-    subject = clean_text(_text(data, "subject"))
+    subject = clean_subject(_text(data, "subject"))
     if subject is None:
         raise _missing("subject")
     return subject
@@ -206,7 +208,7 @@ def _organ(value: Any, field: str) -> Organ:
     code = _text(value, "organId")
     name = clean_text(_text(value, "organName"))
     return Organ(
-        code=code.strip() or None if code is not None else None,
+        code=normalize_code(code),
         name=canonical_organ_name(name),
     )
 

@@ -20,8 +20,10 @@ from bridge.interfaces import Limits
 from bridge.normalize import (
     VN_TZ,
     canonical_organ_name,
+    clean_subject,
     clean_text,
     confidentiality_from_label,
+    normalize_code,
     parse_date,
     parse_symbol,
     priority_from_label,
@@ -61,7 +63,7 @@ def to_document(record: RawRecord) -> Document:
         raise PermanentError(reason)
     symbol_text = _text(el, "SoHieu") or ""
     try:
-        symbol = parse_symbol(symbol_text)
+        symbol = parse_symbol(symbol_text, whole=True)
     except ValueError as exc:
         raise PermanentError(
             f"không đọc được số, ký hiệu 'SoHieu' / unreadable 'SoHieu': {symbol_text!r}"
@@ -72,7 +74,7 @@ def to_document(record: RawRecord) -> Document:
         notation=symbol.notation,
         issued_on=_date(el, "NgayBanHanh"),
         type_name=type_name_for(_text(el, "LoaiVanBan"), symbol.type_abbr),
-        subject=_text(el, "TrichYeu") or "",
+        subject=clean_subject(_text(el, "TrichYeu")) or "",
         signer=_signer(el),
         priority=_priority(el),
         confidentiality=_confidentiality(el),
@@ -87,8 +89,7 @@ def _text(el: etree._Element, name: str) -> str | None:
 
 
 def _code(el: etree._Element) -> str | None:
-    raw = text_of(child(el, "MaDinhDanh"))
-    return raw.strip() if raw is not None else None
+    return normalize_code(text_of(child(el, "MaDinhDanh")))
 
 
 def _date(el: etree._Element, name: str) -> dt.date | None:

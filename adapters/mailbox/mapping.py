@@ -18,7 +18,9 @@ from bridge.errors import PermanentError
 from bridge.normalize import (
     VN_TZ,
     canonical_organ_name,
+    clean_subject,
     clean_text,
+    normalize_code,
     priority_from_label,
     type_name_for,
 )
@@ -65,7 +67,7 @@ def organ_name_from_sender(display_name: str | None) -> str | None:
 def _issuer(mail: Mail, entry: AddressBookEntry | None) -> Organ:
     name = canonical_organ_name(clean_text(entry.name)) if entry and entry.name else None
     return Organ(
-        code=entry.code if entry else None,
+        code=normalize_code(entry.code) if entry else None,
         name=name or organ_name_from_sender(mail.sender_name),
     )
 
@@ -117,7 +119,7 @@ def map_mail(
             "unreadable mail: no sender, subject or files"
         )
     ref = find_reference(mail.subject, mail.body)
-    subject = ref.subject or clean_text(_FORWARD.sub("", mail.subject or "")) or ""
+    subject = clean_subject(ref.subject or _FORWARD.sub("", mail.subject or "")) or ""
     abbr = None
     if ref.notation:
         abbr = ref.notation.split("-", 1)[0].split("/")[-1]

@@ -10,15 +10,23 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 from email import policy
+from email.header import decode_header, make_header
 from email.message import EmailMessage, Message
 from email.parser import BytesParser
+from email.utils import parseaddr
 from html.parser import HTMLParser
 
-from bridge.normalize import clean_text, parse_date, parse_symbol, type_name_for
+from bridge.normalize import clean_text, parse_date, parse_symbol, type_name_for, unify_marks
 
 # A số/ký hiệu: a number, a slash, then a notation that starts with a letter (so that the date
-# "24/3/2014" is not one). Spaced or unicode dashes inside the notation are left to parse_symbol.
-SYMBOL = r"(?<![\w/])\d{1,9}[a-zA-Z]?\s?/\s?(?:(?:19|20)\d\d/)?[^\W\d_][\w&.\-–—/]*(?<![.\-–—/])"
+# "24/3/2014" is not one). Dashes are unified first (`unify_marks`); across a spaced dash or
+# slash only a segment in capitals continues it ("189 /QĐ - UBND - Về việc …" stops before
+# "Về", "358/ UBND - KT - V/v …" before "V/v").
+_CAPITALS = r"(?-i:(?!V/v)[A-ZĐ0-9][A-ZĐ0-9&]*(?![^\W_]))"
+SYMBOL = (
+    r"(?<![\w/])\d{1,9}[a-zA-Z]?\s?/\s?(?:(?:19|20)\d\d/)?[^\W\d_][\w&.\-/]*(?<![.\-/])"
+    rf"(?:\s*[-/]\s*{_CAPITALS})*"
+)
 DATE = (
     r"(?<!\d)\d{1,2}\s*[/.\-]\s*\d{1,2}\s*[/.\-]\s*(?:19|20)\d\d(?!\d)"
     r"|ngày\s+\d{1,2}\s+tháng\s+\d{1,2}\s+năm\s+\d{4}"
@@ -121,7 +129,21 @@ def _sender(msg: Message) -> tuple[str | None, str | None]:
         return None, None
     first = addresses[0]
     address = first.addr_spec.strip().lower() or None
-    return address, first.display_name or None
+    return address, _display_name(msg) or first.display_name or None
+
+
+def _display_name(msg: Message) -> str | None:
+    """The From display name with adjacent encoded-words joined as RFC 2047 says (the address
+    parser leaves a space where a sender split "Đồn" into two encoded-words)."""
+    raw = next((v for k, v in msg.raw_items() if k.lower() == "from"), None)
+    if raw is None:
+        return None
+    try:
+        decoded = str(make_header(decode_header(raw)))
+    except (ValueError, LookupError, UnicodeDecodeError):
+        return None
+    name, _ = parseaddr(decoded)
+    return name or None
 
 
 class _TextOfHtml(HTMLParser):
@@ -243,11 +265,13 @@ def _clean_rest(rest: str | None) -> str | None:
 
 def from_subject(subject: str | None) -> Reference:
     """Number, notation, date and trích yếu from the subject shapes the profile lists."""
-    text = _FORWARD.sub("", subject or "")
-    urgency_match = _URGENCY.match(text)
+    written = _FORWARD.sub("", subject or "")
+    urgency_match = _URGENCY.match(written)
     urgency = urgency_match.group("label") if urgency_match else None
     if urgency_match:
-        text = text[urgency_match.end() :]
+        written = written[urgency_match.end() :]
+    # matched with dashes unified (one character for one: the offsets hold in `written`)
+    text = unify_marks(written)
     match = _TAGGED.match(text) or _NUMBER_FIRST.match(text)
     if match is None:
         found = _SYMBOL_RE.search(text)
@@ -262,11 +286,13 @@ def from_subject(subject: str | None) -> Reference:
     if issued is None:
         date_match = _DATE_RE.search(match.group("rest"))
         issued = _date_of(date_match.group(0) if date_match else None)
-    return Reference(number, notation, issued, _clean_rest(match.group("rest")), urgency=urgency)
+    rest = written[match.start("rest") : match.end("rest")]
+    return Reference(number, notation, issued, _clean_rest(rest), urgency=urgency)
 
 
 def from_body(body: str) -> Reference:
     """Number, notation, date, stated type and trích yếu from the sentence naming the document."""
+    written, body = body, unify_marks(body)  # one character for one: offsets hold in both
     found = _SYMBOL_RE.search(body)
     if found is None:
         sent = _SENT_DOCUMENT.search(body)
@@ -275,7 +301,7 @@ def from_body(body: str) -> Reference:
     near = _NEAR_DATE.match(body[found.end() : found.end() + 60])
     issued = _date_of(near.group("date") if near else None)
     line_end = body.find("\n", found.end())
-    line = body[found.end() : None if line_end < 0 else line_end]
+    line = written[found.end() : None if line_end < 0 else line_end]
     about = _ABOUT.search(line)
     subject: str | None = None
     if about:

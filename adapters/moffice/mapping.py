@@ -14,8 +14,10 @@ from adapters._jsonfields import date_of, load_item, missing, optional_text
 from bridge.errors import PermanentError
 from bridge.normalize import (
     canonical_organ_name,
+    clean_subject,
     clean_text,
     confidentiality_from_label,
+    normalize_code,
     parse_symbol,
     priority_from_label,
     type_name_for,
@@ -76,8 +78,7 @@ def _recipients(item: dict[str, Any]) -> tuple[Organ, ...]:
 
 
 def _subject(item: dict[str, Any]) -> str:
-    # A trích yếu carries no closing full stop; some clerks type one anyway.
-    return _required(item, "trich_yeu").rstrip(" .;")
+    return clean_subject(_required(item, "trich_yeu")) or ""
 
 
 def to_document(record: RawRecord) -> Document:
@@ -85,7 +86,7 @@ def to_document(record: RawRecord) -> Document:
     item = load_item(record.payload)
     symbol_text = _required(item, "so_ky_hieu")
     try:
-        symbol = parse_symbol(symbol_text)
+        symbol = parse_symbol(symbol_text, whole=True)
     except ValueError as exc:
         raise PermanentError(
             f"không đọc được số, ký hiệu {symbol_text!r} / cannot read the number and symbol"
@@ -94,7 +95,7 @@ def to_document(record: RawRecord) -> Document:
     signer_name, position = optional_text(item, "nguoi_ky"), optional_text(item, "chuc_vu_nguoi_ky")
     return Document(
         issuer=Organ(
-            code=code if isinstance(code, str) and code.strip() else None,
+            code=normalize_code(code) if isinstance(code, str) else None,
             name=canonical_organ_name(_required(item, "co_quan_ban_hanh")),
         ),
         number=symbol.number,

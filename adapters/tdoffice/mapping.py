@@ -17,7 +17,9 @@ from adapters.tdoffice.wire import (
 from bridge.errors import PermanentError
 from bridge.normalize import (
     canonical_organ_name,
+    clean_subject,
     clean_text,
+    normalize_code,
     normalize_notation,
     normalize_number,
     parse_date,
@@ -52,7 +54,7 @@ def to_document(record: RawRecord) -> Document:
     number, notation = _symbol(wire)
     issuer = _issuer(wire.issuer)
     issued_on = _date(wire.promulgation_date, "promulgationDate", required=True)
-    subject = clean_text(wire.subject)
+    subject = clean_subject(wire.subject)
     if subject is None:
         raise PermanentError(_missing("subject"))
     is_revoked = wire.state == DocumentState.REVOKED.value
@@ -94,7 +96,7 @@ def _symbol(wire: WireDocument) -> tuple[str, str | None]:
     notation = normalize_notation(clean_text(wire.code_notation))
     if "/" in raw:  # some senders put the whole "335/UBND-HC" in codeNumber
         try:
-            symbol = parse_symbol(raw)
+            symbol = parse_symbol(raw, whole=True)
         except ValueError:
             symbol = None
         if symbol is not None and symbol.number:
@@ -115,8 +117,9 @@ def _issuer(issuer: WireOrgan | None) -> Organ:
 
 
 def _organ(organ: WireOrgan) -> Organ:
-    code = organ.organ_id.strip() if organ.organ_id and organ.organ_id.strip() else None
-    return Organ(code=code, name=canonical_organ_name(clean_text(organ.organ_name)))
+    return Organ(
+        code=normalize_code(organ.organ_id), name=canonical_organ_name(clean_text(organ.organ_name))
+    )
 
 
 def _date(value: str | None, field: str, *, required: bool) -> dt.date | None:

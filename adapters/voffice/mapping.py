@@ -13,7 +13,9 @@ from adapters._jsonfields import date_of, load_item, missing, optional_text
 from bridge.errors import PermanentError
 from bridge.normalize import (
     canonical_organ_name,
+    clean_subject,
     clean_text,
+    normalize_code,
     normalize_notation,
     normalize_number,
     parse_symbol,
@@ -75,7 +77,7 @@ def _registration(item: dict[str, Any]) -> tuple[str | None, str | None, str | N
     abbr = None
     if display:
         try:
-            abbr = parse_symbol(display).type_abbr
+            abbr = parse_symbol(display, whole=True).type_abbr
         except ValueError:
             abbr = None
     if number is not None and isinstance(symbol, str) and symbol.strip():
@@ -85,7 +87,7 @@ def _registration(item: dict[str, Any]) -> tuple[str | None, str | None, str | N
             "thiếu trường bắt buộc 'registration' / missing mandatory field 'registration'"
         )
     try:
-        parsed = parse_symbol(display)
+        parsed = parse_symbol(display, whole=True)
     except ValueError as exc:
         raise PermanentError(
             f"không đọc được số, ký hiệu {display!r} / cannot read the number and symbol"
@@ -108,19 +110,19 @@ def to_document(record: RawRecord) -> Document:
     number, notation, abbr = _registration(item)
     issuer = _object(item, "issuer")
     code = issuer.get("code")
-    subject = optional_text(item, "summary")
+    subject = clean_subject(optional_text(item, "summary"))
     if subject is None:
         raise PermanentError("thiếu trường bắt buộc 'summary' / missing mandatory field 'summary'")
     return Document(
         issuer=Organ(
-            code=code if isinstance(code, str) and code.strip() else None,
+            code=normalize_code(code) if isinstance(code, str) else None,
             name=canonical_organ_name(optional_text(issuer, "name")),
         ),
         number=number,
         notation=notation,
         issued_on=_date(item, "issuedOn", required=True),
         type_name=type_name_for(optional_text(_object(item, "kind"), "name"), abbr),
-        subject=subject.rstrip(" .;"),
+        subject=subject,
         signer=_signer(item),
         priority=_enum(item, "urgency", URGENCY, Priority.THUONG),
         # Missing security reads as none; an unknown value is refused, never guessed.

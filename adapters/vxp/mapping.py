@@ -31,7 +31,9 @@ from bridge.errors import PermanentError
 from bridge.interfaces import Limits
 from bridge.normalize import (
     canonical_organ_name,
+    clean_subject,
     clean_text,
+    normalize_code,
     normalize_notation,
     normalize_number,
     parse_date,
@@ -177,17 +179,19 @@ def document_from_message(message: EdxmlMessage, attachments: tuple[Attachment, 
         raise _missing("PromulgationDate")
     action, revision = _action(message.business)
     notation_hint = _type_abbr(number, notation)
+    issued_on = _date(promulgation.date, "PromulgationDate")
     return Document(
         issuer=_issuer(message.sender),
         number=number,
         notation=notation,
-        issued_on=_date(promulgation.date, "PromulgationDate"),
+        issued_on=issued_on,
+        review_reason=contradiction(message, number, notation, issued_on),
         place=clean_text(promulgation.place),
         type_name=type_name_for(
             clean_text(message.document_type.type_name) if message.document_type else None,
             notation_hint,
         ),
-        subject=clean_text(message.subject) or "",
+        subject=clean_subject(message.subject) or "",
         content=clean_text(message.content),
         signer=_signer(message),
         priority=_priority(message),
@@ -214,17 +218,44 @@ def _symbol(message: EdxmlMessage) -> tuple[str, str | None]:
     return number, notation
 
 
+def contradiction(
+    message: EdxmlMessage, number: str, notation: str | None, issued_on: dt.date
+) -> str | None:
+    """Why the message contradicts its own `DocumentId` (number, notation or date), kept for
+    review rather than guessed; None when they agree or there is no readable DocumentId."""
+    if not (message.document_id or "").strip():
+        return None
+    try:
+        ref = parse_document_id(message.document_id or "")
+    except PermanentError as exc:
+        return f"DocumentId không đọc được, cần xem xét / DocumentId unreadable, held: {exc}"
+    differed = []
+    if ref.number != number:
+        differed.append(f"CodeNumber {number!r} ≠ {ref.number!r}")
+    if notation is not None and ref.notation is not None and ref.notation != notation:
+        differed.append(f"CodeNotation {notation!r} ≠ {ref.notation!r}")
+    if ref.issued_on != issued_on:
+        differed.append(f"PromulgationDate {issued_on.isoformat()} ≠ {ref.issued_on}")
+    if not differed:
+        return None
+    detail = "; ".join(differed)
+    return (
+        f"văn bản mâu thuẫn với DocumentId ({detail}), cần xem xét / "
+        f"the message contradicts its DocumentId ({detail}): held for review"
+    )
+
+
 def _type_abbr(number: str, notation: str | None) -> str | None:
     if notation is None:
         return None
     try:
-        return parse_symbol(f"{number}/{notation}").type_abbr
+        return parse_symbol(f"{number}/{notation}", whole=True).type_abbr
     except ValueError:
         return None
 
 
 def _issuer(sender: OrganInfo) -> Organ:
-    code = (sender.organ_id or "").strip() or None
+    code = normalize_code(sender.organ_id)
     name = canonical_organ_name(clean_text(sender.organ_name or sender.organization_in_charge))
     if code is None and name is None:
         raise _missing("From/OrganId")
@@ -232,7 +263,7 @@ def _issuer(sender: OrganInfo) -> Organ:
 
 
 def _organ(organ: OrganInfo) -> Organ:
-    code = (organ.organ_id or "").strip() or None
+    code = normalize_code(organ.organ_id)
     return Organ(code=code, name=canonical_organ_name(clean_text(organ.organ_name)))
 
 
@@ -286,26 +317,40 @@ def _target(message: EdxmlMessage) -> DocumentRef:
     candidates.append(message.document_id)
     for candidate in candidates:
         if candidate and candidate.strip():
-            return parse_document_id(candidate)
+            element = "DocumentId" if candidate is message.document_id else "Bussiness/DocumentId"
+            return parse_document_id(candidate, element)
     raise _missing("Bussiness/DocumentId")
 
 
-def parse_document_id(value: str) -> DocumentRef:
+def parse_document_id(value: str, element: str = "DocumentId") -> DocumentRef:
     """`OrganId,yyyy/MM/dd,Number/Notation` (split at the first two commas) as a DocumentRef.
 
-    Raises PermanentError when it does not have that shape.
+    Raises PermanentError naming `element` and what is wrong: the shape, the date (an
+    impossible one such as 2023/02/30 is named), or the number.
     """
     parts = value.split(",", 2)
     if len(parts) != 3:
-        raise PermanentError(f"DocumentId không hợp lệ {value!r} / malformed DocumentId")
+        raise PermanentError(
+            f"'{element}' không đúng dạng OrganId,yyyy/MM/dd,Số/Ký hiệu: {value!r} / "
+            f"'{element}' is not OrganId,yyyy/MM/dd,Number/Notation: {value!r}"
+        )
     organ, date, symbol = (part.strip() for part in parts)
     try:
-        parsed = parse_symbol(symbol)
         issued_on = parse_date(date)
-    except ValueError as exc:
-        raise PermanentError(f"DocumentId không hợp lệ {value!r} / malformed DocumentId") from exc
+    except ValueError:
+        raise PermanentError(
+            f"ngày không hợp lệ {date!r} trong '{element}' ({value!r}) / "
+            f"invalid date {date!r} in '{element}' ({value!r})"
+        ) from None
+    try:
+        parsed = parse_symbol(symbol, whole=True)
+    except ValueError:
+        raise PermanentError(
+            f"không có số văn bản trong '{element}': {symbol!r} / "
+            f"no document number in '{element}': {symbol!r}"
+        ) from None
     return DocumentRef(
-        issuer=Organ(code=organ or None),
+        issuer=Organ(code=normalize_code(organ)),
         number=parsed.number,
         notation=parsed.notation,
         issued_on=issued_on,

@@ -14,6 +14,7 @@ from bridge.normalize.identity import (
     identity_of,
     subject_similarity,
 )
+from bridge.normalize.organs import is_short_form, organ_name_key
 from bridge.store import DocumentRow, Store
 from schemas import Document
 
@@ -35,9 +36,12 @@ class Finder:
             return await self._by_identity(doc, ident)
         return await self._by_attachments(doc, ident)
 
-    def issuer_match(self, a: Identity, b: Identity) -> str | None:
+    def issuer_match(
+        self, a: Identity, b: Identity, names: tuple[str | None, str | None] = (None, None)
+    ) -> str | None:
         """How two identities name one issuer ("issuer_code", "issuer_code_alias",
-        "issuer_name"), or None when they name different organs."""
+        "issuer_name", or "issuer_name_short" when one of the two ``names`` shortens the other
+        by Decree 30 conventions), or None when they name different organs."""
         if a.issuer_code is not None and b.issuer_code is not None:
             if a.issuer_code == b.issuer_code:
                 return "issuer_code"
@@ -50,28 +54,38 @@ class Finder:
         if self.directory is not None:
             first = self.directory.name_key(a.issuer_code) or first
             second = self.directory.name_key(b.issuer_code) or second
-        return "issuer_name" if first is not None and first == second else None
+        if first is not None and first == second:
+            return "issuer_name"
+        short, full = names
+        if short is not None and organ_name_key(short) == organ_name_key(full):
+            return "issuer_name"  # the document's name, made full by a later road
+        if is_short_form(short, full) or is_short_form(full, short):
+            return "issuer_name_short"
+        return None
 
     async def _by_identity(self, doc: Document, ident: Identity) -> Match:
         assert ident.triple is not None
         by_code: list[tuple[DocumentRow, str]] = []
-        by_name: list[DocumentRow] = []
+        by_name: list[tuple[DocumentRow, str]] = []
         near: list[dict[str, Any]] = []
         for row in await self.store.documents_by_triple(ident.triple):
-            how = self.issuer_match(ident, row_identity(row))
+            names = (doc.issuer.name, row.document.issuer.name)
+            how = self.issuer_match(ident, row_identity(row), names)
             if how is None:
                 near.append({"candidate": row.id, "differed": ["issuer"]})
-            elif how == "issuer_name":
-                by_name.append(row)
+            elif how in ("issuer_name", "issuer_name_short"):
+                by_name.append((row, how))
             else:
                 by_code.append((row, how))
         if by_code:
             row, how = by_code[0]
             return Match(row, "identity", (*_BY_TRIPLE, how), tuple(near))
-        if len(by_name) > 1 and len({self._code_of(r) for r in by_name}) > 1:
-            return _pick_by_files(doc, by_name, tuple(near))
+        rows = [r for r, _ in by_name]
+        if len(rows) > 1 and len({self._code_of(r) for r in rows}) > 1:
+            return _pick_by_files(doc, rows, tuple(near))
         if by_name:
-            return Match(by_name[0], "identity", (*_BY_TRIPLE, "issuer_name"), tuple(near))
+            row, how = by_name[0]
+            return Match(row, "identity", (*_BY_TRIPLE, how), tuple(near))
         return Match(near=tuple(near))
 
     def _code_of(self, row: DocumentRow) -> str | None:
@@ -87,7 +101,7 @@ class Finder:
         for row in await self.store.documents_by_attachment(key.attachments):
             if row.state == MERGED:  # merged into another by an operator: no longer a target
                 continue
-            differed = self._fallback_differences(key, ident, row)
+            differed = self._fallback_differences(key, ident, row, doc.issuer.name)
             if differed:
                 near.append({"candidate": row.id, "differed": differed})
             else:
@@ -97,7 +111,7 @@ class Finder:
         return Match(near=tuple(near), ambiguous=tuple(r.id for r in found))
 
     def _fallback_differences(
-        self, key: FallbackKey, ident: Identity | None, row: DocumentRow
+        self, key: FallbackKey, ident: Identity | None, row: DocumentRow, name: str | None
     ) -> list[str]:
         """Why a document sharing files with a no-number record is not its document."""
         doc = row.document
@@ -109,7 +123,8 @@ class Finder:
             knows = (ident.issuer_code or ident.issuer_name_key) and (
                 other.issuer_code or other.issuer_name_key
             )
-            if knows and self.issuer_match(ident, other) is None:
+            names = (name, doc.issuer.name)
+            if knows and self.issuer_match(ident, other, names) is None:
                 differed.append("issuer")
         files = shas(doc)
         if not key.attachments <= files:

@@ -117,6 +117,11 @@ class HeldRecords:
         merged = row.document.model_copy(
             update={"provenance": (*row.document.provenance, held.provenance)}
         )
+        code = await self._held_issuer_code(held)
+        if row.document.issuer.code is None and code is not None:
+            # the held road knew the issuer's code (a mail from an address-book sender)
+            issuer = row.document.issuer.model_copy(update={"code": code})
+            merged = merged.model_copy(update={"issuer": issuer})
         why = decision(
             "held_merged",
             None,
@@ -127,3 +132,10 @@ class HeldRecords:
         return await self._queries.merge_held(
             held.record_id, row.id, merged, why, self.creates(held.unit)
         )
+
+    async def _held_issuer_code(self, held: Held) -> str | None:
+        """The issuer code the held record's decision names (its identity key), if any."""
+        record = await self.store.record(held.record_id)
+        key = (record.decision or {}).get("key") if record is not None else None
+        code = key.get("issuer_code") if isinstance(key, dict) else None
+        return code if isinstance(code, str) and code else None

@@ -14,6 +14,7 @@ import structlog
 
 from bridge.dedup.finding import Finder
 from bridge.dedup.held import Deliveries, HeldRecords
+from bridge.dedup.issuers import IssuerNames
 from bridge.dedup.reasons import (
     AMBIGUOUS,
     Match,
@@ -25,11 +26,17 @@ from bridge.dedup.reasons import (
 )
 from bridge.normalize import OrganDirectory
 from bridge.normalize.identity import Identity, fallback_key, identity_of
+from bridge.normalize.organs import fuller_name, is_short_form
 from bridge.status_flow import AGREE, REFUSE, reply
 from bridge.store import DocumentRow, NewDocument, Outcome, Store, StoredRecord
 from schemas import Action, Document, DocumentRef, DocumentState, Provenance
 
 log = structlog.get_logger(__name__)
+
+
+# A mail's issuer name is its sender's display name, not the document's: nothing is learned
+# from it (a clerk's own name would otherwise become the organ's).
+_NAMES_NOT_FROM_THE_DOCUMENT = frozenset({"mailbox"})
 
 
 def _provenance(record: StoredRecord, profile: str) -> Provenance:
@@ -66,9 +73,13 @@ class Matcher:
         self.sinks_of = sinks_of
         self.finder = Finder(store, directory)
         self.held = HeldRecords(store, self._creates)
+        self.issuers = IssuerNames(directory)
 
     async def decide(self, record: StoredRecord, doc: Document, profile: str) -> Outcome:
         doc = doc.model_copy(update={"provenance": (_provenance(record, profile),)})
+        if profile not in _NAMES_NOT_FROM_THE_DOCUMENT:
+            self.issuers.learn(doc)
+        doc = self.issuers.resolve(doc)
         ident = identity_of(doc)
         await self.held.absorb()
         if doc.confidentiality.is_secret:
@@ -155,7 +166,9 @@ class Matcher:
                 outcome="revision",
                 decision=why,
                 document_id=row.id,
-                updated_document=doc.model_copy(update={"provenance": merged_prov}),
+                updated_document=doc.model_copy(
+                    update={"provenance": merged_prov, **_kept_issuer(row.document, doc)}
+                ),
                 deliveries=updates + self._creates(record.raw.unit),
             )
         older = doc.revision < row.revision  # a slower road still carries an earlier revision
@@ -332,10 +345,25 @@ class Matcher:
 
 
 def _learned(known: Document, doc: Document) -> dict[str, Any]:
-    """Fill what the first road lacked: an issuer code keeps same-name organs apart later."""
+    """Fill what the first road lacked: an issuer code keeps same-name organs apart later;
+    the full name of an issuer the first road wrote short ("Phòng NV …", "Điện lực X")."""
+    updates: dict[str, Any] = {}
     if known.issuer.code is None and doc.issuer.code is not None:
-        return {"issuer": known.issuer.model_copy(update={"code": doc.issuer.code})}
-    return {}
+        updates["code"] = doc.issuer.code
+    if doc.issuer.name is not None and (
+        known.issuer.name is None or is_short_form(known.issuer.name, doc.issuer.name)
+    ):
+        updates["name"] = doc.issuer.name
+    return {"issuer": known.issuer.model_copy(update=updates)} if updates else {}
+
+
+def _kept_issuer(known: Document, doc: Document) -> dict[str, Any]:
+    """A revision keeps the issuer code and the full name an earlier road taught."""
+    code = doc.issuer.code or known.issuer.code
+    name = fuller_name(doc.issuer.name, known.issuer.name)
+    if (code, name) == (doc.issuer.code, doc.issuer.name):
+        return {}
+    return {"issuer": doc.issuer.model_copy(update={"code": code, "name": name})}
 
 
 def _ref_document(ref: DocumentRef) -> Document:

@@ -6,6 +6,7 @@ from bridge.normalize.directory import OrganDirectory, normalize_code, parent_co
 from bridge.normalize.identity import (
     FallbackKey,
     Identity,
+    clean_subject,
     fallback_key,
     fallback_matches,
     identity_of,
@@ -23,6 +24,7 @@ from bridge.normalize.symbol import (
     normalize_number,
     parse_symbol,
     type_name_for,
+    unify_marks,
 )
 from bridge.normalize.text import fold_key
 
@@ -34,6 +36,7 @@ __all__ = [
     "Repair",
     "Symbol",
     "canonical_organ_name",
+    "clean_subject",
     "clean_text",
     "confidentiality_from_label",
     "fallback_key",
@@ -55,4 +58,5 @@ __all__ = [
     "same_issuer",
     "subject_similarity",
     "type_name_for",
+    "unify_marks",
 ]

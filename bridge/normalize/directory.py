@@ -11,14 +11,16 @@ from dataclasses import dataclass, field
 
 from bridge.normalize.organs import canonical_organ_name, organ_name_key
 
+_SPACE = re.compile(r"\s+")
 _CODE = re.compile(r"[0-9A-Z]{2,4}(?:\.[0-9A-Z]{2,4}){0,3}")
 
 
 def normalize_code(code: str | None) -> str | None:
-    """A code as an opaque comparable string: stripped, upper-case; blank → None."""
+    """A code as an opaque comparable string: without any space (senders pad it), upper-case
+    ("000.14.31.h59 " → "000.14.31.H59"); blank → None."""
     if code is None:
         return None
-    text = code.strip().upper()
+    text = _SPACE.sub("", code).upper()
     return text or None
 
 
@@ -124,6 +126,10 @@ class OrganDirectory:
         """The comparison key of the organ's canonical name, when the code is known."""
         organ = self.get(code)
         return organ_name_key(organ.name) if organ is not None else None
+
+    def organs(self) -> list[Organ]:
+        """Every organ of the directory (current codes)."""
+        return list(self._by_code.values())
 
     def __len__(self) -> int:
         return len(self._by_code)

@@ -69,6 +69,17 @@ def same_document(a: Identity, b: Identity, directory: OrganDirectory | None = N
     return a.triple is not None and a.triple == b.triple and same_issuer(a, b, directory)
 
 
+def clean_subject(subject: str | None) -> str | None:
+    """A trích yếu as delivered: ``clean_text``, without the closing full stop some clerks type
+    (a trích yếu carries none; an ellipsis stays). None/blank → None."""
+    cleaned = clean_text(subject)
+    if cleaned is None:
+        return None
+    if cleaned.endswith(".") and not cleaned.endswith(".."):
+        cleaned = cleaned[:-1].rstrip(" ;")
+    return cleaned or None
+
+
 def subject_key(subject: str | None) -> str:
     """Folded subject with "V/v" / "Về việc" removed, for similarity."""
     cleaned = clean_text(subject) or ""

@@ -1,8 +1,10 @@
 """Repair of text that arrived in a legacy encoding, decided per field: double-encoded UTF-8
-(mojibake), and TCVN3 (ABC) or VNI text read back as Latin-1 / Windows-1252.
+(mojibake), and TCVN3 (ABC), VNI or VISCII text read back as Latin-1 / Windows-1252.
 
-A conversion is kept only when every word it changes becomes a Vietnamese syllable, so
-correct Vietnamese and foreign names (Müller, España) pass through untouched.
+A conversion is kept only when every word it changes becomes a Vietnamese syllable, its
+result is written in the Vietnamese Latin alphabet, and no other encoding reads the text just
+as well differently; so correct Vietnamese and foreign names (Müller, España) pass through
+untouched, and an ambiguous text is left as it came.
 """
 
 from __future__ import annotations
@@ -10,15 +12,17 @@ from __future__ import annotations
 import functools
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
 import ftfy
 
+from bridge.normalize.frequent import FREQUENT_SYLLABLES
 from bridge.normalize.syllables import is_vietnamese_syllable
-from bridge.normalize.text import normalize_text
+from bridge.normalize.text import is_vietnamese_latin, normalize_text, place_tones
 
-Encoding = Literal["unicode", "double-utf-8", "tcvn3", "vni"]
+Encoding = Literal["unicode", "double-utf-8", "tcvn3", "vni", "viscii"]
 
 # TCVN3 (TCVN 5712:1993 VN3) bytes 0xA1-0xFE; "\0" marks bytes TCVN3 leaves unused (the
 # larger VN1 charset puts capital toned letters and combining marks there).
@@ -29,6 +33,21 @@ _TCVN3_HIGH = (
 )
 TCVN3_TABLE: dict[int, str] = {
     0xA1 + offset: letter for offset, letter in enumerate(_TCVN3_HIGH) if letter != "\0"
+}
+
+# VISCII (RFC 1456) puts six capitals on control bytes and a letter on every byte 0x80-0xFF;
+# taken from glibc iconv's VISCII (tests check each entry against it).
+_VISCII_HIGH = (
+    "ẠẮẰẶẤẦẨẬẼẸẾỀỂỄỆỐỒỔỖỘỢỚỜỞỊỎỌỈỦŨỤỲÕắằặấầẩậẽẹếềểễệốồổỗỠƠộờởịỰỨỪỬơớƯ"
+    "ÀÁÂÃẢĂẳẵÈÉÊẺÌÍĨỳĐứÒÓÔạỷừửÙÚỹỵÝỡưàáâãảăữẫèéêẻìíĩỉđựòóôõỏọụùúũủýợỮ"
+)
+VISCII_TABLE: dict[int, str] = {0x80 + offset: c for offset, c in enumerate(_VISCII_HIGH)} | {
+    0x02: "Ẳ",
+    0x05: "Ẵ",
+    0x06: "Ẫ",
+    0x14: "Ỷ",
+    0x19: "Ỹ",
+    0x1E: "Ỵ",
 }
 
 _GRAVE, _ACUTE, _HOOK, _TILDE, _DOT = "\u0300", "\u0301", "\u0309", "\u0303", "\u0323"
@@ -54,7 +73,10 @@ _TONES = frozenset(_GRAVE + _ACUTE + _HOOK + _TILDE + _DOT)
 # so ftfy is asked only when this matches.
 _CONTINUATION = "\u0080-\u00bf\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192\u02c6\u02dc\u2013\u2014\u2018-\u201e\u2020-\u2022\u2026\u2030\u2039\u203a\u20ac\u2122"
 _MOJIBAKE_HINT = re.compile(f"[\u00c2-\u00f4][{_CONTINUATION}]|\u00c3 ")
-_NOTATION_CHUNK = re.compile(r"\S*[-/0-9]\S*\u00d0\S*|\S*\u00d0\S*[-/0-9]\S*")
+_NOTATION_MARK = "-/0-9\u2010-\u2015\u2212\ufe58\ufe63\uff0d"  # digits, slashes, every dash
+_NOTATION_CHUNK = re.compile(
+    f"\\S*[{_NOTATION_MARK}]\\S*\u00d0\\S*|\\S*\u00d0\\S*[{_NOTATION_MARK}]\\S*"
+)
 _WORD = re.compile(r"[^\W\d_]+")
 
 
@@ -109,6 +131,11 @@ def _restore_caps(original: str, match: re.Match[str]) -> str:
     return word
 
 
+def decode_viscii(s: str) -> str:
+    """Read ``s`` (VISCII bytes decoded as Latin-1 or cp1252) as VISCII."""
+    return "".join(VISCII_TABLE.get(_byte_of(c), c) for c in s)
+
+
 def decode_vni(s: str) -> str:
     """Read ``s`` (VNI bytes decoded as Latin-1 or cp1252) as VNI: base letters plus marks."""
     out: list[str] = []
@@ -154,6 +181,8 @@ def _score(original: str, converted: str) -> int | None:
     for old, new in zip(before, after, strict=True):
         if old == new:
             continue
+        if not any(c.isalnum() for c in old) and any(ord(c) > 0xFF for c in old):
+            return None  # a lone dash or quote ("–", "“") is punctuation, never a letter
         if not all(_is_plausible(word) for word in _WORD.findall(new)):
             return None
         changed += 1
@@ -166,7 +195,11 @@ def _is_abbreviation(word: str) -> bool:
 
 
 def _is_plausible(word: str) -> bool:
-    return word.isascii() or _is_abbreviation(word) or is_vietnamese_syllable(word)
+    if word.isascii() or _is_abbreviation(word):
+        return True
+    # a syllable is written in lower case, in capitals, or with a capital first letter
+    cased = word.islower() or word.isupper() or (word[0].isupper() and word[1:].islower())
+    return cased and is_vietnamese_syllable(word)
 
 
 def _vietnamese_words(text: str) -> int:
@@ -186,29 +219,48 @@ def _looks_vietnamese(converted: str) -> bool:
     return len(words) >= 2 and all(is_vietnamese_syllable(w) or _is_abbreviation(w) for w in words)
 
 
+_READINGS: tuple[tuple[Encoding, Callable[[str], str]], ...] = (
+    ("tcvn3", decode_tcvn3),
+    ("vni", decode_vni),
+    ("viscii", decode_viscii),
+)
+
+
 def detect_legacy(s: str) -> Repair | None:
-    """The TCVN3 or VNI reading of ``s`` when the evidence is clear, else None.
+    """The TCVN3, VNI or VISCII reading of ``s`` when the evidence is clear, else None.
 
     Evidence: the text holds only Latin-1/cp1252 characters, every word the reading changes
-    becomes a Vietnamese syllable, and either two words change or all words are Vietnamese.
+    becomes a Vietnamese syllable, either two words change or all words are Vietnamese, the
+    reading makes more words Vietnamese (or as many, more of them frequent) than the text as
+    it came, and it has more frequent syllables (then more syllables) than any other reading
+    that differs from it: a tie means the encoding is not known, and nothing is repaired.
     """
     if s.isascii() or not _is_latin1_only(s):
         return None
-    best: Repair | None = None
     # A reading must make more words Vietnamese than the text already has: "hoà bình" is
     # correct Unicode that TCVN3 would also read as syllables ("hoà bỡnh").
-    best_score = _vietnamese_words(s) - _glued_symbols(s)
-    for encoding, decode in (("tcvn3", decode_tcvn3), ("vni", decode_vni)):
+    floor_words, floor_frequent = _vietnamese_words(s) - _glued_symbols(s), _frequent_words(s)
+    scored: list[tuple[tuple[int, int], Repair]] = []
+    for encoding, decode in _READINGS:
         converted = decode(s)
         score = _score(s, converted)
-        if score is None or score == 0:
+        if score is None or score == 0 or not is_vietnamese_latin(converted):
             continue
         if score < 2 and not _looks_vietnamese(converted):
             continue
-        if _vietnamese_words(converted) > best_score:
-            best = Repair(converted, encoding)  # type: ignore[arg-type]
-            best_score = _vietnamese_words(converted)
-    return best
+        words, frequent = _vietnamese_words(converted), _frequent_words(converted)
+        if words > floor_words or (words == floor_words and frequent > floor_frequent):
+            scored.append(((frequent, words), Repair(converted, encoding)))
+    if not scored:
+        return None
+    scored.sort(key=lambda item: item[0], reverse=True)
+    best_score, best = scored[0]
+    rivals = [r for score, r in scored[1:] if score == best_score and r.text != best.text]
+    return None if rivals else best
+
+
+def _frequent_words(text: str) -> int:
+    return sum(1 for w in _WORD.findall(place_tones(text).lower()) if w in FREQUENT_SYLLABLES)
 
 
 def _fold_notation_eth(s: str) -> str:
@@ -224,7 +276,9 @@ def repair_field(s: str) -> Repair:
     s = _fold_notation_eth(s)
     if _MOJIBAKE_HINT.search(s):
         fixed = ftfy.fix_encoding(s)
-        if fixed != s and any(ord(c) > 0xFF and c.isalpha() for c in fixed):
+        # A repair never changes a text's script: "QÐ—UBND" is no mojibake of "QЗUBND".
+        is_letters = any(ord(c) > 0xFF and c.isalpha() for c in fixed)
+        if fixed != s and is_letters and is_vietnamese_latin(fixed):
             return Repair(fixed, "double-utf-8")
     legacy = detect_legacy(s)
     if legacy is not None:

@@ -1,5 +1,8 @@
 """Organ names: expand abbreviations (UBND, HĐND, TP., Sở TT&TT …) to the canonical full name,
-and the comparison key in which "&", "và" and nothing are interchangeable.
+the comparison key in which "&", "và" and nothing are interchangeable, and the Decree 30
+conventions by which writers shorten a name (`is_short_form`): the initials of its words
+("Phòng VH&TT" for "Phòng Văn hóa và Thông tin") and a generic head dropped ("Điện lực X" for
+"Công ty Điện lực X"). docs/normalization.md lists the rules.
 """
 
 from __future__ import annotations
@@ -8,7 +11,8 @@ import functools
 import re
 
 from bridge.normalize.legacy import clean_text
-from bridge.normalize.text import fold_key
+from bridge.normalize.syllables import is_vietnamese_syllable
+from bridge.normalize.text import ascii_key, fold_key
 
 _LEVELS = ("thành phố", "thị xã", "thị trấn", "tỉnh", "huyện", "quận", "xã", "phường")
 _LEVEL_ABBR: dict[str, str] = {
@@ -84,8 +88,31 @@ def _capitalize(word: str) -> str:
     return word[:1].upper() + word[1:]
 
 
+_PARTY = re.compile(r"(?<![^\W\d_])(tỉnh|huyện|thành|quận|thị|đảng)\s+(ủy|uỷ)(?![^\W\d_])", re.I)
+
+
+def _party_committees(name: str) -> str:
+    """Party committees are proper names: "tỉnh ủy" → "Tỉnh ủy" (never a level and a place)."""
+    return _PARTY.sub(lambda m: _capitalize(m.group(1).lower()) + " ủy", name)
+
+
+def _is_initials(word: str) -> bool:
+    """Two or more capitals, maybe joined by "&", "." or "-" ("HND", "VH&TT", "LĐ-TB&XH")."""
+    letters = [p for p in re.split(r"[&.\-]", word) if p]
+    return bool(letters) and all(len(p) >= 2 and p.isupper() and p.isalpha() for p in letters)
+
+
+def _is_acronym(word: str) -> bool:
+    """In a name typed all in capitals, initials are the words that spell no syllable ("HND",
+    "VH&TT", "NV"; "BAN" is a word): they keep their capitals when the name is re-cased."""
+    letters = [p for p in re.split(r"[&.\-]", word) if p]
+    return _is_initials(word) and not any(is_vietnamese_syllable(p) for p in letters)
+
+
 def _recase(name: str) -> str:
-    """Sentence case for a name typed in capitals: organ words per convention, place titled."""
+    """Sentence case for a name typed in capitals: organ words per convention, place titled,
+    initials ("HND", "VH&TT") kept in capitals."""
+    acronyms = {w.lower(): w for w in name.split() if _is_acronym(w)}
     lowered = name.lower()
     places = list(_LEVEL_AFTER.finditer(lowered))
     organ, place = lowered, ""
@@ -97,7 +124,10 @@ def _recase(name: str) -> str:
     organ = re.sub(
         r"(\0\s*|\s(?:và|-|,)\s+|,\s*)([^\W\d_])", lambda m: m.group(1) + m.group(2).upper(), organ
     )
-    return _capitalize((organ.replace("\0", "") + place).strip())
+    recased = _capitalize((organ.replace("\0", "") + place).strip())
+    if not acronyms:
+        return recased
+    return " ".join(acronyms.get(w.lower(), w) for w in recased.split(" "))
 
 
 def _title_lowercase_place(name: str) -> str:
@@ -108,7 +138,7 @@ def _title_lowercase_place(name: str) -> str:
         return name
     start = places[-1].end()
     place = name[start:]
-    if not place.islower() or len(place.split()) > 4:
+    if not place.islower() or len(place.split()) > 4 or place.startswith(("ủy", "uỷ")):
         return name
     return name[:start] + " ".join(_capitalize(w) for w in place.split())
 
@@ -132,7 +162,7 @@ def canonical_organ_name(name: str | None) -> str | None:
     shouting = _is_shouting(cleaned)
     expanded = _recase(expanded) if shouting else _title_lowercase_place(expanded)
     expanded = expanded.replace("ủy ban nhân dân", "Ủy ban nhân dân")
-    return clean_text(_capitalize(expanded))
+    return clean_text(_party_committees(_capitalize(expanded)))
 
 
 _CONJUNCTION = re.compile(r"(?:\s*&\s*|\s+và\s+|\s*,\s*|\s+-\s+|-)")
@@ -146,3 +176,82 @@ def organ_name_key(name: str | None) -> str | None:
     if canonical is None:
         return None
     return fold_key(_CONJUNCTION.sub(" ", fold_key(canonical)))
+
+
+# The legal form of an enterprise heads its name and is what writers drop ("Điện lực Thái
+# Bình" for "Công ty Điện lực Thái Bình"); longer heads first.
+_GENERIC_HEADS = (
+    ("tong", "cong", "ty"),
+    ("cong", "ty", "co", "phan"),
+    ("cong", "ty", "tnhh"),
+    ("cong", "ty"),
+)
+_SEPARATOR = re.compile(r"[\s&,]+|(?<=\S)-(?=\S)|\s-\s")
+
+
+def generic_head_size(name: str) -> int:
+    """How many words of ``name`` are a generic head ("Công ty …" → 2), 0 when none."""
+    folded = tuple(ascii_key(w) for w in name.split())
+    return next((len(h) for h in _GENERIC_HEADS if folded[: len(h)] == h), 0)
+
+
+def _words(name: str) -> list[str]:
+    """The words of a canonical name without "và", "&", "," and "-" between them."""
+    return [w for w in _SEPARATOR.split(name) if w and w.lower() != "và" and w != "-"]
+
+
+def _initial(word: str) -> str:
+    return ascii_key(word)[:1]
+
+
+def _aligns(short: list[str], full: list[str]) -> bool:
+    """Each short word is the full name's next word (case and tone placement aside, marks
+    kept), or initials spelling its next words (marks aside: "Đ" of "Đào" is D or Đ)."""
+    if not short:
+        return not full
+    if not full:
+        return False
+    word = short[0]
+    if fold_key(word) == fold_key(full[0]) and _aligns(short[1:], full[1:]):
+        return True
+    if not _is_initials(word):  # a canonical name: capitals left after re-casing are initials
+        return False
+    letters = ascii_key(re.sub(r"[&.\-]", "", word))
+    span = full[: len(letters)]
+    return (
+        len(span) == len(letters)
+        and all(_initial(w) == c for w, c in zip(span, letters, strict=True))
+        and _aligns(short[1:], full[len(letters) :])
+    )
+
+
+@functools.lru_cache(maxsize=16384)  # pure; names recur
+def is_short_form(short: str | None, full: str | None) -> bool:
+    """True when ``short`` is ``full`` shortened by Decree 30 conventions: words written as
+    their initials ("Phòng NV", "BHXH huyện X", "Phòng VH&TT") and/or a generic head dropped
+    ("Điện lực X" for "Công ty Điện lực X"). Every other word must be the same (case, tone
+    placement and marks aside). False for equal names and for None."""
+    first, second = canonical_organ_name(short), canonical_organ_name(full)
+    if first is None or second is None or organ_name_key(first) == organ_name_key(second):
+        return False
+    short_words, full_words = _words(first), _words(second)
+    folded = [ascii_key(w) for w in full_words]
+    for head in _GENERIC_HEADS:
+        if tuple(folded[: len(head)]) == head and [
+            ascii_key(w) for w in short_words[: len(head)]
+        ] != list(head):
+            return _aligns(short_words, full_words[len(head) :])
+    return _aligns(short_words, full_words)
+
+
+def fuller_name(a: str | None, b: str | None) -> str | None:
+    """Of two names of one organ, the one the other shortens; ``a`` when neither does."""
+    if a is None:
+        return b
+    return b if is_short_form(a, b) else a
+
+
+def looks_short(name: str | None) -> bool:
+    """True when a canonical name holds initials a directory could resolve ("Bộ TC")."""
+    canonical = canonical_organ_name(name)
+    return canonical is not None and any(_is_initials(w) for w in _words(canonical))

@@ -74,6 +74,12 @@ _TYPE_BY_NAME: dict[str, str] = {
     ascii_key(name): name for name in (*_TYPE_BY_ABBR.values(), *_EXTRA_TYPE_NAMES)
 } | _TYPE_NAME_ALIASES
 
+# Legacy-font writings of Đ/đ that survive in a notation typed in capitals: VNI "Ñ"/"ñ",
+# TCVN3 "§" (Đ) and "®" (đ). A notation is written in Vietnamese capitals, where none of them
+# can occur, so each one is the letter Đ.
+_LEGACY_D = str.maketrans(
+    {"\u00d1": "\u0110", "\u00f1": "\u0110", "\u00a7": "\u0110", "\u00ae": "\u0110"}
+)
 _DASHES = re.compile("[\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63\uff0d\u00ad]")
 _SLASHES = re.compile("[\u2044\u2215\uff0f]")
 _PREFIX = re.compile(
@@ -104,9 +110,14 @@ class Symbol:
     organ: str | None = None
 
 
-def _unify(s: str) -> str:
+def unify_marks(s: str) -> str:
+    """Every dash (U+2010-2015, minus, soft hyphen…) as "-", every slash as "/", NBSP as a
+    space and the Đ look-alikes as Đ: the first step before reading a số/ký hiệu."""
     s = fold_lookalikes(s.replace("\u00a0", " "))
     return _SLASHES.sub("/", _DASHES.sub("-", s))
+
+
+_unify = unify_marks
 
 
 def normalize_number(s: str | None) -> str | None:
@@ -122,10 +133,11 @@ def normalize_number(s: str | None) -> str | None:
 
 @functools.lru_cache(maxsize=16384)  # pure; notations recur ("UBND-VP", "QĐ-UBND")
 def normalize_notation(s: str | None) -> str | None:
-    """Upper-case ASCII-hyphen notation: "ubnd – hc" → "UBND-HC", "Ð" → "Đ". Idempotent."""
+    """Upper-case ASCII-hyphen notation: "ubnd – hc" → "UBND-HC", "Ð" → "Đ", and the legacy
+    writings of Đ ("QÑ-UBND" in VNI, "Q§-UBND" in TCVN3) → "QĐ-UBND". Idempotent."""
     if s is None:
         return None
-    text = collapse_spaces(_unify(s))
+    text = collapse_spaces(_unify(s).translate(_LEGACY_D))
     text = re.sub(r"\s*([-/])\s*", r"\1", text).strip(" -/.,;:")
     text = re.sub(r"-{2,}", "-", text)
     text = re.sub(r"/{2,}", "/", text)
@@ -165,22 +177,26 @@ def _strip_prefixes(text: str) -> str:
     return text
 
 
-def parse_symbol(text: str) -> Symbol:
+def parse_symbol(text: str, *, whole: bool = False) -> Symbol:
     """Parse a số/ký hiệu as printed ("Số: 335/UBND-HC", "HỎA TỐC 05 / QĐ – UBND").
 
+    ``whole``: the text is a field that holds only the số/ký hiệu, so every segment joined by a
+    dash or slash, spaced or not, in any case, belongs to the notation ("236/ hd - btc" →
+    "HD-BTC"); otherwise (a mail subject, a sentence) a spaced segment must be in capitals.
     Raises ValueError when no number can be found.
     """
-    body = _strip_prefixes(_unify(normalize_text(repair_field(text).text)))
+    # dashes and look-alike letters are unified before any repair is tried
+    body = _strip_prefixes(_unify(normalize_text(repair_field(_unify(text)).text)))
     match = _LEADING_NUMBER.match(body) or _NUMBER_BEFORE_SLASH.search(body)
     if match is None:
         raise ValueError(f"không tìm thấy số văn bản / no document number in {text!r}")
     number = match.group(1).lstrip("0") or "0"
     number += match.group(2).lower()
-    notation = _notation_after(body[match.end() :])
+    notation = _notation_after(body[match.end() :], whole=whole)
     return _split_notation(number, notation)
 
 
-def _notation_after(rest: str) -> str | None:
+def _notation_after(rest: str, *, whole: bool = False) -> str | None:
     """The notation following the number: "/UBND - HC ngày …" → "UBND-HC".
 
     Segments joined by a bare "-" or "/" always belong to it; across a spaced separator
@@ -197,7 +213,7 @@ def _notation_after(rest: str) -> str | None:
             break
         segment = more.group(2)
         spaced = more.group(1).strip() != more.group(1)
-        if spaced and not (segment.isupper() or segment.isdigit()):
+        if spaced and not (whole or segment.isupper() or segment.isdigit()):
             break
         text += more.group(1).strip() + segment
         position = more.end()

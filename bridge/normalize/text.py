@@ -70,6 +70,24 @@ def strip_marks(s: str) -> str:
     return bare.replace("\u0110", "D").replace("\u0111", "d")
 
 
+_VIETNAMESE_MARKS = frozenset(TONE_MARKS + "\u0302\u0306\u031b")  # tones, circumflex, breve, horn
+
+
+@functools.lru_cache(maxsize=4096)
+def _is_vietnamese_letter(c: str) -> bool:
+    if c.isascii() or c in "\u0110\u0111":
+        return True
+    decomposed = unicodedata.normalize("NFD", c)
+    base, marks = decomposed[0], decomposed[1:]
+    return base in "aeiouyAEIOUY" and all(m in _VIETNAMESE_MARKS for m in marks)
+
+
+def is_vietnamese_latin(s: str) -> bool:
+    """True when every letter of ``s`` belongs to the Vietnamese Latin alphabet (ASCII letters,
+    Đ/đ and vowels with Vietnamese marks). Digits, punctuation and symbols do not count."""
+    return all(_is_vietnamese_letter(c) for c in unicodedata.normalize("NFC", s) if c.isalpha())
+
+
 def ascii_key(s: str) -> str:
     """A coarser key without any diacritics, for matching labels typed without them."""
     return collapse_spaces(strip_marks(s).casefold())

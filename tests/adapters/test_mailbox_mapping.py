@@ -231,3 +231,14 @@ def test_settings_accept_codes_and_tables() -> None:
 def test_reference_never_raises(subject: str, body: str) -> None:
     """Arbitrary subject and body text never make the reference finder raise."""
     find_reference(subject, body)
+
+
+def test_sender_name_split_across_encoded_words_is_joined() -> None:
+    """A display name split mid-word into two encoded-words ("…Vân Đ" + "ồn") reads whole:
+    whitespace between adjacent encoded-words is no part of the text (RFC 2047)."""
+    data = (
+        b"From: =?utf-8?b?VsSDbiB0aMawIOG7pnkgYmFuIG5ow6JuIGTDom4gaHV54buHbiBWw6JuIMSQ?=\r\n"
+        b" =?utf-8?q?=E1=BB=93n?= <vt@vandon.gov.vn>\r\n"
+        b"Subject: 12/UBND-VP ngay 05/03/2024 V/v thu\r\nMessage-ID: <x@y>\r\n\r\nbody\r\n"
+    )
+    assert map_mail(data, None).issuer.name == "Ủy ban nhân dân huyện Vân Đồn"

@@ -14,10 +14,12 @@ from adapters.vxp.edxml import emit_document, emit_status, parse_message
 from adapters.vxp.mapping import STATUS_MEDIA_TYPE, parse_document_id
 from adapters.vxp.message import (
     Business,
+    Code,
     DocumentTypeInfo,
     EdxmlMessage,
     OrganInfo,
     OtherInfo,
+    PromulgationInfo,
     ReplacementInfo,
     ResponseFor,
     StatusMessage,
@@ -237,3 +239,84 @@ def test_read_file_builds_a_record_for_normalize() -> None:
     assert read_file(_status_bytes(), "s.edxml").media_type == STATUS_MEDIA_TYPE
     with pytest.raises(PermanentError):
         read_file(b"<not-xml", "x.edxml")
+
+
+def test_notation_with_eth_and_em_dash_stays_latin() -> None:
+    """CodeNotation "QÐ—UBND" (eth look-alike, em dash) is QĐ-UBND, never "repaired" into
+    Cyrillic ("QЗUBND"): the statuses sent back must name the sender's notation."""
+    base = _message("016.edxml")
+    message = dataclasses.replace(base, code=Code(number="0122", notation="QÐ—UBND"))
+    doc = document_from_edxml(emit_document(message))
+    assert doc.notation == "QĐ-UBND"
+
+
+def test_update_with_impossible_target_date_names_element_and_date() -> None:
+    """An update whose Bussiness/DocumentId carries 2023/02/30 is refused with a reason naming
+    the element and the date."""
+    base = _message("016.edxml")
+    update = dataclasses.replace(
+        base,
+        business=Business(
+            doc_type="2", reason="Cập nhật", document_id="000.00.31.H49,2023/02/30,122/QĐ-UBND"
+        ),
+    )
+    with pytest.raises(PermanentError) as caught:
+        document_from_edxml(emit_document(update))
+    assert "Bussiness/DocumentId" in caught.value.reason
+    assert "2023/02/30" in caught.value.reason
+
+
+@pytest.mark.parametrize(
+    ("code", "date", "contradicted"),
+    [
+        (Code(number="74fass22", notation="VPCP-TTĐT"), "2015/09/30", "CodeNumber"),
+        (Code(number="7816", notation="VPCP-TTĐT"), "2015/10/30", "PromulgationDate"),
+        (Code(number="7816", notation="UBND-VP"), "2015/09/30", "CodeNotation"),
+    ],
+    ids=["number", "date", "notation"],
+)
+def test_contradiction_with_document_id_is_held_for_review(
+    code: Code, date: str, contradicted: str
+) -> None:
+    """A CodeNumber, CodeNotation or PromulgationDate that contradicts the message's own
+    DocumentId is kept for review with the reason, not guessed."""
+    base = _message("016.edxml")
+    message = dataclasses.replace(
+        base,
+        code=code,
+        document_id="000.00.00.G22,2015/09/30,7816/VPCP-TTĐT",
+        promulgation=PromulgationInfo(place="Hà Nội", date=date),
+    )
+    doc = document_from_edxml(emit_document(message))
+    assert doc.review_reason is not None
+    assert contradicted in doc.review_reason and "DocumentId" in doc.review_reason
+
+
+def test_agreeing_document_id_holds_nothing() -> None:
+    """Padding, dashes and the Đ look-alike in DocumentId are no contradiction."""
+    base = _message("016.edxml")
+    message = dataclasses.replace(
+        base,
+        code=Code(number="07816", notation="VPCP–TTÐT"),
+        document_id="000.00.00.G22, 2015/09/30 ,7816/VPCP-TTĐT",
+        promulgation=PromulgationInfo(place="Hà Nội", date="2015/09/30"),
+    )
+    assert document_from_edxml(emit_document(message)).review_reason is None
+
+
+@pytest.mark.parametrize("raw", ["000.14.31.h59", " 000.14.31.H59 ", "000.14.31.h59\t"])
+def test_sender_code_is_normalized(raw: str) -> None:
+    """A lowercase or padded OrganId is delivered as 000.14.31.H59."""
+    base = _message("016.edxml")
+    sender = dataclasses.replace(base.sender, organ_id=raw)
+    doc = document_from_edxml(emit_document(dataclasses.replace(base, sender=sender)))
+    assert doc.issuer.code == "000.14.31.H59"
+
+
+@pytest.mark.parametrize("written", ["Văn phòng tỉnh ủy", "Văn phòng Tỉnh ủy", "VĂN PHÒNG TỈNH ỦY"])
+def test_party_committee_office_keeps_its_proper_name(written: str) -> None:
+    """Real messages write the Party committee's office three ways: all are Văn phòng Tỉnh ủy."""
+    base = _message("016.edxml")
+    sender = dataclasses.replace(base.sender, organ_name=written)
+    doc = document_from_edxml(emit_document(dataclasses.replace(base, sender=sender)))
+    assert doc.issuer.name == "Văn phòng Tỉnh ủy"
