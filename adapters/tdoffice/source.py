@@ -20,7 +20,7 @@ import structlog
 from pydantic import ValidationError
 
 from adapters._fanout import Fetch, fetch_all
-from adapters._http import client_session, download_to_blob, read_limited, request
+from adapters._http import DEFAULT_RETRY, client_session, download_to_blob, fetch, read_limited
 from adapters._records import stored_file
 from adapters._session import SessionOwner
 from adapters.tdoffice import webhook
@@ -69,6 +69,7 @@ class TdofficeSource(SessionOwner):
         self._unit = ctx.units[0]
         # one bound for every download of this source, however many records a page holds
         self._downloads = asyncio.Semaphore(settings.download_concurrency)
+        self.retry = DEFAULT_RETRY  # every call of this source goes through it
 
     def _open_session(self) -> aiohttp.ClientSession:
         return client_session(
@@ -142,13 +143,19 @@ class TdofficeSource(SessionOwner):
         if cursor is not None:
             params["cursor"] = cursor
         url = self._settings.base_url + INBOX_PATH
-        async with request(self.session, "GET", url, what="tdoffice inbox", params=params) as resp:
+        what = "tdoffice inbox"
+
+        async def read(resp: aiohttp.ClientResponse) -> bytes:
             try:
-                return await read_limited(resp, self._ctx.limits.max_page_bytes, "tdoffice inbox")
+                return await read_limited(resp, self._ctx.limits.max_page_bytes, what)
             except PermanentError:
                 # a marker stands in for an oversized body: it fails to parse and is reported
                 # like any unreadable page
                 return b"<oversized page>"
+
+        return await fetch(
+            self.session, "GET", url, what=what, read=read, params=params, policy=self.retry
+        )
 
     async def _page_records(self, data: Any, raw: bytes) -> tuple[RawRecord, ...]:
         if not isinstance(data, list):
@@ -216,7 +223,12 @@ class TdofficeSource(SessionOwner):
             )
         url = self._settings.base_url + FILES_PATH + quote(att.file_id, safe="")
         blob, resp = await download_to_blob(
-            self.session, url, self._ctx, what="tdoffice file", expected_sha256=att.sha256
+            self.session,
+            url,
+            self._ctx,
+            what="tdoffice file",
+            expected_sha256=att.sha256,
+            policy=self.retry,
         )
         return stored_file(
             att.name, att.content_type or resp.content_type or "application/octet-stream", blob

@@ -19,11 +19,10 @@ import datetime as dt
 import tempfile
 import time
 import urllib.parse
-from collections.abc import AsyncIterator
-from contextlib import AbstractAsyncContextManager
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from functools import partial
-from typing import IO, Any
+from typing import IO, Any, TypeVar
 
 import aiohttp
 import orjson
@@ -31,11 +30,11 @@ import structlog
 from yarl import URL
 
 from adapters._cursor import admit_at
-from adapters._fanout import Fetch, fetch_all
-from adapters._http import client_session, iter_body, read_limited, request
+from adapters._fanout import Fetch, fetch_all, finished_prefix
+from adapters._http import DEFAULT_RETRY, client_session, fetch, iter_body, read_limited
 from adapters._records import RecordMaker, digest
 from adapters._session import SessionOwner
-from adapters._tokens import BearerTokens, bearer_call, token_answer
+from adapters._tokens import BearerTokens, bearer_fetch, token_answer
 from adapters.voffice import bundle
 from adapters.voffice.mapping import MEDIA_TYPE
 from adapters.voffice.settings import VofficeSettings
@@ -45,6 +44,8 @@ from schemas import Page, RawRecord
 from schemas.document import Attachment
 
 log = structlog.get_logger(__name__)
+
+T = TypeVar("T")
 
 EPOCH = "1970-01-01T00:00:00+00:00"
 SCOPE = "documents.read documents.ack"
@@ -140,6 +141,7 @@ class VofficeSource(SessionOwner):
         # one bound for every bundle of this source (download and unpacking, temp file
         # included), however many records a page holds
         self._bundles = asyncio.Semaphore(settings.download_concurrency)
+        self.retry = DEFAULT_RETRY  # every call of this source goes through it
 
     def _open_session(self) -> aiohttp.ClientSession:
         return client_session(self._ctx, timeout_s=self._settings.timeout_s)
@@ -150,8 +152,9 @@ class VofficeSource(SessionOwner):
     async def check(self) -> None:
         """Obtain a token and read one listing row. Raises AuthError, TransientError."""
         await self._renew()
-        async with self._call("GET", self._listing_url(EPOCH, 0, 1), what="voffice danh sách"):
-            pass
+        await self._call(
+            "GET", self._listing_url(EPOCH, 0, 1), what="voffice danh sách", read=_ignore
+        )
 
     async def _renew(self) -> str:
         form = {
@@ -161,10 +164,15 @@ class VofficeSource(SessionOwner):
             "scope": SCOPE,
         }
         what = "voffice cấp mã truy cập"
-        async with request(
-            self.session, "POST", str(self._url("/oauth2/token")), what=what, data=form
-        ) as resp:
-            raw = await read_limited(resp, 64 * 1024, what)
+        raw = await fetch(
+            self.session,
+            "POST",
+            str(self._url("/oauth2/token")),
+            what=what,
+            data=form,
+            policy=self.retry,
+            read=partial(read_limited, max_bytes=64 * 1024, what=what),
+        )
         token, lifetime_s = token_answer(
             raw,
             system="voffice",
@@ -176,23 +184,33 @@ class VofficeSource(SessionOwner):
         log.info("voffice_token_obtained", source=self.name, expires_in_s=lifetime_s)
         return token
 
-    def _call(
-        self, method: str, url: URL, *, what: str, ok: tuple[int, ...] = (), **kwargs: Any
-    ) -> AbstractAsyncContextManager[aiohttp.ClientResponse]:
-        """One authenticated call; an `invalid_token` 401 renews and retries once.
+    async def _call(
+        self,
+        method: str,
+        url: URL,
+        *,
+        what: str,
+        read: Callable[[aiohttp.ClientResponse], Awaitable[T]],
+        ok: tuple[int, ...] = (),
+        **kwargs: Any,
+    ) -> T:
+        """One authenticated call under the retry policy; `read` makes its result. An
+        `invalid_token` 401 renews the token and sends the call again.
 
-        Statuses in `ok` are handed back instead of raised (304, 409).
+        Statuses in `ok` are handed to `read` instead of raised (304, 409).
         """
-        return bearer_call(
+        return await bearer_fetch(
             self.session,
             self._tokens,
             method,
             str(url),
             what=what,
+            read=read,
             rejected=_is_invalid_token,
             rejected_event="voffice_token_rejected",
             source=self.name,
             ok=ok,
+            policy=self.retry,
             **kwargs,
         )
 
@@ -246,7 +264,13 @@ class VofficeSource(SessionOwner):
                 continue
             may_restart, state.failures = False, 0
             since_before = state.since
-            records = await self._records(items, state)
+            records, failure = await self._records(items, state)
+            if failure is not None:
+                # a call spent its retry budget: hand over what is complete, then give up
+                state.etag = None if state.since == since_before else state.etag
+                if records:
+                    yield Page(records=tuple(records), cursor=state.dump())
+                raise failure
             if from_mark and state.since == since_before:
                 state.etag = etag
             nxt = next_link(link)
@@ -265,31 +289,53 @@ class VofficeSource(SessionOwner):
         """One listing page: (body, ETag, Link), or None for a `304` to `If-None-Match`."""
         headers = {"If-None-Match": etag} if etag else {}
         what = "voffice danh sách"
-        async with self._call("GET", url, what=what, ok=(304,), headers=headers) as resp:
+
+        async def read(resp: aiohttp.ClientResponse) -> tuple[bytes, str | None, str | None] | None:
             if resp.status == 304:
-                log.info("voffice_not_modified", source=self.name)
                 return None
             body = await read_limited(resp, self._ctx.limits.max_page_bytes, what)
             return body, resp.headers.get("ETag"), resp.headers.get("Link")
 
-    async def _records(self, items: list[Any], state: Cursor) -> list[RawRecord]:
+        answer = await self._call("GET", url, what=what, read=read, ok=(304,), headers=headers)
+        if answer is None:
+            log.info("voffice_not_modified", source=self.name)
+        return answer
+
+    async def _records(
+        self, items: list[Any], state: Cursor
+    ) -> tuple[list[RawRecord], Exception | None]:
         """The new records of a page, in order, each with its bundle stored.
 
         Documents are admitted into the cursor one by one in listing order; then their
         bundles are fetched together, bounded by `download_concurrency` (see
-        adapters._fanout). A TransientError from any of them fails the whole page.
+        adapters._fanout), each call retried by the policy. When one spends its budget the
+        answer is the records before the first unfinished one with the error, and `state`
+        is set back to cover exactly those, so the next try fetches only the rest.
         """
-        admitted = [r for item in items if (r := self._admit(item, state)) is not None]
+        admitted: list[tuple[RawRecord, Any]] = []
+        marks = [(state.since, set(state.seen), state.offset)]
+        for item in items:
+            if (taken := self._admit(item, state)) is not None:
+                admitted.append(taken)
+                marks.append((state.since, set(state.seen), state.offset))
         fetches = [
             Fetch(position, partial(self._fetch_bundle, files, record.external_id))
             for position, (record, files) in enumerate(admitted)
             if record.error is None
         ]
-        stored = await fetch_all(fetches, self._bundles)
-        return [
+        done: dict[int, list[tuple[Attachment, ...]] | PermanentError] = {}
+        failure: Exception | None = None
+        try:
+            stored = await fetch_all(fetches, self._bundles, done=done)
+        except Exception as exc:
+            stored, failure = done, exc
+            admitted = admitted[: finished_prefix(fetches, done, len(admitted))]
+            state.since, state.seen, state.offset = marks[len(admitted)]
+        records = [
             self._with_bundle(record, stored.get(position, []))
             for position, (record, _) in enumerate(admitted)
         ]
+        return records, failure
 
     def _admit(self, item: Any, state: Cursor) -> tuple[RawRecord, Any] | None:
         """The record of one listed document (bundle not fetched yet) and its `files`, or
@@ -335,7 +381,9 @@ class VofficeSource(SessionOwner):
             raise PermanentError(f"đường dẫn gói tệp không hợp lệ: {path!r} / invalid bundle path")
         spool = _Spool()
         try:
-            size = await self._download(self._url(path), spool)
+            size = await self._call(
+                "GET", self._url(path), what="voffice tải gói tệp", read=partial(self._spool, spool)
+            )
             attachments = await bundle.extract(spool.contents(), self._ctx, hashes)
         finally:
             await spool.close()
@@ -348,17 +396,18 @@ class VofficeSource(SessionOwner):
         )
         return attachments
 
-    async def _download(self, url: URL, out: _Spool) -> int:
-        """Stream one response body to `out`; bounded by the attachment size limit."""
+    async def _spool(self, out: _Spool, resp: aiohttp.ClientResponse) -> int:
+        """Stream one response body to `out` (emptied first: a retried download starts over);
+        bounded by the attachment size limit."""
         limit, size = self._ctx.limits.max_attachment_bytes, 0
-        async with self._call("GET", url, what="voffice tải gói tệp") as resp:
-            async for chunk in iter_body(resp):
-                size += len(chunk)
-                if size > limit:
-                    raise PermanentError(
-                        f"gói tệp quá lớn (> {limit} byte) / bundle larger than {limit} bytes"
-                    )
-                await out.write(chunk)
+        await out.reset()
+        async for chunk in iter_body(resp):
+            size += len(chunk)
+            if size > limit:
+                raise PermanentError(
+                    f"gói tệp quá lớn (> {limit} byte) / bundle larger than {limit} bytes"
+                )
+            await out.write(chunk)
         return size
 
     async def acknowledge(self, record: RawRecord) -> None:
@@ -368,8 +417,9 @@ class VofficeSource(SessionOwner):
         body = {"organ": self._unit, "receivedAt": dt.datetime.now(dt.UTC).isoformat()}
         path = f"/api/documents/{urllib.parse.quote(record.ack, safe='')}/acknowledgements"
         what = "voffice xác nhận đã nhận"
-        async with self._call("POST", self._url(path), what=what, ok=(409,), json=body) as resp:
-            status = resp.status
+        status = await self._call(
+            "POST", self._url(path), what=what, read=_status, ok=(409,), json=body
+        )
         log.debug(
             "voffice_acknowledged", source=self.name, record=record.external_id, status=status
         )
@@ -381,6 +431,14 @@ def _parse_listing(body: bytes) -> list[Any] | None:
     except orjson.JSONDecodeError:
         return None
     return items if isinstance(items, list) else None
+
+
+async def _ignore(resp: aiohttp.ClientResponse) -> None:
+    """An answer whose status says all (the call raised for any other)."""
+
+
+async def _status(resp: aiohttp.ClientResponse) -> int:
+    return resp.status
 
 
 async def _is_invalid_token(resp: aiohttp.ClientResponse) -> bool:
@@ -418,7 +476,13 @@ class _Spool:
         assert self._file is not None
         return self._file
 
+    async def reset(self) -> None:
+        """Empty the spool for a download that starts over."""
+        await self.close()
+        self._memory = bytearray()
+
     async def close(self) -> None:
         self._memory = None
         if self._file is not None:
-            await asyncio.to_thread(self._file.close)
+            file, self._file = self._file, None
+            await asyncio.to_thread(file.close)
