@@ -50,7 +50,7 @@ class RetryPolicy:
     budget_s: float = 30.0
     base_s: float = 0.25
     max_backoff_s: float = 4.0
-    max_retry_after_s: float = 10.0
+    max_retry_after_s: float = 5.0
 
     def delay_s(
         self, attempt: int, retry_after_s: float | None, rng: random.Random | None = None
