@@ -83,9 +83,10 @@ async def bearer_fetch(
     """One authenticated call under `policy`; `read` makes the result from the answer.
 
     A 401 that `rejected` recognises (the token expired or was revoked) drops the token,
-    obtains a new one and sends the call again at once, once per try; a second 401 is an
-    AuthError. Statuses in `ok` are handed to `read` instead of raised. A TransientError
-    (including one while obtaining the token) is retried by `policy`.
+    obtains a new one and sends the call again at once, once per try; the new token refused
+    as well spends that try, and when no try is left the call raises AuthError. Statuses in
+    `ok` are handed to `read` instead of raised. A TransientError (including one while
+    obtaining the token) is retried by `policy`.
     """
     extra = dict(kwargs.pop("headers", {}))
 
@@ -96,13 +97,25 @@ async def bearer_fetch(
             async with request(
                 session, method, url, what=what, check=False, headers=headers, **kwargs
             ) as resp:
-                if resp.status == 401 and attempt == 1 and await rejected(resp):
+                if resp.status == 401 and await rejected(resp):
                     log.info(rejected_event, source=source)
                     tokens.drop(token)
-                    continue
+                    if attempt == 1:
+                        continue
+                    raise _TokenRefused(
+                        f"{what}: mã truy cập mới cũng bị từ chối / "
+                        "a freshly obtained token was refused as well"
+                    )
                 if resp.status not in ok:
                     await raise_for_status(resp, what)
                 return await read(resp)
         raise AssertionError("unreachable")
 
-    return await retrying(once, what=what, policy=policy)
+    try:
+        return await retrying(once, what=what, policy=policy)
+    except _TokenRefused as exc:
+        raise AuthError(exc.reason) from exc
+
+
+class _TokenRefused(TransientError):
+    """Both tokens of one try refused: worth another try while the budget lasts."""
