@@ -64,7 +64,8 @@ class IdeskSim(SimServer):
     corpus records carry the TCVN3/VNI cases), `base64_line` (wrap Content every N
     characters), `server_faults` (the next N calls answer soap:Server), `raw_pages` (answers
     served verbatim to the next GetIncomingDocuments calls), `broken_pages` ((FromDate,
-    PageIndex) → how many more answers to that query are unreadable), `max_page_items` (a
+    PageIndex) → how many more answers to that query are unreadable), `broken_calls` (the
+    GetIncomingDocuments calls, counted from 1 in `listings`, answered unreadable), `max_page_items` (a
     server that answers at most that many documents per page whatever PageSize asks, while
     TotalRecord counts them all), `check_soap_action`. `confirmed` lists every
     ConfirmReceived as (DocumentID, UnitCode).
@@ -87,6 +88,8 @@ class IdeskSim(SimServer):
         self.server_faults = 0
         self.raw_pages: list[bytes] = []
         self.broken_pages: dict[tuple[str, int], int] = {}
+        self.broken_calls: set[int] = set()
+        self.listings = 0
         self.max_page_items: int | None = None
         self.check_soap_action = True
         self.confirmed: list[tuple[str, str]] = []
@@ -236,10 +239,11 @@ class IdeskSim(SimServer):
             return _fault(
                 "soap:Client", f"PageSize phải từ 1 đến 50 / PageSize must be 1..50: {size}"
             )
+        self.listings += 1
         if self.raw_pages:
             return _xml(self.raw_pages.pop(0))
-        if self.broken_pages.get((from_date, index), 0) > 0:
-            self.broken_pages[(from_date, index)] -= 1
+        if self.broken_pages.get((from_date, index), 0) > 0 or self.listings in self.broken_calls:
+            self.broken_pages[(from_date, index)] = self.broken_pages.get((from_date, index), 1) - 1
             return _xml(b"<html><body>502 Bad Gateway</body></html>")
         start = bisect.bisect_left(self._order, (from_date, ""))
         matching = [

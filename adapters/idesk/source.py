@@ -117,7 +117,10 @@ class IdeskSource(SessionOwner):
                 for item in page.items
                 if item.document_id and (second := modified_second(item.modified))
             ]
-            covered = state.page_index * size + len(page.items)
+            # A server may answer fewer than PageSize documents a page (its own cap) while
+            # TotalRecord counts them all: a short page is taken as that cap, so `covered`
+            # errs low and at worst one more (empty) page is asked.
+            covered = (state.page_index + 1) * len(page.items)
             has_more = len(page.items) >= size or (
                 page.total is not None and covered < page.total and bool(page.items)
             )

@@ -5,11 +5,14 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import re
+import tempfile
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import orjson
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pydantic import SecretStr
 
 from adapters._http import RetryPolicy
@@ -396,3 +399,39 @@ async def test_documents_of_other_units_are_not_served(sim: IdeskSim, tmp_path: 
     async with make_source(sim, tmp_path) as source:
         records, _ = await pull_all(source)
     assert [r.external_id for r in records] == [mine]
+
+
+@settings(max_examples=5, deadline=None)
+@given(cap=st.integers(1, 4), count=st.integers(6, 14))
+def test_short_pages_are_followed_until_total_record_is_covered(cap: int, count: int) -> None:
+    """A server answering at most `cap` documents a page (fewer than PageSize asks) while
+    TotalRecord counts them all: one pull reads every document, each once."""
+
+    async def scenario(root: Path) -> None:
+        async with IdeskSim(seed=7) as sim:
+            assert isinstance(sim, IdeskSim)
+            ids = [sim.add_document(sample(n), {}, unit=UNIT) for n in range(1, count + 1)]
+            sim.max_page_items = cap
+            async with make_source(sim, root) as source:
+                records, _ = await pull_all(source)
+        assert [r.external_id for r in records] == ids
+
+    with tempfile.TemporaryDirectory() as root:
+        asyncio.run(scenario(Path(root)))
+
+
+async def test_pages_past_an_unreadable_page_are_read_in_the_same_pull(
+    sim: IdeskSim, tmp_path: Path
+) -> None:
+    """A broken page in the middle: its error record names the element and the reason, the
+    pages behind it arrive in the same pull, and the next pull reads the page again."""
+    ids = [sim.add_document(sample(n), {}, unit=UNIT) for n in range(1, 16)]
+    sim.broken_calls = {2}  # the second page of the pull
+    async with make_source(sim, tmp_path) as source:
+        records, cursor = await pull_all(source)
+        errors = [r for r in records if r.error is not None]
+        assert len(errors) == 1 and "GetIncomingDocumentsResult" in (errors[0].error or "")
+        # the broken page (FromDate = the 5th's, PageIndex 0) held the 5th again and 6th..9th
+        assert [r.external_id for r in records if r.error is None] == ids[:5] + ids[9:]
+        again, _ = await pull_all(source, cursor)
+    assert set(ids[5:9]) <= {r.external_id for r in again}

@@ -38,6 +38,7 @@ from bridge.interfaces import AdapterContext
 from schemas import Attachment, Document, Organ, Page, RawRecord
 
 UNIT = "000.15.33.H49"
+SEED = 5  # a seed whose faults fail the inbox listing at least once
 FILES_PER_DOCUMENT = 3
 T = TypeVar("T")
 
@@ -227,7 +228,7 @@ def tdoffice(sim: TdofficeSim, root: Path) -> TdofficeSource:
         profile="tdoffice",
         base_url=sim.base_url,
         api_key=SecretStr(sim.api_key),
-        page_size=100,
+        page_size=5,
         download_concurrency=8,
     )
     ctx = AdapterContext(units=(UNIT,), blobs=BlobStore(root / "blobs"))
@@ -296,10 +297,11 @@ def test_voffice_page_of_bundles_is_stored_whole_under_faults(seed: int) -> None
 
 
 async def test_tdoffice_inbox_and_files_under_faults(tmp_path: Path) -> None:
-    """The tdoffice inbox and its files under 5 % 5xx + 2 % 429: one pull reads them all."""
-    async with TdofficeSim(seed=3, api_key="k") as sim:
+    """The tdoffice inbox (pages of 5) and its files under 5 % 5xx + 2 % 429: one pull reads
+    them all."""
+    async with TdofficeSim(seed=SEED, api_key="k") as sim:
         assert isinstance(sim, TdofficeSim)
-        ids = [sim.add_document(document(n), files_of(n), unit=UNIT) for n in range(20)]
+        ids = [sim.add_document(document(n), files_of(n), unit=UNIT) for n in range(40)]
         faulty(sim)
         async with tdoffice(sim, tmp_path) as source:
             pages, _ = await pull_and_ack(source)
