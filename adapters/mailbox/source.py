@@ -253,9 +253,13 @@ class MailboxSource(AsyncResource):
         uidvalidity, _, uid_text = record.ack.partition(":")
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._marks.append((int(uidvalidity), int(uid_text), done))
-        async with self._turn:
-            if not done.done():
-                await self._mark_waiting()
+        try:
+            async with self._turn:
+                if not done.done():
+                    await self._mark_waiting()
+        finally:
+            if done.done() and not done.cancelled():
+                done.exception()  # the same outcome is raised here or below, never lost
         await done
 
     async def _mark_waiting(self) -> None:
