@@ -12,12 +12,13 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import hashlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from functools import partial
 
 import aiohttp
 import structlog
 
+from adapters._ahead import read_ahead
 from adapters._fanout import Fetch, fetch_all
 from adapters._http import (
     DEFAULT_RETRY,
@@ -75,7 +76,7 @@ class IdeskSource(SessionOwner):
             "GetIncomingDocuments", self._query(tomorrow.strftime("%Y-%m-%dT%H:%M:%S"), 0, 1)
         )
 
-    async def pull(self, cursor: str | None) -> AsyncIterator[Page]:
+    def pull(self, cursor: str | None) -> AsyncIterator[Page]:
         """Yield pages from `cursor` until `TotalRecord` is covered (or, without one, a short
         page says the source is caught up).
 
@@ -85,6 +86,11 @@ class IdeskSource(SessionOwner):
         as already stored when the page is read again. A second unreadable page in a row ends
         the pull.
         """
+        return read_ahead(self._pages(cursor))
+
+    async def _pages(self, cursor: str | None) -> AsyncGenerator[Page, None]:
+        """The pages of `pull`, read one after the other (`read_ahead` runs them a page
+        ahead of the pipeline)."""
         state = Cursor.load(cursor, self.settings.start_from)
         size = self.settings.page_size
         may_restart = state.page_index > 0

@@ -140,7 +140,11 @@ class ImapConnection:
         finally:
             dropped.cancel()
             if not command.done():
+                # A command left midway (timed out, or the caller cancelled at shutdown)
+                # leaves the conversation in an unknown state: drop the connection, so that
+                # nothing waits on it again, LOGOUT at close included.
                 command.cancel()
+                self._abort()
                 await asyncio.wait((command,), timeout=1.0)  # let it unwind, never hang on it
 
     def _abort(self) -> None:

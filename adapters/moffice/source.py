@@ -14,7 +14,7 @@ import re
 import time
 import unicodedata
 import urllib.parse
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, TypeVar
@@ -23,6 +23,7 @@ import aiohttp
 import orjson
 import structlog
 
+from adapters._ahead import read_ahead
 from adapters._cursor import admit_at
 from adapters._fanout import Fetch, fetch_all, finished_prefix
 from adapters._http import DEFAULT_RETRY, client_session, fetch, iter_body, read_limited
@@ -197,12 +198,17 @@ class MofficeSource(SessionOwner):
             "GET", url, what=what, read=partial(read_limited, max_bytes=limit, what=what)
         )
 
-    async def pull(self, cursor: str | None) -> AsyncIterator[Page]:
+    def pull(self, cursor: str | None) -> AsyncIterator[Page]:
         """Yield pages from `cursor` until caught up. Raises TransientError, AuthError.
 
         Each page's cursor covers exactly the records before it, so a restart resumes
         without loss or repeats.
         """
+        return read_ahead(self._pages(cursor))
+
+    async def _pages(self, cursor: str | None) -> AsyncGenerator[Page, None]:
+        """The pages of `pull`, read one after the other (`read_ahead` runs them a page
+        ahead of the pipeline)."""
         state = Cursor.load(cursor)
         while True:
             body = await self._list(state.ts, state.page)

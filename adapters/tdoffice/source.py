@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import hashlib
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Mapping
 from functools import partial
 from typing import Any
 from urllib.parse import quote
@@ -19,6 +19,7 @@ import orjson
 import structlog
 from pydantic import ValidationError
 
+from adapters._ahead import read_ahead
 from adapters._fanout import Fetch, fetch_all
 from adapters._http import DEFAULT_RETRY, client_session, download_to_blob, fetch, read_limited
 from adapters._records import stored_file
@@ -82,13 +83,18 @@ class TdofficeSource(SessionOwner):
         """Read one inbox item (the cursor lives with us, so this moves nothing)."""
         await self._get_inbox(None, limit=1)
 
-    async def pull(self, cursor: str | None) -> AsyncIterator[Page]:
+    def pull(self, cursor: str | None) -> AsyncIterator[Page]:
         """Yield inbox pages after `cursor` (the last non-null `nextCursor`) until caught up.
 
         A page whose body is not JSON at all cannot be skipped (only the server knows the
         next cursor): it is yielded once as an error record with the cursor unmoved, and the
         pull ends so the next poll tries again. Raises TransientError, AuthError.
         """
+        return read_ahead(self._pages(cursor))
+
+    async def _pages(self, cursor: str | None) -> AsyncGenerator[Page, None]:
+        """The pages of `pull`, read one after the other (`read_ahead` runs them a page
+        ahead of the pipeline)."""
         position = cursor
         while True:
             raw = await self._get_inbox(position, limit=self._settings.page_size)

@@ -19,7 +19,7 @@ import datetime as dt
 import tempfile
 import time
 import urllib.parse
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from functools import partial
 from typing import IO, Any, TypeVar
@@ -29,6 +29,7 @@ import orjson
 import structlog
 from yarl import URL
 
+from adapters._ahead import read_ahead
 from adapters._cursor import admit_at
 from adapters._fanout import Fetch, fetch_all, finished_prefix
 from adapters._http import DEFAULT_RETRY, client_session, fetch, iter_body, read_limited
@@ -231,11 +232,16 @@ class VofficeSource(SessionOwner):
             )
         return target
 
-    async def pull(self, cursor: str | None) -> AsyncIterator[Page]:
+    def pull(self, cursor: str | None) -> AsyncIterator[Page]:
         """Yield pages from `cursor` until caught up. Raises TransientError, AuthError.
 
         A `304` for the cursor's own query means nothing changed: nothing is yielded.
         """
+        return read_ahead(self._pages(cursor))
+
+    async def _pages(self, cursor: str | None) -> AsyncGenerator[Page, None]:
+        """The pages of `pull`, read one after the other (`read_ahead` runs them a page
+        ahead of the pipeline)."""
         state = Cursor.load(cursor)
         limit = self._settings.page_size
         url = self._listing_url(state.since, state.offset, limit)

@@ -22,6 +22,7 @@ from bridge.store.sqlite import SqliteStore
 from schemas import Document, Organ, Page, RawRecord
 from tests.corpus_path import CORPUS as CORPUS_ROOT
 from tests.imap_server import (
+    CuttableProxy,
     Dovecot,
     append,
     create_folder,
@@ -331,54 +332,6 @@ async def test_fifty_acknowledgements_at_once_keep_the_connection(
     flags = await flags_by_uid(dovecot, folder)
     assert [uid for uid in range(1, 51) if "$LienThong" not in flags[uid]] == []
     assert "$LienThong" not in flags[51]
-
-
-class CuttableProxy:
-    """A TCP relay to the IMAP server that a test can cut (every connection, both ways); it
-    counts connections and notes when a UID STORE passed."""
-
-    def __init__(self, target_port: int) -> None:
-        self.target_port = target_port
-        self.connections = 0
-        self.stored = asyncio.Event()  # a UID STORE went through
-        self._writers: list[asyncio.StreamWriter] = []
-        self._server: asyncio.Server | None = None
-        self.port = 0
-
-    async def __aenter__(self) -> CuttableProxy:
-        self._server = await asyncio.start_server(self._relay, "127.0.0.1", 0)
-        self.port = self._server.sockets[0].getsockname()[1]
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        self.cut()
-        assert self._server is not None
-        self._server.close()
-        await self._server.wait_closed()
-
-    def cut(self) -> None:
-        for writer in self._writers:
-            writer.transport.abort()
-        self._writers.clear()
-
-    async def _relay(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        self.connections += 1
-        up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self.target_port)
-        self._writers += [writer, up_writer]
-
-        async def pump(src: asyncio.StreamReader, dst: asyncio.StreamWriter, tap: bool) -> None:
-            try:
-                while chunk := await src.read(65536):
-                    if tap and b"STORE" in chunk:
-                        self.stored.set()
-                    dst.write(chunk)
-                    await dst.drain()
-            except (ConnectionError, OSError):
-                pass
-            finally:
-                dst.transport.abort()
-
-        await asyncio.gather(pump(reader, up_writer, True), pump(up_reader, writer, False))
 
 
 async def test_connection_cut_mid_batch_fails_fast_and_reconnects(
