@@ -92,7 +92,10 @@ async def bearer_fetch(
 
     async def once() -> T:
         for attempt in (1, 2):
-            token = await tokens.current()
+            try:
+                token = await tokens.current()
+            except TransientError as exc:  # the login had its own tries: not again per try
+                raise _LoginFailed(exc) from exc
             headers = extra | {"Authorization": f"Bearer {token}"}
             async with request(
                 session, method, url, what=what, check=False, headers=headers, **kwargs
@@ -115,6 +118,16 @@ async def bearer_fetch(
         return await retrying(once, what=what, policy=policy)
     except _TokenRefused as exc:
         raise AuthError(exc.reason) from exc
+    except _LoginFailed as failed:
+        raise failed.error from None
+
+
+class _LoginFailed(Exception):
+    """The login spent its own retry budget; carries its error past the call's retries."""
+
+    def __init__(self, error: TransientError) -> None:
+        super().__init__(error.reason)
+        self.error = error
 
 
 class _TokenRefused(TransientError):
