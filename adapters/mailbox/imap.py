@@ -176,7 +176,8 @@ class ImapConnection:
         lost = self._lost = asyncio.Event()  # this connection's own: an old one may drop late
 
         def on_lost(exc: Exception | None) -> None:
-            log.info("imap_connection_lost", host=s.host, reason=type(exc).__name__)
+            reason = type(exc).__name__ if exc is not None else "closed"
+            log.info("imap_connection_lost", host=s.host, reason=reason)
             lost.set()
 
         # IMAP4 with a context is implicit TLS (IMAP4_SSL only adds a default context and

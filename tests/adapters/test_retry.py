@@ -27,11 +27,13 @@ from pydantic import SecretStr
 
 from adapters._http import RetryPolicy, client_session, fetch, parse_retry_after, read_limited
 from adapters._sim import SimServer
+from adapters.idesk import IdeskSettings, IdeskSim, IdeskSource
 from adapters.moffice import MofficeSettings, MofficeSim, MofficeSource
 from adapters.tdoffice.settings import TdofficeSourceSettings
 from adapters.tdoffice.sim import TdofficeSim
 from adapters.tdoffice.source import TdofficeSource
 from adapters.voffice import VofficeSettings, VofficeSim, VofficeSource
+from adapters.vxp import VxpSettings, VxpSim, VxpSource
 from bridge.blobs import BlobStore
 from bridge.errors import AuthError, PermanentError, TransientError
 from bridge.interfaces import AdapterContext
@@ -370,3 +372,33 @@ async def test_page_cut_short_hands_over_its_finished_prefix(profile: str, tmp_p
     assert len(held_files) == len(held) * 3
     downloads = [p for p in later if "/files/" in p or p.endswith("/files.zip")]
     assert len(downloads) == len(rest) * (3 if profile == "moffice" else 1)
+
+
+async def test_vxp_and_idesk_pulls_under_faults(tmp_path: Path) -> None:
+    """The vxp node (list, getEdoc, updateStatus) and iDesk (GetIncomingDocuments,
+    ConfirmReceived) under 5 % 5xx + 2 % 429: every message and document read and confirmed."""
+    system, secret = "vxp.saas.03", "s3cret-node-key"
+    async with VxpSim(seed=SEED, systems={system: secret}) as vxp, IdeskSim(seed=SEED) as idesk:
+        assert isinstance(vxp, VxpSim) and isinstance(idesk, IdeskSim)
+        doc_ids = [vxp.add_document(document(n), files_of(n), unit=UNIT) for n in range(15)]
+        desk_ids = [idesk.add_document(document(n), files_of(n), unit=UNIT) for n in range(15)]
+        faulty(vxp)
+        faulty(idesk)
+        ctx = AdapterContext(units=(UNIT,), blobs=BlobStore(tmp_path / "blobs"))
+        node = VxpSettings(name="n", base_url=vxp.base_url, system_id=system, secret=secret)
+        desk = IdeskSettings(
+            name="d",
+            profile="idesk",
+            base_url=idesk.base_url,
+            username="vanthu",
+            password=SecretStr("idesk-secret"),
+            page_size=5,
+        )
+        async with VxpSource(node, ctx) as node_source, IdeskSource(desk, ctx) as desk_source:
+            from_node, _ = await pull_and_ack(node_source)
+            from_desk, _ = await pull_and_ack(desk_source)
+        assert vxp.pending() == [], "every message acknowledged"
+        assert {d for d, _ in idesk.confirmed} == set(desk_ids)
+    assert {r.ack for p in from_node for r in p.records} == set(doc_ids)
+    assert [r.external_id for p in from_desk for r in p.records] == desk_ids
+    assert vxp.faults.counts and idesk.faults.counts, "the simulators did fail"
