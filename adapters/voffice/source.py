@@ -16,13 +16,11 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import tempfile
 import time
 import urllib.parse
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass, field
 from functools import partial
-from typing import IO, Any, TypeVar
+from typing import Any, TypeVar
 
 import aiohttp
 import orjson
@@ -30,15 +28,16 @@ import structlog
 from yarl import URL
 
 from adapters._ahead import read_ahead
-from adapters._cursor import admit_at
 from adapters._fanout import Fetch, fetch_all, finished_prefix
 from adapters._http import DEFAULT_RETRY, client_session, fetch, iter_body, read_limited
 from adapters._records import RecordMaker, digest
 from adapters._session import SessionOwner
 from adapters._tokens import BearerTokens, bearer_fetch, token_answer
 from adapters.voffice import bundle
+from adapters.voffice.cursor import EPOCH, Cursor
 from adapters.voffice.mapping import MEDIA_TYPE
 from adapters.voffice.settings import VofficeSettings
+from adapters.voffice.spool import Spool
 from bridge.errors import PermanentError
 from bridge.interfaces import AdapterContext
 from schemas import Page, RawRecord
@@ -48,70 +47,9 @@ log = structlog.get_logger(__name__)
 
 T = TypeVar("T")
 
-EPOCH = "1970-01-01T00:00:00+00:00"
 SCOPE = "documents.read documents.ack"
 DOWNLOAD_CHUNK_BYTES = 256 * 1024
 UNREADABLE_PAGE = "trang danh sách không đọc được / unreadable listing page"
-UNREADABLE_RETRIES = 10  # polls re-reading an unreadable page before the cursor steps past it
-
-
-@dataclass
-class Cursor:
-    """Last durable `modified` (as sent), ids seen at exactly it, and the ETag of that query."""
-
-    since: str = EPOCH
-    seen: set[str] = field(default_factory=set)
-    etag: str | None = None
-    offset: int = 0  # where to start at `since`: an unreadable page or past it, else 0
-    failures: int = 0  # unreadable reads in a row of the page at `offset`
-
-    @classmethod
-    def load(cls, raw: str | None) -> Cursor:
-        if not raw:
-            return cls()
-        data = orjson.loads(raw)
-        return cls(
-            since=data["since"],
-            seen=set(data["seen"]),
-            etag=data.get("etag"),
-            offset=int(data.get("offset", 0)),
-            failures=int(data.get("failures", 0)),
-        )
-
-    def dump(self) -> str:
-        state = {
-            "since": self.since,
-            "seen": sorted(self.seen),
-            "etag": self.etag,
-            "offset": self.offset,
-            "failures": self.failures,
-        }
-        return orjson.dumps(state).decode()
-
-    def admit(self, modified: str, external_id: str) -> bool:
-        """Take a document into the cursor; False if the cursor already holds it."""
-        admitted = admit_at(self.since, self.seen, modified, external_id, _instant)
-        if admitted is None:
-            return False
-        if admitted[0] != self.since:
-            self.etag, self.offset = None, 0
-        self.since, self.seen = admitted
-        return True
-
-    def after_unreadable(self, offset: int, limit: int) -> None:
-        """Read the page at `offset` again next poll; step past it once it stays unreadable."""
-        self.failures += 1
-        self.offset = offset
-        if self.failures >= UNREADABLE_RETRIES:
-            self.offset, self.failures = offset + limit, 0
-
-
-def _instant(text: str) -> dt.datetime:
-    """An RFC 3339 time as an aware datetime. Raises ValueError for anything else."""
-    value = dt.datetime.fromisoformat(text)
-    if value.tzinfo is None:
-        raise ValueError(text)
-    return value
 
 
 def next_link(header: str | None) -> str | None:
@@ -385,7 +323,7 @@ class VofficeSource(SessionOwner):
             return ()
         if not isinstance(path, str) or not path.startswith("/") or path.startswith("//"):
             raise PermanentError(f"đường dẫn gói tệp không hợp lệ: {path!r} / invalid bundle path")
-        spool = _Spool()
+        spool = Spool()
         try:
             size = await self._call(
                 "GET", self._url(path), what="voffice tải gói tệp", read=partial(self._spool, spool)
@@ -402,7 +340,7 @@ class VofficeSource(SessionOwner):
         )
         return attachments
 
-    async def _spool(self, out: _Spool, resp: aiohttp.ClientResponse) -> int:
+    async def _spool(self, out: Spool, resp: aiohttp.ClientResponse) -> int:
         """Stream one response body to `out` (emptied first: a retried download starts over);
         bounded by the attachment size limit."""
         limit, size = self._ctx.limits.max_attachment_bytes, 0
@@ -449,46 +387,3 @@ async def _status(resp: aiohttp.ClientResponse) -> int:
 
 async def _is_invalid_token(resp: aiohttp.ClientResponse) -> bool:
     return "invalid_token" in resp.headers.get("WWW-Authenticate", "")
-
-
-def _bundle_file() -> IO[bytes]:
-    """A temporary file without a name: nothing to clean up, even after a crash."""
-    return tempfile.TemporaryFile(prefix="voffice-", suffix=".zip")
-
-
-class _Spool:
-    """A bundle as it downloads: in memory up to bundle.SMALL_BUNDLE_BYTES, then moved to a
-    temporary file without a name (opened and closed off the event loop)."""
-
-    def __init__(self) -> None:
-        self._memory: bytearray | None = bytearray()
-        self._file: IO[bytes] | None = None
-
-    async def write(self, chunk: bytes) -> None:
-        if self._memory is not None:
-            if len(self._memory) + len(chunk) <= bundle.SMALL_BUNDLE_BYTES:
-                self._memory += chunk
-                return
-            self._file = await asyncio.to_thread(_bundle_file)
-            self._file.write(self._memory)
-            self._memory = None
-        assert self._file is not None
-        self._file.write(chunk)
-
-    def contents(self) -> bytes | IO[bytes]:
-        """The bytes of a small bundle, or the file holding a larger one."""
-        if self._memory is not None:
-            return bytes(self._memory)
-        assert self._file is not None
-        return self._file
-
-    async def reset(self) -> None:
-        """Empty the spool for a download that starts over."""
-        await self.close()
-        self._memory = bytearray()
-
-    async def close(self) -> None:
-        self._memory = None
-        if self._file is not None:
-            file, self._file = self._file, None
-            await asyncio.to_thread(file.close)
