@@ -8,8 +8,9 @@ handful of connections, not 300).
 A fetch that fails with PermanentError settles only its own record: that record's fetches
 not yet started are skipped and the caller makes it an error record. Any other failure
 (TransientError, AuthError, a bug) stops every fetch not yet started; those already running
-finish, then the failure is raised, so the page is retried whole and nothing outlives the
-call. A sibling's failure never cancels a fetch midway (that would leave half-written blobs
+finish, then the failure is raised and nothing outlives the call. A caller that passes
+`done` learns which records had every fetch finished before the failure, so it can hand
+those over (a prefix of its page) rather than fetch them all again on the next try. A sibling's failure never cancels a fetch midway (that would leave half-written blobs
 and temporary files to chance); cancelling the caller still cancels everything.
 
 A fetch holds its slot while it downloads, not while its files are flushed to disk: the
@@ -40,12 +41,16 @@ class Fetch(Generic[T]):
 
 
 async def fetch_all(
-    fetches: Sequence[Fetch[T]], slots: asyncio.Semaphore
+    fetches: Sequence[Fetch[T]],
+    slots: asyncio.Semaphore,
+    *,
+    done: dict[int, list[T] | PermanentError] | None = None,
 ) -> dict[int, list[T] | PermanentError]:
     """Each record's results in fetch order, or the PermanentError that settled it.
 
     A record with no fetches has no entry. Raises the first other failure, once every
-    fetch already started has finished.
+    fetch already started has finished; before that, `done` (when given) receives the
+    results of each record whose fetches all finished (or that was settled).
     """
     settled: dict[int, PermanentError] = {}
     stopped: list[Exception] = []
@@ -73,12 +78,30 @@ async def fetch_all(
         return result
 
     results = await asyncio.gather(*(one(fetch) for fetch in fetches))
-    if stopped:
-        raise stopped[0]
     out: dict[int, list[T] | PermanentError] = dict(settled)
+    missing: set[int] = set()
     for fetch, result in zip(fetches, results, strict=True):
-        if fetch.record not in settled and result is not None:
-            done = out.setdefault(fetch.record, [])
-            assert isinstance(done, list)
-            done.append(result[0])
+        if fetch.record in settled:
+            continue
+        if result is None:
+            missing.add(fetch.record)
+            continue
+        fetched = out.setdefault(fetch.record, [])
+        assert isinstance(fetched, list)
+        fetched.append(result[0])
+    if stopped:
+        if done is not None:
+            done.update((r, v) for r, v in out.items() if r not in missing)
+        raise stopped[0]
     return out
+
+
+def finished_prefix(
+    fetches: Sequence[Fetch[T]], done: dict[int, list[T] | PermanentError], count: int
+) -> int:
+    """How many of records 0..count-1, from the first, have nothing left to fetch.
+
+    A record without fetches counts as finished; `done` is what `fetch_all` filled in.
+    """
+    pending = {fetch.record for fetch in fetches if fetch.record not in done}
+    return next((position for position in range(count) if position in pending), count)

@@ -1,29 +1,97 @@
-"""Shared HTTP plumbing for adapters: sessions, the wire-error table, streaming downloads.
+"""Shared HTTP plumbing for adapters: sessions, the wire-error table, the retry policy,
+streaming downloads.
 
 Adapters translate every wire failure here, so no aiohttp exception crosses into the pipeline:
-429 and 5xx (and timeouts, refused connections) are TransientError, 401/403 AuthError, any
-other 4xx PermanentError.
+408, 429 and 5xx (and timeouts, refused connections) are TransientError, 401/403 AuthError, any
+other 4xx PermanentError. Every call an adapter makes goes through `retrying` with one
+`RetryPolicy`: a TransientError is tried again in place (exponential backoff with full jitter,
+or the server's own `Retry-After`), within a budget of attempts and seconds per call; nothing
+else is retried. Only when a call has spent its budget does its error reach the caller.
 """
 
 from __future__ import annotations
 
 import asyncio
 import email.utils
+import random
 import time
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, TypeVar
 
 import aiohttp
+import structlog
 
 from bridge.blobs import StoredBlob
 from bridge.errors import AuthError, PermanentError, TransientError
 from bridge.interfaces import AdapterContext
 
+log = structlog.get_logger(__name__)
+
+T = TypeVar("T")
+
 READ_CHUNK_BYTES = 256 * 1024
 DRAIN_BYTES = 64 * 1024  # an unread remainder up to this size is read so the connection is kept
-DOWNLOAD_ATTEMPTS = 4
-MAX_INLINE_RETRY_S = 5.0
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How one call is tried again in place after a TransientError.
+
+    At most `attempts` tries and `budget_s` seconds (from the first try to the start of the
+    last) per call. Between tries: full jitter, a wait drawn uniformly from
+    [0, min(`max_backoff_s`, `base_s` * 2**(try - 1))], unless the server said `Retry-After`:
+    that is waited exactly when it is at most `max_retry_after_s`; a longer one ends the call
+    at once, its error carrying `retry_after_s` for the caller's own backoff.
+    """
+
+    attempts: int = 5
+    budget_s: float = 30.0
+    base_s: float = 0.25
+    max_backoff_s: float = 4.0
+    max_retry_after_s: float = 5.0
+
+    def delay_s(
+        self, attempt: int, retry_after_s: float | None, rng: random.Random | None = None
+    ) -> float | None:
+        """Seconds to wait after failed try number `attempt` (from 1); None: give up now."""
+        if attempt >= self.attempts:
+            return None
+        if retry_after_s is not None:
+            return retry_after_s if retry_after_s <= self.max_retry_after_s else None
+        ceiling = min(self.max_backoff_s, self.base_s * 2 ** (attempt - 1))
+        return (rng or _JITTER).uniform(0.0, ceiling)
+
+
+DEFAULT_RETRY = RetryPolicy()
+_JITTER = random.Random()
+
+
+async def retrying(
+    call: Callable[[], Awaitable[T]], *, what: str, policy: RetryPolicy = DEFAULT_RETRY
+) -> T:
+    """`call()`, tried again after each TransientError as `policy` allows.
+
+    Only TransientError is retried (connection failures, timeouts, 408, 429, 5xx, a
+    garbled answer); AuthError, PermanentError and anything else surface at once. `call`
+    must be safe to repeat: it makes the whole request again, body included. Raises the
+    last TransientError once the budget is spent.
+    """
+    started = time.monotonic()
+    attempt = 0
+    while True:
+        attempt += 1
+        try:
+            return await call()
+        except TransientError as exc:
+            wait_s = policy.delay_s(attempt, exc.retry_after_s)
+            if wait_s is None or time.monotonic() - started + wait_s > policy.budget_s:
+                if attempt > 1:
+                    log.info("http_retries_exhausted", what=what, attempts=attempt)
+                raise
+            log.debug("http_retry", what=what, attempt=attempt, wait_s=round(wait_s, 2))
+            await asyncio.sleep(wait_s)
 
 
 def client_session(
@@ -43,13 +111,13 @@ def parse_retry_after(value: str | None) -> float | None:
     if not value:
         return None
     value = value.strip()
-    if value.isdigit():
+    if value.isascii() and value.isdigit():  # not "¹" or "٣": str.isdigit takes those too
         return float(value)
     try:
         when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
+        return max(0.0, when.timestamp() - time.time())
+    except (TypeError, ValueError, IndexError, OverflowError):
         return None
-    return max(0.0, when.timestamp() - time.time())
 
 
 def error_for_status(
@@ -106,6 +174,30 @@ async def request(
         ) from exc
 
 
+async def fetch(
+    session: aiohttp.ClientSession,
+    method: str,
+    url: str,
+    *,
+    what: str,
+    read: Callable[[aiohttp.ClientResponse], Awaitable[T]],
+    policy: RetryPolicy = DEFAULT_RETRY,
+    **kwargs: Any,
+) -> T:
+    """One call under `policy`: `read` gets each try's checked answer and makes the result.
+
+    `read` runs inside the try, so a body cut short is retried as well; it must be safe to
+    run again (a download starts over into a fresh blob). `kwargs` go to `request` and must
+    be reusable across tries (json, bytes, a dict form; not a consumed FormData).
+    """
+
+    async def once() -> T:
+        async with request(session, method, url, what=what, **kwargs) as resp:
+            return await read(resp)
+
+    return await retrying(once, what=what, policy=policy)
+
+
 async def _drain(resp: aiohttp.ClientResponse) -> None:
     """Read what the caller left of a small answer (a receipt's "ok"), so the connection goes
     back to the pool instead of being closed: a new connection per call costs both sides far
@@ -144,22 +236,18 @@ async def download_to_blob(
     what: str,
     expected_sha256: str | None = None,
     headers: Mapping[str, str] | None = None,
-    attempts: int = DOWNLOAD_ATTEMPTS,
+    policy: RetryPolicy = DEFAULT_RETRY,
 ) -> tuple[StoredBlob, aiohttp.ClientResponse]:
     """Stream a file straight into the blob store, hashing as it goes. Never holds it whole.
 
-    A transient failure is retried in place (`attempts` in all, short backoff, honouring a
-    short Retry-After), so one flaky file does not send a whole page back to be read again.
+    A transient failure is retried in place by `policy`, so one flaky file does not send a
+    whole page back to be read again.
     """
-    for attempt in range(1, attempts + 1):
-        try:
-            return await _download_once(session, url, ctx, what, expected_sha256, headers)
-        except TransientError as exc:
-            if attempt == attempts:
-                raise
-            wait_s = min(exc.retry_after_s or 0.2 * 2**attempt, MAX_INLINE_RETRY_S)
-            await asyncio.sleep(wait_s)
-    raise AssertionError("unreachable")
+    return await retrying(
+        lambda: _download_once(session, url, ctx, what, expected_sha256, headers),
+        what=what,
+        policy=policy,
+    )
 
 
 async def _download_once(

@@ -27,18 +27,34 @@ class RecordedRequest:
 
 @dataclass
 class Faults:
-    """Failures a test can switch on. Rates are probabilities per request (seeded RNG).
+    """Failures a test can switch on, on every request kind the simulator serves (listings,
+    downloads, bundles, receipts, status, logins). Rates are probabilities per request
+    (seeded RNG).
 
-    `down` answers every request 503; `exempt` lists path prefixes never failed (downloads a
-    test wants to see succeed, say).
+    `error_rate` answers HTTP 500 (a `server_error_share` of them) or 503; `throttle_rate`
+    answers 429 with `Retry-After: retry_after_s`; `token_expiry_rate` revokes every token
+    the simulator issued before it handles the request (the profiles with bearer tokens then
+    answer 401 as for an expired token). `down` answers every request 503; `exempt` lists
+    path prefixes never failed (downloads a test wants to see succeed, say). `counts` says
+    how often each fault was served ("error" for 500 and 503, "throttle", "down",
+    "token_expired").
     """
 
     error_rate: float = 0.0
     throttle_rate: float = 0.0
     retry_after_s: int = 1
+    server_error_share: float = 0.5
+    token_expiry_rate: float = 0.0
     down: bool = False
     exempt: tuple[str, ...] = ()
     counts: dict[str, int] = field(default_factory=dict)
+
+    def set_rates(
+        self, *, error_rate: float = 0.0, throttle_rate: float = 0.0, token_expiry_rate: float = 0.0
+    ) -> None:
+        """Switch the random faults to these rates (0 switches one off)."""
+        self.error_rate, self.throttle_rate = error_rate, throttle_rate
+        self.token_expiry_rate = token_expiry_rate
 
 
 class SimServer:
@@ -71,17 +87,23 @@ class SimServer:
         )
         fault = self._pick_fault(request.path)
         if fault is not None:
-            self.faults.counts[fault] = self.faults.counts.get(fault, 0) + 1
-            if fault == "throttle":
-                return web.json_response(
-                    {"error": "too_many_requests"},
-                    status=429,
-                    headers={"Retry-After": str(self.faults.retry_after_s)},
-                )
-            return web.json_response({"error": "unavailable"}, status=503)
+            counted = "error" if fault == "error_500" else fault
+            self.faults.counts[counted] = self.faults.counts.get(counted, 0) + 1
+        if fault == "throttle":
+            return web.json_response(
+                {"error": "too_many_requests"},
+                status=429,
+                headers={"Retry-After": str(self.faults.retry_after_s)},
+            )
+        if fault in ("error_500", "error", "down"):
+            status = 500 if fault == "error_500" else 503
+            return web.json_response({"error": "unavailable"}, status=status)
+        if fault == "token_expired":
+            self.expire_tokens()
         return await handler(request)
 
     def _pick_fault(self, path: str) -> str | None:
+        """The fault to serve for a request to `path`, if any (one roll of the seeded RNG)."""
         f = self.faults
         if any(path.startswith(p) for p in f.exempt):
             return None
@@ -91,8 +113,14 @@ class SimServer:
         if roll < f.throttle_rate:
             return "throttle"
         if roll < f.throttle_rate + f.error_rate:
-            return "error"
+            share = (roll - f.throttle_rate) / f.error_rate
+            return "error_500" if share < f.server_error_share else "error"
+        if roll < f.throttle_rate + f.error_rate + f.token_expiry_rate:
+            return "token_expired"
         return None
+
+    def expire_tokens(self) -> None:
+        """Revoke every token issued; a simulator of a profile with tokens overrides this."""
 
     def calls(self, method: str, path_prefix: str) -> list[RecordedRequest]:
         return [r for r in self.requests if r.method == method and r.path.startswith(path_prefix)]

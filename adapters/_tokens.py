@@ -4,18 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 import aiohttp
 import orjson
 import structlog
 
-from adapters._http import raise_for_status, request
+from adapters._http import DEFAULT_RETRY, RetryPolicy, raise_for_status, request, retrying
 from bridge.errors import AuthError, TransientError
 
 log = structlog.get_logger(__name__)
+
+T = TypeVar("T")
 
 
 class BearerTokens:
@@ -64,36 +65,70 @@ def token_answer(
     return token, float(data.get("expires_in") or default_lifetime_s)
 
 
-@asynccontextmanager
-async def bearer_call(
+async def bearer_fetch(
     session: aiohttp.ClientSession,
     tokens: BearerTokens,
     method: str,
     url: str,
     *,
     what: str,
+    read: Callable[[aiohttp.ClientResponse], Awaitable[T]],
     rejected: Callable[[aiohttp.ClientResponse], Awaitable[bool]],
     rejected_event: str,
     source: str,
     ok: tuple[int, ...] = (),
+    policy: RetryPolicy = DEFAULT_RETRY,
     **kwargs: Any,
-) -> AsyncIterator[aiohttp.ClientResponse]:
-    """One authenticated call; a 401 that `rejected` recognises drops the token and retries once.
+) -> T:
+    """One authenticated call under `policy`; `read` makes the result from the answer.
 
-    Statuses in `ok` are handed back instead of raised.
+    A 401 that `rejected` recognises (the token expired or was revoked) drops the token,
+    obtains a new one and sends the call again at once, once per try; the new token refused
+    as well spends that try, and when no try is left the call raises AuthError. Statuses in
+    `ok` are handed to `read` instead of raised. A TransientError (including one while
+    obtaining the token) is retried by `policy`.
     """
     extra = dict(kwargs.pop("headers", {}))
-    for attempt in (1, 2):
-        token = await tokens.current()
-        headers = extra | {"Authorization": f"Bearer {token}"}
-        async with request(
-            session, method, url, what=what, check=False, headers=headers, **kwargs
-        ) as resp:
-            if resp.status == 401 and attempt == 1 and await rejected(resp):
-                log.info(rejected_event, source=source)
-                tokens.drop(token)
-                continue
-            if resp.status not in ok:
-                await raise_for_status(resp, what)
-            yield resp
-            return
+
+    async def once() -> T:
+        for attempt in (1, 2):
+            try:
+                token = await tokens.current()
+            except TransientError as exc:  # the login had its own tries: not again per try
+                raise _LoginFailed(exc) from exc
+            headers = extra | {"Authorization": f"Bearer {token}"}
+            async with request(
+                session, method, url, what=what, check=False, headers=headers, **kwargs
+            ) as resp:
+                if resp.status == 401 and await rejected(resp):
+                    log.info(rejected_event, source=source)
+                    tokens.drop(token)
+                    if attempt == 1:
+                        continue
+                    raise _TokenRefused(
+                        f"{what}: mã truy cập mới cũng bị từ chối / "
+                        "a freshly obtained token was refused as well"
+                    )
+                if resp.status not in ok:
+                    await raise_for_status(resp, what)
+                return await read(resp)
+        raise AssertionError("unreachable")
+
+    try:
+        return await retrying(once, what=what, policy=policy)
+    except _TokenRefused as exc:
+        raise AuthError(exc.reason) from exc
+    except _LoginFailed as failed:
+        raise failed.error from None
+
+
+class _LoginFailed(Exception):
+    """The login spent its own retry budget; carries its error past the call's retries."""
+
+    def __init__(self, error: TransientError) -> None:
+        super().__init__(error.reason)
+        self.error = error
+
+
+class _TokenRefused(TransientError):
+    """Both tokens of one try refused: worth another try while the budget lasts."""

@@ -2,7 +2,8 @@
 line and one summary line each.
 
 The full run follows issue 8 (20,000 documents, 50 webhooks/s for 30 s, 100,000 pending, a
-300 MB attachment) and takes a while on a 2-core machine; `--quick` runs smaller versions of
+300 MB attachment) and issue 16 (a 5,000-document backlog with and without flaky sources, a
+20 s home outage) and takes a while on a 2-core machine; `--quick` runs smaller versions of
 everything in about two minutes. Targets are checked and printed as PASS/FAIL lines; the exit
 code is 0 either way (a benchmark measures, it does not gate).
 """
@@ -15,11 +16,11 @@ import json
 import statistics
 from typing import Any
 
-from bench import catchup, memory, push, raw_ceiling
+from bench import catchup, faults, memory, push, raw_ceiling
 from bench.common import emit
 
-FULL = {"docs": 20_000, "push_s": 30.0, "pending": 100_000, "big_mb": 300}
-QUICK = {"docs": 1_000, "push_s": 10.0, "pending": 3_000, "big_mb": 100}
+FULL = {"docs": 20_000, "push_s": 30.0, "pending": 100_000, "big_mb": 300, "fault_docs": 5_000}
+QUICK = {"docs": 1_000, "push_s": 10.0, "pending": 3_000, "big_mb": 100, "fault_docs": 1_000}
 TARGET_RATIO = 1.4
 TARGET_P99_MS = 50.0
 TARGET_PENDING_RSS_MB = 150.0
@@ -59,6 +60,12 @@ async def run(sizes: dict[str, Any], runs: int, delivery_process: bool = False) 
                              m["pending"]["rss_mb"] <= TARGET_PENDING_RSS_MB, f"≤ {TARGET_PENDING_RSS_MB} MB"))  # fmt: skip
     verdicts.append(_verdict(f"RSS growth during {m['big']['attachment_mb']} MB attachment = {m['big']['growth_mb']} MB",
                              m["big"]["growth_mb"] < TARGET_BIG_GROWTH_MB, f"< {TARGET_BIG_GROWTH_MB} MB"))  # fmt: skip
+    f = await faults.run(sizes["fault_docs"], 20.0, min(sizes["fault_docs"], 1_000))
+    emit(f, faults.summary(f))
+    verdicts.append(_verdict(f"faulty / clean backlog = {f['ratio']}", f["ratio_ok"],
+                             f"≤ {faults.TARGET_RATIO}"))  # fmt: skip
+    verdicts.append(_verdict(f"deliveries resume {f['resumed_after_s']} s after a 20 s outage",
+                             f["resume_ok"], f"≤ {faults.TARGET_RESUME_S} s"))  # fmt: skip
     return verdicts
 
 

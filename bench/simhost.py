@@ -10,7 +10,12 @@ it causes, are measured on one clock:
 - `POST /push {url, secret, rate, duration_s, seed}`: signed document webhooks at `rate`
   per second; answers with each event's latency to its create at home (ms);
 - `POST /big {mb}`: one document with a file of `mb` MiB, served by the tdoffice source;
-- `POST /home {down}`: the home sink answers 503 to everything (or stops doing so).
+- `POST /home {down}`: the home sink answers 503 to everything (or stops doing so); the
+  stats then say when it came back (`home_up_s`) and its first create after that
+  (`first_create_after_up_s`);
+- `POST /faults {error_rate, throttle_rate}`: every source simulator fails that share of all
+  its requests (listings, files, bundles, receipts, logins) with 500/503, or 429 with
+  `Retry-After: 1` (also `--error-rate`, `--throttle-rate` from the start).
 """
 
 from __future__ import annotations
@@ -60,6 +65,8 @@ class Host:
         self.creates = 0
         self.created_at: dict[Key, float] = {}
         self.track_keys = False
+        self.home_up_s: float | None = None
+        self.first_create_after_up_s: float | None = None
         for sim in (*sources.values(), home):
             sim.record_bodies = False
         for sim in sources.values():
@@ -76,6 +83,8 @@ class Host:
         now = time.monotonic()
         self.creates += 1
         self.last_create_s = now
+        if self.home_up_s is not None and self.first_create_after_up_s is None:
+            self.first_create_after_up_s = now
         if self.track_keys:
             body = orjson.loads(await request.read())
             issuer = body.get("issuer") or {}
@@ -97,7 +106,22 @@ class Host:
             "last_create_s": self.last_create_s,
             "now_s": time.monotonic(),
             "cpu_s": time.process_time(),
+            "home_up_s": self.home_up_s,
+            "first_create_after_up_s": self.first_create_after_up_s,
+            "source_faults": {n: dict(s.faults.counts) for n, s in self.sources.items()},
         }
+
+    def set_home(self, down: bool) -> None:
+        """The home sink down (503 to all) or back; coming back starts the resume clock."""
+        was_down, self.home.faults.down = self.home.faults.down, down
+        if was_down and not down:
+            self.home_up_s, self.first_create_after_up_s = time.monotonic(), None
+
+    def set_faults(self, error_rate: float, throttle_rate: float) -> None:
+        """Every source simulator fails these shares of its requests (429 with Retry-After 1)."""
+        for sim in self.sources.values():
+            sim.faults.set_rates(error_rate=error_rate, throttle_rate=throttle_rate)
+            sim.faults.retry_after_s = 1
 
     async def push(self, body: dict[str, Any]) -> dict[str, Any]:
         """Send `rate * duration_s` signed document.created events on schedule."""
@@ -262,19 +286,26 @@ def control_app(host: Host) -> web.Application:
         return web.json_response(await asyncio.to_thread(host.add_big, int(body["mb"])))
 
     async def home_state(request: web.Request) -> web.Response:
-        host.home.faults.down = bool((await request.json()).get("down"))
-        return web.json_response({"down": host.home.faults.down})
+        host.set_home(bool((await request.json()).get("down")))
+        return web.json_response({"down": host.home.faults.down, "now_s": time.monotonic()})
+
+    async def faults(request: web.Request) -> web.Response:
+        body = await request.json()
+        host.set_faults(float(body.get("error_rate", 0)), float(body.get("throttle_rate", 0)))
+        return web.json_response(body)
 
     app = web.Application()
     app.router.add_get("/stats", stats)
     app.router.add_post("/push", push)
     app.router.add_post("/big", big)
     app.router.add_post("/home", home_state)
+    app.router.add_post("/faults", faults)
     return app
 
 
 async def serve(args: argparse.Namespace) -> None:
     host, facts = build(args)
+    host.set_faults(args.error_rate, args.throttle_rate)
     control = SimServer()
     control.app = control_app(host)
     for sim in (*host.sources.values(), host.home, control):
@@ -303,6 +334,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--dup", type=float, default=0.25, help="share sent by two roads")
     parser.add_argument("--files", action=argparse.BooleanOptionalAction, default=True)
+    parser.add_argument("--error-rate", type=float, default=0.0, help="sources' 500/503 share")
+    parser.add_argument("--throttle-rate", type=float, default=0.0, help="sources' 429 share")
     args = parser.parse_args(argv)
     try:
         import uvloop

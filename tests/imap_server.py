@@ -16,6 +16,7 @@ and the server's log, so the test fails loudly rather than being skipped.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import pwd
 import shutil
@@ -277,3 +278,54 @@ async def flags_by_uid(server: Dovecot, folder: str = "INBOX") -> dict[int, set[
                 uid = int(text.split("UID ")[1].split()[0].rstrip(")"))
                 found[uid] = set(text.split("FLAGS (")[1].split(")")[0].split())
         return found
+
+
+class CuttableProxy:
+    """A TCP relay to the IMAP server that a test can cut (every connection, both ways) or
+    stall (bytes are swallowed, connections stay open: a server that stopped answering); it
+    counts connections and notes when a UID STORE passed."""
+
+    def __init__(self, target_port: int) -> None:
+        self.target_port = target_port
+        self.connections = 0
+        self.stored = asyncio.Event()  # a UID STORE went through
+        self.stalled = False
+        self._writers: list[asyncio.StreamWriter] = []
+        self._server: asyncio.Server | None = None
+        self.port = 0
+
+    async def __aenter__(self) -> CuttableProxy:
+        self._server = await asyncio.start_server(self._relay, "127.0.0.1", 0)
+        self.port = self._server.sockets[0].getsockname()[1]
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        self.cut()
+        assert self._server is not None
+        self._server.close()
+        await self._server.wait_closed()
+
+    def cut(self) -> None:
+        for writer in self._writers:
+            writer.transport.abort()
+        self._writers.clear()
+
+    async def _relay(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.connections += 1
+        up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self.target_port)
+        self._writers += [writer, up_writer]
+
+        async def pump(src: asyncio.StreamReader, dst: asyncio.StreamWriter, tap: bool) -> None:
+            try:
+                while chunk := await src.read(65536):
+                    if tap and b"STORE" in chunk:
+                        self.stored.set()
+                    if not self.stalled:
+                        dst.write(chunk)
+                        await dst.drain()
+            except (ConnectionError, OSError):
+                pass
+            finally:
+                dst.transport.abort()
+
+        await asyncio.gather(pump(reader, up_writer, True), pump(up_reader, writer, False))

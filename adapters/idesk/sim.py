@@ -63,8 +63,12 @@ class IdeskSim(SimServer):
     """Knobs: `text_style` (plain, CDATA, NFD, or mojibake: UTF-8 mis-read as Windows-1252;
     corpus records carry the TCVN3/VNI cases), `base64_line` (wrap Content every N
     characters), `server_faults` (the next N calls answer soap:Server), `raw_pages` (answers
-    served verbatim to the next GetIncomingDocuments calls), `check_soap_action`.
-    `confirmed` lists every ConfirmReceived as (DocumentID, UnitCode).
+    served verbatim to the next GetIncomingDocuments calls), `broken_pages` ((FromDate,
+    PageIndex) → how many more answers to that query are unreadable), `broken_calls` (the
+    GetIncomingDocuments calls, counted from 1 in `listings`, answered unreadable), `max_page_items` (a
+    server that answers at most that many documents per page whatever PageSize asks, while
+    TotalRecord counts them all), `check_soap_action`. `confirmed` lists every
+    ConfirmReceived as (DocumentID, UnitCode).
     """
 
     profile = "idesk"
@@ -83,6 +87,10 @@ class IdeskSim(SimServer):
         self.base64_line: int | None = None
         self.server_faults = 0
         self.raw_pages: list[bytes] = []
+        self.broken_pages: dict[tuple[str, int], int] = {}
+        self.broken_calls: set[int] = set()
+        self.listings = 0
+        self.max_page_items: int | None = None
         self.check_soap_action = True
         self.confirmed: list[tuple[str, str]] = []
         self.clock = dt.datetime(2024, 1, 2, 8, 0, 0)
@@ -231,15 +239,20 @@ class IdeskSim(SimServer):
             return _fault(
                 "soap:Client", f"PageSize phải từ 1 đến 50 / PageSize must be 1..50: {size}"
             )
+        self.listings += 1
         if self.raw_pages:
             return _xml(self.raw_pages.pop(0))
+        if self.broken_pages.get((from_date, index), 0) > 0 or self.listings in self.broken_calls:
+            self.broken_pages[(from_date, index)] = self.broken_pages.get((from_date, index), 1) - 1
+            return _xml(b"<html><body>502 Bad Gateway</body></html>")
         start = bisect.bisect_left(self._order, (from_date, ""))
         matching = [
             e
             for _, doc_id in self._order[start:]
             if (e := self._entries[doc_id]).unit in (None, args["UnitCode"])
         ]
-        return _xml(_page(matching[index * size : (index + 1) * size], len(matching)))
+        shown = min(size, self.max_page_items or size)
+        return _xml(_page(matching[index * shown : index * shown + shown], len(matching)))
 
     def _confirm(self, op: etree._Element) -> web.Response:
         doc_id = (text_of(child(op, "DocumentID")) or "").strip()

@@ -12,14 +12,22 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import hashlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from functools import partial
 
 import aiohttp
 import structlog
 
+from adapters._ahead import read_ahead
 from adapters._fanout import Fetch, fetch_all
-from adapters._http import client_session, error_for_status, read_limited, request
+from adapters._http import (
+    DEFAULT_RETRY,
+    client_session,
+    error_for_status,
+    read_limited,
+    request,
+    retrying,
+)
 from adapters._session import SessionOwner
 from adapters.idesk.cursor import Cursor, modified_second
 from adapters.idesk.files import InlineFile, inline_files, store_file
@@ -56,6 +64,7 @@ class IdeskSource(SessionOwner):
         self.unit = ctx.units[0]
         self._url = settings.base_url.rstrip("/") + SERVICE_PATH
         self._stores = asyncio.Semaphore(STORE_CONCURRENCY)
+        self.retry = DEFAULT_RETRY  # every call of this source goes through it
 
     def _open_session(self) -> aiohttp.ClientSession:
         return client_session(self.ctx, timeout_s=self.settings.timeout_s)
@@ -67,23 +76,42 @@ class IdeskSource(SessionOwner):
             "GetIncomingDocuments", self._query(tomorrow.strftime("%Y-%m-%dT%H:%M:%S"), 0, 1)
         )
 
-    async def pull(self, cursor: str | None) -> AsyncIterator[Page]:
-        """Yield pages from `cursor` until a short page says the source is caught up."""
+    def pull(self, cursor: str | None) -> AsyncIterator[Page]:
+        """Yield pages from `cursor` until `TotalRecord` is covered (or, without one, a short
+        page says the source is caught up).
+
+        An unreadable page is yielded as an error record whose cursor stays on it (read again
+        next poll, see `Cursor.after_unreadable_page`); the pull goes on past it, reading the
+        pages behind it with the cursor left where it is, so they flow now and are recognised
+        as already stored when the page is read again. A second unreadable page in a row ends
+        the pull.
+        """
+        return read_ahead(self._pages(cursor))
+
+    async def _pages(self, cursor: str | None) -> AsyncGenerator[Page, None]:
+        """The pages of `pull`, read one after the other (`read_ahead` runs them a page
+        ahead of the pipeline)."""
         state = Cursor.load(cursor, self.settings.start_from)
         size = self.settings.page_size
         may_restart = state.page_index > 0
+        ahead = False  # past an unreadable page: read on, but keep the stored cursor
         while True:
             query = self._query(state.from_date, state.page_index, size)
             try:
-                data = await self._call("GetIncomingDocuments", query)
+                page = read_page(data := await self._call("GetIncomingDocuments", query))
             except _Unreadable as exc:
-                yield self._unreadable_page(state, exc.reason, exc.data)
-                return
-            try:
-                page = read_page(data)
+                page, reason, data = None, exc.reason, exc.data
             except PermanentError as exc:
-                yield self._unreadable_page(state, exc.reason, data)
-                return
+                page, reason = None, exc.reason
+            if page is None:
+                if ahead:
+                    yield Page(records=(self._unreadable_record(state, reason, data),))
+                    return
+                error_page, after = self._unreadable_page(state, reason, data)
+                yield error_page
+                ahead = after.page_index == state.page_index
+                state = Cursor(after.from_date, after.seen, state.page_index + 1)
+                continue
             if not page.items and may_restart:
                 may_restart, state = False, state.from_first_page()
                 continue
@@ -95,15 +123,23 @@ class IdeskSource(SessionOwner):
                 for item in page.items
                 if item.document_id and (second := modified_second(item.modified))
             ]
-            state = state.after_page(dated, is_full=len(page.items) >= size)
+            # A server may answer fewer than PageSize documents a page (its own cap) while
+            # TotalRecord counts them all: a short page is taken as that cap, so `covered`
+            # errs low and at worst one more (empty) page is asked.
+            covered = (state.page_index + 1) * len(page.items)
+            has_more = len(page.items) >= size or (
+                page.total is not None and covered < page.total and bool(page.items)
+            )
+            before, state = state, state.after_page(dated, is_full=has_more)
             log.info(
                 "idesk_page_read",
                 source=self.name,
                 records=len(records),
+                total=page.total,
                 is_salvaged=page.is_salvaged,
             )
-            yield Page(records=tuple(records), cursor=state.dump())
-            if len(page.items) < size:
+            yield Page(records=tuple(records), cursor=None if ahead else state.dump())
+            if not has_more or state == before:
                 return
 
     async def acknowledge(self, record: RawRecord) -> None:
@@ -134,10 +170,16 @@ class IdeskSource(SessionOwner):
         ]
 
     async def _call(self, operation: str, fields: list[tuple[str, str]]) -> bytes:
-        """POST one operation; the answer's bytes. Faults and HTTP errors are mapped."""
+        """POST one operation under the retry policy; the answer's bytes. Faults and HTTP
+        errors are mapped (a soap:Server fault, 5xx or 429 is retried)."""
+        what = f"idesk {operation}"
+        return await retrying(
+            partial(self._call_once, operation, fields, what), what=what, policy=self.retry
+        )
+
+    async def _call_once(self, operation: str, fields: list[tuple[str, str]], what: str) -> bytes:
         if self._session is None:
             raise RuntimeError("IdeskSource used outside 'async with'")
-        what = f"idesk {operation}"
         headers = {
             "Content-Type": "text/xml; charset=utf-8",
             "SOAPAction": soap_action(operation),
@@ -223,11 +265,20 @@ class IdeskSource(SessionOwner):
         )
         return self._raw(item, error=reason)
 
-    def _unreadable_page(self, state: Cursor, reason: str, data: bytes) -> Page:
+    def _unreadable_page(self, state: Cursor, reason: str, data: bytes) -> tuple[Page, Cursor]:
+        """The error record of an unreadable page, with the cursor that reads it again (or
+        steps past it once it stayed unreadable); and that cursor."""
+        record = self._unreadable_record(state, reason, data)
+        after = state.after_unreadable_page()
+        if after.page_index != state.page_index:
+            log.warning("idesk_page_stepped_over", source=self.name, page=state.page_index)
+        return Page(records=(record,), cursor=after.dump()), after
+
+    def _unreadable_record(self, state: Cursor, reason: str, data: bytes) -> RawRecord:
         where = f"{state.from_date}#{state.page_index}"
         digest = hashlib.sha256(data or where.encode()).hexdigest()
         log.warning("idesk_page_unreadable", source=self.name, page=state.page_index, reason=reason)
-        record = RawRecord(
+        return RawRecord(
             source=self.name,
             unit=self.unit,
             external_id=f"page:{digest[:16]}",
@@ -237,10 +288,6 @@ class IdeskSource(SessionOwner):
             error=reason,
             received_at=dt.datetime.now(VN_TZ),
         )
-        after = state.after_unreadable_page()
-        if after.page_index != state.page_index:
-            log.warning("idesk_page_stepped_over", source=self.name, page=state.page_index)
-        return Page(records=(record,), cursor=after.dump())
 
 
 class _Unreadable(PermanentError):

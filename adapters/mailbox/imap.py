@@ -1,7 +1,11 @@
 """One IMAP4rev1 connection (aioimaplib) with bounded waits and the bridge's error taxonomy.
 
-Refused connections, TLS failures, timeouts and protocol errors become TransientError; a
-refused LOGIN becomes AuthError. Nothing from aioimaplib or `ssl` escapes this module.
+IMAP is one conversation: the connection sends one command at a time (a lock), whoever
+calls. A dropped connection or a protocol abort fails the command under way at once (it is
+not left to its timeout) and closes the connection; the next use opens a fresh one and logs
+in again. Refused connections, TLS failures, timeouts and protocol errors become
+TransientError; a refused LOGIN becomes AuthError. Nothing from aioimaplib or `ssl` escapes
+this module.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ _FETCH_START = re.compile(rb"^(\d+) FETCH \((.*)$", re.DOTALL)
 _UID = re.compile(rb"\bUID (\d+)")
 _SIZE = re.compile(rb"\bRFC822\.SIZE (\d+)")
 _FLAGS = re.compile(rb"\bFLAGS \(([^)]*)\)")
+LOGOUT_S = 2.0  # a polite LOGOUT at close waits no longer: shutdown has a grace period
 _NETWORK_ERRORS = (OSError, asyncio.TimeoutError, aioimaplib.AioImapException, EOFError)
 
 
@@ -99,13 +104,16 @@ def tls_context(settings: MailboxSettings, default: Any = None) -> ssl.SSLContex
 
 
 class ImapConnection:
-    """A logged-in IMAP session on one folder. Not safe for concurrent use; callers serialize."""
+    """A logged-in IMAP session on one folder. Concurrent callers take turns: each command
+    (and the whole of `open`) holds the connection's lock."""
 
     def __init__(self, settings: MailboxSettings, ssl_default: Any = None) -> None:
         self._settings = settings
         self._ssl_default = ssl_default
         self._timeout_s = settings.timeout_s
         self._client: Any = None
+        self._lock = asyncio.Lock()
+        self._lost = asyncio.Event()  # set when the open connection drops or aborts
         self.capabilities: frozenset[str] = frozenset()
         self.folder: FolderState | None = None
 
@@ -114,14 +122,37 @@ class ImapConnection:
         return f"IMAP {self._settings.host}:{self._settings.effective_port}"
 
     async def _bounded(self, call: Awaitable[T], timeout_s: float | None = None) -> T:
+        """`call` within the timeout; a network error, a timeout or the connection dropping
+        meanwhile aborts the connection and raises TransientError at once."""
+        command = asyncio.ensure_future(call)
+        dropped = asyncio.ensure_future(self._lost.wait())
         try:
             async with asyncio.timeout(timeout_s or self._timeout_s):
-                return await call
+                await asyncio.wait((command, dropped), return_when=asyncio.FIRST_COMPLETED)
+            if not command.done():
+                raise ConnectionAbortedError("connection lost")
+            return command.result()
         except _NETWORK_ERRORS as exc:
-            await self.close()
+            self._abort()
             raise TransientError(
                 f"{self.what}: lỗi kết nối ({type(exc).__name__}) / connection failed: {exc}"
             ) from exc
+        finally:
+            dropped.cancel()
+            if not command.done():
+                # A command left midway (timed out, or the caller cancelled at shutdown)
+                # leaves the conversation in an unknown state: drop the connection, so that
+                # nothing waits on it again, LOGOUT at close included.
+                command.cancel()
+                self._abort()
+                await asyncio.wait((command,), timeout=1.0)  # let it unwind, never hang on it
+
+    def _abort(self) -> None:
+        """Drop the connection now, without LOGOUT (it is broken, or a command hangs on it)."""
+        client, self._client = self._client, None
+        self.folder = None
+        if client is not None and client.protocol.transport is not None:
+            client.protocol.transport.close()
 
     def _expect_ok(self, response: Any, command: str) -> Any:
         if response.result != "OK":
@@ -133,15 +164,31 @@ class ImapConnection:
         return response
 
     async def open(self) -> None:
-        """Connect, secure the channel as configured, and LOG IN. Raises AuthError, TransientError."""
+        """Connect, secure the channel as configured, and LOG IN (a fresh connection, the old
+        one dropped). Raises AuthError, TransientError."""
+        async with self._lock:
+            self._abort()
+            await self._open()
+
+    async def _open(self) -> None:
         s = self._settings
         context = tls_context(s, self._ssl_default) if s.tls != "none" else None
-        if s.tls == "implicit":
-            self._client = aioimaplib.IMAP4_SSL(
-                s.host, s.effective_port, timeout=self._timeout_s, ssl_context=context
-            )
-        else:
-            self._client = aioimaplib.IMAP4(s.host, s.effective_port, timeout=self._timeout_s)
+        lost = self._lost = asyncio.Event()  # this connection's own: an old one may drop late
+
+        def on_lost(exc: Exception | None) -> None:
+            reason = type(exc).__name__ if exc is not None else "closed"
+            log.info("imap_connection_lost", host=s.host, reason=reason)
+            lost.set()
+
+        # IMAP4 with a context is implicit TLS (IMAP4_SSL only adds a default context and
+        # does not pass on the connection-lost callback)
+        self._client = aioimaplib.IMAP4(
+            s.host,
+            s.effective_port,
+            timeout=self._timeout_s,
+            conn_lost_cb=on_lost,
+            ssl_context=context if s.tls == "implicit" else None,
+        )
         await self._bounded(self._client.wait_hello_from_server())
         if s.tls == "starttls" and context is not None:
             await self._bounded(self._starttls(context))
@@ -149,7 +196,7 @@ class ImapConnection:
             self._client.login(s.username, s.password.get_secret_value())
         )
         if response.result != "OK":
-            await self.close()
+            self._abort()
             raise AuthError(
                 f"{self.what}: máy chủ từ chối đăng nhập / login refused for {s.username!r}"
             )
@@ -170,7 +217,8 @@ class ImapConnection:
 
     async def select(self, folder: str) -> FolderState:
         """SELECT `folder` (read-write, for keywords). Raises TransientError, PermanentError."""
-        response = await self._bounded(self._client.select(_quote(folder)))
+        async with self._lock:
+            response = await self._bounded(self._live().select(_quote(folder)))
         if response.result != "OK":
             raise PermanentError(
                 f"{self.what}: không mở được thư mục {folder!r} / cannot select folder {folder!r}"
@@ -194,9 +242,10 @@ class ImapConnection:
         """UID and size of every message with a UID above `last_uid`, in UID order."""
         if self.folder is None or self.folder.exists == 0:
             return []
-        response = await self._bounded(
-            self._client.uid("fetch", f"{last_uid + 1}:*", "(UID RFC822.SIZE)")
-        )
+        async with self._lock:
+            response = await self._bounded(
+                self._live().uid("fetch", f"{last_uid + 1}:*", "(UID RFC822.SIZE)")
+            )
         self._expect_ok(response, "UID FETCH")
         # "n:*" always includes the highest UID, even below n (RFC 3501 6.4.8): filter it out.
         listed = {m.uid: m for m in parse_fetch(response.lines) if m.uid > last_uid}
@@ -206,40 +255,61 @@ class ImapConnection:
         """BODY.PEEK[] and FLAGS of `uids` (the \\Seen flag is left alone)."""
         if not uids:
             return {}
-        response = await self._bounded(
-            self._client.uid("fetch", _uid_set(uids), "(UID FLAGS BODY.PEEK[])"), budget_s
-        )
+        async with self._lock:
+            response = await self._bounded(
+                self._live().uid("fetch", _uid_set(uids), "(UID FLAGS BODY.PEEK[])"), budget_s
+            )
         self._expect_ok(response, "UID FETCH")
         return {m.uid: m for m in parse_fetch(response.lines) if m.body is not None}
 
-    async def add_keyword(self, uid: int, keyword: str) -> None:
-        response = await self._bounded(
-            self._client.uid("store", str(uid), "+FLAGS.SILENT", f"({keyword})")
-        )
-        self._expect_ok(response, "UID STORE")
+    async def add_keyword(self, uids: Sequence[int], keyword: str) -> None:
+        """Add `keyword` to every message of `uids` with one `UID STORE`."""
+        if uids:
+            await self._command(
+                "UID STORE", "store", _uid_set(uids), "+FLAGS.SILENT", f"({keyword})"
+            )
 
-    async def move(self, uid: int, folder: str, keyword: str) -> None:
-        """Move with MOVE when offered; otherwise COPY and mark, never delete."""
-        if "MOVE" in self.capabilities:
-            response = await self._bounded(self._client.uid("move", str(uid), _quote(folder)))
-            self._expect_ok(response, "UID MOVE")
+    async def move(self, uids: Sequence[int], folder: str, keyword: str) -> None:
+        """Move `uids` with one MOVE when offered; otherwise COPY and mark, never delete."""
+        if not uids:
             return
-        response = await self._bounded(self._client.uid("copy", str(uid), _quote(folder)))
-        self._expect_ok(response, "UID COPY")
-        await self.add_keyword(uid, keyword)
+        if "MOVE" in self.capabilities:
+            await self._command("UID MOVE", "move", _uid_set(uids), _quote(folder))
+            return
+        await self._command("UID COPY", "copy", _uid_set(uids), _quote(folder))
+        await self.add_keyword(uids, keyword)
+
+    async def _command(self, name: str, *args: str) -> None:
+        async with self._lock:
+            self._expect_ok(await self._bounded(self._live().uid(*args)), name)
 
     async def noop(self) -> None:
-        self._expect_ok(await self._bounded(self._client.noop()), "NOOP")
+        async with self._lock:
+            self._expect_ok(await self._bounded(self._live().noop()), "NOOP")
+
+    def _live(self) -> Any:
+        """The open client. Raises TransientError when the connection was dropped."""
+        if self._client is None:
+            raise TransientError(f"{self.what}: kết nối đã đóng / connection closed")
+        return self._client
 
     async def close(self) -> None:
-        """LOGOUT if still possible, then drop the socket. Never raises."""
+        """LOGOUT if still possible, then drop the socket. Never raises, never waits on a
+        command under way: that one is failed at once (the connection is dropped)."""
+        if self._lock.locked():
+            self._abort()
+            return
+        async with self._lock:
+            await self._logout()
+
+    async def _logout(self) -> None:
         client, self._client = self._client, None
         self.folder = None
         if client is None:
             return
         try:
             if client.protocol.state in ("AUTH", "SELECTED", "NONAUTH"):
-                async with asyncio.timeout(min(self._timeout_s, 5.0)):
+                async with asyncio.timeout(min(self._timeout_s, LOGOUT_S)):
                     await client.logout()
         except (*_NETWORK_ERRORS, RuntimeError):
             log.debug("imap_logout_failed", host=self._settings.host)

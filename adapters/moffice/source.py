@@ -14,24 +14,25 @@ import re
 import time
 import unicodedata
 import urllib.parse
-from collections.abc import AsyncIterator
-from contextlib import AbstractAsyncContextManager
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any
+from typing import Any, TypeVar
 
 import aiohttp
 import orjson
 import structlog
 
+from adapters._ahead import read_ahead
 from adapters._cursor import admit_at
-from adapters._fanout import Fetch, fetch_all
-from adapters._http import client_session, iter_body, read_limited, request
+from adapters._fanout import Fetch, fetch_all, finished_prefix
+from adapters._http import DEFAULT_RETRY, client_session, fetch, iter_body, read_limited
 from adapters._records import RecordMaker, digest, stored_file
 from adapters._session import SessionOwner
-from adapters._tokens import BearerTokens, bearer_call, token_answer
+from adapters._tokens import BearerTokens, bearer_fetch, token_answer
 from adapters.moffice.mapping import MEDIA_TYPE
 from adapters.moffice.settings import MofficeSettings
+from bridge.blobs import StoredBlob
 from bridge.errors import PermanentError
 from bridge.interfaces import AdapterContext
 from bridge.normalize import VN_TZ, parse_local_datetime
@@ -39,6 +40,8 @@ from schemas import Page, RawRecord
 from schemas.document import Attachment
 
 log = structlog.get_logger(__name__)
+
+T = TypeVar("T")
 
 WIRE_TIME = "%d/%m/%Y %H:%M:%S"
 EPOCH = "01/01/1970 00:00:00"
@@ -120,6 +123,7 @@ class MofficeSource(SessionOwner):
         self._make = RecordMaker(self.name, self._unit, MEDIA_TYPE, "moffice")
         # one bound for every download of this source, however many records a page holds
         self._downloads = asyncio.Semaphore(settings.download_concurrency)
+        self.retry = DEFAULT_RETRY  # every call of this source goes through it
 
     def _open_session(self) -> aiohttp.ClientSession:
         return client_session(self._ctx, timeout_s=self._settings.timeout_s)
@@ -135,8 +139,16 @@ class MofficeSource(SessionOwner):
             "password": self._settings.password.get_secret_value(),
         }
         url = f"{self._base}/api/auth/token"
-        async with request(self.session, "POST", url, what="moffice đăng nhập", json=body) as resp:
-            raw = await read_limited(resp, 64 * 1024, "moffice đăng nhập")
+        what = "moffice đăng nhập"
+        raw = await fetch(
+            self.session,
+            "POST",
+            url,
+            what=what,
+            json=body,
+            policy=self.retry,
+            read=partial(read_limited, max_bytes=64 * 1024, what=what),
+        )
         token, lifetime_s = token_answer(
             raw,
             system="moffice",
@@ -147,19 +159,28 @@ class MofficeSource(SessionOwner):
         log.info("moffice_logged_in", source=self.name, expires_in_s=lifetime_s)
         return token
 
-    def _call(
-        self, method: str, url: str, *, what: str, **kwargs: Any
-    ) -> AbstractAsyncContextManager[aiohttp.ClientResponse]:
-        """One authenticated call; a `token_expired` 401 logs in again and retries once."""
-        return bearer_call(
+    async def _call(
+        self,
+        method: str,
+        url: str,
+        *,
+        what: str,
+        read: Callable[[aiohttp.ClientResponse], Awaitable[T]],
+        **kwargs: Any,
+    ) -> T:
+        """One authenticated call under the retry policy; `read` makes its result. A
+        `token_expired` 401 logs in again and sends the call again."""
+        return await bearer_fetch(
             self.session,
             self._tokens,
             method,
             url,
             what=what,
+            read=read,
             rejected=_is_token_expired,
             rejected_event="moffice_token_expired",
             source=self.name,
+            policy=self.retry,
             **kwargs,
         )
 
@@ -171,15 +192,23 @@ class MofficeSource(SessionOwner):
             "page_size": str(page_size or self._settings.page_size),
         }
         url = f"{self._base}/api/v1/incoming?{urllib.parse.urlencode(query)}"
-        async with self._call("GET", url, what="moffice danh sách") as resp:
-            return await read_limited(resp, self._ctx.limits.max_page_bytes, "moffice danh sách")
+        what = "moffice danh sách"
+        limit = self._ctx.limits.max_page_bytes
+        return await self._call(
+            "GET", url, what=what, read=partial(read_limited, max_bytes=limit, what=what)
+        )
 
-    async def pull(self, cursor: str | None) -> AsyncIterator[Page]:
+    def pull(self, cursor: str | None) -> AsyncIterator[Page]:
         """Yield pages from `cursor` until caught up. Raises TransientError, AuthError.
 
         Each page's cursor covers exactly the records before it, so a restart resumes
         without loss or repeats.
         """
+        return read_ahead(self._pages(cursor))
+
+    async def _pages(self, cursor: str | None) -> AsyncGenerator[Page, None]:
+        """The pages of `pull`, read one after the other (`read_ahead` runs them a page
+        ahead of the pipeline)."""
         state = Cursor.load(cursor)
         while True:
             body = await self._list(state.ts, state.page)
@@ -194,7 +223,14 @@ class MofficeSource(SessionOwner):
                 state.page = 1  # the list shrank under us: read again from the mark
                 continue
             ts_before = state.ts
-            records = await self._records(listing.items, state)
+            records, failure = await self._records(listing.items, state)
+            if failure is not None:
+                # a call spent its retry budget: hand over what is complete, then give up
+                if state.ts != ts_before:
+                    state.page = 1
+                if records:
+                    yield Page(records=tuple(records), cursor=state.dump())
+                raise failure
             is_last = listing.page >= listing.total_pages or not listing.items
             if state.ts != ts_before:
                 state.page = 1
@@ -212,24 +248,41 @@ class MofficeSource(SessionOwner):
             if is_last:
                 return
 
-    async def _records(self, items: list[Any], state: Cursor) -> list[RawRecord]:
+    async def _records(
+        self, items: list[Any], state: Cursor
+    ) -> tuple[list[RawRecord], Exception | None]:
         """The new records of a page, in order, each with its files stored.
 
         Items are admitted into the cursor one by one in listing order; then the files of
         all of them download together, bounded by `download_concurrency` (see
-        adapters._fanout). A TransientError from any download fails the whole page.
+        adapters._fanout), each call retried by the policy. When one spends its budget the
+        answer is the records before the first unfinished one with the error, and `state`
+        is set back to cover exactly those, so the next try fetches only the rest.
         """
-        admitted = [r for item in items if (r := self._admit(item, state)) is not None]
+        admitted: list[tuple[RawRecord, list[Any]]] = []
+        marks: list[tuple[str, set[str]]] = [(state.ts, set(state.seen))]
+        for item in items:
+            if (taken := self._admit(item, state)) is not None:
+                admitted.append(taken)
+                marks.append((state.ts, set(state.seen)))
         fetches = [
             Fetch(position, partial(self._download, entry))
             for position, (_, files) in enumerate(admitted)
             for entry in files
         ]
-        stored = await fetch_all(fetches, self._downloads)
-        return [
+        done: dict[int, list[Attachment] | PermanentError] = {}
+        failure: Exception | None = None
+        try:
+            stored = await fetch_all(fetches, self._downloads, done=done)
+        except Exception as exc:
+            stored, failure = done, exc
+            admitted = admitted[: finished_prefix(fetches, done, len(admitted))]
+            state.ts, state.seen = marks[len(admitted)]
+        records = [
             self._with_files(record, stored.get(position, []))
             for position, (record, _) in enumerate(admitted)
         ]
+        return records, failure
 
     def _admit(self, item: Any, state: Cursor) -> tuple[RawRecord, list[Any]] | None:
         """The record of one listed item (files not fetched yet) and its file entries, or
@@ -272,13 +325,18 @@ class MofficeSource(SessionOwner):
         path = entry.get("duong_dan") if isinstance(entry, dict) else None
         if not isinstance(path, str) or not path.startswith("/") or path.startswith("//"):
             raise PermanentError(f"đường dẫn tệp không hợp lệ: {path!r} / invalid file path")
-        what = "moffice tải tệp"
-        async with self._call("GET", f"{self._base}{path}", what=what) as resp:
+
+        async def read(resp: aiohttp.ClientResponse) -> tuple[StoredBlob, str | None, str]:
             blob = await self._ctx.blobs.put_stream(
                 iter_body(resp), max_bytes=self._ctx.limits.max_attachment_bytes
             )
             name = disposition_name(resp.headers.get("Content-Disposition"))
-            content_type = resp.content_type or "application/octet-stream"
+            return blob, name, resp.content_type or "application/octet-stream"
+
+        what = "moffice tải tệp"
+        blob, name, content_type = await self._call(
+            "GET", f"{self._base}{path}", what=what, read=read
+        )
         listed = entry.get("ten_tep")
         name = unicodedata.normalize("NFC", name or (listed if isinstance(listed, str) else ""))
         log.debug("moffice_file_stored", source=self.name, bytes=blob.size, sha256=blob.sha256)
@@ -290,9 +348,12 @@ class MofficeSource(SessionOwner):
             return
         body = {"received_at": dt.datetime.now(VN_TZ).strftime(WIRE_TIME), "receiver": self._unit}
         url = f"{self._base}/api/v1/incoming/{urllib.parse.quote(record.ack, safe='')}/received"
-        async with self._call("POST", url, what="moffice xác nhận đã nhận", json=body):
-            pass
+        await self._call("POST", url, what="moffice xác nhận đã nhận", read=_ignore, json=body)
         log.debug("moffice_receipt_sent", source=self.name, record=record.external_id)
+
+
+async def _ignore(resp: aiohttp.ClientResponse) -> None:
+    """A receipt's answer says nothing beyond its status."""
 
 
 async def _is_token_expired(resp: aiohttp.ClientResponse) -> bool:

@@ -13,11 +13,13 @@ import aiohttp
 import structlog
 
 from adapters._http import (
+    DEFAULT_RETRY,
     client_session,
     error_for_status,
     raise_for_status,
     read_limited,
     request,
+    retrying,
 )
 from adapters._session import SessionOwner
 from adapters.tdoffice import webhook
@@ -93,6 +95,7 @@ class TdofficeSink(SessionOwner):
         self.name = settings.name
         self._settings = settings
         self._ctx = ctx
+        self.retry = DEFAULT_RETRY  # for status reads; sends are retried by the delivery
 
     def _open_session(self) -> aiohttp.ClientSession:
         return client_session(
@@ -164,12 +167,18 @@ class TdofficeSink(SessionOwner):
     async def status(self, remote_id: str) -> StatusEvent | None:
         """The document's status now; None when tdoffice does not know the document."""
         url = self._url("documents", quote(remote_id, safe=""), "status")
-        async with request(self.session, "GET", url, what="tdoffice status", check=False) as resp:
-            if resp.status == 404:
-                return None
-            await raise_for_status(resp, "tdoffice status")
-            answer = load_object(await read_limited(resp, MAX_ANSWER_BYTES, "tdoffice status"))
-        return status_event(self.name, remote_id, answer)
+        what = "tdoffice status"
+
+        async def once() -> JsonObject | None:
+            async with request(self.session, "GET", url, what=what, check=False) as resp:
+                if resp.status == 404:
+                    return None
+                await raise_for_status(resp, what)
+                return load_object(await read_limited(resp, MAX_ANSWER_BYTES, what))
+
+        # a read: tried again in place; creates and updates are retried by the delivery
+        answer = await retrying(once, what=what, policy=self.retry)
+        return None if answer is None else status_event(self.name, remote_id, answer)
 
     async def accept_push(self, headers: Mapping[str, str], body: bytes) -> list[StatusEvent]:
         """Verify one webhook and read `document.status_changed` events; others yield nothing.

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import hashlib
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Mapping
 from functools import partial
 from typing import Any
 from urllib.parse import quote
@@ -19,8 +19,9 @@ import orjson
 import structlog
 from pydantic import ValidationError
 
+from adapters._ahead import read_ahead
 from adapters._fanout import Fetch, fetch_all
-from adapters._http import client_session, download_to_blob, read_limited, request
+from adapters._http import DEFAULT_RETRY, client_session, download_to_blob, fetch, read_limited
 from adapters._records import stored_file
 from adapters._session import SessionOwner
 from adapters.tdoffice import webhook
@@ -69,6 +70,7 @@ class TdofficeSource(SessionOwner):
         self._unit = ctx.units[0]
         # one bound for every download of this source, however many records a page holds
         self._downloads = asyncio.Semaphore(settings.download_concurrency)
+        self.retry = DEFAULT_RETRY  # every call of this source goes through it
 
     def _open_session(self) -> aiohttp.ClientSession:
         return client_session(
@@ -81,13 +83,18 @@ class TdofficeSource(SessionOwner):
         """Read one inbox item (the cursor lives with us, so this moves nothing)."""
         await self._get_inbox(None, limit=1)
 
-    async def pull(self, cursor: str | None) -> AsyncIterator[Page]:
+    def pull(self, cursor: str | None) -> AsyncIterator[Page]:
         """Yield inbox pages after `cursor` (the last non-null `nextCursor`) until caught up.
 
         A page whose body is not JSON at all cannot be skipped (only the server knows the
         next cursor): it is yielded once as an error record with the cursor unmoved, and the
         pull ends so the next poll tries again. Raises TransientError, AuthError.
         """
+        return read_ahead(self._pages(cursor))
+
+    async def _pages(self, cursor: str | None) -> AsyncGenerator[Page, None]:
+        """The pages of `pull`, read one after the other (`read_ahead` runs them a page
+        ahead of the pipeline)."""
         position = cursor
         while True:
             raw = await self._get_inbox(position, limit=self._settings.page_size)
@@ -142,13 +149,19 @@ class TdofficeSource(SessionOwner):
         if cursor is not None:
             params["cursor"] = cursor
         url = self._settings.base_url + INBOX_PATH
-        async with request(self.session, "GET", url, what="tdoffice inbox", params=params) as resp:
+        what = "tdoffice inbox"
+
+        async def read(resp: aiohttp.ClientResponse) -> bytes:
             try:
-                return await read_limited(resp, self._ctx.limits.max_page_bytes, "tdoffice inbox")
+                return await read_limited(resp, self._ctx.limits.max_page_bytes, what)
             except PermanentError:
                 # a marker stands in for an oversized body: it fails to parse and is reported
                 # like any unreadable page
                 return b"<oversized page>"
+
+        return await fetch(
+            self.session, "GET", url, what=what, read=read, params=params, policy=self.retry
+        )
 
     async def _page_records(self, data: Any, raw: bytes) -> tuple[RawRecord, ...]:
         if not isinstance(data, list):
@@ -216,7 +229,12 @@ class TdofficeSource(SessionOwner):
             )
         url = self._settings.base_url + FILES_PATH + quote(att.file_id, safe="")
         blob, resp = await download_to_blob(
-            self.session, url, self._ctx, what="tdoffice file", expected_sha256=att.sha256
+            self.session,
+            url,
+            self._ctx,
+            what="tdoffice file",
+            expected_sha256=att.sha256,
+            policy=self.retry,
         )
         return stored_file(
             att.name, att.content_type or resp.content_type or "application/octet-stream", blob

@@ -16,29 +16,28 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import tempfile
 import time
 import urllib.parse
-from collections.abc import AsyncIterator
-from contextlib import AbstractAsyncContextManager
-from dataclasses import dataclass, field
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from functools import partial
-from typing import IO, Any
+from typing import Any, TypeVar
 
 import aiohttp
 import orjson
 import structlog
 from yarl import URL
 
-from adapters._cursor import admit_at
-from adapters._fanout import Fetch, fetch_all
-from adapters._http import client_session, iter_body, read_limited, request
+from adapters._ahead import read_ahead
+from adapters._fanout import Fetch, fetch_all, finished_prefix
+from adapters._http import DEFAULT_RETRY, client_session, fetch, iter_body, read_limited
 from adapters._records import RecordMaker, digest
 from adapters._session import SessionOwner
-from adapters._tokens import BearerTokens, bearer_call, token_answer
+from adapters._tokens import BearerTokens, bearer_fetch, token_answer
 from adapters.voffice import bundle
+from adapters.voffice.cursor import EPOCH, Cursor
 from adapters.voffice.mapping import MEDIA_TYPE
 from adapters.voffice.settings import VofficeSettings
+from adapters.voffice.spool import Spool
 from bridge.errors import PermanentError
 from bridge.interfaces import AdapterContext
 from schemas import Page, RawRecord
@@ -46,70 +45,11 @@ from schemas.document import Attachment
 
 log = structlog.get_logger(__name__)
 
-EPOCH = "1970-01-01T00:00:00+00:00"
+T = TypeVar("T")
+
 SCOPE = "documents.read documents.ack"
 DOWNLOAD_CHUNK_BYTES = 256 * 1024
 UNREADABLE_PAGE = "trang danh sách không đọc được / unreadable listing page"
-UNREADABLE_RETRIES = 10  # polls re-reading an unreadable page before the cursor steps past it
-
-
-@dataclass
-class Cursor:
-    """Last durable `modified` (as sent), ids seen at exactly it, and the ETag of that query."""
-
-    since: str = EPOCH
-    seen: set[str] = field(default_factory=set)
-    etag: str | None = None
-    offset: int = 0  # where to start at `since`: an unreadable page or past it, else 0
-    failures: int = 0  # unreadable reads in a row of the page at `offset`
-
-    @classmethod
-    def load(cls, raw: str | None) -> Cursor:
-        if not raw:
-            return cls()
-        data = orjson.loads(raw)
-        return cls(
-            since=data["since"],
-            seen=set(data["seen"]),
-            etag=data.get("etag"),
-            offset=int(data.get("offset", 0)),
-            failures=int(data.get("failures", 0)),
-        )
-
-    def dump(self) -> str:
-        state = {
-            "since": self.since,
-            "seen": sorted(self.seen),
-            "etag": self.etag,
-            "offset": self.offset,
-            "failures": self.failures,
-        }
-        return orjson.dumps(state).decode()
-
-    def admit(self, modified: str, external_id: str) -> bool:
-        """Take a document into the cursor; False if the cursor already holds it."""
-        admitted = admit_at(self.since, self.seen, modified, external_id, _instant)
-        if admitted is None:
-            return False
-        if admitted[0] != self.since:
-            self.etag, self.offset = None, 0
-        self.since, self.seen = admitted
-        return True
-
-    def after_unreadable(self, offset: int, limit: int) -> None:
-        """Read the page at `offset` again next poll; step past it once it stays unreadable."""
-        self.failures += 1
-        self.offset = offset
-        if self.failures >= UNREADABLE_RETRIES:
-            self.offset, self.failures = offset + limit, 0
-
-
-def _instant(text: str) -> dt.datetime:
-    """An RFC 3339 time as an aware datetime. Raises ValueError for anything else."""
-    value = dt.datetime.fromisoformat(text)
-    if value.tzinfo is None:
-        raise ValueError(text)
-    return value
 
 
 def next_link(header: str | None) -> str | None:
@@ -140,6 +80,7 @@ class VofficeSource(SessionOwner):
         # one bound for every bundle of this source (download and unpacking, temp file
         # included), however many records a page holds
         self._bundles = asyncio.Semaphore(settings.download_concurrency)
+        self.retry = DEFAULT_RETRY  # every call of this source goes through it
 
     def _open_session(self) -> aiohttp.ClientSession:
         return client_session(self._ctx, timeout_s=self._settings.timeout_s)
@@ -150,8 +91,9 @@ class VofficeSource(SessionOwner):
     async def check(self) -> None:
         """Obtain a token and read one listing row. Raises AuthError, TransientError."""
         await self._renew()
-        async with self._call("GET", self._listing_url(EPOCH, 0, 1), what="voffice danh sách"):
-            pass
+        await self._call(
+            "GET", self._listing_url(EPOCH, 0, 1), what="voffice danh sách", read=_ignore
+        )
 
     async def _renew(self) -> str:
         form = {
@@ -161,10 +103,15 @@ class VofficeSource(SessionOwner):
             "scope": SCOPE,
         }
         what = "voffice cấp mã truy cập"
-        async with request(
-            self.session, "POST", str(self._url("/oauth2/token")), what=what, data=form
-        ) as resp:
-            raw = await read_limited(resp, 64 * 1024, what)
+        raw = await fetch(
+            self.session,
+            "POST",
+            str(self._url("/oauth2/token")),
+            what=what,
+            data=form,
+            policy=self.retry,
+            read=partial(read_limited, max_bytes=64 * 1024, what=what),
+        )
         token, lifetime_s = token_answer(
             raw,
             system="voffice",
@@ -176,23 +123,33 @@ class VofficeSource(SessionOwner):
         log.info("voffice_token_obtained", source=self.name, expires_in_s=lifetime_s)
         return token
 
-    def _call(
-        self, method: str, url: URL, *, what: str, ok: tuple[int, ...] = (), **kwargs: Any
-    ) -> AbstractAsyncContextManager[aiohttp.ClientResponse]:
-        """One authenticated call; an `invalid_token` 401 renews and retries once.
+    async def _call(
+        self,
+        method: str,
+        url: URL,
+        *,
+        what: str,
+        read: Callable[[aiohttp.ClientResponse], Awaitable[T]],
+        ok: tuple[int, ...] = (),
+        **kwargs: Any,
+    ) -> T:
+        """One authenticated call under the retry policy; `read` makes its result. An
+        `invalid_token` 401 renews the token and sends the call again.
 
-        Statuses in `ok` are handed back instead of raised (304, 409).
+        Statuses in `ok` are handed to `read` instead of raised (304, 409).
         """
-        return bearer_call(
+        return await bearer_fetch(
             self.session,
             self._tokens,
             method,
             str(url),
             what=what,
+            read=read,
             rejected=_is_invalid_token,
             rejected_event="voffice_token_rejected",
             source=self.name,
             ok=ok,
+            policy=self.retry,
             **kwargs,
         )
 
@@ -213,11 +170,16 @@ class VofficeSource(SessionOwner):
             )
         return target
 
-    async def pull(self, cursor: str | None) -> AsyncIterator[Page]:
+    def pull(self, cursor: str | None) -> AsyncIterator[Page]:
         """Yield pages from `cursor` until caught up. Raises TransientError, AuthError.
 
         A `304` for the cursor's own query means nothing changed: nothing is yielded.
         """
+        return read_ahead(self._pages(cursor))
+
+    async def _pages(self, cursor: str | None) -> AsyncGenerator[Page, None]:
+        """The pages of `pull`, read one after the other (`read_ahead` runs them a page
+        ahead of the pipeline)."""
         state = Cursor.load(cursor)
         limit = self._settings.page_size
         url = self._listing_url(state.since, state.offset, limit)
@@ -246,7 +208,13 @@ class VofficeSource(SessionOwner):
                 continue
             may_restart, state.failures = False, 0
             since_before = state.since
-            records = await self._records(items, state)
+            records, failure = await self._records(items, state)
+            if failure is not None:
+                # a call spent its retry budget: hand over what is complete, then give up
+                state.etag = None if state.since == since_before else state.etag
+                if records:
+                    yield Page(records=tuple(records), cursor=state.dump())
+                raise failure
             if from_mark and state.since == since_before:
                 state.etag = etag
             nxt = next_link(link)
@@ -265,31 +233,53 @@ class VofficeSource(SessionOwner):
         """One listing page: (body, ETag, Link), or None for a `304` to `If-None-Match`."""
         headers = {"If-None-Match": etag} if etag else {}
         what = "voffice danh sách"
-        async with self._call("GET", url, what=what, ok=(304,), headers=headers) as resp:
+
+        async def read(resp: aiohttp.ClientResponse) -> tuple[bytes, str | None, str | None] | None:
             if resp.status == 304:
-                log.info("voffice_not_modified", source=self.name)
                 return None
             body = await read_limited(resp, self._ctx.limits.max_page_bytes, what)
             return body, resp.headers.get("ETag"), resp.headers.get("Link")
 
-    async def _records(self, items: list[Any], state: Cursor) -> list[RawRecord]:
+        answer = await self._call("GET", url, what=what, read=read, ok=(304,), headers=headers)
+        if answer is None:
+            log.info("voffice_not_modified", source=self.name)
+        return answer
+
+    async def _records(
+        self, items: list[Any], state: Cursor
+    ) -> tuple[list[RawRecord], Exception | None]:
         """The new records of a page, in order, each with its bundle stored.
 
         Documents are admitted into the cursor one by one in listing order; then their
         bundles are fetched together, bounded by `download_concurrency` (see
-        adapters._fanout). A TransientError from any of them fails the whole page.
+        adapters._fanout), each call retried by the policy. When one spends its budget the
+        answer is the records before the first unfinished one with the error, and `state`
+        is set back to cover exactly those, so the next try fetches only the rest.
         """
-        admitted = [r for item in items if (r := self._admit(item, state)) is not None]
+        admitted: list[tuple[RawRecord, Any]] = []
+        marks = [(state.since, set(state.seen), state.offset)]
+        for item in items:
+            if (taken := self._admit(item, state)) is not None:
+                admitted.append(taken)
+                marks.append((state.since, set(state.seen), state.offset))
         fetches = [
             Fetch(position, partial(self._fetch_bundle, files, record.external_id))
             for position, (record, files) in enumerate(admitted)
             if record.error is None
         ]
-        stored = await fetch_all(fetches, self._bundles)
-        return [
+        done: dict[int, list[tuple[Attachment, ...]] | PermanentError] = {}
+        failure: Exception | None = None
+        try:
+            stored = await fetch_all(fetches, self._bundles, done=done)
+        except Exception as exc:
+            stored, failure = done, exc
+            admitted = admitted[: finished_prefix(fetches, done, len(admitted))]
+            state.since, state.seen, state.offset = marks[len(admitted)]
+        records = [
             self._with_bundle(record, stored.get(position, []))
             for position, (record, _) in enumerate(admitted)
         ]
+        return records, failure
 
     def _admit(self, item: Any, state: Cursor) -> tuple[RawRecord, Any] | None:
         """The record of one listed document (bundle not fetched yet) and its `files`, or
@@ -333,9 +323,11 @@ class VofficeSource(SessionOwner):
             return ()
         if not isinstance(path, str) or not path.startswith("/") or path.startswith("//"):
             raise PermanentError(f"đường dẫn gói tệp không hợp lệ: {path!r} / invalid bundle path")
-        spool = _Spool()
+        spool = Spool()
         try:
-            size = await self._download(self._url(path), spool)
+            size = await self._call(
+                "GET", self._url(path), what="voffice tải gói tệp", read=partial(self._spool, spool)
+            )
             attachments = await bundle.extract(spool.contents(), self._ctx, hashes)
         finally:
             await spool.close()
@@ -348,17 +340,18 @@ class VofficeSource(SessionOwner):
         )
         return attachments
 
-    async def _download(self, url: URL, out: _Spool) -> int:
-        """Stream one response body to `out`; bounded by the attachment size limit."""
+    async def _spool(self, out: Spool, resp: aiohttp.ClientResponse) -> int:
+        """Stream one response body to `out` (emptied first: a retried download starts over);
+        bounded by the attachment size limit."""
         limit, size = self._ctx.limits.max_attachment_bytes, 0
-        async with self._call("GET", url, what="voffice tải gói tệp") as resp:
-            async for chunk in iter_body(resp):
-                size += len(chunk)
-                if size > limit:
-                    raise PermanentError(
-                        f"gói tệp quá lớn (> {limit} byte) / bundle larger than {limit} bytes"
-                    )
-                await out.write(chunk)
+        await out.reset()
+        async for chunk in iter_body(resp):
+            size += len(chunk)
+            if size > limit:
+                raise PermanentError(
+                    f"gói tệp quá lớn (> {limit} byte) / bundle larger than {limit} bytes"
+                )
+            await out.write(chunk)
         return size
 
     async def acknowledge(self, record: RawRecord) -> None:
@@ -368,8 +361,9 @@ class VofficeSource(SessionOwner):
         body = {"organ": self._unit, "receivedAt": dt.datetime.now(dt.UTC).isoformat()}
         path = f"/api/documents/{urllib.parse.quote(record.ack, safe='')}/acknowledgements"
         what = "voffice xác nhận đã nhận"
-        async with self._call("POST", self._url(path), what=what, ok=(409,), json=body) as resp:
-            status = resp.status
+        status = await self._call(
+            "POST", self._url(path), what=what, read=_status, ok=(409,), json=body
+        )
         log.debug(
             "voffice_acknowledged", source=self.name, record=record.external_id, status=status
         )
@@ -383,42 +377,13 @@ def _parse_listing(body: bytes) -> list[Any] | None:
     return items if isinstance(items, list) else None
 
 
+async def _ignore(resp: aiohttp.ClientResponse) -> None:
+    """An answer whose status says all (the call raised for any other)."""
+
+
+async def _status(resp: aiohttp.ClientResponse) -> int:
+    return resp.status
+
+
 async def _is_invalid_token(resp: aiohttp.ClientResponse) -> bool:
     return "invalid_token" in resp.headers.get("WWW-Authenticate", "")
-
-
-def _bundle_file() -> IO[bytes]:
-    """A temporary file without a name: nothing to clean up, even after a crash."""
-    return tempfile.TemporaryFile(prefix="voffice-", suffix=".zip")
-
-
-class _Spool:
-    """A bundle as it downloads: in memory up to bundle.SMALL_BUNDLE_BYTES, then moved to a
-    temporary file without a name (opened and closed off the event loop)."""
-
-    def __init__(self) -> None:
-        self._memory: bytearray | None = bytearray()
-        self._file: IO[bytes] | None = None
-
-    async def write(self, chunk: bytes) -> None:
-        if self._memory is not None:
-            if len(self._memory) + len(chunk) <= bundle.SMALL_BUNDLE_BYTES:
-                self._memory += chunk
-                return
-            self._file = await asyncio.to_thread(_bundle_file)
-            self._file.write(self._memory)
-            self._memory = None
-        assert self._file is not None
-        self._file.write(chunk)
-
-    def contents(self) -> bytes | IO[bytes]:
-        """The bytes of a small bundle, or the file holding a larger one."""
-        if self._memory is not None:
-            return bytes(self._memory)
-        assert self._file is not None
-        return self._file
-
-    async def close(self) -> None:
-        self._memory = None
-        if self._file is not None:
-            await asyncio.to_thread(self._file.close)

@@ -61,6 +61,7 @@ class VxpClient(SessionOwner):
         self._settings = settings
         self._ctx = ctx
         self._base_url = settings.base_url.rstrip("/")
+        self.retry = _http.DEFAULT_RETRY  # every call goes through it
 
     def _open_session(self) -> aiohttp.ClientSession:
         return _http.client_session(self._ctx, timeout_s=self._settings.timeout_s)
@@ -70,9 +71,22 @@ class VxpClient(SessionOwner):
     ) -> dict[str, Any]:
         """Perform one operation; return its OK answer. Raises per the module's table.
 
-        The whole call (connect, send, read) is bounded by twice the configured timeout.
+        Each try (connect, send, read) is bounded by twice the configured timeout; a
+        TransientError (including a FAIL the node blames on itself) is tried again, freshly
+        signed, under the retry policy. Reads and `updateStatus` are safe to repeat; a
+        `sendEdoc` whose answer was lost on the way may reach the node twice, exactly as the
+        status relay's own retry of a failed send would.
         """
         what = f"vxp {operation}"
+        return await _http.retrying(
+            lambda: self._call_once(operation, params, file_doc, what),
+            what=what,
+            policy=self.retry,
+        )
+
+    async def _call_once(
+        self, operation: str, params: Mapping[str, str], file_doc: bytes | None, what: str
+    ) -> dict[str, Any]:
         try:
             async with asyncio.timeout(self._settings.timeout_s * 2):
                 body = await self._post(operation, params, file_doc, what)

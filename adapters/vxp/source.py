@@ -19,6 +19,7 @@ from typing import Any, Self, TypeVar
 
 import structlog
 
+from adapters._http import RetryPolicy
 from adapters._records import stored_file
 from adapters._session import AsyncResource
 from adapters.vxp.client import VxpClient
@@ -66,6 +67,15 @@ class VxpSource(AsyncResource):
     async def __aenter__(self) -> Self:
         await self._client.__aenter__()
         return self
+
+    @property
+    def retry(self) -> RetryPolicy:
+        """The retry policy of every call to the node (its client's)."""
+        return self._client.retry
+
+    @retry.setter
+    def retry(self, policy: RetryPolicy) -> None:
+        self._client.retry = policy
 
     async def _release(self) -> None:
         await self._client.__aexit__(None, None, None)

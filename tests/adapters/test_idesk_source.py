@@ -5,13 +5,17 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import re
+import tempfile
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import orjson
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pydantic import SecretStr
 
+from adapters._http import RetryPolicy
 from adapters.idesk import IdeskSettings, IdeskSim, IdeskSource, to_document
 from adapters.idesk.cursor import UNREADABLE_RETRIES
 from adapters.idesk.soap import soap_action
@@ -59,7 +63,8 @@ async def pull_all(
     async with asyncio.timeout(20):
         async for page in source.pull(cursor):
             records.extend(page.records)
-            cursor = page.cursor
+            if page.cursor is not None:  # None leaves the stored cursor where it is
+                cursor = page.cursor
     return records, cursor
 
 
@@ -162,7 +167,8 @@ async def test_page_level_entity_doctype_refuses_only_the_referencing_document(
 async def test_unparseable_page_is_one_error_record_and_the_cursor_keeps_its_place(
     sim: IdeskSim, tmp_path: Path
 ) -> None:
-    """A page with no readable Document yields one page error record; the next pull reads it."""
+    """A page with no readable Document yields one page error record and the pages behind it
+    are read at once; the cursor stays on the page, and the next pull reads it."""
     ids = [
         sim.add_document(sample(n), {f"{n}.pdf": b"%PDF " + bytes([n])}, unit=UNIT)
         for n in range(1, 13)
@@ -170,8 +176,10 @@ async def test_unparseable_page_is_one_error_record_and_the_cursor_keeps_its_pla
     sim.raw_pages.append(b"<html><body>Service Unavailable</body></html>")
     async with make_source(sim, tmp_path) as source:
         records, cursor = await pull_all(source)
-        assert len(records) == 1 and records[0].external_id.startswith("page:")
-        assert records[0].error and records[0].ack is None
+        assert records[0].external_id.startswith("page:")
+        assert records[0].error and "GetIncomingDocumentsResult" in records[0].error
+        assert records[0].ack is None
+        assert [r.external_id for r in records[1:]] == ids[5:], "the pages behind it"
         state = orjson.loads(cursor or "")
         assert (state["from"], state["page"], state["failures"]) == ("2000-01-01T00:00:00", 0, 1)
         records, cursor = await pull_all(source, cursor)
@@ -213,27 +221,29 @@ async def test_page_index_past_the_end_goes_back_to_page_zero(
 async def test_persistently_broken_page_is_bounded_then_stepped_over(
     sim: IdeskSim, tmp_path: Path
 ) -> None:
-    """A lasting broken page: one call and one same error per pull, then stepped past."""
+    """A lasting broken page: one call to it and one same error per pull (the pages behind
+    it flow meanwhile), then the cursor steps past it."""
     ids = [sim.add_document(sample(n), {}, unit=UNIT) for n in range(1, 8)]
-    sim.raw_pages.extend([b"<html>Bad Gateway</html>"] * UNREADABLE_RETRIES)
+    broken = ("2000-01-01T00:00:00", 0)
+    sim.broken_pages[broken] = UNREADABLE_RETRIES
     errors: set[str] = set()
     cursor = None
     async with make_source(sim, tmp_path) as source:
         for n in range(1, UNREADABLE_RETRIES + 1):
-            before = len(sim.requests)
+            left = sim.broken_pages[broken]
             records, cursor = await pull_all(source, cursor)
-            assert len(sim.requests) == before + 1
-            (bad,) = records
+            assert sim.broken_pages[broken] == left - 1, "the broken page is asked once a pull"
+            bad, *behind = records
             assert bad.error
+            assert [r.external_id for r in behind] == ids[5:]
             errors.add(bad.external_id)
             state = orjson.loads(cursor or "")
-            assert state["from"] == "2000-01-01T00:00:00"
             if n < UNREADABLE_RETRIES:
-                assert (state["page"], state["failures"]) == (0, n)
+                assert (state["from"], state["page"], state["failures"]) == (*broken, n)
         assert len(errors) == 1
-        assert (state["page"], state["failures"]) == (1, 0)
+        assert state["from"] > broken[0], "stepped past, the cursor moves on behind the page"
         rest, _ = await pull_all(source, cursor)
-    assert [r.external_id for r in rest] == ids[5:]
+    assert rest == []
 
 
 async def test_paging_and_resume_after_restart(sim: IdeskSim, tmp_path: Path) -> None:
@@ -300,7 +310,8 @@ async def test_check_passes_with_good_credentials(sim: IdeskSim, tmp_path: Path)
 async def test_server_fault_and_http_errors_are_transient(sim: IdeskSim, tmp_path: Path) -> None:
     """soap:Server faults, 503 without a SOAP body and 429 (with Retry-After) are transient."""
     async with make_source(sim, tmp_path) as source:
-        sim.server_faults = 1
+        source.retry = RetryPolicy(attempts=2, base_s=0.01)
+        sim.server_faults = 2
         with pytest.raises(TransientError, match="soap:Server"):
             await pull_all(source)
         sim.faults.down = True
@@ -308,10 +319,10 @@ async def test_server_fault_and_http_errors_are_transient(sim: IdeskSim, tmp_pat
             await pull_all(source)
         sim.faults.down = False
         sim.faults.throttle_rate = 1.0
-        sim.faults.retry_after_s = 3
+        sim.faults.retry_after_s = 30  # longer than the policy waits in place
         with pytest.raises(TransientError) as caught:
             await pull_all(source)
-        assert caught.value.retry_after_s == 3
+        assert caught.value.retry_after_s == 30
 
 
 async def test_connection_refused_is_transient(tmp_path: Path) -> None:
@@ -388,3 +399,39 @@ async def test_documents_of_other_units_are_not_served(sim: IdeskSim, tmp_path: 
     async with make_source(sim, tmp_path) as source:
         records, _ = await pull_all(source)
     assert [r.external_id for r in records] == [mine]
+
+
+@settings(max_examples=5, deadline=None)
+@given(cap=st.integers(1, 4), count=st.integers(6, 14))
+def test_short_pages_are_followed_until_total_record_is_covered(cap: int, count: int) -> None:
+    """A server answering at most `cap` documents a page (fewer than PageSize asks) while
+    TotalRecord counts them all: one pull reads every document, each once."""
+
+    async def scenario(root: Path) -> None:
+        async with IdeskSim(seed=7) as sim:
+            assert isinstance(sim, IdeskSim)
+            ids = [sim.add_document(sample(n), {}, unit=UNIT) for n in range(1, count + 1)]
+            sim.max_page_items = cap
+            async with make_source(sim, root) as source:
+                records, _ = await pull_all(source)
+        assert [r.external_id for r in records] == ids
+
+    with tempfile.TemporaryDirectory() as root:
+        asyncio.run(scenario(Path(root)))
+
+
+async def test_pages_past_an_unreadable_page_are_read_in_the_same_pull(
+    sim: IdeskSim, tmp_path: Path
+) -> None:
+    """A broken page in the middle: its error record names the element and the reason, the
+    pages behind it arrive in the same pull, and the next pull reads the page again."""
+    ids = [sim.add_document(sample(n), {}, unit=UNIT) for n in range(1, 16)]
+    sim.broken_calls = {2}  # the second page of the pull
+    async with make_source(sim, tmp_path) as source:
+        records, cursor = await pull_all(source)
+        errors = [r for r in records if r.error is not None]
+        assert len(errors) == 1 and "GetIncomingDocumentsResult" in (errors[0].error or "")
+        # the broken page (FromDate = the 5th's, PageIndex 0) held the 5th again and 6th..9th
+        assert [r.external_id for r in records if r.error is None] == ids[:5] + ids[9:]
+        again, _ = await pull_all(source, cursor)
+    assert set(ids[5:9]) <= {r.external_id for r in again}

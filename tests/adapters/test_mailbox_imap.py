@@ -6,6 +6,7 @@ import asyncio
 import json
 import uuid
 from collections.abc import Iterator
+from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
@@ -14,10 +15,14 @@ import pytest
 from adapters.mailbox import PROFILE, ImapSim, MailboxSettings, MailboxSource
 from bridge.blobs import BlobStore
 from bridge.errors import AuthError, TransientError
+from bridge.health import Health
 from bridge.interfaces import AdapterContext
+from bridge.pipeline import Processor, SourceRunner
+from bridge.store.sqlite import SqliteStore
 from schemas import Document, Organ, Page, RawRecord
 from tests.corpus_path import CORPUS as CORPUS_ROOT
 from tests.imap_server import (
+    CuttableProxy,
     Dovecot,
     append,
     create_folder,
@@ -281,3 +286,82 @@ async def test_simulator_renumber_rereads(tmp_path: Path) -> None:
         assert [r.external_id for r in second] == [r.external_id for r in first]
     finally:
         await sim.close()
+
+
+def small_mail(n: int) -> bytes:
+    """A short official mail with one PDF, its Message-ID its own."""
+    mail = EmailMessage()
+    mail["From"] = "vanthu@quangninh.gov.vn"
+    mail["To"] = "vanthu@vandon.quangninh.gov.vn"
+    mail["Subject"] = f"Công văn số {n}/UBND-VP"
+    mail["Message-ID"] = f"<batch-{n}-{uuid.uuid4().hex}@quangninh.gov.vn>"
+    mail.set_content(f"Kính gửi: UBND huyện Vân Đồn. Văn bản số {n}.")
+    mail.add_attachment(
+        b"%PDF-1.4 " + str(n).encode(), maintype="application", subtype="pdf", filename=f"{n}.pdf"
+    )
+    return mail.as_bytes()
+
+
+def runner_for(source: MailboxSource, store: SqliteStore) -> SourceRunner:
+    """The pipeline's own acknowledger: several receipts under way at once."""
+    processor = Processor(store, {}, lambda name: None, lambda unit: ())
+    return SourceRunner(source, store, processor, Health(source.name, "test"), 1.0)
+
+
+async def test_fifty_acknowledgements_at_once_keep_the_connection(
+    dovecot: Dovecot, folder: str, tmp_path: Path
+) -> None:
+    """50 stored mails acknowledged as the pipeline does (eight at a time): every one gets
+    the keyword, in few commands, and the same connection goes on reading mail."""
+    for n in range(50):
+        await append(dovecot, small_mail(n), folder)
+    settings = settings_for(dovecot, folder, batch_size=50)
+    async with (
+        SqliteStore(tmp_path / "s.sqlite3") as store,
+        MailboxSource(settings, context(tmp_path)) as source,
+    ):
+        records, cursor = await drain(source, None)
+        assert len(records) == 50
+        await store.save_records(records)
+        async with asyncio.timeout(20):
+            await runner_for(source, store).acknowledge(records)
+        assert await store.unacked(source.name) == []
+        await append(dovecot, small_mail(50), folder)
+        more, _ = await drain(source, cursor)
+        assert len(more) == 1
+    flags = await flags_by_uid(dovecot, folder)
+    assert [uid for uid in range(1, 51) if "$LienThong" not in flags[uid]] == []
+    assert "$LienThong" not in flags[51]
+
+
+async def test_connection_cut_mid_batch_fails_fast_and_reconnects(
+    dovecot: Dovecot, folder: str, tmp_path: Path
+) -> None:
+    """The connection cut while 50 acknowledgements are under way: they fail at once (not
+    after the command timeout), and the next pass logs in afresh and marks every mail."""
+    for n in range(50):
+        await append(dovecot, small_mail(n), folder)
+    async with CuttableProxy(dovecot.port) as proxy:
+        settings = settings_for(dovecot, folder, batch_size=50, port=proxy.port, timeout_s=30)
+        async with (
+            SqliteStore(tmp_path / "s.sqlite3") as store,
+            MailboxSource(settings, context(tmp_path)) as source,
+        ):
+            records, _ = await drain(source, None)
+            await store.save_records(records)
+            runner = runner_for(source, store)
+            acks = asyncio.create_task(runner.acknowledge(records))
+            async with asyncio.timeout(10):
+                await proxy.stored.wait()
+            proxy.cut()
+            started = asyncio.get_running_loop().time()
+            with pytest.raises(TransientError):
+                async with asyncio.timeout(20):
+                    await acks
+            assert asyncio.get_running_loop().time() - started < 5, "waited on a dead connection"
+            async with asyncio.timeout(20):
+                await runner.ack_pending()
+            assert await store.unacked(source.name) == []
+        assert proxy.connections >= 2, "no fresh connection after the cut"
+    flags = await flags_by_uid(dovecot, folder)
+    assert [uid for uid in range(1, 51) if "$LienThong" not in flags[uid]] == []

@@ -28,8 +28,9 @@ from adapters.voffice.bundle import (
     entry_name,
     extract,
 )
+from adapters.voffice.cursor import EPOCH, UNREADABLE_RETRIES, Cursor
 from adapters.voffice.mapping import read_file
-from adapters.voffice.source import EPOCH, UNREADABLE_RETRIES, Cursor, next_link
+from adapters.voffice.source import next_link
 from bridge.blobs import BlobStore
 from bridge.errors import AuthError, PermanentError, TransientError
 from bridge.interfaces import AdapterContext, Limits

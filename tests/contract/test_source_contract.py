@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from adapters import registry
+from adapters._http import RetryPolicy
 from adapters.demo_data import SeedDocument
 from bridge.errors import AuthError, TransientError
 from bridge.health import Health
@@ -256,6 +257,7 @@ async def test_runner_notes_exactly_the_acknowledgements_that_got_through(
         await store.save_records(records)
         processor = Processor(store, {}, lambda name: None, lambda unit: ())
         runner = SourceRunner(source, store, processor, Health(source.name, "test"), 1.0)
+        source.retry = RetryPolicy(attempts=1)  # type: ignore[attr-defined]  # one try each
         harness.sim.faults.error_rate = 0.5
         with pytest.raises(TransientError):
             await runner.acknowledge(records)
