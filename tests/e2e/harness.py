@@ -106,6 +106,8 @@ def toml_of(config: dict[str, Any]) -> str:
             return "true" if v else "false"
         if isinstance(v, int | float):
             return str(v)
+        if isinstance(v, dict):  # an inline table, keys quoted (addresses, codes)
+            return "{" + ", ".join(f"{value(k)} = {value(x)}" for k, x in v.items()) + "}"
         return '"' + str(v).replace("\\", "\\\\").replace('"', '\\"') + '"'
 
     lines = []
