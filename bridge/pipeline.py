@@ -20,7 +20,7 @@ from bridge.best import best_issuer, best_of, correction_note
 from bridge.blobs import Blobs
 from bridge.dedup import Matcher
 from bridge.errors import AuthError, PermanentError, StaleLeaseError, TransientError
-from bridge.health import Health
+from bridge.health import Health, probe_wait_s
 from bridge.interfaces import Source
 from bridge.leases import Lease
 from bridge.normalize.directory import OrganDirectory
@@ -460,7 +460,10 @@ class SourceRunner:
                     await self.pull_once(stop)
                     self.health.succeeded()
             except (TransientError, AuthError, PermanentError) as exc:
-                delay = self.health.failed(exc)
+                # Each call was already retried under its own budget; between polls a source that
+                # is down is asked again every few seconds (or after its Retry-After), not after
+                # a backoff grown to minutes, so its backlog flows within seconds of its return.
+                delay = max(self.poll_interval_s, probe_wait_s(self.health.failed(exc), exc))
                 log.warning(
                     "source_failed",
                     source=name,
@@ -480,6 +483,7 @@ class SourceRunner:
         cursor = await self.store.get_cursor(self.source.name)
         async for page in self.source.pull(cursor):
             await self.ingest(page)
+            self.health.succeeded()  # a long first pull is not "unknown" while it stores pages
             if stop.is_set():
                 return
 

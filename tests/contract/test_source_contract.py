@@ -268,3 +268,43 @@ async def test_runner_notes_exactly_the_acknowledgements_that_got_through(
         await runner.ack_pending()
         assert await store.unacked(source.name) == []
         assert harness.acknowledged() == set(seeded)
+
+
+@pytest.mark.parametrize("harness", ["tdoffice"], indirect=True)
+async def test_a_source_back_from_an_outage_flows_within_seconds(
+    harness: SourceHarness, seeds: list[SeedDocument], tmp_path: Path
+) -> None:
+    """While its system is down the runner asks it again every few seconds (not after a
+    backoff grown to minutes), and the backlog is stored within seconds of its return."""
+    import asyncio
+    import time
+
+    from tests.e2e.harness import wait_until
+
+    seeded = seed_all(harness, seeds)
+    harness.go_down()
+    async with SqliteStore(tmp_path / "s.sqlite3") as store, harness.source() as source:
+        source.retry = RetryPolicy(attempts=1)  # type: ignore[attr-defined]  # runner's waits only
+        processor = Processor(store, {}, lambda name: None, lambda unit: ())
+        health = Health(source.name, "test", base_s=2.0)
+        runner = SourceRunner(source, store, processor, health, 0.2)
+        stop = asyncio.Event()
+        task = asyncio.create_task(runner.run(stop))
+        try:
+            await asyncio.sleep(20)
+            tries = harness.sim.faults.counts.get("down", 0)
+            harness.sim.faults.down = False
+            back = time.monotonic()
+
+            async def stored() -> bool:
+                rows = await store.db.execute_fetchall("SELECT count(*) FROM records")
+                return int(next(iter(rows))[0]) >= len(seeded)
+
+            await wait_until(stored, timeout_s=30, what="the backlog after the outage")
+            after_s = time.monotonic() - back
+        finally:
+            stop.set()
+            await asyncio.wait_for(task, 10)
+    assert tries >= 5, f"asked {tries} times in a 20 s outage: the backoff grew to minutes"
+    assert after_s <= 8, f"the backlog waited {after_s:.1f}s after the system came back"
+    assert health.state == "ok"
