@@ -65,6 +65,9 @@ class RetryPolicy:
 
 
 DEFAULT_RETRY = RetryPolicy()
+# One try: for a call whose caller keeps its own per-item backoff (the status relay), so one
+# failing item never holds the queue behind it for a whole retry budget.
+SINGLE_TRY = RetryPolicy(attempts=1)
 _JITTER = random.Random()
 
 

@@ -67,7 +67,12 @@ class VxpClient(SessionOwner):
         return _http.client_session(self._ctx, timeout_s=self._settings.timeout_s)
 
     async def call(
-        self, operation: str, params: Mapping[str, str], *, file_doc: bytes | None = None
+        self,
+        operation: str,
+        params: Mapping[str, str],
+        *,
+        file_doc: bytes | None = None,
+        policy: _http.RetryPolicy | None = None,
     ) -> dict[str, Any]:
         """Perform one operation; return its OK answer. Raises per the module's table.
 
@@ -75,13 +80,14 @@ class VxpClient(SessionOwner):
         TransientError (including a FAIL the node blames on itself) is tried again, freshly
         signed, under the retry policy. Reads and `updateStatus` are safe to repeat; a
         `sendEdoc` whose answer was lost on the way may reach the node twice, exactly as the
-        status relay's own retry of a failed send would.
+        status relay's own retry of a failed send would. `policy` replaces the client's own
+        for this call (the relay sends each status once and retries it on its own clock).
         """
         what = f"vxp {operation}"
         return await _http.retrying(
             lambda: self._call_once(operation, params, file_doc, what),
             what=what,
-            policy=self.retry,
+            policy=policy or self.retry,
         )
 
     async def _call_once(

@@ -19,7 +19,7 @@ from typing import Any, Self, TypeVar
 
 import structlog
 
-from adapters._http import RetryPolicy
+from adapters._http import SINGLE_TRY, RetryPolicy
 from adapters._records import stored_file
 from adapters._session import AsyncResource
 from adapters.vxp.client import VxpClient
@@ -155,7 +155,11 @@ class VxpSource(AsyncResource):
             staff=StaffInfo(staff=staff) if staff else None,
         )
         params = {"from": from_organ, "servicetype": "eDoc", "messagetype": "status"}
-        answer = await self._client.call("sendEdoc", params, file_doc=emit_status(message))
+        # One try: the status relay keeps each message's own backoff, and a message the node
+        # refuses must not hold the messages behind it for a whole retry budget.
+        answer = await self._client.call(
+            "sendEdoc", params, file_doc=emit_status(message), policy=SINGLE_TRY
+        )
         doc_id = str(answer.get("DocId") or answer.get("docId") or "")
         log.info("vxp_status_sent", doc_id=doc_id, code=code, from_organ=from_organ)
         return doc_id
