@@ -62,20 +62,9 @@ def correction_payload(document: Document, note: str | None) -> JsonObject:
     """Body of the `PATCH /api/v2/documents/{id}` that corrects a delivered document: the
     fields a later road may write better (the issuer with its code included), the same
     `version` (nothing was reissued) and a `note` saying which road taught what. No upload."""
-    signer = document.signer
     body: JsonObject = {
         "issuer": _organ(document.issuer),
-        "documentType": (
-            {"code": type_code(document), "name": document.type_name}
-            if document.type_name
-            else None
-        ),
-        "subject": document.subject,
-        "signer": (
-            {"fullName": signer.name, "position": signer.position}
-            if signer is not None and (signer.name or signer.position)
-            else None
-        ),
+        **_described(document),
         "dueDate": _iso(document.due_on),
         "version": document.revision,
     }
@@ -136,9 +125,8 @@ def type_code(document: Document) -> str | None:
     return None
 
 
-def _content(document: Document, file_ids: Sequence[str]) -> JsonObject:
-    if len(file_ids) != len(document.attachments):
-        raise ValueError("one file id per attachment is required")
+def _described(document: Document) -> JsonObject:
+    """What a document is: its type, subject and signer (a create and a correction alike)."""
     signer = document.signer
     return {
         "documentType": (
@@ -152,6 +140,14 @@ def _content(document: Document, file_ids: Sequence[str]) -> JsonObject:
             if signer is not None and (signer.name or signer.position)
             else None
         ),
+    }
+
+
+def _content(document: Document, file_ids: Sequence[str]) -> JsonObject:
+    if len(file_ids) != len(document.attachments):
+        raise ValueError("one file id per attachment is required")
+    return {
+        **_described(document),
         "priority": min(int(document.priority), int(TDOFFICE_TOP_PRIORITY)),
         "confidentiality": int(document.confidentiality),
         "dueDate": _iso(document.due_on),

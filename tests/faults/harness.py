@@ -29,7 +29,27 @@ ROOT = Path(__file__).resolve().parents[2]
 UNIT = "000.00.33.H49"
 UNIT_NAME = "Ủy ban nhân dân huyện Vân Đồn"
 
-__all__ = ["ROOT", "UNIT", "UNIT_NAME", "DaemonProcess", "free_port", "toml_of", "wait_until"]
+__all__ = [
+    "ROOT",
+    "UNIT",
+    "UNIT_NAME",
+    "DaemonProcess",
+    "free_port",
+    "home_identity",
+    "toml_of",
+    "wait_until",
+]
+
+
+def home_identity(body: dict[str, Any]) -> tuple[str, str, str, str]:
+    """(issuer code, number, notation, date) of a document as the tdoffice home system holds it."""
+    issuer = body.get("issuer") or {}
+    return (
+        str(issuer.get("organId")),
+        str(body.get("codeNumber")),
+        str(body.get("codeNotation")),
+        str(body.get("promulgationDate")),
+    )
 
 
 def free_port() -> int:

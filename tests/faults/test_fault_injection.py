@@ -17,22 +17,20 @@ from adapters.moffice.sim import MofficeSim
 from adapters.tdoffice.sim import TdofficeSim
 from adapters.voffice.sim import VofficeSim
 from adapters.vxp.sim import VxpSim
-from tests.faults.harness import UNIT, UNIT_NAME, DaemonProcess, running, sources_wiring, wait_until
+from tests.faults.harness import (
+    UNIT,
+    UNIT_NAME,
+    DaemonProcess,
+    home_identity,
+    running,
+    sources_wiring,
+    wait_until,
+)
 
 TOTAL = 150
 # Small pages: a page is stored only when every file of it came through, so at 8 % failed
 # requests a 100-record page (the default) almost never does (see the test at the end).
 PAGE_SIZE = 5
-
-
-def _identity(body: dict[str, Any]) -> tuple[str, str, str, str]:
-    issuer = body.get("issuer") or {}
-    return (
-        str(issuer.get("organId")),
-        str(body.get("codeNumber")),
-        str(body.get("codeNotation")),
-        str(body.get("promulgationDate")),
-    )
 
 
 def _config(sims: dict[str, Any], home: TdofficeSim) -> dict[str, Any]:
@@ -145,7 +143,7 @@ async def test_every_document_once_through_faults_kills_and_outage(tmp_path: Pat
             totals = await daemon.totals()
         finally:
             code = await daemon.stop(signal.SIGTERM)
-        delivered = [_identity(body) for body in home.received.values()]
+        delivered = [home_identity(body) for body in home.received.values()]
         assert len(delivered) == len(set(delivered)), "a document reached home twice"
         assert set(delivered) == expected, "home holds exactly the documents sent"
         assert code == 0

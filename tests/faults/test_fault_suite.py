@@ -28,7 +28,14 @@ from adapters.tdoffice.sim import TdofficeSim
 from adapters.voffice.sim import VofficeSim
 from adapters.vxp.sim import VxpSim
 from schemas import Attachment
-from tests.faults.harness import UNIT, UNIT_NAME, DaemonProcess, sources_wiring, wait_until
+from tests.faults.harness import (
+    UNIT,
+    UNIT_NAME,
+    DaemonProcess,
+    home_identity,
+    sources_wiring,
+    wait_until,
+)
 
 HTTP_DOCS = 150
 MAIL_BATCH = 50
@@ -36,16 +43,6 @@ MAIL_BATCH = 50
 MAX_PAGE = {"tdoffice": 200, "moffice": 100, "voffice": 100, "idesk": 50}
 EXTRA_FILES = 2
 Identity = tuple[str, str, str, str]
-
-
-def _identity(body: dict[str, Any]) -> Identity:
-    issuer = body.get("issuer") or {}
-    return (
-        str(issuer.get("organId")),
-        str(body.get("codeNumber")),
-        str(body.get("codeNotation")),
-        str(body.get("promulgationDate")),
-    )
 
 
 def _expected(seed: SeedDocument) -> Identity:
@@ -197,7 +194,7 @@ async def test_every_document_once_every_receipt_and_status_sent(tmp_path: Path)
             status_rows = daemon.query("SELECT state, count(*) FROM status_out GROUP BY state")
         finally:
             code = await daemon.stop(signal.SIGTERM)
-        delivered = [_identity(body) for body in home.received.values()]
+        delivered = [home_identity(body) for body in home.received.values()]
         assert len(delivered) == len(set(delivered)), "a document reached home twice"
         assert set(delivered) == expected, "home holds exactly the documents sent"
         assert code == 0, "the daemon stops cleanly within its grace after all of this"
