@@ -26,6 +26,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
+from adapters._http import holding
 from bridge.blobs import deferred_flush
 from bridge.errors import PermanentError
 
@@ -62,7 +63,8 @@ async def fetch_all(
                 return None
             with deferred_flush() as flushes:
                 try:
-                    result = (await fetch.run(),)
+                    with holding(slots):  # given back while a retry waits
+                        result = (await fetch.run(),)
                 except PermanentError as exc:
                     settled.setdefault(fetch.record, exc)
                 except Exception as exc:  # raised below, after the running fetches finish

@@ -12,11 +12,12 @@ else is retried. Only when a call has spent its budget does its error reach the 
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import email.utils
 import random
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -69,6 +70,36 @@ DEFAULT_RETRY = RetryPolicy()
 # failing item never holds the queue behind it for a whole retry budget.
 SINGLE_TRY = RetryPolicy(attempts=1)
 _JITTER = random.Random()
+# The concurrency slot (a source's download semaphore) the current call holds, if any: a call
+# waiting between tries gives it back, so a Retry-After or a backoff never idles a slot that
+# another file could use meanwhile.
+_HELD_SLOT: contextvars.ContextVar[asyncio.Semaphore | None] = contextvars.ContextVar(
+    "lienthong_held_slot", default=None
+)
+
+
+@contextmanager
+def holding(slot: asyncio.Semaphore) -> Iterator[None]:
+    """Mark `slot` (acquired by the caller) as held by the calls made inside the block."""
+    token = _HELD_SLOT.set(slot)
+    try:
+        yield
+    finally:
+        _HELD_SLOT.reset(token)
+
+
+async def _wait_between_tries(seconds: float) -> None:
+    slot = _HELD_SLOT.get()
+    if slot is None:
+        await asyncio.sleep(seconds)
+        return
+    slot.release()
+    try:
+        await asyncio.sleep(seconds)
+    finally:
+        # Taken back before the next try. If cancelled meanwhile, the caller's `async with`
+        # still releases once; the shielded acquire completing later balances it.
+        await asyncio.shield(slot.acquire())
 
 
 async def retrying(
@@ -94,7 +125,7 @@ async def retrying(
                     log.info("http_retries_exhausted", what=what, attempts=attempt)
                 raise
             log.debug("http_retry", what=what, attempt=attempt, wait_s=round(wait_s, 2))
-            await asyncio.sleep(wait_s)
+            await _wait_between_tries(wait_s)
 
 
 def client_session(

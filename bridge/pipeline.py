@@ -480,15 +480,39 @@ class SourceRunner:
             self.poke.clear()
 
     async def pull_once(self, stop: asyncio.Event) -> None:
+        """Pull from the stored cursor, storing each page durably before its receipts go out.
+
+        The receipts of one page are sent while the next page is fetched and stored (at most
+        one page's receipts under way), so a receipt that waits out a Retry-After does not
+        hold the pull. A receipt that failed raises at the next page or at the end; the
+        records it concerns stay unacknowledged and `ack_pending` sends them again.
+        """
         cursor = await self.store.get_cursor(self.source.name)
-        async for page in self.source.pull(cursor):
-            await self.ingest(page)
-            self.health.succeeded()  # a long first pull is not "unknown" while it stores pages
-            if stop.is_set():
-                return
+        receipts: asyncio.Task[None] | None = None
+        try:
+            async for page in self.source.pull(cursor):
+                await self.store_page(page)
+                self.health.succeeded()  # a long first pull is not "unknown" while it stores
+                if receipts is not None:
+                    await receipts
+                receipts = asyncio.create_task(
+                    self.acknowledge(page.records), name=f"receipts:{self.source.name}"
+                )
+                if stop.is_set():
+                    break
+            if receipts is not None:
+                await receipts
+        finally:
+            if receipts is not None:  # failed or cut short: read its outcome, raise the first
+                await asyncio.gather(receipts, return_exceptions=True)
 
     async def ingest(self, page: Page) -> None:
         """Store a page (records and cursor) durably, then acknowledge each record."""
+        await self.store_page(page)
+        await self.acknowledge(page.records)
+
+    async def store_page(self, page: Page) -> None:
+        """Store a page (records and cursor) durably; its receipts are the caller's."""
         if self.lease is not None and not await self.lease.hold():
             raise StaleLeaseError(f"mất quyền đọc nguồn / lease lost: {self.lease.resource}")
         new_ids = await self.store.save_page(self.source.name, page, fence=self._fence)
@@ -497,7 +521,6 @@ class SourceRunner:
             log.info(
                 "records_stored", source=self.source.name, new=len(new_ids), seen=len(page.records)
             )
-        await self.acknowledge(page.records)
 
     async def acknowledge(self, records: Sequence[RawRecord]) -> None:
         """Acknowledge each record at its source, then note them all in one transaction.
