@@ -49,5 +49,5 @@ async def read_ahead(pages: AsyncGenerator[T, None], depth: int = 1) -> AsyncIte
             yield cast(T, item)
     finally:
         producer.cancel()
-        await asyncio.wait({producer})
+        await asyncio.gather(producer, return_exceptions=True)  # its outcome read, never lost
         await pages.aclose()

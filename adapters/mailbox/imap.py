@@ -103,6 +103,12 @@ def tls_context(settings: MailboxSettings, default: Any = None) -> ssl.SSLContex
     return context
 
 
+def _read_late_outcome(command: asyncio.Future[Any]) -> None:
+    """The end of a command abandoned midway, read so that no failure goes unreported."""
+    if not command.cancelled() and command.exception() is not None:
+        log.debug("imap_abandoned_command_failed", error=repr(command.exception()))
+
+
 class ImapConnection:
     """A logged-in IMAP session on one folder. Concurrent callers take turns: each command
     (and the whole of `open`) holds the connection's lock."""
@@ -146,6 +152,7 @@ class ImapConnection:
                 command.cancel()
                 self._abort()
                 await asyncio.wait((command,), timeout=1.0)  # let it unwind, never hang on it
+                command.add_done_callback(_read_late_outcome)  # whatever it ends with is logged
 
     def _abort(self) -> None:
         """Drop the connection now, without LOGOUT (it is broken, or a command hangs on it)."""

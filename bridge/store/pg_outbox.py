@@ -150,26 +150,22 @@ class PgOutbox(PgStatus):
     async def release_parked_deliveries(self, sink: str, now: float | None = None) -> int:
         """`sink` answers again: its pending deliveries waiting for a later try are due now
         (their attempts and claims are kept). Returns how many were brought forward."""
-        now = time.time() if now is None else now
-        async with self._tx() as conn:
-            status = await conn.execute(
-                "UPDATE outbox SET next_attempt_at = $1 WHERE sink = $2 AND state = 'pending'"
-                " AND next_attempt_at > $1",
-                now,
-                sink,
-            )
-        return int(status.rsplit(" ", 1)[-1])
+        return await self._release_parked("outbox", "sink", sink, now)
 
     async def release_parked_status(self, source: str, now: float | None = None) -> int:
         """The axis node of `source` answers again: its status messages waiting for a later
         try are due now (their attempts and claims are kept). Returns how many."""
+        return await self._release_parked("status_out", "source", source, now)
+
+    async def _release_parked(self, table: str, column: str, name: str, now: float | None) -> int:
+        """Pending rows of `table` for `name` that wait for a later try are due at `now`."""
         now = time.time() if now is None else now
         async with self._tx() as conn:
             status = await conn.execute(
-                "UPDATE status_out SET next_attempt_at = $1 WHERE source = $2"
+                f"UPDATE {table} SET next_attempt_at = $1 WHERE {column} = $2"
                 " AND state = 'pending' AND next_attempt_at > $1",
                 now,
-                source,
+                name,
             )
         return int(status.rsplit(" ", 1)[-1])
 

@@ -1392,24 +1392,21 @@ class SqliteStore(SqliteLeases):
     async def release_parked_deliveries(self, sink: str, now: float | None = None) -> int:
         """`sink` answers again: its pending deliveries waiting for a later try are due now
         (their attempts are kept). Returns how many were brought forward."""
-        now = time.time() if now is None else now
-        async with self._tx() as db:
-            cur = await db.execute(
-                "UPDATE outbox SET next_attempt_at = ? WHERE sink = ? AND state = 'pending'"
-                " AND next_attempt_at > ?",
-                (now, sink, now),
-            )
-            return int(cur.rowcount)
+        return await self._release_parked("outbox", "sink", sink, now)
 
     async def release_parked_status(self, source: str, now: float | None = None) -> int:
         """The axis node of `source` answers again: its status messages waiting for a later
         try are due now (their attempts are kept). Returns how many were brought forward."""
+        return await self._release_parked("status_out", "source", source, now)
+
+    async def _release_parked(self, table: str, column: str, name: str, now: float | None) -> int:
+        """Pending rows of `table` for `name` that wait for a later try are due at `now`."""
         now = time.time() if now is None else now
         async with self._tx() as db:
             cur = await db.execute(
-                "UPDATE status_out SET next_attempt_at = ? WHERE source = ? AND state = 'pending'"
-                " AND next_attempt_at > ?",
-                (now, source, now),
+                f"UPDATE {table} SET next_attempt_at = ? WHERE {column} = ?"
+                " AND state = 'pending' AND next_attempt_at > ?",
+                (now, name, now),
             )
             return int(cur.rowcount)
 

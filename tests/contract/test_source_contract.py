@@ -308,3 +308,48 @@ async def test_a_source_back_from_an_outage_flows_within_seconds(
     assert tries >= 5, f"asked {tries} times in a 20 s outage: the backoff grew to minutes"
     assert after_s <= 8, f"the backlog waited {after_s:.1f}s after the system came back"
     assert health.state == "ok"
+
+
+@pytest.mark.parametrize("harness", ACKNOWLEDGING_OVER_HTTP, indirect=True)
+@pytest.mark.parametrize("fault_seed", [1, 2])
+async def test_receipts_overlapping_the_next_page_lose_nothing_under_faults(
+    harness: SourceHarness, seeds: list[SeedDocument], tmp_path: Path, fault_seed: int
+) -> None:
+    """The runner sends a page's receipts while it fetches and stores the next one. With a
+    third of every request failing (lists, files and receipts alike, one try each), every
+    record ends stored and acknowledged, and nothing is acknowledged before it is stored."""
+    import asyncio
+    import random
+
+    from tests.e2e.harness import wait_until
+
+    seeded = seed_all(harness, seeds)
+    harness.sim.rng = random.Random(fault_seed)
+    harness.sim.faults.error_rate = 0.3
+    async with (
+        SqliteStore(tmp_path / "s.sqlite3") as store,
+        harness.source(**harness.small_pages(2)) as source,
+    ):
+        source.retry = RetryPolicy(attempts=1)  # type: ignore[attr-defined]  # every fault shows
+        processor = Processor(store, {}, lambda name: None, lambda unit: ())
+        health = Health(source.name, "test", base_s=0.05, max_s=0.2)  # retry at once
+        runner = SourceRunner(source, store, processor, health, 0.05)
+        stored: set[str] = set()
+        early: set[str] = set()
+
+        async def settled() -> bool:
+            rows = await store.db.execute_fetchall("SELECT external_id, acked FROM records")
+            stored.update(str(r[0]) for r in rows)
+            early.update(harness.acknowledged() - stored)  # told before it was on disk
+            return set(seeded) <= stored and all(r[1] for r in rows)
+
+        stop = asyncio.Event()
+        task = asyncio.create_task(runner.run(stop))
+        try:
+            await wait_until(settled, timeout_s=60, what="every record stored and acknowledged")
+        finally:
+            stop.set()
+            await asyncio.wait_for(task, 10)
+    assert not early, f"acknowledged before stored: {sorted(early)}"
+    assert harness.acknowledged() == set(seeded)
+    assert harness.sim.faults.counts.get("error", 0) > 0, "no request failed: proves nothing"
