@@ -24,7 +24,6 @@ class Profile:
     `to_document` is the pure mapper from a stored raw record to the common schema.
     `read_file` builds a RawRecord from one file in the profile's wire format (for
     `lienthong normalize`); it raises PermanentError with a one-line reason on bad input.
-    `make_simulator(seed)` returns a fresh simulator (see `adapters._sim`).
     """
 
     name: str
@@ -34,7 +33,6 @@ class Profile:
     make_source: Callable[[Any, AdapterContext], Source] | None = None
     sink_settings: type[SinkSettings] | None = None
     make_sink: Callable[[Any, AdapterContext], Sink] | None = None
-    make_simulator: Callable[[int], Any] | None = None
 
 
 @cache

@@ -23,14 +23,14 @@ from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 
-from adapters._sim import SimServer
-from adapters.demo_data import generate
-from adapters.moffice.sim import MofficeSim
-from adapters.tdoffice.sim import TdofficeSim
-from adapters.voffice.sim import VofficeSim
 from bench.common import UNIT, daemon, daemon_config, wait_for
 from bench.simhost import Host, seed_roads
-from bridge.demo import WIRING
+from simulators.demo import WIRING
+from simulators.demo_data import generate
+from simulators.moffice import MofficeSim
+from simulators.server import SimServer
+from simulators.tdoffice import TdofficeSim
+from simulators.voffice import VofficeSim
 from tests.store.pg_server import PgServer
 
 LEASE_TTL_S = 10.0

@@ -18,11 +18,11 @@ import time
 from pathlib import Path
 from typing import Any
 
-from adapters.demo_data import generate
-from adapters.tdoffice.sim import TdofficeSim
 from bridge.config import parse_config
 from bridge.daemon import Daemon
 from bridge.logging import configure
+from simulators.demo_data import generate
+from simulators.tdoffice import TdofficeSim
 
 UNIT = "000.00.33.H49"
 

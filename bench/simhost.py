@@ -35,16 +35,16 @@ import aiohttp
 import orjson
 from aiohttp import web
 
-from adapters._sim import SimServer
-from adapters.demo_data import SeedDocument, duplicate_roads, generate
-from adapters.idesk.sim import IdeskSim
-from adapters.moffice.sim import MofficeSim
 from adapters.tdoffice import webhook
-from adapters.tdoffice.sim import TdofficeSim
-from adapters.voffice.sim import VofficeSim
 from bench.common import UNIT
-from bridge.demo import WIRING
 from schemas import Attachment, Document, Organ
+from simulators.demo import WIRING
+from simulators.demo_data import SeedDocument, duplicate_roads, generate
+from simulators.idesk import IdeskSim
+from simulators.moffice import MofficeSim
+from simulators.server import SimServer
+from simulators.tdoffice import TdofficeSim
+from simulators.voffice import VofficeSim
 
 CREATE_PATH = "/api/v2/documents/incoming"
 Key = tuple[str, str, str]

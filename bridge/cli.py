@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib
 import sys
 from collections.abc import Coroutine
 from pathlib import Path
@@ -54,20 +55,40 @@ def cmd_run(args: argparse.Namespace) -> int:
         return 1
 
 
+def _simulators() -> Any | None:
+    """`simulators.demo`, loaded by name: the daemon itself never imports the simulators."""
+    try:
+        return importlib.import_module("simulators.demo")
+    except ModuleNotFoundError as exc:
+        if exc.name is None or not exc.name.startswith("simulators"):
+            raise
+        print(
+            "chưa cài các hệ thống giả lập: pip install 'lienthong[sim]'"
+            " / the simulators are not installed: pip install 'lienthong[sim]'",
+            file=sys.stderr,
+        )
+        return None
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
-    from bridge.demo import run_demo
     from bridge.logging import configure
 
+    demo = _simulators()
+    if demo is None:
+        return 1
     configure("info")
-    return _run_async(run_demo(port=args.port, data_dir=Path(args.data), documents=args.documents))
+    run = demo.run_demo(port=args.port, data_dir=Path(args.data), documents=args.documents)
+    return _run_async(run)
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:
-    from bridge.demo import run_simulator
     from bridge.logging import configure
 
+    demo = _simulators()
+    if demo is None:
+        return 1
     configure("info")
-    return _run_async(run_simulator(args.profile, port=args.port, seed=args.seed))
+    return _run_async(demo.run_simulator(args.profile, port=args.port, seed=args.seed))
 
 
 def cmd_normalize(args: argparse.Namespace) -> int:

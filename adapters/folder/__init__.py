@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from adapters import Profile
 from adapters.folder.mapping import read_file, to_document
 from adapters.folder.settings import FolderSinkSettings, FolderSourceSettings
-from adapters.folder.sim import FolderDropper
 from adapters.folder.sink import FolderSink
 from adapters.folder.source import FolderSource
 from bridge.interfaces import AdapterContext
@@ -22,11 +20,6 @@ def make_sink(settings: Any, ctx: AdapterContext) -> FolderSink:
     return FolderSink(settings, ctx)
 
 
-def make_simulator(seed: int, folder: Path | None = None) -> FolderDropper:
-    """A dropper writing into `folder`, or into a temporary folder it removes on close."""
-    return FolderDropper(folder, seed=seed)
-
-
 PROFILE = Profile(
     name="folder",
     to_document=to_document,
@@ -35,12 +28,10 @@ PROFILE = Profile(
     make_source=make_source,
     sink_settings=FolderSinkSettings,
     make_sink=make_sink,
-    make_simulator=make_simulator,
 )
 
 __all__ = [
     "PROFILE",
-    "FolderDropper",
     "FolderSink",
     "FolderSinkSettings",
     "FolderSource",

@@ -7,7 +7,6 @@ from typing import Any
 from adapters import Profile
 from adapters.mailbox.mapping import read_file, to_document
 from adapters.mailbox.settings import MailboxSettings
-from adapters.mailbox.sim import ImapSim
 from adapters.mailbox.source import MailboxSource
 from bridge.interfaces import AdapterContext
 
@@ -16,17 +15,12 @@ def make_source(settings: Any, ctx: AdapterContext) -> MailboxSource:
     return MailboxSource(settings, ctx)
 
 
-def make_simulator(seed: int) -> ImapSim:
-    return ImapSim(seed=seed)
-
-
 PROFILE = Profile(
     name="mailbox",
     to_document=to_document,
     read_file=read_file,
     source_settings=MailboxSettings,
     make_source=make_source,
-    make_simulator=make_simulator,
 )
 
-__all__ = ["PROFILE", "ImapSim", "MailboxSettings", "MailboxSource"]
+__all__ = ["PROFILE", "MailboxSettings", "MailboxSource"]

@@ -7,7 +7,6 @@ from typing import Any
 from adapters import Profile
 from adapters.moffice.mapping import read_file, to_document
 from adapters.moffice.settings import MofficeSettings
-from adapters.moffice.sim import MofficeSim, make_simulator
 from adapters.moffice.source import MofficeSource
 from bridge.interfaces import AdapterContext
 
@@ -22,7 +21,6 @@ PROFILE = Profile(
     read_file=read_file,
     source_settings=MofficeSettings,
     make_source=make_source,
-    make_simulator=make_simulator,
 )
 
-__all__ = ["PROFILE", "MofficeSettings", "MofficeSim", "MofficeSource", "to_document"]
+__all__ = ["PROFILE", "MofficeSettings", "MofficeSource", "to_document"]

@@ -8,10 +8,8 @@ from __future__ import annotations
 from typing import Any
 
 from adapters import Profile
-from adapters.tdoffice.demo import make_simulator
 from adapters.tdoffice.mapping import read_file, to_document
 from adapters.tdoffice.settings import TdofficeSinkSettings, TdofficeSourceSettings
-from adapters.tdoffice.sim import TdofficeSim
 from adapters.tdoffice.sink import TdofficeSink
 from adapters.tdoffice.source import TdofficeSource
 from bridge.interfaces import AdapterContext
@@ -33,12 +31,10 @@ PROFILE = Profile(
     make_source=_make_source,
     sink_settings=TdofficeSinkSettings,
     make_sink=_make_sink,
-    make_simulator=make_simulator,
 )
 
 __all__ = [
     "PROFILE",
-    "TdofficeSim",
     "TdofficeSink",
     "TdofficeSinkSettings",
     "TdofficeSource",

@@ -7,7 +7,6 @@ from typing import Any
 from adapters import Profile
 from adapters.voffice.mapping import read_file, to_document
 from adapters.voffice.settings import VofficeSettings
-from adapters.voffice.sim import VofficeSim, make_simulator
 from adapters.voffice.source import VofficeSource
 from bridge.interfaces import AdapterContext
 
@@ -22,7 +21,6 @@ PROFILE = Profile(
     read_file=read_file,
     source_settings=VofficeSettings,
     make_source=make_source,
-    make_simulator=make_simulator,
 )
 
-__all__ = ["PROFILE", "VofficeSettings", "VofficeSim", "VofficeSource", "to_document"]
+__all__ = ["PROFILE", "VofficeSettings", "VofficeSource", "to_document"]

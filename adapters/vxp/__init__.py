@@ -21,7 +21,6 @@ from adapters.vxp.mapping import (
 )
 from adapters.vxp.message import StatusMessage
 from adapters.vxp.settings import VxpSettings
-from adapters.vxp.sim import VxpSim, make_simulator
 from adapters.vxp.source import VxpSource
 from bridge.interfaces import AdapterContext
 from schemas import RawRecord
@@ -29,7 +28,6 @@ from schemas import RawRecord
 __all__ = [
     "PROFILE",
     "VxpSettings",
-    "VxpSim",
     "VxpSource",
     "document_from_edxml",
     "read_file",
@@ -71,5 +69,4 @@ PROFILE = Profile(
     read_file=read_file,
     source_settings=VxpSettings,
     make_source=_make_source,
-    make_simulator=make_simulator,
 )

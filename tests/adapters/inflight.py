@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from aiohttp import web
 
-from adapters._sim import Handler, SimServer
+from simulators.server import Handler, SimServer
 
 
 @dataclass

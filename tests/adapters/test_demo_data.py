@@ -9,9 +9,9 @@ import time
 
 import pytest
 
-from adapters.demo_data import SeedDocument, duplicate_roads, generate
 from bridge.normalize import canonical_organ_name, parse_symbol, type_name_for
 from schemas import Document
+from simulators.demo_data import SeedDocument, duplicate_roads, generate
 
 UNITS = ["000.00.33.H49", "000.15.33.H49"]
 

@@ -8,7 +8,6 @@ from typing import Any
 import orjson
 import pytest
 
-from adapters.demo_data import generate
 from adapters.folder import PROFILE
 from adapters.folder.mapping import (
     EDXML_MEDIA_TYPE,
@@ -18,10 +17,11 @@ from adapters.folder.mapping import (
     read_file,
     to_document,
 )
-from adapters.folder.sim import render_metadata
 from bridge.errors import PermanentError
 from bridge.normalize import fold_key
 from schemas import Confidentiality, Document, DocumentState, Priority
+from simulators.demo_data import generate
+from simulators.folder import render_metadata
 from tests.corpus_path import CORPUS as CORPUS_ROOT
 
 CORPUS = CORPUS_ROOT

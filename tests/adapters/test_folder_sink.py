@@ -10,13 +10,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from adapters.demo_data import generate
 from adapters.folder import PROFILE, FolderSink, FolderSinkSettings
 from bridge.blobs import BlobStore
 from bridge.errors import PermanentError, TransientError
 from bridge.interfaces import AdapterContext, Operation
 from bridge.normalize.filenames import FALLBACK_NAME, safe_file_name, unique_names
 from schemas import Attachment, Document
+from simulators.demo_data import generate
 
 UNIT = "000.00.33.H49"
 HOSTILE = (

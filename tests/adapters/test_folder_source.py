@@ -15,16 +15,17 @@ from typing import Any
 import orjson
 import pytest
 
-from adapters.demo_data import generate
 from adapters.folder import PROFILE, FolderSource, FolderSourceSettings
 from adapters.folder.mapping import to_document
 from adapters.folder.scan import SettleTracker, list_inbox
-from adapters.folder.sim import FolderDropper
 from bridge.blobs import BlobStore
 from bridge.errors import TransientError
 from bridge.interfaces import AdapterContext
 from bridge.normalize import fold_key
 from schemas import RawRecord
+from simulators import factories
+from simulators.demo_data import generate
+from simulators.folder import FolderDropper
 from tests.corpus_path import CORPUS as CORPUS_ROOT
 
 CORPUS = CORPUS_ROOT / "folder"
@@ -38,7 +39,7 @@ def blobs(tmp_path: Path) -> BlobStore:
 
 @pytest.fixture
 async def dropper(tmp_path: Path) -> AsyncIterator[FolderDropper]:
-    sim = PROFILE.make_simulator(3, tmp_path / "inbox")  # type: ignore[misc,call-arg]
+    sim = factories()["folder"](3, tmp_path / "inbox")
     await sim.start()
     sim.backdate_s = 60.0
     yield sim

@@ -16,13 +16,14 @@ from hypothesis import strategies as st
 from pydantic import SecretStr
 
 from adapters._http import RetryPolicy
-from adapters.idesk import IdeskSettings, IdeskSim, IdeskSource, to_document
+from adapters.idesk import IdeskSettings, IdeskSource, to_document
 from adapters.idesk.cursor import UNREADABLE_RETRIES
 from adapters.idesk.soap import soap_action
 from bridge.blobs import BlobStore
 from bridge.errors import AuthError, TransientError
 from bridge.interfaces import AdapterContext, Limits
 from schemas import Document, Organ, Priority, RawRecord, Signer
+from simulators.idesk import IdeskSim
 from tests.adapters.test_idesk_mapping import ANSWER, CORPUS, DOCUMENT_RE, truth_rows
 
 UNIT = "000.15.33.H49"

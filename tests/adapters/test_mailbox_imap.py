@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from adapters.mailbox import PROFILE, ImapSim, MailboxSettings, MailboxSource
+from adapters.mailbox import PROFILE, MailboxSettings, MailboxSource
 from bridge.blobs import BlobStore
 from bridge.errors import AuthError, TransientError
 from bridge.health import Health
@@ -20,6 +20,7 @@ from bridge.interfaces import AdapterContext
 from bridge.pipeline import Processor, SourceRunner
 from bridge.store.sqlite import SqliteStore
 from schemas import Document, Organ, Page, RawRecord
+from simulators.mailbox import ImapSim
 from tests.corpus_path import CORPUS as CORPUS_ROOT
 from tests.imap_server import (
     CuttableProxy,

@@ -17,8 +17,7 @@ import pytest
 from aiohttp import web
 from pydantic import SecretStr
 
-from adapters._sim import Handler
-from adapters.moffice import PROFILE, MofficeSettings, MofficeSim, MofficeSource, to_document
+from adapters.moffice import PROFILE, MofficeSettings, MofficeSource, to_document
 from adapters.moffice.mapping import read_file
 from adapters.moffice.source import Cursor, disposition_name
 from bridge.blobs import BlobStore
@@ -27,6 +26,9 @@ from bridge.interfaces import AdapterContext
 from bridge.normalize import fold_key
 from schemas import Document, Page, RawRecord
 from schemas.document import Organ, Priority
+from simulators import factories
+from simulators.moffice import MofficeSim
+from simulators.server import Handler
 from tests.adapters.inflight import InFlight
 from tests.corpus_path import CORPUS as CORPUS_ROOT
 
@@ -439,8 +441,7 @@ def test_settings_keep_the_password_secret() -> None:
 
 async def test_demo_simulator_serves_documents(blobs: BlobStore) -> None:
     """`make_simulator(seed)` gives a server whose documents map cleanly."""
-    assert PROFILE.make_simulator is not None
-    server = PROFILE.make_simulator(3)
+    server = factories()["moffice"](3)
     await server.start()
     try:
         async with make_source(server, blobs) as source:

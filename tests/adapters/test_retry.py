@@ -26,18 +26,22 @@ from hypothesis import strategies as st
 from pydantic import SecretStr
 
 from adapters._http import RetryPolicy, client_session, fetch, parse_retry_after, read_limited
-from adapters._sim import SimServer
-from adapters.idesk import IdeskSettings, IdeskSim, IdeskSource
-from adapters.moffice import MofficeSettings, MofficeSim, MofficeSource
+from adapters.idesk import IdeskSettings, IdeskSource
+from adapters.moffice import MofficeSettings, MofficeSource
 from adapters.tdoffice.settings import TdofficeSourceSettings
-from adapters.tdoffice.sim import TdofficeSim
 from adapters.tdoffice.source import TdofficeSource
-from adapters.voffice import VofficeSettings, VofficeSim, VofficeSource
-from adapters.vxp import VxpSettings, VxpSim, VxpSource
+from adapters.voffice import VofficeSettings, VofficeSource
+from adapters.vxp import VxpSettings, VxpSource
 from bridge.blobs import BlobStore
 from bridge.errors import AuthError, PermanentError, TransientError
 from bridge.interfaces import AdapterContext
 from schemas import Attachment, Document, Organ, Page, RawRecord
+from simulators.idesk import IdeskSim
+from simulators.moffice import MofficeSim
+from simulators.server import SimServer
+from simulators.tdoffice import TdofficeSim
+from simulators.voffice import VofficeSim
+from simulators.vxp import VxpSim
 
 UNIT = "000.15.33.H49"
 SEED = 5  # a seed whose faults fail the inbox listing at least once

@@ -13,11 +13,11 @@ import orjson
 from adapters.folder import PROFILE as FOLDER
 from adapters.folder import FolderSinkSettings
 from adapters.tdoffice.settings import TdofficeSinkSettings
-from adapters.tdoffice.sim import TdofficeSim
 from adapters.tdoffice.sink import TdofficeSink
 from bridge.blobs import BlobStore
 from bridge.interfaces import AdapterContext, Operation
 from schemas import Attachment, Document, Organ
+from simulators.tdoffice import TdofficeSim
 
 UNIT = "000.00.33.H49"
 NOTE = "Bổ sung theo đường vxp: mã cơ quan ban hành «000.00.31.H59» / completed from road vxp"

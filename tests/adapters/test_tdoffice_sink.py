@@ -14,12 +14,12 @@ import pytest
 from adapters.tdoffice import webhook
 from adapters.tdoffice.payload import TIMED_URGENT_NOTE
 from adapters.tdoffice.settings import TdofficeSinkSettings
-from adapters.tdoffice.sim import TdofficeSim
 from adapters.tdoffice.sink import TdofficeSink
 from bridge.blobs import BlobStore
 from bridge.errors import AuthError, PermanentError, TransientError
 from bridge.interfaces import AdapterContext, Operation
 from schemas import Attachment, Document, Organ, Priority, RemoteStatus, Signer
+from simulators.tdoffice import TdofficeSim
 
 UNIT = "000.15.33.H49"
 SECRET = "status-secret"

@@ -15,12 +15,13 @@ import pytest
 from adapters.tdoffice import webhook
 from adapters.tdoffice.mapping import to_document
 from adapters.tdoffice.settings import TdofficeSourceSettings
-from adapters.tdoffice.sim import TdofficeSim
 from adapters.tdoffice.source import TdofficeSource
 from bridge.blobs import BlobStore
 from bridge.errors import AuthError, PermanentError, TransientError
 from bridge.interfaces import AdapterContext
 from schemas import Action, Attachment, Document, Organ, Page, RawRecord
+from simulators import factories
+from simulators.tdoffice import TdofficeSim
 from tests.adapters.inflight import InFlight
 from tests.corpus_path import CORPUS as CORPUS_ROOT
 
@@ -366,8 +367,8 @@ async def test_profile_builds_a_source_for_the_demo_simulator(ctx: AdapterContex
     """PROFILE wires settings, source and the seeded simulator; every demo record maps."""
     from adapters.tdoffice import PROFILE
 
-    assert PROFILE.make_simulator is not None and PROFILE.make_source is not None
-    demo = PROFILE.make_simulator(1)
+    assert PROFILE.make_source is not None
+    demo = factories()["tdoffice"](1)
     await demo.start()
     try:
         settings = {

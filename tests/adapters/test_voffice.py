@@ -19,8 +19,7 @@ import pytest
 from aiohttp import web
 from pydantic import SecretStr
 
-from adapters._sim import Handler
-from adapters.voffice import PROFILE, VofficeSettings, VofficeSim, VofficeSource, to_document
+from adapters.voffice import PROFILE, VofficeSettings, VofficeSource, to_document
 from adapters.voffice.bundle import (
     INLINE_BYTES,
     READ_CHUNK_BYTES,
@@ -37,6 +36,9 @@ from bridge.interfaces import AdapterContext, Limits
 from bridge.normalize import fold_key
 from schemas import Document, Page, RawRecord
 from schemas.document import Confidentiality, Organ, Priority, Signer
+from simulators import factories
+from simulators.server import Handler
+from simulators.voffice import VofficeSim
 from tests.adapters.inflight import InFlight
 from tests.adapters.thread_hops import count_thread_hops
 from tests.corpus_path import CORPUS as CORPUS_ROOT
@@ -545,8 +547,7 @@ def test_settings_keep_the_client_secret() -> None:
 
 async def test_demo_simulator_serves_documents(blobs: BlobStore) -> None:
     """`make_simulator(seed)` gives a server whose documents map cleanly."""
-    assert PROFILE.make_simulator is not None
-    server = PROFILE.make_simulator(3)
+    server = factories()["voffice"](3)
     await server.start()
     try:
         async with make_source(server, blobs) as source:

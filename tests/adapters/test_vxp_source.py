@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from adapters.vxp import VxpSettings, VxpSim, VxpSource, to_document, to_status
+from adapters.vxp import VxpSettings, VxpSource, to_document, to_status
 from adapters.vxp.edxml import emit_document, parse_message
 from adapters.vxp.mapping import STATUS_MEDIA_TYPE
 from adapters.vxp.message import EdxmlMessage, StatusMessage
@@ -22,6 +22,7 @@ from bridge.blobs import BlobStore
 from bridge.errors import AuthError, PermanentError, TransientError
 from bridge.interfaces import AdapterContext, Limits
 from schemas import Document, DocumentRef, Organ, Priority, RawRecord, Signer
+from simulators.vxp import VxpSim
 from tests.adapters.test_vxp_mapping import TRUTH, assert_matches_truth
 from tests.adapters.thread_hops import count_thread_hops
 from tests.corpus_path import CORPUS as CORPUS_ROOT

@@ -11,14 +11,14 @@ ROOT = Path(__file__).resolve().parents[2]
 GUIDE = ROOT / "docs" / "adapters.md"
 BLOCK = re.compile(r"^```python file=(?P<name>\S+)\n(?P<code>.*?)^```$", re.M | re.S)
 # Outside the tree ruff cannot tell our packages from third-party ones; say so for isort.
-FIRST_PARTY = ["--config", "lint.isort.known-first-party = ['adapters', 'bridge', 'schemas']"]
+FIRST_PARTY = ["--config", "lint.isort.known-first-party = ['adapters', 'bridge', 'schemas', 'simulators']"]
 EXPECTED = {
-    "jsonfeed/settings.py",
-    "jsonfeed/mapping.py",
-    "jsonfeed/source.py",
-    "jsonfeed/sim.py",
-    "jsonfeed/__init__.py",
-    "test_jsonfeed_example.py",
+    "adapters/jsonfeed/settings.py",
+    "adapters/jsonfeed/mapping.py",
+    "adapters/jsonfeed/source.py",
+    "simulators/jsonfeed.py",
+    "adapters/jsonfeed/__init__.py",
+    "adapters/test_jsonfeed_example.py",
 }
 
 
@@ -40,12 +40,13 @@ def test_guide_has_every_part_of_the_example() -> None:
 def test_example_adapter_runs_against_its_simulator(tmp_path: Path) -> None:
     """The extracted `jsonfeed` package, placed beside the real adapters, passes its own tests."""
     overlay = tmp_path / "overlay"
-    package = overlay / "adapters"
-    _extract(package)
-    test_file = package / "test_jsonfeed_example.py"
-    # `adapters.jsonfeed` must import as part of the real `adapters` package: extend its path.
+    _extract(overlay)
+    test_file = overlay / "adapters" / "test_jsonfeed_example.py"
+    # `adapters.jsonfeed` and `simulators.jsonfeed` must import as parts of the real packages.
     (overlay / "conftest.py").write_text(
-        f"import adapters\nadapters.__path__.append({str(package)!r})\n",
+        "import adapters, simulators\n"
+        f"adapters.__path__.append({str(overlay / 'adapters')!r})\n"
+        f"simulators.__path__.append({str(overlay / 'simulators')!r})\n",
         encoding="utf-8",
     )
     result = subprocess.run(

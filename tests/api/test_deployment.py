@@ -12,12 +12,12 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from adapters.folder.sim import FolderDropper
-from adapters.tdoffice.sim import TdofficeSim
 from bridge.cli import main
 from bridge.config import load_config, parse_config
 from bridge.config_check import refusals
 from bridge.daemon import Daemon
+from simulators.folder import FolderDropper
+from simulators.tdoffice import TdofficeSim
 from tests.e2e.harness import config_dict
 
 ROOT = Path(__file__).resolve().parents[2]

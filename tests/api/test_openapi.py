@@ -19,11 +19,11 @@ from schemathesis.checks import (
     status_code_conformance,
 )
 
-from adapters.folder.sim import FolderDropper
-from adapters.tdoffice.sim import TdofficeSim
 from bridge.config import parse_config
 from bridge.daemon import Daemon
 from bridge.http.server import build_app
+from simulators.folder import FolderDropper
+from simulators.tdoffice import TdofficeSim
 from tests.e2e.harness import UNIT, config_dict, make_doc, wait_until
 
 SPEC = Path(__file__).resolve().parents[2] / "docs" / "openapi.yaml"

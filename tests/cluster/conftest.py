@@ -18,7 +18,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from adapters.tdoffice.sim import TdofficeSim
+from simulators.tdoffice import TdofficeSim
 from tests.e2e.harness import UNIT, UNIT_NAME, toml_of
 from tests.store.conftest import fresh_pg_url, pg_server
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from adapters.tdoffice.sim import TdofficeSim
 from bridge.config import load_config
 from bridge.daemon import Daemon
+from simulators.tdoffice import TdofficeSim
 from tests.cluster.conftest import cluster_config, free_port, fresh_pg_url
 from tests.e2e.harness import UNIT, delivered_symbols, make_doc, toml_of, wait_until
 from tests.store.pg_server import PgServer

@@ -8,7 +8,7 @@ import signal
 from pathlib import Path
 from typing import Any
 
-from adapters.tdoffice.sim import TdofficeSim
+from simulators.tdoffice import TdofficeSim
 from tests.cluster.conftest import DaemonProcess, cluster_config, free_port, fresh_pg_url
 from tests.e2e.harness import UNIT, delivered_symbols, make_doc, wait_until
 from tests.store.pg_server import PgServer

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from adapters.demo_data import SeedDocument, generate
+from simulators.demo_data import SeedDocument, generate
 from tests.contract.harness import SOURCE_HARNESSES, UNIT, SourceHarness
 
 SEED_COUNT = 5

@@ -15,18 +15,18 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from adapters import registry
-from adapters._sim import SimServer
-from adapters.demo_data import SeedDocument
-from adapters.folder.sim import FolderDropper
-from adapters.idesk.sim import IdeskSim
-from adapters.mailbox.sim import ImapSim
-from adapters.moffice.sim import MofficeSim
-from adapters.tdoffice.sim import TdofficeSim
-from adapters.voffice.sim import VofficeSim
-from adapters.vxp.sim import DEFAULT_SECRET, DEFAULT_SYSTEM, VxpSim
 from bridge.blobs import BlobStore
 from bridge.interfaces import AdapterContext, Source
 from schemas import Page, RawRecord
+from simulators.demo_data import SeedDocument
+from simulators.folder import FolderDropper
+from simulators.idesk import IdeskSim
+from simulators.mailbox import ImapSim
+from simulators.moffice import MofficeSim
+from simulators.server import SimServer
+from simulators.tdoffice import TdofficeSim
+from simulators.voffice import VofficeSim
+from simulators.vxp import DEFAULT_SECRET, DEFAULT_SYSTEM, VxpSim
 
 UNIT = "000.00.33.H49"  # Ủy ban nhân dân huyện Vân Đồn, the receiving unit of every test
 TIMEOUT_S = 5.0  # per HTTP read: every call in these tests answers from loopback

@@ -17,12 +17,12 @@ import orjson
 import pytest
 
 from adapters import registry
-from adapters.demo_data import generate
-from adapters.tdoffice.sim import TdofficeSim
 from bridge.blobs import BlobStore
 from bridge.errors import AuthError, PermanentError, TransientError
 from bridge.interfaces import AdapterContext, JsonObject, Operation, Sink
 from schemas import Document, DocumentState
+from simulators.demo_data import generate
+from simulators.tdoffice import TdofficeSim
 from tests.contract.harness import TIMEOUT_S, UNIT
 
 DOCUMENT_ID = "01JCONTRACT0000000000000001"

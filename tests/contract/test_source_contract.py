@@ -14,13 +14,13 @@ import pytest
 
 from adapters import registry
 from adapters._http import RetryPolicy
-from adapters.demo_data import SeedDocument
 from bridge.errors import AuthError, TransientError
 from bridge.health import Health
 from bridge.normalize import canonical_organ_name, fold_key
 from bridge.pipeline import Processor, SourceRunner
 from bridge.store.sqlite import SqliteStore
 from schemas import Document, RawRecord
+from simulators.demo_data import SeedDocument
 from tests.contract.harness import (
     SOURCE_HARNESSES,
     UNIT,

@@ -12,11 +12,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from adapters.moffice.sim import MofficeSim
-from adapters.tdoffice.sim import TdofficeSim
 from bridge.cli import main
 from bridge.config import BridgeSection, HttpSection, parse_config
 from bridge.errors import ConfigError
+from simulators.moffice import MofficeSim
+from simulators.tdoffice import TdofficeSim
 
 ROOT = Path(__file__).resolve().parents[2]
 UNIT = "000.00.33.H49"

@@ -13,12 +13,12 @@ from pathlib import Path
 
 from adapters import registry
 from adapters.tdoffice.settings import TdofficeSinkSettings
-from adapters.tdoffice.sim import TdofficeSim
 from bridge.blobs import BlobStore
 from bridge.delivery import DELIVERY_BASE_S, DeliveryWorker
 from bridge.health import FAILING, Health
 from bridge.interfaces import AdapterContext
 from bridge.store.sqlite import SqliteStore
+from simulators.tdoffice import TdofficeSim
 from tests.e2e.harness import wait_until
 from tests.store.conftest import document, new_document_outcome, raw
 

@@ -11,11 +11,11 @@ from typing import Any
 
 import aiohttp
 
-from adapters.folder.sim import FolderDropper
-from adapters.tdoffice.sim import TdofficeSim
 from bridge.config import parse_config
 from bridge.daemon import Daemon
 from schemas import Confidentiality
+from simulators.folder import FolderDropper
+from simulators.tdoffice import TdofficeSim
 from tests.e2e.harness import UNIT, config_dict, make_doc, wait_until
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -8,13 +8,13 @@ from pathlib import Path
 import pytest
 
 from adapters.tdoffice.settings import TdofficeSinkSettings
-from adapters.tdoffice.sim import TdofficeSim
 from adapters.tdoffice.sink import TdofficeSink
 from bridge.blobs import BlobStore
 from bridge.errors import TransientError
 from bridge.interfaces import AdapterContext
 from bridge.status_flow import StatusPoller
 from bridge.store.sqlite import SqliteStore
+from simulators.tdoffice import TdofficeSim
 from tests.store.conftest import document, new_document_outcome, raw
 
 UNIT = "000.15.33.H49"

@@ -13,16 +13,16 @@ from pathlib import Path
 from aiohttp import web
 
 from adapters import registry
-from adapters._sim import Handler
 from adapters.vxp.message import StatusMessage
 from adapters.vxp.settings import VxpSettings
-from adapters.vxp.sim import DEFAULT_SECRET, DEFAULT_SYSTEM, VxpSim
 from bridge.blobs import BlobStore
 from bridge.health import Health
 from bridge.interfaces import AdapterContext
 from bridge.status_flow import StatusRelay
 from bridge.store.base import Outcome, StatusReply
 from bridge.store.sqlite import SqliteStore
+from simulators.server import Handler
+from simulators.vxp import DEFAULT_SECRET, DEFAULT_SYSTEM, VxpSim
 from tests.e2e.harness import wait_until
 from tests.store.conftest import raw
 

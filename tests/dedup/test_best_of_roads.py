@@ -17,7 +17,6 @@ from hypothesis import strategies as st
 
 from adapters import Profile
 from adapters.tdoffice.settings import TdofficeSinkSettings
-from adapters.tdoffice.sim import TdofficeSim
 from adapters.tdoffice.sink import TdofficeSink
 from bridge.blobs import BlobStore
 from bridge.delivery import DeliveryWorker
@@ -27,6 +26,7 @@ from bridge.normalize.legacy import TCVN3_TABLE
 from bridge.pipeline import Processor
 from bridge.store.sqlite import SqliteStore
 from schemas import Document, Organ, RawRecord
+from simulators.tdoffice import TdofficeSim
 
 UNIT = "000.00.33.H49"
 HOME = "vandon-home"

@@ -10,9 +10,9 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-from adapters.folder.sim import FolderDropper
-from adapters.tdoffice.sim import TdofficeSim
 from schemas import Attachment, Document, Organ, Signer
+from simulators.folder import FolderDropper
+from simulators.tdoffice import TdofficeSim
 
 UNIT = "000.00.33.H49"
 UNIT_NAME = "Ủy ban nhân dân huyện Vân Đồn"

@@ -6,14 +6,14 @@ import time
 from pathlib import Path
 from typing import Any
 
-from adapters.tdoffice.sim import TdofficeSim
 from adapters.vxp.edxml import emit_status
 from adapters.vxp.mapping import format_document_id
 from adapters.vxp.message import OrganInfo, ResponseFor, StatusMessage
-from adapters.vxp.sim import VxpSim
 from bridge.config import parse_config
 from bridge.daemon import Daemon
 from schemas import DocumentRef
+from simulators.tdoffice import TdofficeSim
+from simulators.vxp import VxpSim
 from tests.e2e.harness import make_doc, wait_until
 
 UNITS = ("000.00.33.H49", "000.15.33.H49")

@@ -6,11 +6,11 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from adapters.folder.sim import FolderDropper
-from adapters.tdoffice.sim import TdofficeSim
 from bridge.config import parse_config
 from bridge.daemon import Daemon
 from bridge.delivery import IN_HAND_PER_CALL, DeliveryWorker
+from simulators.folder import FolderDropper
+from simulators.tdoffice import TdofficeSim
 from tests.adapters.inflight import InFlight
 from tests.e2e.harness import UNIT, config_dict, delivered_symbols, make_doc, wait_until
 

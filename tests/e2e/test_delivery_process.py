@@ -13,13 +13,13 @@ from pathlib import Path
 
 import pytest
 
-from adapters.folder.sim import FolderDropper
-from adapters.tdoffice.sim import TdofficeSim
 from bridge import delivery_process
 from bridge.config import load_config
 from bridge.daemon import Daemon
 from bridge.errors import ConfigError
 from bridge.metrics import LIVE
+from simulators.folder import FolderDropper
+from simulators.tdoffice import TdofficeSim
 from tests.e2e.harness import UNIT, config_dict, delivered_symbols, make_doc, toml_of, wait_until
 
 SINK = "vd-home"

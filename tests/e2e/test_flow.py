@@ -7,10 +7,10 @@ from pathlib import Path
 
 import aiohttp
 
-from adapters.folder.sim import FolderDropper
-from adapters.tdoffice.sim import TdofficeSim
 from bridge.config import parse_config
 from bridge.daemon import Daemon
+from simulators.folder import FolderDropper
+from simulators.tdoffice import TdofficeSim
 from tests.e2e.harness import UNIT, config_dict, delivered_symbols, make_doc, wait_until
 
 

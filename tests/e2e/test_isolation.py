@@ -13,10 +13,10 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from adapters.folder.sim import FolderDropper
-from adapters.tdoffice.sim import TdofficeSim
 from bridge.config import parse_config
 from bridge.daemon import Daemon
+from simulators.folder import FolderDropper
+from simulators.tdoffice import TdofficeSim
 from tests.e2e.harness import UNIT, config_dict, make_doc, wait_until
 
 

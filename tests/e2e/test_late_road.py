@@ -12,12 +12,12 @@ from typing import Any
 
 import aiohttp
 
-from adapters.tdoffice.sim import TdofficeSim
 from adapters.vxp.message import StatusMessage
-from adapters.vxp.sim import VxpSim
 from bridge.config import parse_config
 from bridge.daemon import Daemon
 from schemas import Document, Organ
+from simulators.tdoffice import TdofficeSim
+from simulators.vxp import VxpSim
 from tests.e2e.harness import UNIT, make_doc, wait_until
 
 HOME = "vandon-home"

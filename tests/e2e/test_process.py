@@ -8,8 +8,8 @@ import signal
 import sys
 from pathlib import Path
 
-from adapters.folder.sim import FolderDropper
-from adapters.tdoffice.sim import TdofficeSim
+from simulators.folder import FolderDropper
+from simulators.tdoffice import TdofficeSim
 from tests.e2e.harness import UNIT, config_dict, delivered_symbols, make_doc, toml_of, wait_until
 
 ROOT = Path(__file__).resolve().parents[2]

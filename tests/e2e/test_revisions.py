@@ -5,12 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from adapters.folder.sim import FolderDropper
-from adapters.tdoffice.sim import TdofficeSim
-from adapters.vxp.sim import VxpSim
 from bridge.config import parse_config
 from bridge.daemon import Daemon
 from schemas import Action, DocumentRef
+from simulators.folder import FolderDropper
+from simulators.tdoffice import TdofficeSim
+from simulators.vxp import VxpSim
 from tests.e2e.harness import UNIT, config_dict, make_doc, wait_until
 
 

@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 
 import aiohttp
 
-from adapters._sim import SimServer
+from simulators.server import SimServer
 from tests.e2e.harness import toml_of, wait_until
 
 SimT = TypeVar("SimT", bound=SimServer)
@@ -61,7 +61,7 @@ def free_port() -> int:
 
 def sources_wiring(sim: Any, profile: str) -> dict[str, Any]:
     """Settings keys that point a source of `profile` at `sim` (the demo's own wiring)."""
-    from bridge.demo import WIRING
+    from simulators.demo import WIRING
 
     return WIRING[profile](sim)
 
@@ -197,7 +197,7 @@ async def run_cli(*args: str, timeout_s: float = 30) -> tuple[int, str, str]:
 def push_object(sim: Any, doc: Any, files: dict[str, bytes]) -> dict[str, Any]:
     """A tdoffice wire document whose files `sim` serves, kept out of its inbox (push only)."""
     from adapters.tdoffice.payload import from_document
-    from adapters.tdoffice.sim import StoredFile
+    from simulators.tdoffice import StoredFile
 
     file_ids = []
     for att in doc.attachments:

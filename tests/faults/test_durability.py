@@ -11,10 +11,10 @@ from pathlib import Path
 
 from aiohttp import web
 
-from adapters.demo_data import generate
-from adapters.moffice.sim import MofficeSim
-from adapters.tdoffice.sim import TdofficeSim
 from bridge.store.sqlite import SqliteStore
+from simulators.demo_data import generate
+from simulators.moffice import MofficeSim
+from simulators.tdoffice import TdofficeSim
 from tests.faults.harness import (
     ROOT,
     UNIT,

@@ -20,14 +20,14 @@ from typing import Any
 
 import pytest
 
-from adapters.demo_data import SeedDocument, generate
-from adapters.idesk.sim import IdeskSim
-from adapters.mailbox.sim import ImapSim
-from adapters.moffice.sim import MofficeSim
-from adapters.tdoffice.sim import TdofficeSim
-from adapters.voffice.sim import VofficeSim
-from adapters.vxp.sim import VxpSim
 from schemas import Attachment
+from simulators.demo_data import SeedDocument, generate
+from simulators.idesk import IdeskSim
+from simulators.mailbox import ImapSim
+from simulators.moffice import MofficeSim
+from simulators.tdoffice import TdofficeSim
+from simulators.voffice import VofficeSim
+from simulators.vxp import VxpSim
 from tests.faults.harness import (
     UNIT,
     UNIT_NAME,

@@ -12,12 +12,12 @@ from pathlib import Path
 
 import orjson
 
-from adapters.demo_data import generate
-from adapters.idesk.sim import _ENVELOPE_CLOSE, _ENVELOPE_OPEN, IdeskSim
 from adapters.tdoffice import webhook
-from adapters.tdoffice.sim import TdofficeSim
-from adapters.voffice.sim import VofficeSim
-from adapters.vxp.sim import VxpSim
+from simulators.demo_data import generate
+from simulators.idesk import _ENVELOPE_CLOSE, _ENVELOPE_OPEN, IdeskSim
+from simulators.tdoffice import TdofficeSim
+from simulators.voffice import VofficeSim
+from simulators.vxp import VxpSim
 from tests.faults.harness import (
     UNIT,
     UNIT_NAME,

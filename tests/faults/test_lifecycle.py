@@ -10,9 +10,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from adapters.demo_data import generate
-from adapters.moffice.sim import MofficeSim
-from adapters.tdoffice.sim import TdofficeSim, require_number_and_subject
+from simulators.demo_data import generate
+from simulators.moffice import MofficeSim
+from simulators.tdoffice import TdofficeSim, require_number_and_subject
 from tests.faults.harness import (
     UNIT,
     UNIT_NAME,

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from adapters.tdoffice.sim import TdofficeSim
+from simulators.tdoffice import TdofficeSim
 from tests.adapters.test_mailbox_imap import small_mail
 from tests.faults.harness import UNIT, UNIT_NAME, DaemonProcess, running, wait_until
 from tests.imap_server import CuttableProxy, Dovecot, append, create_folder, start_dovecot

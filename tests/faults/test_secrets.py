@@ -7,12 +7,12 @@ import signal
 from pathlib import Path
 from typing import Any
 
-from adapters.demo_data import generate
-from adapters.idesk.sim import IdeskSim
-from adapters.moffice.sim import MofficeSim
-from adapters.tdoffice.sim import TdofficeSim
-from adapters.voffice.sim import VofficeSim
-from adapters.vxp.sim import VxpSim
+from simulators.demo_data import generate
+from simulators.idesk import IdeskSim
+from simulators.moffice import MofficeSim
+from simulators.tdoffice import TdofficeSim
+from simulators.voffice import VofficeSim
+from simulators.vxp import VxpSim
 from tests.faults.harness import UNIT, UNIT_NAME, DaemonProcess, push_object, wait_until
 
 SECRETS = {

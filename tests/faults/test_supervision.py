@@ -14,10 +14,10 @@ import aiohttp
 import asyncpg
 import pytest
 
-from adapters.folder.sim import FolderDropper
-from adapters.tdoffice.sim import TdofficeSim
 from bridge.config import parse_config
 from bridge.daemon import Daemon
+from simulators.folder import FolderDropper
+from simulators.tdoffice import TdofficeSim
 from tests.e2e.harness import config_dict
 from tests.faults.harness import UNIT, UNIT_NAME, DaemonProcess, running, wait_until
 from tests.store.conftest import fresh_pg_url, pg_server

@@ -5,11 +5,11 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-from adapters.folder.sim import FolderDropper
-from adapters.tdoffice.sim import TdofficeSim
 from bridge.config import parse_config
 from bridge.daemon import Daemon
 from schemas import Attachment
+from simulators.folder import FolderDropper
+from simulators.tdoffice import TdofficeSim
 from tests.e2e.harness import UNIT, config_dict, make_doc, wait_until
 from tests.signatures.conftest import Pki, SignedPdfs
 from tests.signatures.pki import write_trust_store

@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 from playwright.async_api import Browser, Page, async_playwright, expect
 
-from adapters.folder.sim import FolderDropper
-from adapters.tdoffice.sim import TdofficeSim, require_number_and_subject
 from bridge.config import parse_config
 from bridge.daemon import Daemon
+from simulators.folder import FolderDropper
+from simulators.tdoffice import TdofficeSim, require_number_and_subject
 from tests.e2e.harness import UNIT, config_dict, make_doc, wait_until
 
 TOKEN = "ui-test-token"

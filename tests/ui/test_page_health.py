@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 from playwright.async_api import Browser, async_playwright, expect
 
-from adapters.folder.sim import FolderDropper
-from adapters.tdoffice.sim import TdofficeSim
 from bridge.config import parse_config
 from bridge.daemon import Daemon
+from simulators.folder import FolderDropper
+from simulators.tdoffice import TdofficeSim
 from tests.e2e.harness import config_dict
 from tests.e2e.test_health_states import silent_server
 from tests.ui.test_page import CHROMIUM_ARGS, TOKEN, WAIT_MS

@@ -20,6 +20,7 @@ from typing import Any
 import structlog
 
 from adapters import registry
+from simulators import factories
 
 log = structlog.get_logger(__name__)
 
@@ -87,15 +88,14 @@ async def build_demo(
     stack: AsyncExitStack, data_dir: Path, port: int, documents: int
 ) -> dict[str, Any]:
     """Start the simulators, seed them, and return the raw configuration dict."""
-    from adapters.demo_data import generate
+    from simulators.demo_data import generate
 
     profiles = registry()
+    sims = factories()
     roads = [
         name
         for name in ("tdoffice", "folder", "moffice", "voffice", "idesk", "vxp", "mailbox")
-        if name in profiles
-        and profiles[name].make_simulator is not None
-        and profiles[name].source_settings
+        if name in profiles and name in sims and profiles[name].source_settings
     ]
     units_cfg = []
     sims_by_unit: dict[str, list[tuple[str, Any]]] = {}
@@ -103,7 +103,7 @@ async def build_demo(
         sources = []
         sims_by_unit[unit_id] = []
         for road in roads:
-            sim = _make_sim(profiles[road].make_simulator, road, data_dir / "demo-inbox" / unit_id)
+            sim = _make_sim(sims[road], road, data_dir / "demo-inbox" / unit_id)
             await _start(sim)
             stack.push_async_callback(sim.close)
             sims_by_unit[unit_id].append((road, sim))
@@ -115,7 +115,7 @@ async def build_demo(
                     **WIRING[road](sim),
                 }
             )
-        home = profiles["tdoffice"].make_simulator(7)  # type: ignore[misc]
+        home = sims["tdoffice"](7)
         await _start(home)
         stack.push_async_callback(home.close)
         sink = {"name": f"{SLUGS[unit_id]}-home", "profile": "tdoffice", **WIRING["tdoffice"](home)}
@@ -159,10 +159,10 @@ async def run_demo(*, port: int, data_dir: Path, documents: int) -> int:
 
 
 async def run_simulator(profile: str, *, port: int, seed: int) -> int:
-    from adapters.demo_data import generate
+    from simulators.demo_data import generate
 
-    spec = registry().get(profile)
-    if spec is None or spec.make_simulator is None:
+    factory = factories().get(profile)
+    if factory is None:
         print(f"không có giả lập cho hồ sơ / no simulator for profile: {profile}")
         return 1
     folder = (
@@ -170,7 +170,7 @@ async def run_simulator(profile: str, *, port: int, seed: int) -> int:
         if profile == "folder"
         else Path()
     )
-    sim = _make_sim(spec.make_simulator, profile, folder)
+    sim = _make_sim(factory, profile, folder)
     if profile == "folder":
         await sim.start()
         url = str(sim.base_url)

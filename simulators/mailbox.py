@@ -18,8 +18,8 @@ from email.utils import format_datetime, make_msgid
 
 import structlog
 
-from adapters._sim import RecordedRequest, SimServer
 from schemas import Document
+from simulators.server import RecordedRequest, SimServer
 
 log = structlog.get_logger(__name__)
 
@@ -306,3 +306,7 @@ class _Session:
                 shown = " ".join(sorted(message.flags)).encode()
                 self.send(b"* %d FETCH (UID %d FLAGS (%s))\r\n" % (seq, message.uid, shown))
         return b"OK UID STORE completed"
+
+
+def make_simulator(seed: int) -> ImapSim:
+    return ImapSim(seed=seed)

@@ -18,10 +18,10 @@ from typing import Any
 import orjson
 from aiohttp import web
 
-from adapters._sim import SimServer
-from adapters._simdemo import add_demo_documents
-from adapters._simindex import ListingIndex, SimTokens, stream_bytes
 from schemas import Document
+from simulators.demo_documents import add_demo_documents
+from simulators.index import ListingIndex, SimTokens, stream_bytes
+from simulators.server import SimServer
 
 URGENCY = {0: "NORMAL", 1: "URGENT", 2: "VERY_URGENT", 3: "FLASH", 4: "FLASH"}
 SECURITY = {0: "NONE", 1: "CONFIDENTIAL", 2: "SECRET", 3: "TOP_SECRET"}

@@ -22,10 +22,10 @@ import orjson
 from aiohttp import hdrs, web
 from aiohttp.multipart import content_disposition_filename, parse_content_disposition
 
-from adapters._sim import SimServer
 from adapters.tdoffice import webhook
 from adapters.tdoffice.payload import from_document
 from schemas import Document
+from simulators.server import SimServer
 
 JsonObject = dict[str, Any]
 Validator = Callable[[JsonObject], list[JsonObject]]

@@ -16,10 +16,10 @@ from typing import Any
 import orjson
 from aiohttp import web
 
-from adapters._sim import SimServer
-from adapters._simdemo import add_demo_documents
-from adapters._simindex import ListingIndex, SimTokens, stream_bytes
 from schemas import Document
+from simulators.demo_documents import add_demo_documents
+from simulators.index import ListingIndex, SimTokens, stream_bytes
+from simulators.server import SimServer
 
 WIRE_TIME = "%d/%m/%Y %H:%M:%S"
 WIRE_DATE = "%d/%m/%Y"

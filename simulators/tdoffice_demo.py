@@ -5,8 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 
-from adapters.tdoffice.sim import TdofficeSim
 from schemas import Attachment, Document, Organ, Priority, Signer
+from simulators.tdoffice import TdofficeSim
 
 
 def demo_document(number: int, data: bytes) -> Document:

@@ -22,7 +22,6 @@ from xml.sax.saxutils import escape
 from aiohttp import web
 from lxml import etree  # type: ignore[import-untyped]
 
-from adapters._sim import SimServer
 from adapters.idesk.cursor import WIRE_FORMAT, modified_second
 from adapters.idesk.soap import (
     IDESK_NS,
@@ -36,7 +35,8 @@ from adapters.idesk.soap import (
     text_of,
 )
 from bridge.errors import PermanentError
-from schemas import Document
+from schemas import Document, Organ, Priority, Signer
+from simulators.server import SimServer
 
 TextStyle = Literal["plain", "cdata", "nfd", "mojibake"]
 MAX_PAGE_SIZE = 50
@@ -305,3 +305,30 @@ def _fault(code: str, message: str) -> web.Response:
         f"<faultstring>{escape(message)}</faultstring><detail /></soap:Fault>{_ENVELOPE_CLOSE}"
     )
     return _xml(body.encode(), status=500)
+
+
+_DEMO_SUBJECTS = (
+    "V/v triển khai gửi, nhận văn bản điện tử",
+    "Kế hoạch kiểm tra công tác an toàn thực phẩm năm 2024",
+    "V/v cử cán bộ tham dự tập huấn chuyển đổi số",
+)
+
+
+def make_simulator(seed: int) -> IdeskSim:
+    """A simulator holding a few demo documents for every unit."""
+    sim = IdeskSim(seed=seed)
+    for position, subject in enumerate(_DEMO_SUBJECTS, start=1):
+        number = 100 + sim.rng.randrange(900)
+        doc = Document(
+            issuer=Organ(code="000.00.33.H49", name="Ủy ban nhân dân huyện Vân Đồn"),
+            number=str(number),
+            notation="UBND-VP",
+            issued_on=dt.date(2024, 3, position),
+            type_name="Công văn",
+            subject=subject,
+            signer=Signer(name="Đỗ Hoàng Lũy", position="Chủ tịch"),
+            priority=Priority(position % 3),
+        )
+        files = {f"{number}-UBND-VP.pdf": b"%PDF-1.4\n% demo " + str(number).encode() + b"\n"}
+        sim.add_document(doc, files, unit=None)
+    return sim

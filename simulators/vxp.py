@@ -18,7 +18,6 @@ from typing import Any
 
 from aiohttp import web
 
-from adapters._sim import SimServer
 from adapters.vxp.edxml import EdxmlError, emit_document, emit_status, parse_message
 from adapters.vxp.mapping import format_document_id
 from adapters.vxp.message import EdxmlMessage, OrganInfo, ResponseFor, StaffInfo, StatusMessage
@@ -26,6 +25,7 @@ from adapters.vxp.render import message_for
 from adapters.vxp.signing import SignatureRejected, verify
 from bridge.normalize import VN_TZ
 from schemas import Document, DocumentRef
+from simulators.server import SimServer
 
 DEFAULT_SYSTEM = "vxp.sim.01"
 DEFAULT_SECRET = "vxp-sim-secret"  # noqa: S105 - a loopback simulator's demo credential

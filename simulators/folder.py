@@ -149,3 +149,8 @@ class FolderDropper:
         """Complete a file begun with `start_growing`."""
         with (self.inbox / name).open("ab") as out:
             out.write(data[out.tell() :])
+
+
+def make_simulator(seed: int, folder: Path | None = None) -> FolderDropper:
+    """A dropper writing into `folder`, or into a temporary folder it removes on close."""
+    return FolderDropper(folder, seed=seed)
