@@ -22,7 +22,7 @@ from pathlib import Path
 
 from bridge.dedup import Matcher
 from bridge.normalize import fold_key, organ_name_key
-from bridge.store.sqlite import SqliteStore
+from bridge.store import SqliteStore
 from schemas import Attachment, Document, Organ, RawRecord
 
 TARGET_RECORD_MS = 1.0

@@ -13,8 +13,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bridge.store.postgres import PostgresStore
-from bridge.store.sqlite import SqliteStore
+from bridge.store import PostgresStore, SqliteStore
 from schemas import Page
 from tests.store.conftest import document, new_document_outcome, raw
 from tests.store.pg_server import PgServer

@@ -41,9 +41,7 @@ from bridge.retention import Retention
 from bridge.settings import EndpointSettings, SinkSettings, SourceSettings
 from bridge.signatures import TrustStore
 from bridge.status_flow import STATUS_PROFILES, StatusPoller, StatusRelay
-from bridge.store import Store, open_store
-from bridge.store.pg_blobs import PgBlobStore
-from bridge.store.postgres import PostgresStore
+from bridge.store import PgBlobStore, PostgresStore, Store, open_store
 from bridge.supervisor import Supervisor
 from bridge.tls import ssl_context
 

@@ -16,8 +16,7 @@ import structlog
 
 from bridge.errors import AuthError, BridgeError, PermanentError, TransientError
 from bridge.health import Health, backoff_s, probe_wait_s
-from bridge.store import Store
-from bridge.store.base import StatusOut, StatusReply
+from bridge.store import StatusOut, StatusReply, Store
 from bridge.waiting import wait_any
 from schemas import Document, DocumentRef, Organ
 

@@ -1,13 +1,30 @@
-"""The durable store: raw records, documents, cursors, the outbox, quarantine, audit."""
+"""The durable store: raw records, documents, cursors, the outbox, quarantine, audit.
+
+Layers: `api` names what the rest of the bridge may ask of the store, one Protocol per
+concern; `sql` holds every statement, written once; `driver` runs them on SQLite or
+PostgreSQL through a small shim; `dialect` holds what the two databases write differently.
+The rules behind the statements (which outbox rows a decision makes, how a home system's
+status is mirrored to senders) are pure functions in `bridge.domain`.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from bridge.errors import ConfigError
-from bridge.store.base import Delivery, DocumentRow, NewDocument, Outcome, StoredRecord
-from bridge.store.postgres import PostgresStore, open_postgres
-from bridge.store.sqlite import SqliteStore
+from bridge.store.backends import PostgresStore, SqliteStore, open_postgres
+from bridge.store.blobs_pg import PgBlobStore
+from bridge.store.rows import (
+    Delivery,
+    DocumentRow,
+    NewDocument,
+    Outcome,
+    StatusOut,
+    StatusReply,
+    StoredRecord,
+)
+from bridge.store.search import EXACT, PARTIAL, STATES, FoundDocument, search_patterns
+from bridge.store.sql.base import now_iso
 
 Store = SqliteStore | PostgresStore
 
@@ -26,11 +43,23 @@ def open_store(
 
 
 __all__ = [
+    "EXACT",
+    "PARTIAL",
+    "STATES",
     "Delivery",
     "DocumentRow",
+    "FoundDocument",
     "NewDocument",
     "Outcome",
+    "PgBlobStore",
+    "PostgresStore",
+    "SqliteStore",
+    "StatusOut",
+    "StatusReply",
     "Store",
     "StoredRecord",
+    "now_iso",
+    "open_postgres",
     "open_store",
+    "search_patterns",
 ]

@@ -15,10 +15,9 @@ from typing import Any
 import structlog
 
 from bridge.errors import ConfigError
-from bridge.store.pg_base import Connection
-from bridge.store.pg_blobs import PgBlobStore
-from bridge.store.postgres import PostgresStore
-from bridge.store.sqlite import SqliteStore
+from bridge.store.backends import PostgresStore, SqliteStore
+from bridge.store.blobs_pg import PgBlobStore
+from bridge.store.driver.shim import PgConnection as Connection
 
 log = structlog.get_logger(__name__)
 

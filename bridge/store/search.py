@@ -16,7 +16,7 @@ from typing import Any
 
 from bridge.normalize import normalize_notation, normalize_number
 from bridge.normalize.text import normalize_text, strip_marks
-from bridge.store.base import DocumentRow
+from bridge.store.rows import DocumentRow
 from schemas import Document
 
 # Spaces, ASCII and Unicode dashes and slashes, underscores: a symbol's separators, all alike.

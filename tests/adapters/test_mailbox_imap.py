@@ -18,7 +18,7 @@ from bridge.errors import AuthError, TransientError
 from bridge.health import Health
 from bridge.interfaces import AdapterContext
 from bridge.pipeline import Processor, SourceRunner
-from bridge.store.sqlite import SqliteStore
+from bridge.store import SqliteStore
 from schemas import Document, Organ, Page, RawRecord
 from simulators.mailbox import ImapSim
 from tests.corpus_path import CORPUS as CORPUS_ROOT

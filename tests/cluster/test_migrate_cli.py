@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from bridge.store.sqlite import SqliteStore
+from bridge.store import SqliteStore
 from simulators.tdoffice import TdofficeSim
 from tests.cluster.conftest import ROOT, DaemonProcess, cluster_config, free_port, fresh_pg_url
 from tests.e2e.harness import UNIT, delivered_symbols, make_doc, wait_until

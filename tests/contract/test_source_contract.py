@@ -18,7 +18,7 @@ from bridge.errors import AuthError, TransientError
 from bridge.health import Health
 from bridge.normalize import canonical_organ_name, fold_key
 from bridge.pipeline import Processor, SourceRunner
-from bridge.store.sqlite import SqliteStore
+from bridge.store import SqliteStore
 from schemas import Document, RawRecord
 from simulators.demo_data import SeedDocument
 from tests.contract.harness import (

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from adapters import Profile
 from bridge.pipeline import Processor
-from bridge.store.sqlite import SqliteStore
+from bridge.store import SqliteStore
 from schemas import Document, Organ, RawRecord
 
 UNIT = "000.00.33.H49"

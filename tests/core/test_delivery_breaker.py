@@ -17,7 +17,7 @@ from bridge.blobs import BlobStore
 from bridge.delivery import DELIVERY_BASE_S, DeliveryWorker
 from bridge.health import FAILING, Health
 from bridge.interfaces import AdapterContext
-from bridge.store.sqlite import SqliteStore
+from bridge.store import SqliteStore
 from simulators.tdoffice import TdofficeSim
 from tests.e2e.harness import wait_until
 from tests.store.conftest import document, new_document_outcome, raw

@@ -19,8 +19,7 @@ from bridge.blobs import BlobStore
 from bridge.health import Health
 from bridge.interfaces import AdapterContext
 from bridge.status_flow import StatusRelay
-from bridge.store.base import Outcome, StatusReply
-from bridge.store.sqlite import SqliteStore
+from bridge.store import Outcome, SqliteStore, StatusReply
 from simulators.server import Handler
 from simulators.vxp import DEFAULT_SECRET, DEFAULT_SYSTEM, VxpSim
 from tests.e2e.harness import wait_until

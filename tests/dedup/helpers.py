@@ -7,8 +7,7 @@ import hashlib
 from typing import Any
 
 from bridge.dedup import Matcher
-from bridge.store import Outcome, StoredRecord
-from bridge.store.sqlite import SqliteStore
+from bridge.store import Outcome, SqliteStore, StoredRecord
 from schemas import Attachment, Document, Organ, RawRecord
 
 UNIT = "000.00.33.H49"

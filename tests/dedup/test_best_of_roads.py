@@ -24,7 +24,7 @@ from bridge.health import Health
 from bridge.interfaces import AdapterContext
 from bridge.normalize.legacy import TCVN3_TABLE
 from bridge.pipeline import Processor
-from bridge.store.sqlite import SqliteStore
+from bridge.store import SqliteStore
 from schemas import Document, Organ, RawRecord
 from simulators.tdoffice import TdofficeSim
 

@@ -13,9 +13,7 @@ import pytest_asyncio
 from adapters import registry
 from bridge.blobs import BlobStore
 from bridge.pipeline import Processor
-from bridge.store import StoredRecord
-from bridge.store.base import DocumentRow
-from bridge.store.sqlite import SqliteStore
+from bridge.store import DocumentRow, SqliteStore, StoredRecord
 from tests.dedup.corpus_feed import Labelled, labelled_records
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")

@@ -19,8 +19,7 @@ from bridge.blobs import BlobStore
 from bridge.normalize import fold_key
 from bridge.normalize.identity import subject_key
 from bridge.pipeline import Processor
-from bridge.store import StoredRecord
-from bridge.store.sqlite import SqliteStore
+from bridge.store import SqliteStore, StoredRecord
 from schemas import Document
 from tests.corpus_path import samples
 from tests.dedup.corpus_feed import Labelled, labelled_records

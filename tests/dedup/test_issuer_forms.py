@@ -11,7 +11,7 @@ import pytest
 
 from bridge.dedup import Matcher
 from bridge.normalize import OrganDirectory
-from bridge.store.sqlite import SqliteStore
+from bridge.store import SqliteStore
 from schemas import Organ
 from tests.dedup.helpers import Desk, attachment, document
 

@@ -10,7 +10,7 @@ import pytest
 
 from bridge.dedup import RULES, Matcher
 from bridge.normalize import OrganDirectory
-from bridge.store.sqlite import SqliteStore
+from bridge.store import SqliteStore
 from schemas import Organ
 from tests.dedup.helpers import Desk, attachment, document
 

@@ -26,7 +26,7 @@ from adapters.mailbox.settings import AddressBookEntry
 from adapters.vxp.edxml import emit_document, parse_message
 from adapters.vxp.message import Code, EdxmlMessage, PromulgationInfo
 from bridge.normalize.legacy import TCVN3_TABLE
-from bridge.store.sqlite import SqliteStore
+from bridge.store import SqliteStore
 from schemas import RawRecord
 from tests.corpus_path import CORPUS
 from tests.dedup.helpers import Desk

@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from adapters.moffice.mapping import to_document
-from bridge.store.sqlite import SqliteStore
+from bridge.store import SqliteStore
 from schemas import RawRecord
 from tests.dedup.helpers import Desk
 

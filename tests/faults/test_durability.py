@@ -11,7 +11,7 @@ from pathlib import Path
 
 from aiohttp import web
 
-from bridge.store.sqlite import SqliteStore
+from bridge.store import SqliteStore
 from simulators.demo_data import generate
 from simulators.moffice import MofficeSim
 from simulators.tdoffice import TdofficeSim

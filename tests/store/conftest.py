@@ -18,9 +18,7 @@ from typing import Any
 import asyncpg
 import pytest
 
-from bridge.store.base import NewDocument, Outcome
-from bridge.store.postgres import PostgresStore
-from bridge.store.sqlite import SqliteStore
+from bridge.store import NewDocument, Outcome, PostgresStore, SqliteStore
 from schemas import Attachment, Document, Organ, RawRecord
 from tests.store.pg_server import PgServer
 

@@ -10,11 +10,8 @@ import pytest
 
 from bridge.blobs import BlobStore
 from bridge.errors import ConfigError
-from bridge.store.base import Outcome, StatusReply
+from bridge.store import Outcome, PgBlobStore, PostgresStore, SqliteStore, StatusReply
 from bridge.store.migrate import migrate_store
-from bridge.store.pg_blobs import PgBlobStore
-from bridge.store.postgres import PostgresStore
-from bridge.store.sqlite import SqliteStore
 from schemas import Page, StatusEvent
 from schemas.record import RemoteStatus
 from tests.store.conftest import attachment, document, new_document_outcome, raw

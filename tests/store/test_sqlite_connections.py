@@ -11,9 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from bridge.store import sqlite_conn
-from bridge.store.base import Delivery
-from bridge.store.sqlite import SqliteStore
+from bridge.store import Delivery, SqliteStore
+from bridge.store.driver import sqlite_conn
 from tests.store.conftest import document, new_document_outcome, raw
 
 

@@ -5,9 +5,7 @@ from __future__ import annotations
 import inspect
 from collections.abc import Mapping
 
-from bridge.store.base import Outcome
-from bridge.store.postgres import PostgresStore
-from bridge.store.sqlite import SqliteStore
+from bridge.store import Outcome, PostgresStore, SqliteStore
 from schemas import Provenance
 from tests.store.conftest import NOW, Store, attachment, document, new_document_outcome, raw
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 
-from bridge.store.base import Outcome, StatusReply
+from bridge.store import Outcome, StatusReply
 from schemas import StatusEvent
 from schemas.record import RemoteStatus
 from tests.store.conftest import Store, document, new_document_outcome, raw

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bridge.store.base import Outcome
+from bridge.store import Outcome
 from tests.store.conftest import Store, attachment, document, new_document_outcome, raw
 
 

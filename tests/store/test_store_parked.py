@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bridge.store.base import Outcome, StatusReply
+from bridge.store import Outcome, StatusReply
 from tests.store.conftest import Store, document, new_document_outcome, raw
 
 

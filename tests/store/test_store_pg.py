@@ -9,11 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from bridge.errors import PermanentError
-from bridge.store.pg_base import StaleLeaseError
-from bridge.store.pg_blobs import PgBlobStore
-from bridge.store.postgres import PostgresStore, open_postgres
-from bridge.store.sqlite import SqliteStore
+from bridge.errors import PermanentError, StaleLeaseError
+from bridge.store import PgBlobStore, PostgresStore, SqliteStore, open_postgres
 from schemas import Page
 from tests.store.conftest import document, new_document_outcome, raw
 
@@ -82,7 +79,7 @@ async def test_result_releases_the_claim(pg: PostgresStore, pg_b: PostgresStore)
 
 async def test_due_status_is_claimed_too(pg: PostgresStore, pg_b: PostgresStore) -> None:
     """Status messages owed to senders are claimed like deliveries."""
-    from bridge.store.base import Outcome, StatusReply
+    from bridge.store import Outcome, StatusReply
 
     (rid,) = await pg.save_records([raw("a", source="vxp")])
     reply = StatusReply("01", "đã nhận", "u1", {}, {})

@@ -10,9 +10,8 @@ import asyncpg
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bridge.store.postgres import PostgresStore
+from bridge.store import PostgresStore, SqliteStore
 from bridge.store.search import fold_search, query_key
-from bridge.store.sqlite import SqliteStore
 from tests.store.conftest import Store, document, new_document_outcome, raw
 
 # Subjects of the corpus style, typed by a clerk without marks.

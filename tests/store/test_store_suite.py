@@ -10,8 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from bridge.store.base import Outcome, StatusReply
-from bridge.store.sqlite import SqliteStore
+from bridge.store import Outcome, SqliteStore, StatusReply
 from schemas import Page, StatusEvent
 from schemas.record import RemoteStatus
 from tests.store.conftest import Store, attachment, document, new_document_outcome, raw

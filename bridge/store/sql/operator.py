@@ -1,5 +1,5 @@
-"""PostgreSQL: operator actions (quarantine release, merge, split), each one audited, and the
-audit trail and monthly report they are read back from."""
+"""Operator actions on the matcher's work (quarantine release, split, merge), each one
+audited, and the audit trail and monthly report they are read back from."""
 
 from __future__ import annotations
 
@@ -7,48 +7,13 @@ from collections.abc import Sequence
 from typing import Any
 
 from bridge import jsonutil
-from bridge.store.pg_base import Connection, PgBase
-from bridge.store.sqlite import now_iso
+from bridge.domain.enums import DeliveryState, DocumentState
+from bridge.store.driver.shim import Conn
+from bridge.store.sql.base import SqlBase, now_iso
 from schemas import Document
 
 
-async def _audit(
-    conn: Connection, actor: str, action: str, target: str, detail: dict[str, Any]
-) -> None:
-    await conn.execute(
-        "INSERT INTO audit (at, actor, action, target, detail) VALUES ($1,$2,$3,$4,$5)",
-        now_iso(),
-        actor,
-        action,
-        target,
-        jsonutil.dumps(detail).decode(),
-    )
-
-
-async def _override(
-    conn: Connection, key_parts: Sequence[Any], document_id: int | None, actor: str
-) -> None:
-    await conn.execute(
-        "INSERT INTO overrides (record_key, document_id, actor, created_at) VALUES ($1,$2,$3,$4)"
-        " ON CONFLICT (record_key) DO UPDATE SET document_id = excluded.document_id,"
-        " actor = excluded.actor, created_at = excluded.created_at",
-        "|".join(str(p) for p in key_parts),
-        document_id,
-        actor,
-        now_iso(),
-    )
-
-
-async def _detach(conn: Connection, record_ids: list[int]) -> None:
-    """Unlink records from their document and queue them for matching again."""
-    await conn.execute(
-        "UPDATE records SET outcome = NULL, document_id = NULL, decision = NULL"
-        " WHERE id = ANY($1::bigint[])",
-        record_ids,
-    )
-
-
-class PgOperator(PgBase):
+class Operator(SqlBase):
     """What an operator may do to the matcher's work, and the trail it leaves."""
 
     async def release_quarantined(self, quarantine_id: int, actor: str, *, release: bool) -> bool:
@@ -70,29 +35,27 @@ class PgOperator(PgBase):
             record_id, kind = row
             await conn.execute(
                 "UPDATE records SET outcome = NULL, document_id = NULL, decision = NULL,"
-                " released = released OR $1 WHERE id = $2",
+                " released = (released OR $1) WHERE id = $2",
                 release,
                 record_id,
             )
-            await _audit(
-                conn,
-                actor,
-                "release" if release else "retry",
-                f"quarantine:{quarantine_id}",
-                {"record_id": record_id, "kind": kind},
-            )
+            action = "release" if release else "retry"
+            detail = {"record_id": record_id, "kind": kind}
+            await self._audit(conn, actor, action, f"quarantine:{quarantine_id}", detail)
             return True
 
     async def is_released(self, record_id: int) -> bool:
-        released = await self._fetchval("SELECT released FROM records WHERE id = $1", record_id)
+        released = await self._read().fetchval(
+            "SELECT released FROM records WHERE id = $1", record_id
+        )
         return bool(released)
 
     async def override_for(self, record_key: str) -> tuple[bool, int | None]:
         """(has an override, forced document id or None for "a document of its own")."""
-        rows = await self._fetch(
+        row = await self._read().fetchrow(
             "SELECT document_id FROM overrides WHERE record_key = $1", record_key
         )
-        return (True, rows[0][0]) if rows else (False, None)
+        return (True, row[0]) if row is not None else (False, None)
 
     async def split_record(self, document_id: int, record_id: int, actor: str) -> bool:
         """Take a wrongly merged record out of a document; it becomes a document of its own.
@@ -102,8 +65,8 @@ class PgOperator(PgBase):
         """
         async with self._tx() as conn:
             row = await conn.fetchrow(
-                "SELECT source, unit, external_id FROM records WHERE id = $1 AND document_id = $2"
-                " FOR UPDATE",
+                "SELECT source, unit, external_id FROM records WHERE id = $1"
+                f" AND document_id = $2{self.dialect.update_lock}",
                 record_id,
                 document_id,
             )
@@ -111,7 +74,8 @@ class PgOperator(PgBase):
                 return False
             await _override(conn, tuple(row), None, actor)
             await _detach(conn, [record_id])
-            await _audit(conn, actor, "split", f"document:{document_id}", {"record_id": record_id})
+            detail = {"record_id": record_id}
+            await self._audit(conn, actor, "split", f"document:{document_id}", detail)
             return True
 
     async def merge_documents(self, keep_id: int, other_id: int, actor: str) -> bool:
@@ -124,7 +88,8 @@ class PgOperator(PgBase):
             return False
         async with self._tx() as conn:
             locked = await conn.fetch(
-                "SELECT id FROM documents WHERE id IN ($1, $2) ORDER BY id FOR UPDATE",
+                "SELECT id FROM documents WHERE id IN ($1, $2)"
+                f" ORDER BY id{self.dialect.update_lock}",
                 keep_id,
                 other_id,
             )
@@ -138,32 +103,34 @@ class PgOperator(PgBase):
             for r in records:
                 await _override(conn, tuple(r)[1:], keep_id, actor)
             await _detach(conn, [r[0] for r in records])
-            status = await conn.execute(
-                "UPDATE outbox SET state = 'cancelled', done_at = $1 WHERE document_id = $2"
-                " AND state = 'pending'",
+            cancelled = await conn.execute(
+                f"UPDATE outbox SET state = '{DeliveryState.CANCELLED}', done_at = $1"
+                f" WHERE document_id = $2 AND state = '{DeliveryState.PENDING}'",
                 now_iso(),
                 other_id,
             )
             await conn.execute(
-                "UPDATE documents SET state = 'merged', updated_at = $1 WHERE id = $2",
+                f"UPDATE documents SET state = '{DocumentState.MERGED}', updated_at = $1"
+                " WHERE id = $2",
                 now_iso(),
                 other_id,
             )
             delivered = await conn.fetchval(
-                "SELECT count(*) FROM outbox WHERE document_id = $1 AND state = 'delivered'",
+                "SELECT count(*) FROM outbox WHERE document_id = $1"
+                f" AND state = '{DeliveryState.DELIVERED}'",
                 other_id,
             )
             detail = {
                 "merged": other_id,
                 "records": [r[0] for r in records],
-                "cancelled": int(status.rsplit(" ", 1)[-1]),
+                "cancelled": cancelled,
                 "already_delivered": delivered,
             }
-            await _audit(conn, actor, "merge", f"document:{keep_id}", detail)
+            await self._audit(conn, actor, "merge", f"document:{keep_id}", detail)
             return True
 
     async def audit_trail(self, limit: int = 200) -> list[dict[str, Any]]:
-        rows = await self._fetch(
+        rows = await self._scan().fetch(
             "SELECT id, at, actor, action, target, detail::text FROM audit ORDER BY id DESC"
             " LIMIT $1",
             limit,
@@ -177,15 +144,15 @@ class PgOperator(PgBase):
         self, start: str, end: str, unit: str | None
     ) -> list[dict[str, Any]]:
         """Documents whose first record arrived in [start, end) (ISO dates), for the monthly report."""
-        rows = await self._fetch(
+        d = self.dialect
+        rows = await self._scan().fetch(
             "SELECT d.id, d.data::text, d.state, min(r.received_at),"
-            " array_agg(DISTINCT r.source), array_agg(DISTINCT r.unit)"
+            f" {d.agg('r.source')}, {d.agg('r.unit')}"
             " FROM documents d JOIN records r ON r.document_id = d.id"
-            " WHERE r.received_at >= $1 AND r.received_at < $2 AND ($3::text IS NULL OR r.unit = $3)"
+            " WHERE r.received_at >= $1 AND r.received_at < $2"
+            " AND ($3::text IS NULL OR r.unit = $3)"
             " GROUP BY d.id ORDER BY min(r.received_at), d.id",
-            start,
-            end,
-            unit or None,
+            *(start, end, unit or None),
         )
         return [
             {
@@ -193,8 +160,27 @@ class PgOperator(PgBase):
                 "document": Document.model_validate_json(r[1]),
                 "state": r[2],
                 "received_at": r[3],
-                "roads": sorted(set(r[4])),
-                "units": sorted(set(r[5])),
+                "roads": sorted(set((r[4] or "").split(","))),
+                "units": sorted(set((r[5] or "").split(","))),
             }
             for r in rows
         ]
+
+
+async def _override(
+    conn: Conn, key_parts: Sequence[Any], document_id: int | None, actor: str
+) -> None:
+    await conn.execute(
+        "INSERT INTO overrides (record_key, document_id, actor, created_at) VALUES ($1,$2,$3,$4)"
+        " ON CONFLICT (record_key) DO UPDATE SET document_id = excluded.document_id,"
+        " actor = excluded.actor, created_at = excluded.created_at",
+        *("|".join(str(p) for p in key_parts), document_id, actor, now_iso()),
+    )
+
+
+async def _detach(conn: Conn, record_ids: list[int]) -> None:
+    """Unlink records from their document and queue them for matching again."""
+    await conn.executemany(
+        "UPDATE records SET outcome = NULL, document_id = NULL, decision = NULL WHERE id = $1",
+        [(r,) for r in record_ids],
+    )

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
+from bridge.domain.status_mirror import StatusReply
 from schemas import Document, RawRecord
 
 
@@ -55,8 +57,6 @@ class Delivery:
 
     @property
     def created_ts(self) -> float:
-        import datetime as dt
-
         return dt.datetime.fromisoformat(self.created_at).timestamp() if self.created_at else 0.0
 
 
@@ -96,17 +96,6 @@ class Outcome:
 
 
 @dataclass(frozen=True)
-class StatusReply:
-    """A business status message owed to the sender of a record (vxp status codes)."""
-
-    code: str
-    description: str
-    from_organ: str
-    to_organ: dict[str, Any]
-    ref: dict[str, Any]
-
-
-@dataclass(frozen=True)
 class StatusOut:
     id: int
     record_id: int
@@ -117,3 +106,14 @@ class StatusOut:
     to_organ: dict[str, Any]
     ref: dict[str, Any]
     attempts: int
+
+
+__all__ = [
+    "Delivery",
+    "DocumentRow",
+    "NewDocument",
+    "Outcome",
+    "StatusOut",
+    "StatusReply",
+    "StoredRecord",
+]

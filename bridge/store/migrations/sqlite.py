@@ -1,8 +1,18 @@
-"""Numbered schema migrations. Append only: never edit a migration that has shipped."""
+"""Numbered schema migrations of the SQLite backend. Append only: never edit one that shipped."""
 
 from __future__ import annotations
 
-from bridge.store.leases_sqlite import LEASES_SQLITE_DDL
+# Leases (bridge/store/sql/leases.py) and delivery claims: migration 4.
+LEASES_SQLITE_DDL = """
+CREATE TABLE leases (
+    resource TEXT PRIMARY KEY,
+    owner TEXT NOT NULL,
+    token INTEGER NOT NULL,
+    expires_at REAL NOT NULL
+);
+ALTER TABLE outbox ADD COLUMN claimed_by TEXT;
+ALTER TABLE outbox ADD COLUMN claimed_until REAL;
+"""
 
 MIGRATIONS: list[tuple[int, str]] = [
     (

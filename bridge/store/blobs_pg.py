@@ -18,8 +18,9 @@ from pathlib import Path
 
 from bridge.blobs import CHUNK_BYTES, StoredBlob
 from bridge.errors import PermanentError
-from bridge.store.pg_base import Connection, PgBase
-from bridge.store.sqlite import now_iso
+from bridge.store.driver.postgres import PgDriver
+from bridge.store.driver.shim import PgConnection as Connection
+from bridge.store.sql.base import now_iso
 
 
 def _check_key(sha256: str) -> None:
@@ -31,7 +32,7 @@ class PgBlobStore:
     """Stores and reads attachment bytes by their SHA-256, through an open PostgresStore."""
 
     def __init__(
-        self, store: PgBase, *, chunk_bytes: int = CHUNK_BYTES, cache_dir: Path | None = None
+        self, store: PgDriver, *, chunk_bytes: int = CHUNK_BYTES, cache_dir: Path | None = None
     ) -> None:
         self._store = store
         self.chunk_bytes = chunk_bytes

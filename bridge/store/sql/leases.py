@@ -1,53 +1,48 @@
-"""PostgreSQL leases: which instance reads a source, with fencing tokens.
+"""Leases: which instance reads a source, with fencing tokens.
 
 A lease is (resource, owner, token, expires_at). The token grows every time ownership changes
 (a new owner, or the same owner after its lease lapsed), never goes back (release keeps the
-row, expired), and is what `check_fence` compares. Time is the database's clock, shared by
-every instance.
+row, expired), and is what a fenced write compares (`driver.shim.check_fence`). Time is the
+database's clock (`Dialect.now`), shared by every instance.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from bridge.store.pg_base import PgBase
-
-_NOW = "extract(epoch FROM clock_timestamp())"
+from bridge.store.sql.base import SqlBase
 
 
-class PgLeases(PgBase):
+class Leases(SqlBase):
     """acquire / renew / release / list leases."""
 
     async def acquire_lease(self, resource: str, owner: str, ttl_s: float) -> int | None:
         """Take or extend `resource` for `ttl_s` seconds; the fencing token, or None when
         another owner holds a live lease. Re-acquiring a live lease of one's own keeps the token.
         """
+        now = self.dialect.now
         async with self._tx() as conn:
             token = await conn.fetchval(
                 "INSERT INTO leases AS l (resource, owner, token, expires_at)"
-                f" VALUES ($1, $2, 1, {_NOW} + $3::float8) ON CONFLICT (resource) DO UPDATE SET"
+                f" VALUES ($1, $2, 1, {now} + $3::float8) ON CONFLICT (resource) DO UPDATE SET"
                 " owner = excluded.owner, expires_at = excluded.expires_at,"
-                f" token = CASE WHEN l.owner = excluded.owner AND l.expires_at > {_NOW}"
+                f" token = CASE WHEN l.owner = excluded.owner AND l.expires_at > {now}"
                 " THEN l.token ELSE l.token + 1 END"
-                f" WHERE l.owner = excluded.owner OR l.expires_at <= {_NOW} RETURNING token",
-                resource,
-                owner,
-                ttl_s,
+                f" WHERE l.owner = excluded.owner OR l.expires_at <= {now} RETURNING token",
+                *(resource, owner, ttl_s),
             )
         return None if token is None else int(token)
 
     async def renew_lease(self, resource: str, owner: str, token: int, ttl_s: float) -> bool:
         """Extend a live lease; False when it lapsed or changed hands (acquire again)."""
+        now = self.dialect.now
         async with self._tx() as conn:
-            renewed = await conn.fetchval(
-                f"UPDATE leases SET expires_at = {_NOW} + $4::float8 WHERE resource = $1"
-                f" AND owner = $2 AND token = $3 AND expires_at > {_NOW} RETURNING 1",
-                resource,
-                owner,
-                token,
-                ttl_s,
+            renewed = await conn.execute(
+                f"UPDATE leases SET expires_at = {now} + $4::float8 WHERE resource = $1"
+                f" AND owner = $2 AND token = $3 AND expires_at > {now}",
+                *(resource, owner, token, ttl_s),
             )
-        return renewed is not None
+        return renewed == 1
 
     async def release_lease(self, resource: str, owner: str, token: int) -> None:
         """Give the lease up now (it expires; the token is kept so it keeps growing)."""
@@ -55,13 +50,11 @@ class PgLeases(PgBase):
             await conn.execute(
                 "UPDATE leases SET expires_at = 0 WHERE resource = $1 AND owner = $2"
                 " AND token = $3",
-                resource,
-                owner,
-                token,
+                *(resource, owner, token),
             )
 
     async def leases(self) -> list[dict[str, Any]]:
-        rows = await self._fetch(
+        rows = await self._read().fetch(
             "SELECT resource, owner, token, expires_at FROM leases ORDER BY resource"
         )
         return [{"resource": r[0], "owner": r[1], "token": r[2], "expires_at": r[3]} for r in rows]

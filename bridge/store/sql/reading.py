@@ -1,42 +1,35 @@
-"""PostgreSQL: what people read (counters, search, history, quarantine)."""
+"""What people read: counters for /status, search, a document's history, quarantine."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from bridge.store.pg_base import PgBase
+from bridge.domain.enums import DocumentState
+from bridge.interfaces import Operation
 from bridge.store.search import EXACT, PARTIAL, FoundDocument, found, search_patterns
-from bridge.store.sqlite import _document
-
-_DOCUMENT_COLS = (
-    "id, triple, issuer_code, issuer_key, state, revision, data::text, conflicts::text,"
-    " created_at, updated_at"
-)
+from bridge.store.sql.base import DOCUMENT_COLS, SqlBase, document_row
 
 
-class PgReading(PgBase):
-    """Read-only queries for /status, the page and the CLI."""
+class Reading(SqlBase):
+    """Read-only queries for /status, the page and the CLI (long ones off the hot path)."""
 
     async def counts(self) -> dict[str, Any]:
         """Counters for /status, per source, per sink and in total."""
-        outcomes = {
-            r[0]: r[1]
-            for r in await self._fetch(
-                "SELECT coalesce(outcome, 'unprocessed'), count(*) FROM records GROUP BY 1"
-            )
-        }
-        per_source = {
-            r[0]: r[1] for r in await self._fetch("SELECT source, count(*) FROM records GROUP BY 1")
-        }
+        db = self._scan()
+        outcomes = "SELECT coalesce(outcome, 'unprocessed'), count(*) FROM records GROUP BY 1"
+        per_source = "SELECT source, count(*) FROM records GROUP BY 1"
         per_sink: dict[str, dict[str, int]] = {}
-        for sink, state, n in await self._fetch(
-            "SELECT sink, state, count(*) FROM outbox WHERE op = 'create' GROUP BY 1, 2"
+        for sink, state, n in await db.fetch(
+            "SELECT sink, state, count(*) FROM outbox"
+            f" WHERE op = '{Operation.CREATE}' GROUP BY 1, 2"
         ):
             per_sink.setdefault(sink, {})[state] = n
-        docs = await self._fetchval("SELECT count(*) FROM documents WHERE state != 'merged'")
+        docs = await db.fetchval(
+            f"SELECT count(*) FROM documents WHERE state != '{DocumentState.MERGED}'"
+        )
         return {
-            "outcomes": outcomes,
-            "per_source": per_source,
+            "outcomes": {r[0]: r[1] for r in await db.fetch(outcomes)},
+            "per_source": {r[0]: r[1] for r in await db.fetch(per_source)},
             "per_sink": per_sink,
             "documents": int(docs),
         }
@@ -51,8 +44,10 @@ class PgReading(PgBase):
         before: int | None,
         before_rank: int = EXACT,
     ) -> list[FoundDocument]:
-        """As SqliteStore.search_documents: exact hits first, then partial, newest first."""
-        clauses: list[str] = ["TRUE" if state else "state != 'merged'"]
+        """Exact hits first, then partial ones (bridge/store/search.py), newest first within
+        each; without `q` the latest documents. Paging: the last hit's (rank, id) as
+        (`before_rank`, `before`). Merged documents only when `state` asks for them."""
+        clauses = ["TRUE" if state else f"state != '{DocumentState.MERGED}'"]
         args: list[Any] = []
 
         def arg(value: Any) -> str:
@@ -64,9 +59,10 @@ class PgReading(PgBase):
         if patterns:
             exact = arg(patterns[1])
             rank = (
-                f"(CASE WHEN ' ' || search_key || ' ' LIKE {exact} THEN {EXACT} ELSE {PARTIAL} END)"
+                f"(CASE WHEN ' ' || search_key || ' ' LIKE {exact} ESCAPE '\\'"
+                f" THEN {EXACT} ELSE {PARTIAL} END)"
             )
-            clauses.append(f"search_key LIKE {arg(patterns[0])}")
+            clauses.append(f"search_key LIKE {arg(patterns[0])} ESCAPE '\\'")
         if unit:
             clauses.append(f"id IN (SELECT document_id FROM records WHERE unit = {arg(unit)})")
         if state:
@@ -74,15 +70,15 @@ class PgReading(PgBase):
         if before:
             r, i = arg(before_rank), arg(before)
             clauses.append(f"({rank} > {r} OR ({rank} = {r} AND id < {i}))")
-        rows = await self._fetch(
-            f"SELECT {_DOCUMENT_COLS}, {rank} AS hit_rank FROM documents"
+        rows = await self._scan().fetch(
+            f"SELECT {DOCUMENT_COLS}, {rank} AS hit_rank FROM documents"
             f" WHERE {' AND '.join(clauses)} ORDER BY hit_rank, id DESC LIMIT {arg(limit)}",
             *args,
         )
-        return [found(_document(r), r[10]) for r in rows]
+        return [found(document_row(r), r[10]) for r in rows]
 
     async def revisions_of(self, doc_id: int) -> list[dict[str, Any]]:
-        rows = await self._fetch(
+        rows = await self._read().fetch(
             "SELECT revision, record_id, created_at FROM revisions WHERE document_id = $1"
             " ORDER BY revision",
             doc_id,
@@ -90,11 +86,10 @@ class PgReading(PgBase):
         return [{"revision": r[0], "record_id": r[1], "created_at": r[2]} for r in rows]
 
     async def quarantined(self, limit: int = 200) -> list[dict[str, Any]]:
-        rows = await self._fetch(
+        rows = await self._scan().fetch(
             "SELECT q.id, q.record_id, q.kind, q.reason, q.created_at, r.source, r.external_id,"
-            " r.unit"
-            " FROM quarantine q JOIN records r ON r.id = q.record_id WHERE q.released_at IS NULL"
-            " ORDER BY q.id DESC LIMIT $1",
+            " r.unit FROM quarantine q JOIN records r ON r.id = q.record_id"
+            " WHERE q.released_at IS NULL ORDER BY q.id DESC LIMIT $1",
             limit,
         )
         keys = ("id", "record_id", "kind", "reason", "created_at", "source", "external_id", "unit")

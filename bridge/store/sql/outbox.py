@@ -1,0 +1,144 @@
+"""The outbox: what is due for a sink, what was sent, what failed, dead letters.
+
+Where the dialect claims (PostgreSQL, several instances) `due_deliveries` claims the rows it
+picks for this instance and recording an attempt's result lets the claim go; a claim lapses
+after the store's `claim_ttl_s`, so a dead instance's rows come back.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from bridge.domain.enums import DeliveryState as State
+from bridge.store.rows import Delivery
+from bridge.store.sql.base import DELIVERY_COLS, SqlBase, delivery_row, dumps, now_iso
+
+# A delivery waits while an earlier one of the same (document, unit, sink) is not done, so
+# updates and revocations reach the sink after the create, in order.
+_DUE = (
+    f"o.sink = $1 AND o.state = '{State.PENDING}' AND o.next_attempt_at <= $2"
+    " AND NOT EXISTS (SELECT 1 FROM outbox e WHERE e.document_id = o.document_id"
+    " AND e.unit = o.unit AND e.sink = o.sink AND e.id < o.id"
+    f" AND e.state IN ('{State.PENDING}', '{State.DEAD}'))"
+)
+
+
+class Outbox(SqlBase):
+    """Delivery rows, one per operation a document owes a sink."""
+
+    async def due_deliveries(
+        self, sink: str, limit: int, now: float | None = None
+    ) -> list[Delivery]:
+        """Pending deliveries for `sink` whose time has come, oldest first.
+
+        Claimed rows of another live instance are skipped; this instance's own claims are
+        offered again (so rows a worker left untried are not held for a whole TTL), which is
+        why each instance runs one caller per sink at a time, as the delivery worker does.
+        """
+        now = time.time() if now is None else now
+        sql = self.dialect.pick("outbox", "outbox_pending", DELIVERY_COLS, _DUE)
+        args = (sink, now, limit, *self._claim_args())
+        if self.dialect.claims:
+            async with self._tx() as conn:
+                rows = await conn.fetch(sql, *args)
+        else:  # in id order straight from the index: no sort of every pending row
+            rows = await self._read().fetch(sql, *args)
+        return sorted((delivery_row(r) for r in rows), key=lambda d: d.id)
+
+    async def remote_id(self, doc_id: int, unit: str, sink: str) -> str | None:
+        value = await self._read().fetchval(
+            "SELECT remote_id FROM outbox WHERE document_id = $1 AND unit = $2 AND sink = $3"
+            f" AND op = 'create' AND state = '{State.DELIVERED}' ORDER BY id LIMIT 1",
+            *(doc_id, unit, sink),
+        )
+        return None if value is None else str(value)
+
+    async def store_body(self, delivery_id: int, body: dict[str, Any]) -> bool:
+        """Keep the prepared body before the first attempt; False when the delivery was
+        cancelled meanwhile (then nothing must be sent). Durable when it returns."""
+        changed = await self._write_soon(
+            "UPDATE outbox SET body = $1 WHERE id = $2 AND body IS NULL"
+            f" AND state = '{State.PENDING}'",
+            dumps(body),
+            delivery_id,
+        )
+        return changed == 1
+
+    async def mark_delivered(self, delivery_id: int, remote_id: str) -> None:
+        await self._write_soon(
+            f"UPDATE outbox SET state = '{State.DELIVERED}', remote_id = $1, done_at = $2,"
+            f" attempts = attempts + 1, last_error = NULL{self.dialect.release} WHERE id = $3",
+            *(remote_id, now_iso(), delivery_id),
+        )
+
+    async def schedule_retry(self, delivery_id: int, at: float, error: str) -> None:
+        async with self._tx() as conn:
+            await conn.execute(
+                "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = $1,"
+                f" last_error = $2{self.dialect.release} WHERE id = $3",
+                *(at, error, delivery_id),
+            )
+
+    async def mark_dead(self, delivery_id: int, reason: str) -> None:
+        async with self._tx() as conn:
+            await conn.execute(
+                f"UPDATE outbox SET state = '{State.DEAD}', attempts = attempts + 1,"
+                f" last_error = $1, done_at = $2{self.dialect.release} WHERE id = $3",
+                *(reason, now_iso(), delivery_id),
+            )
+
+    async def replay(self, delivery_id: int | None, actor: str) -> int:
+        """Send dead letters again with their original key and body. None replays all."""
+        async with self._tx() as conn:
+            count = await conn.execute(
+                f"UPDATE outbox SET state = '{State.PENDING}', attempts = 0, next_attempt_at = 0"
+                f"{self.dialect.release} WHERE state = '{State.DEAD}'"
+                " AND ($1::bigint IS NULL OR id = $1)",
+                delivery_id,
+            )
+            target = str(delivery_id or "all")
+            await self._audit(conn, actor, "replay", target, {"count": count})
+            return count
+
+    async def dead_letters(self, limit: int = 200) -> list[Delivery]:
+        rows = await self._scan().fetch(
+            f"SELECT {DELIVERY_COLS} FROM outbox o WHERE state = '{State.DEAD}'"
+            " ORDER BY id LIMIT $1",
+            limit,
+        )
+        return [delivery_row(r) for r in rows]
+
+    async def deliveries_of(self, doc_id: int) -> list[Delivery]:
+        rows = await self._read().fetch(
+            f"SELECT {DELIVERY_COLS} FROM outbox o WHERE document_id = $1 ORDER BY id", doc_id
+        )
+        return [delivery_row(r) for r in rows]
+
+    async def last_sink_errors(self) -> dict[str, str]:
+        rows = await self._scan().fetch(
+            "SELECT sink, last_error FROM outbox WHERE last_error IS NOT NULL"
+            f" AND state != '{State.DELIVERED}' ORDER BY id"
+        )
+        return {r[0]: r[1] for r in rows}
+
+    async def release_parked_deliveries(self, sink: str, now: float | None = None) -> int:
+        """`sink` answers again: its pending deliveries waiting for a later try are due now
+        (their attempts and claims are kept). Returns how many were brought forward."""
+        return await self._release_parked("outbox", "sink", sink, now)
+
+    async def release_parked_status(self, source: str, now: float | None = None) -> int:
+        """The axis node of `source` answers again: its status messages waiting for a later
+        try are due now (their attempts and claims are kept). Returns how many."""
+        return await self._release_parked("status_out", "source", source, now)
+
+    async def _release_parked(self, table: str, column: str, name: str, now: float | None) -> int:
+        """Pending rows of `table` for `name` that wait for a later try are due at `now`."""
+        now = time.time() if now is None else now
+        async with self._tx() as conn:
+            return await conn.execute(
+                f"UPDATE {table} SET next_attempt_at = $1 WHERE {column} = $2"
+                f" AND state = '{State.PENDING}' AND next_attempt_at > $1",
+                now,
+                name,
+            )
