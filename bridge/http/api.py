@@ -59,7 +59,7 @@ def _int(request: web.Request, name: str, default: int, hi: int = 500) -> int:
 async def documents(request: web.Request) -> web.Response:
     """Exact hits first, then partial ones, each saying which; the latest documents without
     `q`. An unknown `unit` or `state` is a 400 naming it, never an empty list."""
-    from bridge.store.search import EXACT, PARTIAL, STATES, search_patterns
+    from bridge.domain.search import EXACT, PARTIAL, STATES, search_patterns
 
     daemon = daemon_of(request)
     unit = request.query.get("unit") or None

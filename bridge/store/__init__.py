@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from bridge.domain.search import EXACT, PARTIAL, STATES, search_patterns
 from bridge.errors import ConfigError
 from bridge.store.backends import PostgresStore, SqliteStore, open_postgres
 from bridge.store.blobs_pg import PgBlobStore
@@ -23,7 +24,7 @@ from bridge.store.rows import (
     StatusReply,
     StoredRecord,
 )
-from bridge.store.search import EXACT, PARTIAL, STATES, FoundDocument, search_patterns
+from bridge.store.search import FoundDocument
 from bridge.store.sql.base import now_iso
 
 Store = SqliteStore | PostgresStore

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+from bridge.store import api
 from bridge.store.driver.postgres import PgDriver
 from bridge.store.driver.sqlite import SqliteDriver
 from bridge.store.sql import SqlStore
@@ -26,3 +29,9 @@ def open_postgres(
     if claim_ttl_s is None:
         return PostgresStore(url, instance=instance)
     return PostgresStore(url, instance=instance, claim_ttl_s=claim_ttl_s)
+
+
+if TYPE_CHECKING:  # both backends keep the whole contract (checked by mypy)
+
+    def _conform(sqlite: SqliteStore, postgres: PostgresStore) -> tuple[api.Store, api.Store]:
+        return sqlite, postgres

@@ -10,8 +10,8 @@ import asyncpg
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from bridge.domain.search import fold_search, query_key
 from bridge.store import PostgresStore, SqliteStore
-from bridge.store.search import fold_search, query_key
 from tests.store.conftest import Store, document, new_document_outcome, raw
 
 # Subjects of the corpus style, typed by a clerk without marks.

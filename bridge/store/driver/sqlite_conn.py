@@ -22,22 +22,12 @@ import sqlite3
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, Protocol, TypeVar
+from typing import Any, TypeVar
 
 T = TypeVar("T")
 BUSY_TIMEOUT_MS = 10_000
 LOCK_POLL_MIN_S = 0.0005  # waiting for another process's write lock: first retry
 LOCK_POLL_MAX_S = 0.004  # and at most this long between tries
-
-
-class Db(Protocol):
-    """What the store's SQL helpers need of a connection (inline or offloaded)."""
-
-    async def execute(self, sql: str, params: Iterable[Any] = ()) -> sqlite3.Cursor: ...
-
-    async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> sqlite3.Cursor: ...
-
-    async def execute_fetchall(self, sql: str, params: Iterable[Any] = ()) -> list[Any]: ...
 
 
 class SqlConnection:

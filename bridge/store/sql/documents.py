@@ -11,11 +11,11 @@ from typing import Any
 from bridge import jsonutil
 from bridge.domain.enums import DeliveryState, DocumentState, RecordOutcome
 from bridge.domain.outbox import Wanted, needs_existing, outbox_rows
+from bridge.domain.search import search_key
 from bridge.domain.status_mirror import hears_status
 from bridge.interfaces import Operation
 from bridge.store.driver.shim import Conn
 from bridge.store.rows import DocumentRow, Outcome
-from bridge.store.search import search_key
 from bridge.store.sql.base import DOCUMENT_COLS, Fence, SqlBase, document_row, dumps, now_iso
 from bridge.store.sql.status import enqueue_status, owe_reported
 from schemas import Document
@@ -60,12 +60,6 @@ class Documents(SqlBase):
         return [(r[0], r[1]) for r in rows]
 
     async def apply(self, outcome: Outcome, *, fence: Fence = None) -> int | None:
-        """Apply one matching decision and all its consequences atomically.
-
-        Returns the document id the record ended up with (None when quarantined apart, or
-        when the record was decided already: a decision is applied once). With `fence`, refused
-        (StaleLeaseError) once the matching lease has passed to another instance.
-        """
         async with self._tx(fence) as conn:
             claimed = await conn.execute(
                 "UPDATE records SET outcome = $1 WHERE id = $2"
@@ -149,9 +143,7 @@ class Documents(SqlBase):
         await enqueue(conn, doc_id, outcome.deliveries, outcome.correction_note)
 
     async def held_for_review(self) -> list[tuple[int, str, list[str], dict[str, Any]]]:
-        """Records held for review that name files: (record id, unit, SHA-256s, provenance),
-        as the matcher wrote them into the hold's decision. Read like a point read (the matcher
-        loads them inside a batch, where they must include the batch's own holds)."""
+        # Read like a point read: inside a batch the matcher must see the batch's own holds.
         rows = await self._read().fetch(
             "SELECT r.id, r.unit, r.decision::text FROM quarantine q"
             " JOIN records r ON r.id = q.record_id WHERE q.kind = 'review'"
@@ -174,9 +166,6 @@ class Documents(SqlBase):
         decision: dict[str, Any],
         deliveries: Iterable[Wanted],
     ) -> bool:
-        """A record held for review joins `document_id` (its files are that document's): it
-        leaves quarantine as a duplicate, the document gains its provenance, and its unit's
-        sinks get the document. False (and nothing done) when it is no longer held."""
         async with self._tx() as conn:
             released = await conn.execute(
                 "UPDATE quarantine SET released_at = $1 WHERE record_id = $2 AND kind = 'review'"

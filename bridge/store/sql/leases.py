@@ -17,9 +17,6 @@ class Leases(SqlBase):
     """acquire / renew / release / list leases."""
 
     async def acquire_lease(self, resource: str, owner: str, ttl_s: float) -> int | None:
-        """Take or extend `resource` for `ttl_s` seconds; the fencing token, or None when
-        another owner holds a live lease. Re-acquiring a live lease of one's own keeps the token.
-        """
         now = self.dialect.now
         async with self._tx() as conn:
             token = await conn.fetchval(
@@ -34,7 +31,6 @@ class Leases(SqlBase):
         return None if token is None else int(token)
 
     async def renew_lease(self, resource: str, owner: str, token: int, ttl_s: float) -> bool:
-        """Extend a live lease; False when it lapsed or changed hands (acquire again)."""
         now = self.dialect.now
         async with self._tx() as conn:
             renewed = await conn.execute(
@@ -45,7 +41,6 @@ class Leases(SqlBase):
         return renewed == 1
 
     async def release_lease(self, resource: str, owner: str, token: int) -> None:
-        """Give the lease up now (it expires; the token is kept so it keeps growing)."""
         async with self._tx() as conn:
             await conn.execute(
                 "UPDATE leases SET expires_at = 0 WHERE resource = $1 AND owner = $2"

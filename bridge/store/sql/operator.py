@@ -17,12 +17,6 @@ class Operator(SqlBase):
     """What an operator may do to the matcher's work, and the trail it leaves."""
 
     async def release_quarantined(self, quarantine_id: int, actor: str, *, release: bool) -> bool:
-        """Send a quarantined record through matching again.
-
-        With `release` the operator vouches for it: holds (review, secret, signature) no longer
-        apply to it. Without, it is a retry after a fix (a new adapter version, a configuration).
-        False when there is no such open quarantine entry.
-        """
         async with self._tx() as conn:
             row = await conn.fetchrow(
                 "UPDATE quarantine SET released_at = $1 WHERE id = $2 AND released_at IS NULL"
@@ -51,18 +45,12 @@ class Operator(SqlBase):
         return bool(released)
 
     async def override_for(self, record_key: str) -> tuple[bool, int | None]:
-        """(has an override, forced document id or None for "a document of its own")."""
         row = await self._read().fetchrow(
             "SELECT document_id FROM overrides WHERE record_key = $1", record_key
         )
         return (True, row[0]) if row is not None else (False, None)
 
     async def split_record(self, document_id: int, record_id: int, actor: str) -> bool:
-        """Take a wrongly merged record out of a document; it becomes a document of its own.
-
-        The correction is kept as an override, so the record (and a re-read of it) is never
-        merged back by the matcher.
-        """
         async with self._tx() as conn:
             row = await conn.fetchrow(
                 "SELECT source, unit, external_id FROM records WHERE id = $1"
@@ -79,11 +67,6 @@ class Operator(SqlBase):
             return True
 
     async def merge_documents(self, keep_id: int, other_id: int, actor: str) -> bool:
-        """Judge two documents one: every record of `other_id` is matched to `keep_id`.
-
-        Deliveries of `other_id` not yet made are cancelled; ones already made stay made (the
-        audit trail says so) since a sink cannot be asked to forget.
-        """
         if keep_id == other_id:
             return False
         async with self._tx() as conn:
@@ -143,7 +126,6 @@ class Operator(SqlBase):
     async def documents_received(
         self, start: str, end: str, unit: str | None
     ) -> list[dict[str, Any]]:
-        """Documents whose first record arrived in [start, end) (ISO dates), for the monthly report."""
         d = self.dialect
         rows = await self._scan().fetch(
             "SELECT d.id, d.data::text, d.state, min(r.received_at),"

@@ -30,12 +30,9 @@ class Outbox(SqlBase):
     async def due_deliveries(
         self, sink: str, limit: int, now: float | None = None
     ) -> list[Delivery]:
-        """Pending deliveries for `sink` whose time has come, oldest first.
-
-        Claimed rows of another live instance are skipped; this instance's own claims are
-        offered again (so rows a worker left untried are not held for a whole TTL), which is
-        why each instance runs one caller per sink at a time, as the delivery worker does.
-        """
+        # Where the dialect claims, rows another live instance claimed are skipped and this
+        # instance's own are offered again (so rows a worker left untried are not held for a
+        # whole TTL): each instance runs one caller per sink at a time, as the worker does.
         now = time.time() if now is None else now
         sql = self.dialect.pick("outbox", "outbox_pending", DELIVERY_COLS, _DUE)
         args = (sink, now, limit, *self._claim_args())
@@ -55,8 +52,6 @@ class Outbox(SqlBase):
         return None if value is None else str(value)
 
     async def store_body(self, delivery_id: int, body: dict[str, Any]) -> bool:
-        """Keep the prepared body before the first attempt; False when the delivery was
-        cancelled meanwhile (then nothing must be sent). Durable when it returns."""
         changed = await self._write_soon(
             "UPDATE outbox SET body = $1 WHERE id = $2 AND body IS NULL"
             f" AND state = '{State.PENDING}'",
@@ -89,7 +84,6 @@ class Outbox(SqlBase):
             )
 
     async def replay(self, delivery_id: int | None, actor: str) -> int:
-        """Send dead letters again with their original key and body. None replays all."""
         async with self._tx() as conn:
             count = await conn.execute(
                 f"UPDATE outbox SET state = '{State.PENDING}', attempts = 0, next_attempt_at = 0"
@@ -123,13 +117,9 @@ class Outbox(SqlBase):
         return {r[0]: r[1] for r in rows}
 
     async def release_parked_deliveries(self, sink: str, now: float | None = None) -> int:
-        """`sink` answers again: its pending deliveries waiting for a later try are due now
-        (their attempts and claims are kept). Returns how many were brought forward."""
         return await self._release_parked("outbox", "sink", sink, now)
 
     async def release_parked_status(self, source: str, now: float | None = None) -> int:
-        """The axis node of `source` answers again: its status messages waiting for a later
-        try are due now (their attempts and claims are kept). Returns how many."""
         return await self._release_parked("status_out", "source", source, now)
 
     async def _release_parked(self, table: str, column: str, name: str, now: float | None) -> int:

@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from bridge.domain.enums import DocumentState
+from bridge.domain.search import EXACT, PARTIAL, search_patterns
 from bridge.interfaces import Operation
-from bridge.store.search import EXACT, PARTIAL, FoundDocument, found, search_patterns
+from bridge.store.search import FoundDocument, found
 from bridge.store.sql.base import DOCUMENT_COLS, SqlBase, document_row
 
 
@@ -14,7 +15,6 @@ class Reading(SqlBase):
     """Read-only queries for /status, the page and the CLI (long ones off the hot path)."""
 
     async def counts(self) -> dict[str, Any]:
-        """Counters for /status, per source, per sink and in total."""
         db = self._scan()
         outcomes = "SELECT coalesce(outcome, 'unprocessed'), count(*) FROM records GROUP BY 1"
         per_source = "SELECT source, count(*) FROM records GROUP BY 1"
@@ -44,9 +44,6 @@ class Reading(SqlBase):
         before: int | None,
         before_rank: int = EXACT,
     ) -> list[FoundDocument]:
-        """Exact hits first, then partial ones (bridge/store/search.py), newest first within
-        each; without `q` the latest documents. Paging: the last hit's (rank, id) as
-        (`before_rank`, `before`). Merged documents only when `state` asks for them."""
         clauses = ["TRUE" if state else f"state != '{DocumentState.MERGED}'"]
         args: list[Any] = []
 

@@ -20,12 +20,6 @@ class Records(SqlBase):
     """save_page / save_records / cursors / acknowledgements / the matcher's queues."""
 
     async def save_page(self, source: str, page: Page, *, fence: Fence = None) -> list[int]:
-        """Store every record of a page and the page's cursor in one transaction.
-
-        Returns the ids of records seen for the first time; a re-read of a stored
-        (source, unit, external_id, version) is ignored. With `fence` (resource, token)
-        nothing is written unless the token is still current.
-        """
         async with self._tx(fence) as conn:
             new_ids = await _insert_records(conn, page.records)
             if page.cursor is not None:
@@ -55,7 +49,6 @@ class Records(SqlBase):
     async def mark_acked_many(
         self, keys: Sequence[tuple[str, str, str, str]], *, fence: Fence = None
     ) -> None:
-        """Mark (source, unit, external_id, version) records acknowledged, in one transaction."""
         async with self._tx(fence) as conn:
             await conn.executemany(_ACK.format(true=self.dialect.true), keys)
 
@@ -68,7 +61,6 @@ class Records(SqlBase):
         return await self._records("outcome IS NULL ORDER BY id LIMIT $1", limit)
 
     async def waiting(self, limit: int = 500) -> list[StoredRecord]:
-        """Revisions and revocations whose target document has not arrived yet."""
         return await self._records(
             f"outcome = '{RecordOutcome.WAITING}' ORDER BY id LIMIT $1", limit
         )
@@ -85,7 +77,6 @@ class Records(SqlBase):
         return [record_row(r) for r in rows]
 
     async def remember_event(self, name: str, event_id: str) -> bool:
-        """Record a webhook event id; False when it was seen before (a repeat to ignore)."""
         async with self._tx() as conn:
             added = await conn.execute(
                 "INSERT INTO hook_events VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",

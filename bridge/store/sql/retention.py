@@ -19,11 +19,6 @@ class Retention(SqlBase):
     """purge_before and blob_in_use (the size on disk is the driver's)."""
 
     async def purge_before(self, cutoff: str, hook_cutoff: str) -> dict[str, int]:
-        """Delete what is older than `cutoff` (ISO time) and finished with, in one transaction.
-
-        Never touches a record that is unprocessed, unacknowledged, held in quarantine or
-        waiting, nor a document with a delivery still pending or dead, nor cursors.
-        """
         async with self._tx() as tx:
             conn = self._long(tx)  # deletes over the whole store
             docs = [
@@ -54,7 +49,6 @@ class Retention(SqlBase):
             return {"documents": len(docs), "records": records, "hook_events": hooks}
 
     async def blob_in_use(self, sha256: str) -> bool:
-        """Whether any remaining document or record still names this blob."""
         found = await self._scan().fetchval(
             "SELECT EXISTS (SELECT 1 FROM attachment_index WHERE sha256 = $1)"
             " OR EXISTS (SELECT 1 FROM records"

@@ -35,7 +35,6 @@ class Status(SqlBase):
     """status_events (from home systems) and status_out (to senders)."""
 
     async def save_status_events(self, events: Sequence[StatusEvent]) -> int:
-        """Store status reports from home systems; a repeat of the same status is ignored."""
         async with self._tx() as conn:
             added = 0
             for e in events:
@@ -66,8 +65,6 @@ class Status(SqlBase):
     async def due_status(
         self, source: str, limit: int = 50, now: float | None = None
     ) -> list[StatusOut]:
-        """Status messages owed to `source`'s senders whose time has come (claimed for this
-        instance where the dialect claims)."""
         now = time.time() if now is None else now
         sql = self.dialect.pick(
             "status_out",
@@ -99,7 +96,6 @@ class Status(SqlBase):
             )
 
     async def status_failed(self, status_id: int, error: str, retry_at: float | None) -> None:
-        """Retry at `retry_at`, or give up (state dead) when it is None."""
         async with self._tx() as conn:
             await conn.execute(
                 "UPDATE status_out SET attempts = attempts + 1, last_error = $1,"
@@ -109,7 +105,6 @@ class Status(SqlBase):
             )
 
     async def statuses_of(self, doc_id: int) -> dict[str, list[dict[str, Any]]]:
-        """Status reported by home systems and status sent back to senders, for one document."""
         home = await self._read().fetch(
             "SELECT sink, status, note, updated_at FROM status_events WHERE document_id = $1"
             " ORDER BY id",
@@ -131,8 +126,6 @@ class Status(SqlBase):
     async def status_pollable(
         self, sink: str, after: int = 0, limit: int = 50
     ) -> list[tuple[int, str]]:
-        """(delivery id, remote id) of documents at `sink` whose processing is not finished
-        yet, in delivery order from after `after` (a poller's place in its round)."""
         rows = await self._read().fetch(
             f"SELECT id, remote_id FROM outbox{self.dialect.indexed_by('outbox_status_open')}"
             f" WHERE sink = $1 AND op = '{Operation.CREATE}'"
