@@ -11,7 +11,9 @@ exact hits come first, and each hit says which it is.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
+from bridge.domain.entities import DocumentRow
 from bridge.domain.enums import DocumentState
 from bridge.normalize import normalize_notation, normalize_number
 from bridge.normalize.text import normalize_text, strip_marks
@@ -69,3 +71,10 @@ def search_patterns(q: str) -> tuple[str, str] | None:
         return None
     escaped = like_escape(key)
     return f"%{escaped}%", f"% {escaped} %"
+
+
+@dataclass(frozen=True)
+class FoundDocument(DocumentRow):
+    """A document a search found; `exact` is False for a hit that cuts into a word or number."""
+
+    exact: bool = True

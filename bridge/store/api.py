@@ -12,8 +12,9 @@ from collections.abc import Iterable, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Any, Protocol
 
-from bridge.store.rows import Delivery, DocumentRow, Outcome, StatusOut, StoredRecord
-from bridge.store.search import FoundDocument
+from bridge.domain.decision import Outcome
+from bridge.domain.entities import Delivery, DocumentRow, StatusOut, StoredRecord
+from bridge.domain.search import FoundDocument
 from schemas import Document, Page, RawRecord, StatusEvent
 
 Fence = tuple[str, int] | None

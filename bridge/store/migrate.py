@@ -15,7 +15,7 @@ from typing import Any
 import structlog
 
 from bridge.errors import ConfigError
-from bridge.store.backends import PostgresStore, SqliteStore
+from bridge.store import PostgresStore, SqliteStore
 from bridge.store.blobs_pg import PgBlobStore
 from bridge.store.driver.shim import PgConnection as Connection
 

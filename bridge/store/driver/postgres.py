@@ -10,7 +10,7 @@ this process in delivery claims; `claim_ttl_s` is how long a claimed row stays r
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any, Self
 
@@ -71,12 +71,6 @@ class PgDriver(SqlBase):
             await self._pool.close()
             self._pool = None
 
-    async def __aenter__(self) -> Self:
-        return await self.open()
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.close()
-
     @property
     def pool(self) -> PgPool:
         if self._pool is None:
@@ -103,9 +97,9 @@ class PgDriver(SqlBase):
     def _scan(self) -> Conn:
         return PgConn(self.pool)
 
-    async def _write_soon(self, sql: str, *args: Any) -> int:
+    async def _write_soon(self, sql: str, args: Sequence[Any]) -> int:
         async with self._tx() as conn:
-            return await conn.execute(sql, *args)
+            return await conn.execute(sql, args)
 
     def _claim_args(self) -> tuple[Any, ...]:
         return (self.instance, self.claim_ttl_s)

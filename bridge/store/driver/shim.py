@@ -27,50 +27,53 @@ PgPool: TypeAlias = "asyncpg.Pool[asyncpg.Record]"
 
 
 class Conn(Protocol):
-    """One connection (or transaction) as the SQL layer uses it."""
+    """One connection (or transaction) as the SQL layer uses it; `args` fill `$1`, `$2`, …"""
 
     dialect: Dialect
 
-    async def execute(self, sql: str, *args: Any) -> int: ...
-
+    async def execute(self, sql: str, args: Sequence[Any] = ()) -> int: ...
     async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None: ...
-
-    async def fetch(self, sql: str, *args: Any) -> list[Row]: ...
-
-    async def fetchrow(self, sql: str, *args: Any) -> Row | None: ...
-
-    async def fetchval(self, sql: str, *args: Any) -> Any: ...
+    async def fetch(self, sql: str, args: Sequence[Any] = ()) -> list[Row]: ...
+    async def fetchrow(self, sql: str, args: Sequence[Any] = ()) -> Row | None: ...
+    async def fetchval(self, sql: str, args: Sequence[Any] = ()) -> Any: ...
 
 
-class SqliteConn:
+class _Rows:
+    """`fetchrow` and `fetchval` from `fetch` (the queries that use them read one row)."""
+
+    async def fetch(self, sql: str, args: Sequence[Any] = ()) -> list[Row]:
+        raise NotImplementedError
+
+    async def fetchrow(self, sql: str, args: Sequence[Any] = ()) -> Row | None:
+        rows = await self.fetch(sql, args)
+        return rows[0] if rows else None
+
+    async def fetchval(self, sql: str, args: Sequence[Any] = ()) -> Any:
+        row = await self.fetchrow(sql, args)
+        return None if row is None else row[0]
+
+
+class SqliteConn(_Rows):
     """`Conn` over a sqlite3 connection driven from the loop (`driver.sqlite_conn`), its
     offloaded form, or an aiosqlite connection (reads only): anything with `execute`,
-    `executemany` and `execute_fetchall` taking a statement and a tuple."""
+    `executemany` and `execute_fetchall` taking a statement and its parameters."""
 
     dialect = SQLITE
 
     def __init__(self, db: Any) -> None:
         self._db = db
 
-    async def execute(self, sql: str, *args: Any) -> int:
+    async def execute(self, sql: str, args: Sequence[Any] = ()) -> int:
         return int((await self._db.execute(SQLITE.sql(sql), args)).rowcount)
 
     async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
         await self._db.executemany(SQLITE.sql(sql), rows)
 
-    async def fetch(self, sql: str, *args: Any) -> list[Row]:
+    async def fetch(self, sql: str, args: Sequence[Any] = ()) -> list[Row]:
         return list(await self._db.execute_fetchall(SQLITE.sql(sql), args))
 
-    async def fetchrow(self, sql: str, *args: Any) -> Row | None:
-        rows = await self.fetch(sql, *args)
-        return rows[0] if rows else None
 
-    async def fetchval(self, sql: str, *args: Any) -> Any:
-        row = await self.fetchrow(sql, *args)
-        return None if row is None else row[0]
-
-
-class PgConn:
+class PgConn(_Rows):
     """`Conn` over an asyncpg connection or pool."""
 
     dialect = POSTGRES
@@ -78,7 +81,7 @@ class PgConn:
     def __init__(self, conn: PgConnection | PgPool) -> None:
         self._conn = conn
 
-    async def execute(self, sql: str, *args: Any) -> int:
+    async def execute(self, sql: str, args: Sequence[Any] = ()) -> int:
         tag = await self._conn.execute(sql, *args)  # "UPDATE 3", "INSERT 0 1"
         count = tag.rsplit(" ", 1)[-1]
         return int(count) if count.isdigit() else 0
@@ -86,14 +89,8 @@ class PgConn:
     async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
         await self._conn.executemany(sql, rows)
 
-    async def fetch(self, sql: str, *args: Any) -> list[Row]:
+    async def fetch(self, sql: str, args: Sequence[Any] = ()) -> list[Row]:
         return list(await self._conn.fetch(sql, *args))
-
-    async def fetchrow(self, sql: str, *args: Any) -> Row | None:
-        return await self._conn.fetchrow(sql, *args)
-
-    async def fetchval(self, sql: str, *args: Any) -> Any:
-        return await self._conn.fetchval(sql, *args)
 
 
 async def check_fence(conn: Conn, resource: str, token: int) -> None:
@@ -104,7 +101,7 @@ async def check_fence(conn: Conn, resource: str, token: int) -> None:
     updates that row) waits for this write or happens before the check.
     """
     current = await conn.fetchval(
-        f"SELECT token FROM leases WHERE resource = $1{conn.dialect.share_lock}", resource
+        f"SELECT token FROM leases WHERE resource = $1{conn.dialect.share_lock}", (resource,)
     )
     if current != token:
         raise StaleLeaseError(

@@ -21,7 +21,7 @@ import asyncio
 import contextlib
 import contextvars
 import sqlite3
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, Self
@@ -150,12 +150,6 @@ class SqliteDriver(SqlBase):
                 log.warning("sqlite_checkpoint_failed", error=str(exc))
                 await asyncio.sleep(every_s * 5)
 
-    async def __aenter__(self) -> Self:
-        return await self.open()
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.close()
-
     @property
     def writer(self) -> SqlConnection:
         if self._writer is None:
@@ -273,12 +267,12 @@ class SqliteDriver(SqlBase):
                 await migrated(conn, version)
             log.info("store_migrated", backend="sqlite", version=version)
 
-    async def _write_soon(self, sql: str, *args: Any) -> int:
+    async def _write_soon(self, sql: str, args: Sequence[Any]) -> int:
         """Group commit for the delivery workers' small writes: a statement rides along with
         the next commit, whoever makes it (see `_commit`), so one fsync serves many deliveries.
         Returns the statement's row count once it is durable."""
         future: asyncio.Future[int] = asyncio.get_running_loop().create_future()
-        self._pending_writes.append((SQLITE.sql(sql), args, future))
+        self._pending_writes.append((SQLITE.sql(sql), tuple(args), future))
         self._start_group_commits()
         return await future
 

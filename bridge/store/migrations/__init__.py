@@ -7,7 +7,7 @@ seconds on PostgreSQL; timestamps stay ISO text on both, so both hand back the s
 `$ine` is PostgreSQL's IF NOT EXISTS (from version 4 on, so a later shared migration may add
 objects a PostgreSQL-only one already made). PostgreSQL-only migrations (delivery claims of
 status messages, attachment chunks) are numbered from `PG_ONLY_FROM`. Version
-`search.REKEY_AT` recomputes every search key in its transaction.
+`REKEY_AT` recomputes every search key in its transaction.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from __future__ import annotations
 from string import Template
 
 PG_ONLY_FROM = 1000
+REKEY_AT = 9  # the migration that empties the search keys: recomputed in its transaction
 
 TYPES = {
     "sqlite": {
@@ -251,8 +252,8 @@ _SHARED: list[tuple[int, str]] = [
     # Corrections of a delivered document (a later road wrote a field better): the note the
     # home system's clerk is shown with the PATCH, kept with its outbox row.
     (8, "ALTER TABLE outbox ADD COLUMN$ine note TEXT"),
-    # Search as clerks type (bridge/store/search.py): the keys lose their diacritics and the
-    # symbol's separators (search.REKEY_AT).
+    # Search as clerks type (bridge/domain/search.py): the keys lose their diacritics and the
+    # symbol's separators (REKEY_AT).
     (9, "UPDATE documents SET search_key = ''"),
 ]
 _PG_ONLY: list[tuple[int, str]] = [
@@ -285,4 +286,4 @@ def _render(backend: str) -> list[tuple[int, str]]:
 MIGRATIONS = _render("sqlite")
 MIGRATIONS_PG = _render("postgresql") + _PG_ONLY
 
-__all__ = ["MIGRATIONS", "MIGRATIONS_PG", "PG_ONLY_FROM", "TYPES"]
+__all__ = ["MIGRATIONS", "MIGRATIONS_PG", "PG_ONLY_FROM", "REKEY_AT", "TYPES"]

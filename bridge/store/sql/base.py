@@ -10,13 +10,14 @@ people), `_write_soon` (a small write that may ride along with another commit) a
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from contextlib import AbstractAsyncContextManager
-from typing import Any
+from typing import Any, Self
 
 from bridge import jsonutil
+from bridge.domain.entities import Delivery, DocumentRow, StoredRecord
 from bridge.store.dialect import Dialect
 from bridge.store.driver.shim import Conn, Row
-from bridge.store.rows import Delivery, DocumentRow, StoredRecord
 from schemas import Attachment, Document, RawRecord
 
 Fence = tuple[str, int] | None  # (resource, fencing token): refuse the write once it is stale
@@ -49,6 +50,18 @@ class SqlBase:
 
     dialect: Dialect
 
+    async def open(self) -> Self:
+        raise NotImplementedError
+
+    async def close(self) -> None:
+        raise NotImplementedError
+
+    async def __aenter__(self) -> Self:
+        return await self.open()
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
     def _tx(self, fence: Fence = None) -> AbstractAsyncContextManager[Conn]:
         raise NotImplementedError
 
@@ -62,7 +75,7 @@ class SqlBase:
         """`conn` for statements over the whole store (off the event loop where that matters)."""
         return conn
 
-    async def _write_soon(self, sql: str, *args: Any) -> int:
+    async def _write_soon(self, sql: str, args: Sequence[Any]) -> int:
         raise NotImplementedError
 
     def _claim_args(self) -> tuple[Any, ...]:
@@ -73,11 +86,7 @@ class SqlBase:
     ) -> None:
         await conn.execute(
             "INSERT INTO audit (at, actor, action, target, detail) VALUES ($1,$2,$3,$4,$5)",
-            now_iso(),
-            actor,
-            action,
-            target,
-            dumps(detail),
+            (now_iso(), actor, action, target, dumps(detail)),
         )
 
 

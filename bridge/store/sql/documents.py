@@ -5,17 +5,18 @@ bridge/domain/outbox.py makes, the status owed to senders)."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from bridge import jsonutil
+from bridge.domain.decision import Outcome
+from bridge.domain.entities import DocumentRow
 from bridge.domain.enums import DeliveryState, DocumentState, RecordOutcome
 from bridge.domain.outbox import Wanted, needs_existing, outbox_rows
 from bridge.domain.search import search_key
 from bridge.domain.status_mirror import hears_status
 from bridge.interfaces import Operation
 from bridge.store.driver.shim import Conn
-from bridge.store.rows import DocumentRow, Outcome
 from bridge.store.sql.base import DOCUMENT_COLS, Fence, SqlBase, document_row, dumps, now_iso
 from bridge.store.sql.status import enqueue_status, owe_reported
 from schemas import Document
@@ -28,7 +29,7 @@ class Documents(SqlBase):
     """Lookups for the matcher, `apply` and records held for review."""
 
     async def documents_by_triple(self, triple: str) -> list[DocumentRow]:
-        return await self._documents(f"triple = $1 AND {_LIVE} ORDER BY id", triple)
+        return await self._documents(f"triple = $1 AND {_LIVE} ORDER BY id", (triple,))
 
     async def documents_by_attachment(self, sha256s: Iterable[str]) -> list[DocumentRow]:
         shas = sorted(set(sha256s))
@@ -38,16 +39,16 @@ class Documents(SqlBase):
         return await self._documents(
             f"id IN (SELECT document_id FROM attachment_index WHERE sha256 IN ({marks}))"
             f" AND {_LIVE} ORDER BY id",
-            *shas,
+            shas,
         )
 
     async def document(self, document_id: int) -> DocumentRow | None:
-        found = await self._documents("id = $1", document_id)
+        found = await self._documents("id = $1", (document_id,))
         return found[0] if found else None
 
-    async def _documents(self, where: str, *args: object) -> list[DocumentRow]:
+    async def _documents(self, where: str, args: Sequence[object]) -> list[DocumentRow]:
         rows = await self._read().fetch(
-            f"SELECT {DOCUMENT_COLS} FROM documents WHERE {where}", *args
+            f"SELECT {DOCUMENT_COLS} FROM documents WHERE {where}", args
         )
         return [document_row(r) for r in rows]
 
@@ -55,7 +56,7 @@ class Documents(SqlBase):
         rows = await self._read().fetch(
             f"SELECT DISTINCT unit, sink FROM outbox WHERE document_id = $1 AND {_CREATE}"
             f" AND state != '{DeliveryState.CANCELLED}'",
-            doc_id,
+            (doc_id,),
         )
         return [(r[0], r[1]) for r in rows]
 
@@ -64,8 +65,7 @@ class Documents(SqlBase):
             claimed = await conn.execute(
                 "UPDATE records SET outcome = $1 WHERE id = $2"
                 f" AND (outcome IS NULL OR outcome = '{RecordOutcome.WAITING}')",
-                outcome.outcome,
-                outcome.record_id,
+                (outcome.outcome, outcome.record_id),
             )
             if claimed != 1:
                 return None  # decided already (by an instance whose lease we took over)
@@ -75,9 +75,7 @@ class Documents(SqlBase):
                     "INSERT INTO quarantine (record_id, kind, reason, created_at)"
                     " VALUES ($1,$2,$3,$4) ON CONFLICT (record_id) DO UPDATE SET"
                     " kind = excluded.kind, reason = excluded.reason, released_at = NULL",
-                    outcome.record_id,
-                    *outcome.quarantine,
-                    now_iso(),
+                    (outcome.record_id, *outcome.quarantine, now_iso()),
                 )
             if doc_id is not None:
                 await self._apply_to_outbox(conn, doc_id, outcome)
@@ -86,10 +84,7 @@ class Documents(SqlBase):
                 await owe_reported(conn, doc_id, outcome.record_id)
             await conn.execute(
                 "UPDATE records SET outcome = $1, document_id = $2, decision = $3 WHERE id = $4",
-                outcome.outcome,
-                doc_id,
-                dumps(outcome.decision),
-                outcome.record_id,
+                (outcome.outcome, doc_id, dumps(outcome.decision), outcome.record_id),
             )
             return doc_id
 
@@ -105,9 +100,17 @@ class Documents(SqlBase):
                     "INSERT INTO documents (triple, issuer_code, issuer_key, fallback, state,"
                     " revision, data, created_at, updated_at, search_key)"
                     " VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$8,$9) RETURNING id",
-                    *(new.triple, new.issuer_code, new.issuer_key, new.fallback),
-                    *(doc.state.value, doc.revision, doc.model_dump_json(), stamp),
-                    search_key(doc),
+                    (
+                        new.triple,
+                        new.issuer_code,
+                        new.issuer_key,
+                        new.fallback,
+                        doc.state.value,
+                        doc.revision,
+                        doc.model_dump_json(),
+                        stamp,
+                        search_key(doc),
+                    ),
                 )
             )
         elif doc_id is not None and outcome.updated_document is not None:
@@ -115,8 +118,14 @@ class Documents(SqlBase):
             await conn.execute(
                 "UPDATE documents SET data = $1, state = $2, revision = $3, updated_at = $4,"
                 " search_key = $5 WHERE id = $6",
-                *(doc.model_dump_json(), doc.state.value, doc.revision, stamp, search_key(doc)),
-                doc_id,
+                (
+                    doc.model_dump_json(),
+                    doc.state.value,
+                    doc.revision,
+                    stamp,
+                    search_key(doc),
+                    doc_id,
+                ),
             )
         else:
             doc = None
@@ -126,8 +135,7 @@ class Documents(SqlBase):
             await conn.execute(
                 f"UPDATE documents SET conflicts = {self.dialect.json_append('conflicts', '$2')}"
                 " WHERE id = $1",
-                doc_id,
-                dumps(outcome.conflict),
+                (doc_id, dumps(outcome.conflict)),
             )
         return doc_id
 
@@ -137,8 +145,7 @@ class Documents(SqlBase):
                 f"UPDATE outbox SET state = '{DeliveryState.CANCELLED}', done_at = $1"
                 f" WHERE document_id = $2 AND {_CREATE} AND state = '{DeliveryState.PENDING}'"
                 " AND body IS NULL",
-                now_iso(),
-                doc_id,
+                (now_iso(), doc_id),
             )
         await enqueue(conn, doc_id, outcome.deliveries, outcome.correction_note)
 
@@ -170,23 +177,18 @@ class Documents(SqlBase):
             released = await conn.execute(
                 "UPDATE quarantine SET released_at = $1 WHERE record_id = $2 AND kind = 'review'"
                 " AND released_at IS NULL",
-                now_iso(),
-                record_id,
+                (now_iso(), record_id),
             )
             if released != 1:
                 return False
             await conn.execute(
                 f"UPDATE records SET outcome = '{RecordOutcome.DUPLICATE}', document_id = $1,"
                 " decision = $2 WHERE id = $3",
-                document_id,
-                dumps(decision),
-                record_id,
+                (document_id, dumps(decision), record_id),
             )
             await conn.execute(
                 "UPDATE documents SET data = $1, updated_at = $2 WHERE id = $3",
-                document.model_dump_json(),
-                now_iso(),
-                document_id,
+                (document.model_dump_json(), now_iso(), document_id),
             )
             await enqueue(conn, document_id, deliveries)
             return True
@@ -201,7 +203,7 @@ async def _index(conn: Conn, doc_id: int, doc: Document, outcome: Outcome, stamp
     if outcome.new_document is not None or outcome.outcome == RecordOutcome.REVISION:
         await conn.execute(
             "INSERT INTO revisions VALUES ($1,$2,$3,$4,$5) ON CONFLICT DO NOTHING",
-            *(doc_id, doc.revision, outcome.record_id, doc.model_dump_json(), stamp),
+            (doc_id, doc.revision, outcome.record_id, doc.model_dump_json(), stamp),
         )
 
 
@@ -213,13 +215,12 @@ async def enqueue(
     existing = []
     if needs_existing(wanted):
         existing = await conn.fetch(
-            "SELECT unit, sink, op, state FROM outbox WHERE document_id = $1 ORDER BY id", doc_id
+            "SELECT unit, sink, op, state FROM outbox WHERE document_id = $1 ORDER BY id", (doc_id,)
         )
     stamp = now_iso()
     for row in outbox_rows(wanted, [(r[0], r[1], r[2], r[3]) for r in existing], note):
         await conn.execute(
             "INSERT INTO outbox (document_id, unit, sink, op, revision, key, created_at, note)"
             " VALUES ($1,$2,$3,$4,$5,$6,$7,$8) ON CONFLICT DO NOTHING",
-            *(doc_id, row.unit, row.sink, row.op, row.revision, str(uuid.uuid4()), stamp),
-            row.note,
+            (doc_id, row.unit, row.sink, row.op, row.revision, str(uuid.uuid4()), stamp, row.note),
         )

@@ -26,7 +26,7 @@ class Leases(SqlBase):
                 f" token = CASE WHEN l.owner = excluded.owner AND l.expires_at > {now}"
                 " THEN l.token ELSE l.token + 1 END"
                 f" WHERE l.owner = excluded.owner OR l.expires_at <= {now} RETURNING token",
-                *(resource, owner, ttl_s),
+                (resource, owner, ttl_s),
             )
         return None if token is None else int(token)
 
@@ -36,7 +36,7 @@ class Leases(SqlBase):
             renewed = await conn.execute(
                 f"UPDATE leases SET expires_at = {now} + $4::float8 WHERE resource = $1"
                 f" AND owner = $2 AND token = $3 AND expires_at > {now}",
-                *(resource, owner, token, ttl_s),
+                (resource, owner, token, ttl_s),
             )
         return renewed == 1
 
@@ -45,7 +45,7 @@ class Leases(SqlBase):
             await conn.execute(
                 "UPDATE leases SET expires_at = 0 WHERE resource = $1 AND owner = $2"
                 " AND token = $3",
-                *(resource, owner, token),
+                (resource, owner, token),
             )
 
     async def leases(self) -> list[dict[str, Any]]:

@@ -21,8 +21,7 @@ class Operator(SqlBase):
             row = await conn.fetchrow(
                 "UPDATE quarantine SET released_at = $1 WHERE id = $2 AND released_at IS NULL"
                 " RETURNING record_id, kind",
-                now_iso(),
-                quarantine_id,
+                (now_iso(), quarantine_id),
             )
             if row is None:
                 return False
@@ -30,8 +29,7 @@ class Operator(SqlBase):
             await conn.execute(
                 "UPDATE records SET outcome = NULL, document_id = NULL, decision = NULL,"
                 " released = (released OR $1) WHERE id = $2",
-                release,
-                record_id,
+                (release, record_id),
             )
             action = "release" if release else "retry"
             detail = {"record_id": record_id, "kind": kind}
@@ -40,13 +38,13 @@ class Operator(SqlBase):
 
     async def is_released(self, record_id: int) -> bool:
         released = await self._read().fetchval(
-            "SELECT released FROM records WHERE id = $1", record_id
+            "SELECT released FROM records WHERE id = $1", (record_id,)
         )
         return bool(released)
 
     async def override_for(self, record_key: str) -> tuple[bool, int | None]:
         row = await self._read().fetchrow(
-            "SELECT document_id FROM overrides WHERE record_key = $1", record_key
+            "SELECT document_id FROM overrides WHERE record_key = $1", (record_key,)
         )
         return (True, row[0]) if row is not None else (False, None)
 
@@ -55,8 +53,7 @@ class Operator(SqlBase):
             row = await conn.fetchrow(
                 "SELECT source, unit, external_id FROM records WHERE id = $1"
                 f" AND document_id = $2{self.dialect.update_lock}",
-                record_id,
-                document_id,
+                (record_id, document_id),
             )
             if row is None:
                 return False
@@ -73,15 +70,14 @@ class Operator(SqlBase):
             locked = await conn.fetch(
                 "SELECT id FROM documents WHERE id IN ($1, $2)"
                 f" ORDER BY id{self.dialect.update_lock}",
-                keep_id,
-                other_id,
+                (keep_id, other_id),
             )
             if len(locked) != 2:
                 return False
             records = await conn.fetch(
                 "SELECT id, source, unit, external_id FROM records WHERE document_id = $1"
                 " ORDER BY id",
-                other_id,
+                (other_id,),
             )
             for r in records:
                 await _override(conn, tuple(r)[1:], keep_id, actor)
@@ -89,19 +85,17 @@ class Operator(SqlBase):
             cancelled = await conn.execute(
                 f"UPDATE outbox SET state = '{DeliveryState.CANCELLED}', done_at = $1"
                 f" WHERE document_id = $2 AND state = '{DeliveryState.PENDING}'",
-                now_iso(),
-                other_id,
+                (now_iso(), other_id),
             )
             await conn.execute(
                 f"UPDATE documents SET state = '{DocumentState.MERGED}', updated_at = $1"
                 " WHERE id = $2",
-                now_iso(),
-                other_id,
+                (now_iso(), other_id),
             )
             delivered = await conn.fetchval(
                 "SELECT count(*) FROM outbox WHERE document_id = $1"
                 f" AND state = '{DeliveryState.DELIVERED}'",
-                other_id,
+                (other_id,),
             )
             detail = {
                 "merged": other_id,
@@ -116,7 +110,7 @@ class Operator(SqlBase):
         rows = await self._scan().fetch(
             "SELECT id, at, actor, action, target, detail::text FROM audit ORDER BY id DESC"
             " LIMIT $1",
-            limit,
+            (limit,),
         )
         keys = ("id", "at", "actor", "action", "target")
         return [
@@ -134,7 +128,7 @@ class Operator(SqlBase):
             " WHERE r.received_at >= $1 AND r.received_at < $2"
             " AND ($3::text IS NULL OR r.unit = $3)"
             " GROUP BY d.id ORDER BY min(r.received_at), d.id",
-            *(start, end, unit or None),
+            (start, end, unit or None),
         )
         return [
             {
@@ -156,7 +150,7 @@ async def _override(
         "INSERT INTO overrides (record_key, document_id, actor, created_at) VALUES ($1,$2,$3,$4)"
         " ON CONFLICT (record_key) DO UPDATE SET document_id = excluded.document_id,"
         " actor = excluded.actor, created_at = excluded.created_at",
-        *("|".join(str(p) for p in key_parts), document_id, actor, now_iso()),
+        ("|".join(str(p) for p in key_parts), document_id, actor, now_iso()),
     )
 
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from bridge.domain.entities import Delivery
 from bridge.domain.enums import DeliveryState as State
-from bridge.store.rows import Delivery
 from bridge.store.sql.base import DELIVERY_COLS, SqlBase, delivery_row, dumps, now_iso
 
 # A delivery waits while an earlier one of the same (document, unit, sink) is not done, so
@@ -38,16 +38,16 @@ class Outbox(SqlBase):
         args = (sink, now, limit, *self._claim_args())
         if self.dialect.claims:
             async with self._tx() as conn:
-                rows = await conn.fetch(sql, *args)
+                rows = await conn.fetch(sql, args)
         else:  # in id order straight from the index: no sort of every pending row
-            rows = await self._read().fetch(sql, *args)
+            rows = await self._read().fetch(sql, args)
         return sorted((delivery_row(r) for r in rows), key=lambda d: d.id)
 
     async def remote_id(self, doc_id: int, unit: str, sink: str) -> str | None:
         value = await self._read().fetchval(
             "SELECT remote_id FROM outbox WHERE document_id = $1 AND unit = $2 AND sink = $3"
             f" AND op = 'create' AND state = '{State.DELIVERED}' ORDER BY id LIMIT 1",
-            *(doc_id, unit, sink),
+            (doc_id, unit, sink),
         )
         return None if value is None else str(value)
 
@@ -55,8 +55,7 @@ class Outbox(SqlBase):
         changed = await self._write_soon(
             "UPDATE outbox SET body = $1 WHERE id = $2 AND body IS NULL"
             f" AND state = '{State.PENDING}'",
-            dumps(body),
-            delivery_id,
+            (dumps(body), delivery_id),
         )
         return changed == 1
 
@@ -64,7 +63,7 @@ class Outbox(SqlBase):
         await self._write_soon(
             f"UPDATE outbox SET state = '{State.DELIVERED}', remote_id = $1, done_at = $2,"
             f" attempts = attempts + 1, last_error = NULL{self.dialect.release} WHERE id = $3",
-            *(remote_id, now_iso(), delivery_id),
+            (remote_id, now_iso(), delivery_id),
         )
 
     async def schedule_retry(self, delivery_id: int, at: float, error: str) -> None:
@@ -72,7 +71,7 @@ class Outbox(SqlBase):
             await conn.execute(
                 "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = $1,"
                 f" last_error = $2{self.dialect.release} WHERE id = $3",
-                *(at, error, delivery_id),
+                (at, error, delivery_id),
             )
 
     async def mark_dead(self, delivery_id: int, reason: str) -> None:
@@ -80,7 +79,7 @@ class Outbox(SqlBase):
             await conn.execute(
                 f"UPDATE outbox SET state = '{State.DEAD}', attempts = attempts + 1,"
                 f" last_error = $1, done_at = $2{self.dialect.release} WHERE id = $3",
-                *(reason, now_iso(), delivery_id),
+                (reason, now_iso(), delivery_id),
             )
 
     async def replay(self, delivery_id: int | None, actor: str) -> int:
@@ -89,7 +88,7 @@ class Outbox(SqlBase):
                 f"UPDATE outbox SET state = '{State.PENDING}', attempts = 0, next_attempt_at = 0"
                 f"{self.dialect.release} WHERE state = '{State.DEAD}'"
                 " AND ($1::bigint IS NULL OR id = $1)",
-                delivery_id,
+                (delivery_id,),
             )
             target = str(delivery_id or "all")
             await self._audit(conn, actor, "replay", target, {"count": count})
@@ -99,13 +98,13 @@ class Outbox(SqlBase):
         rows = await self._scan().fetch(
             f"SELECT {DELIVERY_COLS} FROM outbox o WHERE state = '{State.DEAD}'"
             " ORDER BY id LIMIT $1",
-            limit,
+            (limit,),
         )
         return [delivery_row(r) for r in rows]
 
     async def deliveries_of(self, doc_id: int) -> list[Delivery]:
         rows = await self._read().fetch(
-            f"SELECT {DELIVERY_COLS} FROM outbox o WHERE document_id = $1 ORDER BY id", doc_id
+            f"SELECT {DELIVERY_COLS} FROM outbox o WHERE document_id = $1 ORDER BY id", (doc_id,)
         )
         return [delivery_row(r) for r in rows]
 
@@ -129,6 +128,5 @@ class Outbox(SqlBase):
             return await conn.execute(
                 f"UPDATE {table} SET next_attempt_at = $1 WHERE {column} = $2"
                 f" AND state = '{State.PENDING}' AND next_attempt_at > $1",
-                now,
-                name,
+                (now, name),
             )

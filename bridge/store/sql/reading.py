@@ -5,9 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from bridge.domain.enums import DocumentState
-from bridge.domain.search import EXACT, PARTIAL, search_patterns
+from bridge.domain.search import EXACT, PARTIAL, FoundDocument, search_patterns
 from bridge.interfaces import Operation
-from bridge.store.search import FoundDocument, found
 from bridge.store.sql.base import DOCUMENT_COLS, SqlBase, document_row
 
 
@@ -70,15 +69,15 @@ class Reading(SqlBase):
         rows = await self._scan().fetch(
             f"SELECT {DOCUMENT_COLS}, {rank} AS hit_rank FROM documents"
             f" WHERE {' AND '.join(clauses)} ORDER BY hit_rank, id DESC LIMIT {arg(limit)}",
-            *args,
+            args,
         )
-        return [found(document_row(r), r[10]) for r in rows]
+        return [FoundDocument(**vars(document_row(r)), exact=int(r[10]) == EXACT) for r in rows]
 
     async def revisions_of(self, doc_id: int) -> list[dict[str, Any]]:
         rows = await self._read().fetch(
             "SELECT revision, record_id, created_at FROM revisions WHERE document_id = $1"
             " ORDER BY revision",
-            doc_id,
+            (doc_id,),
         )
         return [{"revision": r[0], "record_id": r[1], "created_at": r[2]} for r in rows]
 
@@ -87,7 +86,7 @@ class Reading(SqlBase):
             "SELECT q.id, q.record_id, q.kind, q.reason, q.created_at, r.source, r.external_id,"
             " r.unit FROM quarantine q JOIN records r ON r.id = q.record_id"
             " WHERE q.released_at IS NULL ORDER BY q.id DESC LIMIT $1",
-            limit,
+            (limit,),
         )
         keys = ("id", "record_id", "kind", "reason", "created_at", "source", "external_id", "unit")
         return [dict(zip(keys, r, strict=True)) for r in rows]

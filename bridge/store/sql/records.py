@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from bridge.domain.entities import StoredRecord
 from bridge.domain.enums import RecordOutcome
 from bridge.store.driver.shim import Conn
-from bridge.store.rows import StoredRecord
 from bridge.store.sql.base import RECORD_COLS, Fence, SqlBase, dumps, now_iso, record_row
 from schemas import Page, RawRecord
 
@@ -27,9 +27,7 @@ class Records(SqlBase):
                     "INSERT INTO cursors (source, cursor, updated_at) VALUES ($1, $2, $3)"
                     " ON CONFLICT (source) DO UPDATE SET cursor = excluded.cursor,"
                     " updated_at = excluded.updated_at",
-                    source,
-                    page.cursor,
-                    now_iso(),
+                    (source, page.cursor, now_iso()),
                 )
         return new_ids
 
@@ -38,12 +36,14 @@ class Records(SqlBase):
             return await _insert_records(conn, records)
 
     async def get_cursor(self, source: str) -> str | None:
-        value = await self._read().fetchval("SELECT cursor FROM cursors WHERE source = $1", source)
+        value = await self._read().fetchval(
+            "SELECT cursor FROM cursors WHERE source = $1", (source,)
+        )
         return None if value is None else str(value)
 
     async def unacked(self, source: str, limit: int = 500) -> list[StoredRecord]:
         return await self._records(
-            f"source = $1 AND acked = {self.dialect.false} ORDER BY id LIMIT $2", source, limit
+            f"source = $1 AND acked = {self.dialect.false} ORDER BY id LIMIT $2", (source, limit)
         )
 
     async def mark_acked_many(
@@ -58,31 +58,29 @@ class Records(SqlBase):
         await self.mark_acked_many([(source, unit, external_id, version)], fence=fence)
 
     async def unprocessed(self, limit: int = 200) -> list[StoredRecord]:
-        return await self._records("outcome IS NULL ORDER BY id LIMIT $1", limit)
+        return await self._records("outcome IS NULL ORDER BY id LIMIT $1", (limit,))
 
     async def waiting(self, limit: int = 500) -> list[StoredRecord]:
         return await self._records(
-            f"outcome = '{RecordOutcome.WAITING}' ORDER BY id LIMIT $1", limit
+            f"outcome = '{RecordOutcome.WAITING}' ORDER BY id LIMIT $1", (limit,)
         )
 
     async def record(self, record_id: int) -> StoredRecord | None:
-        found = await self._records("id = $1", record_id)
+        found = await self._records("id = $1", (record_id,))
         return found[0] if found else None
 
     async def records_of(self, doc_id: int) -> list[StoredRecord]:
-        return await self._records("document_id = $1 ORDER BY id", doc_id)
+        return await self._records("document_id = $1 ORDER BY id", (doc_id,))
 
-    async def _records(self, where: str, *args: object) -> list[StoredRecord]:
-        rows = await self._read().fetch(f"SELECT {RECORD_COLS} FROM records WHERE {where}", *args)
+    async def _records(self, where: str, args: Sequence[object]) -> list[StoredRecord]:
+        rows = await self._read().fetch(f"SELECT {RECORD_COLS} FROM records WHERE {where}", args)
         return [record_row(r) for r in rows]
 
     async def remember_event(self, name: str, event_id: str) -> bool:
         async with self._tx() as conn:
             added = await conn.execute(
                 "INSERT INTO hook_events VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
-                name,
-                event_id,
-                now_iso(),
+                (name, event_id, now_iso()),
             )
         return added == 1
 
@@ -94,16 +92,18 @@ async def _insert_records(conn: Conn, records: Sequence[RawRecord]) -> list[int]
             "INSERT INTO records (source, unit, external_id, version, media_type, payload,"
             " attachments, ack, error, received_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10)"
             " ON CONFLICT DO NOTHING RETURNING id",
-            r.source,
-            r.unit,
-            r.external_id,
-            r.version,
-            r.media_type,
-            r.payload,
-            dumps([a.model_dump(mode="json") for a in r.attachments]),
-            r.ack,
-            r.error,
-            r.received_at.isoformat(),
+            (
+                r.source,
+                r.unit,
+                r.external_id,
+                r.version,
+                r.media_type,
+                r.payload,
+                dumps([a.model_dump(mode="json") for a in r.attachments]),
+                r.ack,
+                r.error,
+                r.received_at.isoformat(),
+            ),
         )
         if new_id is not None:
             new_ids.append(int(new_id))

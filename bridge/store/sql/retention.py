@@ -26,7 +26,7 @@ class Retention(SqlBase):
                 for r in await conn.fetch(
                     "SELECT id FROM documents WHERE updated_at < $1 AND id NOT IN"
                     f" (SELECT document_id FROM ({_UNFINISHED}) u WHERE document_id IS NOT NULL)",
-                    cutoff,
+                    (cutoff,),
                 )
             ]
             for table in ("outbox", "revisions", "attachment_index", "status_events"):
@@ -37,14 +37,14 @@ class Retention(SqlBase):
                 f" AND outcome IS NOT NULL AND outcome != '{RecordOutcome.WAITING}'"
                 " AND (document_id IS NULL OR document_id NOT IN (SELECT id FROM documents))"
                 " AND id NOT IN (SELECT record_id FROM quarantine WHERE released_at IS NULL)",
-                cutoff,
+                (cutoff,),
             )
             for table in ("status_out", "quarantine"):
                 await conn.execute(
                     f"DELETE FROM {table} WHERE record_id NOT IN (SELECT id FROM records)"
                 )
             hooks = await conn.execute(
-                "DELETE FROM hook_events WHERE received_at < $1", hook_cutoff
+                "DELETE FROM hook_events WHERE received_at < $1", (hook_cutoff,)
             )
             return {"documents": len(docs), "records": records, "hook_events": hooks}
 
@@ -53,6 +53,6 @@ class Retention(SqlBase):
             "SELECT EXISTS (SELECT 1 FROM attachment_index WHERE sha256 = $1)"
             " OR EXISTS (SELECT 1 FROM records"
             f" WHERE {self.dialect.contains.format('attachments')})",
-            sha256,
+            (sha256,),
         )
         return bool(found)

@@ -2,15 +2,18 @@
 
 The runners (one per driver: SQLite applies each migration in a transaction of its own,
 PostgreSQL all of them under an advisory lock) ask which versions are `applied` and note each
-one they run with `migrated`, which also recomputes the search keys at `search.REKEY_AT`.
+one they run with `migrated`, which also recomputes the search keys at `REKEY_AT`.
 """
 
 from __future__ import annotations
 
-from bridge.store.driver.shim import Conn
-from bridge.store.migrations import PG_ONLY_FROM
-from bridge.store.search import REKEY_AT, REKEY_BATCH, rekeyed
+from bridge.domain.search import search_key
+from bridge.store.driver.shim import Conn, Row
+from bridge.store.migrations import PG_ONLY_FROM, REKEY_AT
 from bridge.store.sql.base import SqlBase, now_iso
+from schemas import Document
+
+REKEY_BATCH = 500
 
 
 async def applied(conn: Conn) -> set[int]:
@@ -25,7 +28,7 @@ async def migrated(conn: Conn, version: int) -> None:
     """Note `version` as applied, in the transaction that applied it."""
     if version == REKEY_AT:
         await _rekey(conn)
-    await conn.execute("INSERT INTO schema_version VALUES ($1, $2)", version, now_iso())
+    await conn.execute("INSERT INTO schema_version VALUES ($1, $2)", (version, now_iso()))
 
 
 async def _rekey(conn: Conn) -> None:
@@ -33,11 +36,14 @@ async def _rekey(conn: Conn) -> None:
     last = 0
     while rows := await conn.fetch(
         "SELECT id, data::text FROM documents WHERE id > $1 ORDER BY id LIMIT $2",
-        last,
-        REKEY_BATCH,
+        (last, REKEY_BATCH),
     ):
-        await conn.executemany("UPDATE documents SET search_key = $1 WHERE id = $2", rekeyed(rows))
+        await conn.executemany("UPDATE documents SET search_key = $1 WHERE id = $2", _rekeyed(rows))
         last = rows[-1][0]
+
+
+def _rekeyed(rows: list[Row]) -> list[tuple[str, int]]:
+    return [(search_key(Document.model_validate_json(data)), doc_id) for doc_id, data in rows]
 
 
 class Schema(SqlBase):
@@ -45,6 +51,6 @@ class Schema(SqlBase):
 
     async def schema_version(self) -> int:
         value = await self._read().fetchval(
-            "SELECT max(version) FROM schema_version WHERE version < $1", PG_ONLY_FROM
+            "SELECT max(version) FROM schema_version WHERE version < $1", (PG_ONLY_FROM,)
         )
         return int(value or 0)

@@ -8,6 +8,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from bridge import jsonutil
+from bridge.domain.entities import StatusOut
 from bridge.domain.enums import DeliveryState
 from bridge.domain.enums import StatusMessageState as Msg
 from bridge.domain.status_mirror import (
@@ -20,7 +21,6 @@ from bridge.domain.status_mirror import (
 )
 from bridge.interfaces import Operation
 from bridge.store.driver.shim import Conn
-from bridge.store.rows import StatusOut
 from bridge.store.sql.base import SqlBase, dumps, now_iso
 from schemas import StatusEvent
 
@@ -41,22 +41,20 @@ class Status(SqlBase):
                 doc_id = await conn.fetchval(
                     "SELECT document_id FROM outbox WHERE sink = $1 AND remote_id = $2"
                     " ORDER BY id LIMIT 1",
-                    e.sink,
-                    e.remote_id,
+                    (e.sink, e.remote_id),
                 )
                 status = e.status.value
                 if not await conn.execute(
                     "INSERT INTO status_events (document_id, sink, remote_id, status, note,"
                     " updated_at) VALUES ($1,$2,$3,$4,$5,$6) ON CONFLICT DO NOTHING",
-                    *(doc_id, e.sink, e.remote_id, status, e.note, e.updated_at.isoformat()),
+                    (doc_id, e.sink, e.remote_id, status, e.note, e.updated_at.isoformat()),
                 ):
                     continue
                 added += 1
                 if is_final(status):
                     await conn.execute(
                         "UPDATE outbox SET status_final = 1 WHERE sink = $1 AND remote_id = $2",
-                        e.sink,
-                        e.remote_id,
+                        (e.sink, e.remote_id),
                     )
                 if doc_id is not None and is_mirrored(status):
                     await _mirror(conn, doc_id, status, e.note)
@@ -75,9 +73,9 @@ class Status(SqlBase):
         args = (source, now, limit, *self._claim_args())
         if self.dialect.claims:
             async with self._tx() as conn:
-                rows = await conn.fetch(sql, *args)
+                rows = await conn.fetch(sql, args)
         else:
-            rows = await self._read().fetch(sql, *args)
+            rows = await self._read().fetch(sql, args)
         loads = jsonutil.loads
         out = (
             StatusOut(r[0], r[1], r[2], r[3], r[4], r[5], loads(r[6]), loads(r[7]), r[8])
@@ -90,9 +88,7 @@ class Status(SqlBase):
             await conn.execute(
                 f"UPDATE status_out SET state = '{Msg.SENT}', sent_id = $1, sent_at = $2,"
                 f" attempts = attempts + 1{self.dialect.release} WHERE id = $3",
-                sent_id,
-                now_iso(),
-                status_id,
+                (sent_id, now_iso(), status_id),
             )
 
     async def status_failed(self, status_id: int, error: str, retry_at: float | None) -> None:
@@ -101,20 +97,20 @@ class Status(SqlBase):
                 "UPDATE status_out SET attempts = attempts + 1, last_error = $1,"
                 f" next_attempt_at = $2, state = CASE WHEN $3 THEN '{Msg.PENDING}'"
                 f" ELSE '{Msg.DEAD}' END{self.dialect.release} WHERE id = $4",
-                *(error, retry_at or 0, retry_at is not None, status_id),
+                (error, retry_at or 0, retry_at is not None, status_id),
             )
 
     async def statuses_of(self, doc_id: int) -> dict[str, list[dict[str, Any]]]:
         home = await self._read().fetch(
             "SELECT sink, status, note, updated_at FROM status_events WHERE document_id = $1"
             " ORDER BY id",
-            doc_id,
+            (doc_id,),
         )
         sent = await self._read().fetch(
             "SELECT s.source, s.code, s.description, s.state, s.sent_at, s.last_error"
             " FROM status_out s JOIN records r ON r.id = s.record_id WHERE r.document_id = $1"
             " ORDER BY s.id",
-            doc_id,
+            (doc_id,),
         )
         home_keys = ("sink", "status", "note", "updated_at")
         sent_keys = ("source", "code", "description", "state", "sent_at", "last_error")
@@ -131,14 +127,14 @@ class Status(SqlBase):
             f" WHERE sink = $1 AND op = '{Operation.CREATE}'"
             f" AND state = '{DeliveryState.DELIVERED}' AND status_final = 0 AND id > $2"
             " ORDER BY id LIMIT $3",
-            *(sink, after, limit),
+            (sink, after, limit),
         )
         return [(r[0], r[1]) for r in rows]
 
     async def is_done_at_home(self, doc_id: int) -> bool:
         found = await self._read().fetchval(
             "SELECT 1 FROM status_events WHERE document_id = $1 AND status = 'done' LIMIT 1",
-            doc_id,
+            (doc_id,),
         )
         return found is not None
 
@@ -148,7 +144,7 @@ async def _mirror(conn: Conn, doc_id: int, status: str, note: str | None) -> Non
     records = await conn.fetch(
         f"SELECT id, source, unit FROM records WHERE document_id = $1 AND outcome IN ({_JOINED})"
         " AND id IN (SELECT record_id FROM status_out) ORDER BY id",  # whose sender hears us
-        doc_id,
+        (doc_id,),
     )
     for record_id, source, unit in records:
         await _owe_home_status(conn, record_id, source, unit, status, note)
@@ -158,9 +154,9 @@ async def owe_reported(conn: Conn, doc_id: int, record_id: int) -> None:
     """A road that joins a document late: its sender is owed every status the home system
     already reported, after its first message (a code owed to it once is never owed again)."""
     events = await conn.fetch(
-        "SELECT status, note, id FROM status_events WHERE document_id = $1 ORDER BY id", doc_id
+        "SELECT status, note, id FROM status_events WHERE document_id = $1 ORDER BY id", (doc_id,)
     )
-    row = await conn.fetchrow("SELECT source, unit FROM records WHERE id = $1", record_id)
+    row = await conn.fetchrow("SELECT source, unit FROM records WHERE id = $1", (record_id,))
     if row is None:
         return
     for status, note in reported_in_order((e[0], e[1], e[2]) for e in events):
@@ -174,7 +170,7 @@ async def _owe_home_status(
     status message to that sender did (as the sender wrote it)."""
     first = await conn.fetchrow(
         "SELECT to_organ::text, ref::text FROM status_out WHERE record_id = $1 ORDER BY id LIMIT 1",
-        record_id,
+        (record_id,),
     )
     if first is None:
         return
@@ -187,7 +183,7 @@ async def enqueue_status(conn: Conn, record_id: int, replies: Iterable[StatusRep
     replies = list(replies)
     if not replies:  # most decisions owe no status: no read for them
         return
-    source = await conn.fetchval("SELECT source FROM records WHERE id = $1", record_id)
+    source = await conn.fetchval("SELECT source FROM records WHERE id = $1", (record_id,))
     for reply in replies:
         await _insert_status(conn, record_id, source, reply)
 
@@ -196,6 +192,14 @@ async def _insert_status(conn: Conn, record_id: int, source: str, reply: StatusR
     await conn.execute(
         "INSERT INTO status_out (record_id, source, code, description, from_organ, to_organ,"
         " ref, created_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8) ON CONFLICT DO NOTHING",
-        *(record_id, source, reply.code, reply.description, reply.from_organ),
-        *(dumps(reply.to_organ), dumps(reply.ref), now_iso()),
+        (
+            record_id,
+            source,
+            reply.code,
+            reply.description,
+            reply.from_organ,
+            dumps(reply.to_organ),
+            dumps(reply.ref),
+            now_iso(),
+        ),
     )

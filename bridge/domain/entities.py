@@ -1,5 +1,5 @@
-"""Row types the store hands back, shared by every backend (and the decision types it takes,
-which are the domain's)."""
+"""What the bridge keeps: a raw record as stored, a document, a delivery owed to a sink, a
+status message owed to a sender (the store hands them back the same from every backend)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,6 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from bridge.domain.decision import NewDocument, Outcome
-from bridge.domain.status_mirror import StatusReply
 from schemas import Document, RawRecord
 
 
@@ -73,14 +71,3 @@ class StatusOut:
     to_organ: dict[str, Any]
     ref: dict[str, Any]
     attempts: int
-
-
-__all__ = [
-    "Delivery",
-    "DocumentRow",
-    "NewDocument",
-    "Outcome",
-    "StatusOut",
-    "StatusReply",
-    "StoredRecord",
-]
