@@ -45,6 +45,15 @@ class StatusMessageState(StrEnum):
     DEAD = "dead"
 
 
+class QuarantineKind(StrEnum):
+    """Why a record is held in quarantine for an operator."""
+
+    UNREADABLE = "unreadable"  # could not be read, or unsafe
+    SECRET = "secret"  # noqa: S105 (a classification: marked Mật / Tối mật / Tuyệt mật)
+    REVIEW = "review"  # a person must look at it (no number, an ambiguous issuer)
+    SIGNATURE = "signature"  # a digital signature that does not verify
+
+
 class EndpointRole(StrEnum):
     """What an endpoint is to its unit: a road documents arrive on, or a home they go to."""
 

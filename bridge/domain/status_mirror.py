@@ -14,16 +14,19 @@ from dataclasses import dataclass
 from typing import Any
 
 from bridge.domain.enums import RecordOutcome
+from schemas import RemoteStatus
 
 # Home status → (code, label) in the edXML status vocabulary (the vxp axis's).
 EDXML_STATUS_CODES: Mapping[str, tuple[str, str]] = {
-    "received": ("03", "đã tiếp nhận / registered"),
-    "assigned": ("04", "phân công / assigned"),
-    "processing": ("05", "đang xử lý / being handled"),
-    "done": ("06", "hoàn thành / done"),
-    "rejected": ("02", "từ chối tiếp nhận / refused"),
+    RemoteStatus.RECEIVED: ("03", "đã tiếp nhận / registered"),
+    RemoteStatus.ASSIGNED: ("04", "phân công / assigned"),
+    RemoteStatus.PROCESSING: ("05", "đang xử lý / being handled"),
+    RemoteStatus.DONE: ("06", "hoàn thành / done"),
+    RemoteStatus.REJECTED: ("02", "từ chối tiếp nhận / refused"),
 }
-FINAL_STATUSES = frozenset({"done", "rejected"})  # nothing more to ask the home system
+FINAL_STATUSES = frozenset(
+    {RemoteStatus.DONE, RemoteStatus.REJECTED}
+)  # nothing more to ask the home system
 # Outcomes of a record whose sender takes part in the document, so hears its status.
 JOINED = frozenset({RecordOutcome.DOCUMENT, RecordOutcome.DUPLICATE, RecordOutcome.REVISION})
 

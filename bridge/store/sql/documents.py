@@ -11,7 +11,7 @@ from typing import Any
 from bridge import jsonutil
 from bridge.domain.decision import Outcome
 from bridge.domain.entities import DocumentRow
-from bridge.domain.enums import DeliveryState, DocumentState, RecordOutcome
+from bridge.domain.enums import DeliveryState, DocumentState, QuarantineKind, RecordOutcome
 from bridge.domain.outbox import Wanted, needs_existing, outbox_rows
 from bridge.domain.search import search_key
 from bridge.domain.status_mirror import hears_status
@@ -153,7 +153,7 @@ class Documents(SqlBase):
         # Read like a point read: inside a batch the matcher must see the batch's own holds.
         rows = await self._read().fetch(
             "SELECT r.id, r.unit, r.decision::text FROM quarantine q"
-            " JOIN records r ON r.id = q.record_id WHERE q.kind = 'review'"
+            f" JOIN records r ON r.id = q.record_id WHERE q.kind = '{QuarantineKind.REVIEW}'"
             f" AND q.released_at IS NULL AND r.outcome = '{RecordOutcome.QUARANTINED}'"
             " ORDER BY r.id"
         )
@@ -175,7 +175,8 @@ class Documents(SqlBase):
     ) -> bool:
         async with self._tx() as conn:
             released = await conn.execute(
-                "UPDATE quarantine SET released_at = $1 WHERE record_id = $2 AND kind = 'review'"
+                "UPDATE quarantine SET released_at = $1 WHERE record_id = $2"
+                f" AND kind = '{QuarantineKind.REVIEW}'"
                 " AND released_at IS NULL",
                 (now_iso(), record_id),
             )

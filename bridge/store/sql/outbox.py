@@ -12,6 +12,7 @@ from typing import Any
 
 from bridge.domain.entities import Delivery
 from bridge.domain.enums import DeliveryState as State
+from bridge.interfaces import Operation
 from bridge.store.sql.base import DELIVERY_COLS, SqlBase, delivery_row, dumps, now_iso
 
 # A delivery waits while an earlier one of the same (document, unit, sink) is not done, so
@@ -46,7 +47,7 @@ class Outbox(SqlBase):
     async def remote_id(self, doc_id: int, unit: str, sink: str) -> str | None:
         value = await self._read().fetchval(
             "SELECT remote_id FROM outbox WHERE document_id = $1 AND unit = $2 AND sink = $3"
-            f" AND op = 'create' AND state = '{State.DELIVERED}' ORDER BY id LIMIT 1",
+            f" AND op = '{Operation.CREATE}' AND state = '{State.DELIVERED}' ORDER BY id LIMIT 1",
             (doc_id, unit, sink),
         )
         return None if value is None else str(value)

@@ -22,7 +22,7 @@ from bridge.domain.status_mirror import (
 from bridge.interfaces import Operation
 from bridge.store.driver.shim import Conn
 from bridge.store.sql.base import SqlBase, dumps, now_iso
-from schemas import StatusEvent
+from schemas import RemoteStatus, StatusEvent
 
 _STATUS_COLS = (
     "o.id, o.record_id, o.source, o.code, o.description, o.from_organ, o.to_organ::text,"
@@ -133,7 +133,8 @@ class Status(SqlBase):
 
     async def is_done_at_home(self, doc_id: int) -> bool:
         found = await self._read().fetchval(
-            "SELECT 1 FROM status_events WHERE document_id = $1 AND status = 'done' LIMIT 1",
+            f"SELECT 1 FROM status_events WHERE document_id = $1 AND status = '{RemoteStatus.DONE}'"
+            " LIMIT 1",
             (doc_id,),
         )
         return found is not None
