@@ -22,6 +22,8 @@ from bridge.store.driver.postgres import PgDriver
 from bridge.store.driver.shim import PgConnection as Connection
 from bridge.store.sql.base import now_iso
 
+_DELETE_CHUNKS = "DELETE FROM blob_chunks WHERE sha256 = $1"
+
 
 def _check_key(sha256: str) -> None:
     if len(sha256) != 64 or any(c not in "0123456789abcdef" for c in sha256):
@@ -115,7 +117,7 @@ class PgBlobStore:
         """Forget a blob (retention); False when it was not stored."""
         _check_key(sha256)
         async with self._store.pool.acquire() as conn, conn.transaction():
-            await conn.execute("DELETE FROM blob_chunks WHERE sha256 = $1", sha256)
+            await conn.execute(_DELETE_CHUNKS, sha256)
             gone = await conn.fetchval("DELETE FROM blobs WHERE sha256 = $1 RETURNING 1", sha256)
         return gone is not None
 
@@ -167,6 +169,6 @@ async def _commit(
         now_iso(),
     )
     if inserted is None:  # the same bytes are already stored
-        await conn.execute("DELETE FROM blob_chunks WHERE sha256 = $1", tmp_key)
+        await conn.execute(_DELETE_CHUNKS, tmp_key)
     else:
         await conn.execute("UPDATE blob_chunks SET sha256 = $1 WHERE sha256 = $2", sha256, tmp_key)
