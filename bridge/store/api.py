@@ -17,7 +17,7 @@ from bridge.domain.entities import Delivery, DocumentRow, StatusOut, StoredRecor
 from bridge.domain.search import FoundDocument
 from schemas import Document, Page, RawRecord, StatusEvent
 
-Fence = tuple[str, int] | None
+Fence = tuple[str, int] | None  # (resource, fencing token): refuse the write once it is stale
 
 
 class Records(Protocol):

@@ -18,10 +18,11 @@ import asyncpg
 import structlog
 
 from bridge.errors import ConfigError
+from bridge.store.api import Fence
 from bridge.store.dialect import POSTGRES
 from bridge.store.driver.shim import Conn, PgConn, PgPool, check_fence
 from bridge.store.migrations import MIGRATIONS_PG
-from bridge.store.sql.base import Fence, SqlBase
+from bridge.store.sql.base import SqlBase
 from bridge.store.sql.schema import applied, migrated
 
 log = structlog.get_logger(__name__)

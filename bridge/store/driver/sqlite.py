@@ -29,11 +29,12 @@ from typing import Any, Self
 import aiosqlite
 import structlog
 
+from bridge.store.api import Fence
 from bridge.store.dialect import SQLITE
 from bridge.store.driver.shim import Conn, SqliteConn, check_fence
 from bridge.store.driver.sqlite_conn import SqlConnection
 from bridge.store.migrations import MIGRATIONS
-from bridge.store.sql.base import Fence, SqlBase
+from bridge.store.sql.base import SqlBase
 from bridge.store.sql.schema import applied, migrated
 from bridge.supervisor import log_failure
 

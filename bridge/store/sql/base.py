@@ -16,11 +16,10 @@ from typing import Any, Self
 
 from bridge import jsonutil
 from bridge.domain.entities import Delivery, DocumentRow, StoredRecord
+from bridge.store.api import Fence
 from bridge.store.dialect import Dialect
 from bridge.store.driver.shim import Conn, Row
 from schemas import Attachment, Document, RawRecord
-
-Fence = tuple[str, int] | None  # (resource, fencing token): refuse the write once it is stale
 
 RECORD_COLS = (
     "id, source, unit, external_id, version, media_type, payload, attachments::text, ack,"

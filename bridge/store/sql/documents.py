@@ -16,8 +16,9 @@ from bridge.domain.outbox import Wanted, needs_existing, outbox_rows
 from bridge.domain.search import search_key
 from bridge.domain.status_mirror import hears_status
 from bridge.interfaces import Operation
+from bridge.store.api import Fence
 from bridge.store.driver.shim import Conn
-from bridge.store.sql.base import DOCUMENT_COLS, Fence, SqlBase, document_row, dumps, now_iso
+from bridge.store.sql.base import DOCUMENT_COLS, SqlBase, document_row, dumps, now_iso
 from bridge.store.sql.status import enqueue_status, owe_reported
 from schemas import Document
 

@@ -6,8 +6,9 @@ from collections.abc import Sequence
 
 from bridge.domain.entities import StoredRecord
 from bridge.domain.enums import RecordOutcome
+from bridge.store.api import Fence
 from bridge.store.driver.shim import Conn
-from bridge.store.sql.base import RECORD_COLS, Fence, SqlBase, dumps, now_iso, record_row
+from bridge.store.sql.base import RECORD_COLS, SqlBase, dumps, now_iso, record_row
 from schemas import Page, RawRecord
 
 _ACK = (
