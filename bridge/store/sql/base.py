@@ -80,6 +80,20 @@ class SqlBase:
     def _claim_args(self) -> tuple[Any, ...]:
         return ()
 
+    async def _due(
+        self, table: str, index: str, cols: str, where: str, args: Sequence[Any]
+    ) -> list[Row]:
+        """Due rows of a queue (`Dialect.pick`), claimed in a transaction where the dialect
+        claims. Rows another live instance claimed are skipped and this instance's own are
+        offered again (so rows a worker left untried are not held for a whole TTL): each
+        instance runs one caller per queue at a time, as the workers do."""
+        sql = self.dialect.pick(table, index, cols, where)
+        args = (*args, *self._claim_args())
+        if not self.dialect.claims:
+            return await self._read().fetch(sql, args)  # in id order straight from the index
+        async with self._tx() as conn:
+            return await conn.fetch(sql, args)
+
     async def _audit(
         self, conn: Conn, actor: str, action: str, target: str, detail: dict[str, Any]
     ) -> None:

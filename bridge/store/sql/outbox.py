@@ -31,17 +31,8 @@ class Outbox(SqlBase):
     async def due_deliveries(
         self, sink: str, limit: int, now: float | None = None
     ) -> list[Delivery]:
-        # Where the dialect claims, rows another live instance claimed are skipped and this
-        # instance's own are offered again (so rows a worker left untried are not held for a
-        # whole TTL): each instance runs one caller per sink at a time, as the worker does.
         now = time.time() if now is None else now
-        sql = self.dialect.pick("outbox", "outbox_pending", DELIVERY_COLS, _DUE)
-        args = (sink, now, limit, *self._claim_args())
-        if self.dialect.claims:
-            async with self._tx() as conn:
-                rows = await conn.fetch(sql, args)
-        else:  # in id order straight from the index: no sort of every pending row
-            rows = await self._read().fetch(sql, args)
+        rows = await self._due("outbox", "outbox_pending", DELIVERY_COLS, _DUE, (sink, now, limit))
         return sorted((delivery_row(r) for r in rows), key=lambda d: d.id)
 
     async def remote_id(self, doc_id: int, unit: str, sink: str) -> str | None:

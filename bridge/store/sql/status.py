@@ -64,18 +64,10 @@ class Status(SqlBase):
         self, source: str, limit: int = 50, now: float | None = None
     ) -> list[StatusOut]:
         now = time.time() if now is None else now
-        sql = self.dialect.pick(
-            "status_out",
-            "status_out_pending",
-            _STATUS_COLS,
-            f"o.source = $1 AND o.state = '{Msg.PENDING}' AND o.next_attempt_at <= $2",
+        where = f"o.source = $1 AND o.state = '{Msg.PENDING}' AND o.next_attempt_at <= $2"
+        rows = await self._due(
+            "status_out", "status_out_pending", _STATUS_COLS, where, (source, now, limit)
         )
-        args = (source, now, limit, *self._claim_args())
-        if self.dialect.claims:
-            async with self._tx() as conn:
-                rows = await conn.fetch(sql, args)
-        else:
-            rows = await self._read().fetch(sql, args)
         loads = jsonutil.loads
         out = (
             StatusOut(r[0], r[1], r[2], r[3], r[4], r[5], loads(r[6]), loads(r[7]), r[8])
