@@ -4,13 +4,15 @@ Statements of the SQL layer are written once in PostgreSQL's form: numbered plac
 (`$1`), casts (`data::text`) where asyncpg needs them. For SQLite `Dialect.sql` rewrites a
 statement once (cached): `$n` becomes `?n` and casts are dropped. What cannot be rewritten
 is a field here: boolean literals (SQLite's partial indexes match `0`, not `FALSE`), row locks,
-delivery claims, index hints, the clock of leases, string aggregation, JSON append.
+delivery claims, index hints, the clock of leases, string aggregation, JSON append, and the
+column types of the schema (ids and their sequences, JSON, bytes, booleans, epoch seconds).
 """
 
 from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 _PARAM = re.compile(r"\$(\d+)")
@@ -35,6 +37,7 @@ class Dialect:
     release: str  # a SET fragment that lets a claim go (empty without claims)
     now: str  # the clock of leases, epoch seconds
     contains: str  # `{}` (a JSON text column) contains the text $1
+    types: Mapping[str, str]  # the schema's types by role, as bridge/store/migrations names them
 
     def sql(self, statement: str) -> str:
         """The statement as this backend's driver takes it."""
@@ -87,6 +90,16 @@ SQLITE = Dialect(
     release="",
     now="((julianday('now') - 2440587.5) * 86400.0)",
     contains="instr({}, $1) > 0",
+    types={
+        "id": "INTEGER PRIMARY KEY",  # the rowid: ids from its own sequence
+        "bigint": "INTEGER",
+        "json": "TEXT",
+        "blob": "BLOB",
+        "real": "REAL",
+        "bool": "INTEGER NOT NULL DEFAULT 0",
+        "not_acked": "acked = 0",
+        "ine": "",
+    },
 )
 POSTGRES = Dialect(
     name="postgresql",
@@ -98,4 +111,14 @@ POSTGRES = Dialect(
     release=", claimed_by = NULL, claimed_until = NULL",
     now="extract(epoch FROM clock_timestamp())",  # the database's clock, shared by instances
     contains="position($1 in {}::text) > 0",
+    types={
+        "id": "BIGSERIAL PRIMARY KEY",
+        "bigint": "BIGINT",
+        "json": "JSONB",
+        "blob": "BYTEA",
+        "real": "DOUBLE PRECISION",
+        "bool": "BOOLEAN NOT NULL DEFAULT FALSE",
+        "not_acked": "NOT acked",
+        "ine": " IF NOT EXISTS",
+    },
 )

@@ -1,8 +1,8 @@
 """The schema's numbered migrations, written once for both backends. Append only: never edit
 a migration that has shipped (deployed databases hold versions 1-9 of exactly this schema).
 
-A migration's DDL names its types by role (`$id`, `$json`, …) and `TYPES` spells them per
-backend: BIGSERIAL ids, BYTEA payloads, JSONB for JSON text and DOUBLE PRECISION for epoch
+A migration's DDL names its types by role (`$id`, `$json`, …) and each dialect's `types`
+spell them (bridge/store/dialect.py): BIGSERIAL ids, BYTEA payloads, JSONB for JSON text and DOUBLE PRECISION for epoch
 seconds on PostgreSQL; timestamps stay ISO text on both, so both hand back the same strings.
 `$ine` is PostgreSQL's IF NOT EXISTS (from version 4 on, so a later shared migration may add
 objects a PostgreSQL-only one already made). PostgreSQL-only migrations (delivery claims of
@@ -14,31 +14,10 @@ from __future__ import annotations
 
 from string import Template
 
+from bridge.store.dialect import POSTGRES, SQLITE, Dialect
+
 PG_ONLY_FROM = 1000
 REKEY_AT = 9  # the migration that empties the search keys: recomputed in its transaction
-
-TYPES = {
-    "sqlite": {
-        "id": "INTEGER PRIMARY KEY",
-        "bigint": "INTEGER",
-        "json": "TEXT",
-        "blob": "BLOB",
-        "real": "REAL",
-        "bool": "INTEGER NOT NULL DEFAULT 0",
-        "not_acked": "acked = 0",
-        "ine": "",
-    },
-    "postgresql": {
-        "id": "BIGSERIAL PRIMARY KEY",
-        "bigint": "BIGINT",
-        "json": "JSONB",
-        "blob": "BYTEA",
-        "real": "DOUBLE PRECISION",
-        "bool": "BOOLEAN NOT NULL DEFAULT FALSE",
-        "not_acked": "NOT acked",
-        "ine": " IF NOT EXISTS",
-    },
-}
 
 _SHARED: list[tuple[int, str]] = [
     (
@@ -279,11 +258,11 @@ _PG_ONLY: list[tuple[int, str]] = [
 ]
 
 
-def _render(backend: str) -> list[tuple[int, str]]:
-    return [(v, Template(sql).substitute(TYPES[backend])) for v, sql in _SHARED]
+def _render(dialect: Dialect) -> list[tuple[int, str]]:
+    return [(v, Template(sql).substitute(dialect.types)) for v, sql in _SHARED]
 
 
-MIGRATIONS = _render("sqlite")
-MIGRATIONS_PG = _render("postgresql") + _PG_ONLY
+MIGRATIONS = _render(SQLITE)
+MIGRATIONS_PG = _render(POSTGRES) + _PG_ONLY
 
-__all__ = ["MIGRATIONS", "MIGRATIONS_PG", "PG_ONLY_FROM", "REKEY_AT", "TYPES"]
+__all__ = ["MIGRATIONS", "MIGRATIONS_PG", "PG_ONLY_FROM", "REKEY_AT"]
