@@ -233,7 +233,7 @@ class SqliteDriver(SqlBase):
                 _IN_BATCH.reset(token)
 
     async def _commit(self, writer: SqlConnection) -> None:
-        """COMMIT, taking along the delivery workers' writes waiting for one (`_grouped`):
+        """COMMIT, taking along the delivery workers' writes waiting for one (`_write_soon`):
         they run last in this transaction and are durable with it, so they never wait for
         the lock behind a batch."""
         riders, self._pending_writes = self._pending_writes, []
