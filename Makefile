@@ -68,7 +68,7 @@ bench: $(VENV)/.installed-test
 # and the simulators' (lienthong-sim, for a demo or test machine: `lienthong[sim]`), so what an
 # office installs without internet is what the tests ran on. Build folders are removed before (a
 # stale one would slip old files into a wheel) and after (none is left inside the packages).
-BUILD_LEFTOVERS := build simulators/build simulators/lienthong_sim.egg-info
+BUILD_LEFTOVERS := build lienthong.egg-info simulators/build simulators/lienthong_sim.egg-info
 wheelhouse: $(VENV)/.installed
 	rm -rf wheelhouse $(BUILD_LEFTOVERS)
 	$(PIP) wheel -q --require-hashes -w wheelhouse -r $(LOCK)
