@@ -80,6 +80,7 @@ class Bench:
         out = []
         for m in self.axis.sent:
             if isinstance(m, StatusMessage):
+                assert m.response_for.code is not None
                 out.append(int(m.response_for.code.split("/")[0]))
         return out
 
