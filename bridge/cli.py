@@ -4,38 +4,31 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import hashlib
 import importlib
 import sys
-from collections.abc import Coroutine
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from bridge import __version__
-
-T = TypeVar("T")
-
-
-def _run_loop(coro: Coroutine[Any, Any, T]) -> T:
-    try:
-        import uvloop
-
-        return uvloop.run(coro)
-    except ImportError:  # pragma: no cover - uvloop is optional on some platforms
-        return asyncio.run(coro)
-
-
-def _run_async(coro: Any) -> int:
-    return int(_run_loop(coro))
+from bridge.app import load_config, profiles, run_loop, serve
+from bridge.cli_setup import EXAMPLES, cmd_check_config, cmd_example, print_config_errors
+from bridge.cli_status import (
+    DEFAULT_URL,
+    dead_letters,
+    default_url,
+    operator_action,
+    quarantine_list,
+    show_status,
+)
+from bridge.config_check import refusals
+from bridge.errors import ConfigError, PermanentError
+from bridge.logging import configure
+from bridge.signatures import TrustStore, verify_document
+from bridge.store.migrate import migrate_store
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from bridge.cli_setup import print_config_errors
-    from bridge.config import load_config
-    from bridge.config_check import refusals
-    from bridge.daemon import Daemon
-    from bridge.errors import ConfigError
-    from bridge.logging import configure
-
     try:
         config = load_config(args.config)
     except ConfigError as exc:
@@ -46,7 +39,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         print_config_errors(args.config, refused)
         return 2
     try:
-        return _run_async(Daemon(config, Path(args.config)).run())
+        return run_loop(serve(config, Path(args.config)))
     except ConfigError as exc:
         print_config_errors(args.config, exc.errors)
         return 2
@@ -71,37 +64,29 @@ def _simulators() -> Any | None:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from bridge.logging import configure
-
     demo = _simulators()
     if demo is None:
         return 1
     configure("info")
     run = demo.run_demo(port=args.port, data_dir=Path(args.data), documents=args.documents)
-    return _run_async(run)
+    return int(run_loop(run))
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:
-    from bridge.logging import configure
-
     demo = _simulators()
     if demo is None:
         return 1
     configure("info")
-    return _run_async(demo.run_simulator(args.profile, port=args.port, seed=args.seed))
+    return int(run_loop(demo.run_simulator(args.profile, port=args.port, seed=args.seed)))
 
 
 def cmd_normalize(args: argparse.Namespace) -> int:
-    from adapters import registry
-    from bridge.errors import PermanentError
-    from bridge.logging import configure
-
     configure("warning")  # stdout carries the document only; warnings go to stderr
 
-    spec = registry().get(args.profile)
+    spec = profiles().get(args.profile)
     if spec is None:
         print(
-            f"không biết hồ sơ / unknown profile: {args.profile} (known: {', '.join(sorted(registry()))})",
+            f"không biết hồ sơ / unknown profile: {args.profile} (known: {', '.join(sorted(profiles()))})",
             file=sys.stderr,
         )
         return 1
@@ -125,9 +110,6 @@ def cmd_normalize(args: argparse.Namespace) -> int:
 
 def _verify_offline(doc: Any, folder: Path, trust_store: str | None) -> Any:
     """Check the signatures of the attachments found in `folder` (by name, SHA-256 checked)."""
-    import hashlib
-
-    from bridge.signatures import TrustStore, verify_document
 
     class _Files:
         def path(self, sha256: str) -> Path:
@@ -155,20 +137,14 @@ def _verify_offline(doc: Any, folder: Path, trust_store: str | None) -> Any:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    from bridge.cli_status import show_status
-
     return show_status(args.url, args.token, watch=args.watch, wide=args.wide)
 
 
 def cmd_dead_letters(args: argparse.Namespace) -> int:
-    from bridge.cli_status import dead_letters
-
     return dead_letters(args.url, args.token, args.action, args.id, replay_all=args.all)
 
 
 def cmd_quarantine(args: argparse.Namespace) -> int:
-    from bridge.cli_status import operator_action, quarantine_list
-
     if args.action == "list":
         return quarantine_list(args.url, args.token)
     if not args.id:
@@ -178,8 +154,6 @@ def cmd_quarantine(args: argparse.Namespace) -> int:
 
 
 def cmd_documents(args: argparse.Namespace) -> int:
-    from bridge.cli_status import operator_action
-
     if args.action == "split":
         return operator_action(
             args.url, args.token, f"/documents/{args.document}/split", {"record_id": args.other}
@@ -191,9 +165,6 @@ def cmd_documents(args: argparse.Namespace) -> int:
 
 def cmd_migrate_store(args: argparse.Namespace) -> int:
     """Copy a SQLite deployment into an empty PostgreSQL database; print rows per table."""
-    from bridge.errors import ConfigError
-    from bridge.store.migrate import migrate_store
-
     blobs = Path(args.blobs) if args.blobs else None
     try:
         copied = asyncio.run(migrate_store(args.source, args.target, blobs_dir=blobs))
@@ -221,9 +192,6 @@ _REMOTE: dict[str, dict[str, str]] = {
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from bridge.cli_setup import EXAMPLES, cmd_check_config, cmd_example
-    from bridge.cli_status import DEFAULT_URL, default_url
-
     p = argparse.ArgumentParser(
         prog="lienthong", description="Cầu nối liên thông văn bản / document interconnection bridge"
     )

@@ -5,18 +5,24 @@ from __future__ import annotations
 
 import argparse
 import sys
+from importlib.resources import files
 
-_ROLES = {"source": "nguồn/source", "sink": "đích/sink", "database": "cơ sở dữ liệu/database"}
+from bridge.app import connect_all, load_config, run_loop
+from bridge.config_check import refusals, warnings
+from bridge.domain.enums import EndpointRole
+from bridge.errors import ConfigError
+from bridge.logging import configure
+
+_ROLES = {
+    EndpointRole.SOURCE: "nguồn/source",
+    EndpointRole.SINK: "đích/sink",
+    "database": "cơ sở dữ liệu/database",
+}
 
 
 def cmd_check_config(args: argparse.Namespace) -> int:
     """Exit 0 valid (warnings allowed), 2 invalid or refused as `run` would, 1 when `--connect`
     finds an endpoint that does not answer or refuses the credentials."""
-    from bridge.config import load_config
-    from bridge.config_check import connect_all, refusals, warnings
-    from bridge.errors import ConfigError
-    from bridge.logging import configure
-
     configure("warning")  # the check's own lines only
     try:
         config = load_config(args.file)
@@ -36,9 +42,7 @@ def cmd_check_config(args: argparse.Namespace) -> int:
     )
     if not args.connect:
         return 0
-    from bridge.cli import _run_loop
-
-    reached = _run_loop(connect_all(config, args.timeout))
+    reached = run_loop(connect_all(config, args.timeout))
     for r in reached:
         role = _ROLES[r.role]
         verdict = "được / ok" if r.error is None else f"HỎNG / FAILED: {r.error}"
@@ -63,8 +67,6 @@ EXAMPLES = {
 
 def cmd_example(args: argparse.Namespace) -> int:
     """Print a file shipped inside the package, to start an installation from."""
-    from importlib.resources import files
-
     text = files("bridge").joinpath("examples", EXAMPLES[args.what]).read_text(encoding="utf-8")
     sys.stdout.write(text)
     return 0

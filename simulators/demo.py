@@ -20,6 +20,7 @@ from typing import Any
 import structlog
 
 from adapters import registry
+from bridge.app import parse_config, serve
 from simulators import factories
 
 log = structlog.get_logger(__name__)
@@ -147,15 +148,12 @@ def _seed(sims_by_unit: dict[str, list[tuple[str, Any]]], seeds: list[Any]) -> N
 
 
 async def run_demo(*, port: int, data_dir: Path, documents: int) -> int:
-    from bridge.config import parse_config
-    from bridge.daemon import Daemon
-
     await asyncio.to_thread(data_dir.mkdir, parents=True, exist_ok=True)
     async with AsyncExitStack() as stack:
         raw = await build_demo(stack, await asyncio.to_thread(data_dir.resolve), port, documents)
         config = parse_config(raw, {})
         print(f"lienthong demo: http://127.0.0.1:{port}/  (Ctrl-C để dừng / to stop)", flush=True)
-        return await Daemon(config).run()
+        return await serve(config)
 
 
 async def run_simulator(profile: str, *, port: int, seed: int) -> int:

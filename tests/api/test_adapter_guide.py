@@ -11,7 +11,10 @@ ROOT = Path(__file__).resolve().parents[2]
 GUIDE = ROOT / "docs" / "adapters.md"
 BLOCK = re.compile(r"^```python file=(?P<name>\S+)\n(?P<code>.*?)^```$", re.M | re.S)
 # Outside the tree ruff cannot tell our packages from third-party ones; say so for isort.
-FIRST_PARTY = ["--config", "lint.isort.known-first-party = ['adapters', 'bridge', 'schemas', 'simulators']"]
+FIRST_PARTY = [
+    "--config",
+    "lint.isort.known-first-party = ['adapters', 'bridge', 'schemas', 'simulators']",
+]
 EXPECTED = {
     "adapters/jsonfeed/settings.py",
     "adapters/jsonfeed/mapping.py",

@@ -18,7 +18,7 @@ from adapters.vxp.settings import VxpSettings
 from bridge.blobs import BlobStore
 from bridge.health import Health
 from bridge.interfaces import AdapterContext
-from bridge.status_flow import StatusRelay
+from bridge.status_messages import StatusRelay
 from bridge.store.base import Outcome, StatusReply
 from bridge.store.sqlite import SqliteStore
 from simulators.server import Handler
