@@ -47,11 +47,16 @@ class Share:
                 continue
 
     def within(self, source: str) -> bool:
-        """Whether this instance may hold `source`: each live instance keeps at most its fair
-        share (sources / live instances, rounded up), the first ones by name; it hands the
-        rest over so that a newly started instance gets work."""
-        share = math.ceil(len(list(self.sources())) / self.live_instances)
-        held = sorted(self.held())
-        if source not in held:
-            return len(held) < share
-        return held.index(source) < share
+        """Whether this instance may hold `source` now (see `within_share`)."""
+        return within_share(source, len(list(self.sources())), self.live_instances, self.held())
+
+
+def within_share(source: str, sources: int, live_instances: int, held: Iterable[str]) -> bool:
+    """Whether an instance holding `held` may hold `source`: each live instance keeps at most
+    its fair share (sources / live instances, rounded up), the first ones by name; it hands
+    the rest over so that a newly started instance gets work."""
+    share = math.ceil(sources / live_instances)
+    mine = sorted(held)
+    if source not in mine:
+        return len(mine) < share
+    return mine.index(source) < share
