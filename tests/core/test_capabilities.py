@@ -123,7 +123,9 @@ def _vxp_units(system_ids: tuple[str, str]) -> dict[str, Any]:
                 ],
                 "sinks": [{"name": f"home-{i}", "profile": "folder", "path": "/tmp/out"}],
             }
-            for i, (unit, system_id) in enumerate(zip((UNIT, "000.15.33.H49"), system_ids))
+            for i, (unit, system_id) in enumerate(
+                zip((UNIT, "000.15.33.H49"), system_ids, strict=True)
+            )
         ],
     }
 
