@@ -22,7 +22,7 @@ from bridge.config import Config
 from bridge.config_check import Reached
 from bridge.daemon import Daemon, Frontend, Parts
 from bridge.domain.enums import ProcessRole
-from bridge.endpoints import claim_ttl
+from bridge.endpoints import claim_ttl, profile_of_source, sinks_of, strict_signatures
 from bridge.http.server import HttpServer
 from bridge.interfaces import Profiles
 from bridge.leases import default_instance
@@ -101,12 +101,12 @@ def _processor(daemon: Daemon, config: Config) -> Processor:
     return Processor(
         daemon.store,
         daemon.profiles,
-        daemon.profile_of_source,
-        daemon.sinks_of,
+        lambda source: profile_of_source(source, daemon.endpoints, daemon.config),
+        lambda unit: sinks_of(daemon.config, unit),
         forward_secret=bridge.forward_secret,
         blobs=daemon.blobs,
         trust=trust,
-        strict_signatures=daemon.strict_signatures,
+        strict_signatures=lambda unit: strict_signatures(daemon.config, unit),
         directory=OrganDirectory.from_entries(o.model_dump() for o in config.organs),
         on_enqueued=daemon.wake_sinks,
     )

@@ -126,25 +126,6 @@ class Daemon:
 
     # ---- what the processor and the services ask -----------------------------------------
 
-    def profile_of_source(self, name: str) -> str | None:
-        ep = self.endpoints.get(name)
-        if ep is not None:
-            return ep.settings.profile
-        for unit in self.config.units:
-            for s in unit.sources:
-                if s.name == name:
-                    return s.profile
-        return None
-
-    def sinks_of(self, unit_id: str) -> list[str]:
-        for unit in self.config.units:
-            if unit.id == unit_id:
-                return [s.name for s in unit.sinks]
-        return []
-
-    def strict_signatures(self, unit_id: str) -> bool:
-        return any(u.quarantine_invalid_signatures for u in self.config.units if u.id == unit_id)
-
     def wake_sinks(self, names: Iterable[str]) -> None:
         """Tell these sinks' delivery workers there is work (no waiting for their next look)."""
         for name in set(names):

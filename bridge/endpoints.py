@@ -78,6 +78,32 @@ def wanted(config: Config, profiles: Profiles, role: ProcessRole) -> Wanted:
     return found
 
 
+def profile_of_source(name: str, running: Mapping[str, Endpoint], config: Config) -> str | None:
+    """The profile of source `name`: the running one's, else the configuration's (a record
+    of a source just removed is still read by the profile it came from)."""
+    ep = running.get(name)
+    if ep is not None:
+        return ep.settings.profile
+    for unit in config.units:
+        for s in unit.sources:
+            if s.name == name:
+                return s.profile
+    return None
+
+
+def sinks_of(config: Config, unit_id: str) -> list[str]:
+    """The sinks of a unit, its home first."""
+    for unit in config.units:
+        if unit.id == unit_id:
+            return [s.name for s in unit.sinks]
+    return []
+
+
+def strict_signatures(config: Config, unit_id: str) -> bool:
+    """Whether the unit holds documents with broken signatures for an operator."""
+    return any(u.quarantine_invalid_signatures for u in config.units if u.id == unit_id)
+
+
 def limits_of(settings: EndpointSettings) -> Limits:
     return Limits(
         http_timeout_s=settings.timeout_s,
