@@ -25,12 +25,12 @@ import asyncpg
 
 from bench.common import UNIT, daemon, daemon_config, wait_for
 from bench.simhost import Host, seed_roads
-from simulators.demo import WIRING
 from simulators.demo_data import generate
 from simulators.moffice import MofficeSim
 from simulators.server import SimServer
 from simulators.tdoffice import TdofficeSim
 from simulators.voffice import VofficeSim
+from simulators.wiring import WIRING
 from tests.store.pg_server import PgServer
 
 LEASE_TTL_S = 10.0

@@ -38,13 +38,13 @@ from aiohttp import web
 from adapters.tdoffice import webhook
 from bench.common import UNIT
 from schemas import Attachment, Document, Organ
-from simulators.demo import WIRING
 from simulators.demo_data import SeedDocument, duplicate_roads, generate
 from simulators.idesk import IdeskSim
 from simulators.moffice import MofficeSim
 from simulators.server import SimServer
 from simulators.tdoffice import TdofficeSim
 from simulators.voffice import VofficeSim
+from simulators.wiring import WIRING
 
 CREATE_PATH = "/api/v2/documents/incoming"
 Key = tuple[str, str, str]

@@ -49,6 +49,8 @@ class Frontend(AbstractAsyncContextManager[Any], Protocol):
     """What serves the running daemon to the outside (the HTTP server): refuses what it cannot
     serve before anything starts, and is entered last, once every endpoint runs."""
 
+    port: int  # the port it listens on, once entered
+
     def check(self) -> None: ...
 
 
@@ -98,7 +100,7 @@ class Daemon:
         self.supervisor = Supervisor(self.stop.set)
         self.endpoints: dict[str, Endpoint] = {}
         self.version = __version__
-        self.http: Frontend | None = None
+        self._http: Frontend | None = None
         self.processor = parts.processor(self)
         self.share = Share(
             self.store,
@@ -138,6 +140,12 @@ class Daemon:
 
     def deliveries_changed(self) -> None:
         self.wake_sinks(list(self.endpoints))
+
+    @property
+    def http(self) -> Frontend:
+        """The frontend serving this daemon (the HTTP server), once entered."""
+        assert self._http is not None, "no frontend: not entered, or the delivery process"
+        return self._http
 
     @property
     def tasks(self) -> Tasks:
@@ -196,8 +204,8 @@ class Daemon:
 
     async def __aenter__(self) -> Daemon:
         if self.role is ProcessRole.ALL and self.parts.frontend is not None:
-            self.http = self.parts.frontend(self.services())
-            self.http.check()  # refuse before anything starts
+            self._http = self.parts.frontend(self.services())
+            self._http.check()  # refuse before anything starts
         self._stack = AsyncExitStack()
         try:
             return await self._start()
@@ -222,8 +230,8 @@ class Daemon:
             await self._starter.start(settings, units, role)
         if self.delivery_child is not None:
             self.supervisor.watch("delivery-process", await self.delivery_child.start())
-        if self.http is not None:
-            await self._stack.enter_async_context(self.http)
+        if self._http is not None:
+            await self._stack.enter_async_context(self._http)
         self.ready = True
         log.info("daemon_started", version=self.version, listen=self.config.http.listen)
         return self

@@ -10,6 +10,8 @@ from collections.abc import Callable
 from functools import cache
 from typing import Any
 
+from simulators import folder, idesk, mailbox, moffice, tdoffice_demo, voffice, vxp
+
 
 @cache
 def factories() -> dict[str, Callable[..., Any]]:
@@ -17,8 +19,6 @@ def factories() -> dict[str, Callable[..., Any]]:
 
     The folder dropper also takes the folder it writes into as a second argument.
     """
-    from simulators import folder, idesk, mailbox, moffice, tdoffice_demo, voffice, vxp
-
     return {
         "tdoffice": tdoffice_demo.make_simulator,
         "folder": folder.make_simulator,

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import inspect
 import signal
 import tempfile
-from collections.abc import Callable
 from contextlib import AsyncExitStack
 from pathlib import Path
 from typing import Any
@@ -22,6 +22,8 @@ import structlog
 from adapters import registry
 from bridge.app import parse_config, serve
 from simulators import factories
+from simulators.demo_data import generate
+from simulators.wiring import WIRING
 
 log = structlog.get_logger(__name__)
 
@@ -32,55 +34,12 @@ DEMO_UNITS = (
 SLUGS = {"000.00.33.H49": "vandon", "000.15.33.H49": "binhdan"}
 
 
-def _attr(sim: Any, *names: str) -> Any:
-    for name in names:
-        if hasattr(sim, name):
-            return getattr(sim, name)
-    raise AttributeError(f"{type(sim).__name__} has none of {names}")
-
-
-# How the daemon reaches each profile's simulator: profile -> settings keys.
-WIRING: dict[str, Callable[[Any], dict[str, Any]]] = {
-    "tdoffice": lambda sim: {"base_url": sim.base_url, "api_key": sim.api_key},
-    "folder": lambda sim: {"path": str(sim.base_url), "settle_s": 0.2},
-    "moffice": lambda sim: {
-        "base_url": sim.base_url,
-        "username": _attr(sim, "username"),
-        "password": _attr(sim, "password"),
-    },
-    "voffice": lambda sim: {
-        "base_url": sim.base_url,
-        "client_id": _attr(sim, "client_id"),
-        "client_secret": _attr(sim, "client_secret"),
-    },
-    "idesk": lambda sim: {
-        "base_url": sim.base_url,
-        "username": _attr(sim, "username"),
-        "password": _attr(sim, "password"),
-    },
-    "vxp": lambda sim: {
-        "base_url": sim.base_url,
-        "system_id": next(iter(sim.systems)),
-        "secret": next(iter(sim.systems.values())),
-    },
-    "mailbox": lambda sim: {
-        "host": sim.host,
-        "port": sim.port,
-        "username": _attr(sim, "username"),
-        "password": _attr(sim, "password"),
-        "tls": "none",
-    },
-}
-
-
 async def _start(sim: Any, port: int = 0) -> str:
     result = await sim.start("127.0.0.1", port) if _takes_host(sim) else await sim.start()
     return str(result)
 
 
 def _takes_host(sim: Any) -> bool:
-    import inspect
-
     params = inspect.signature(sim.start).parameters
     return "host" in params
 
@@ -89,8 +48,6 @@ async def build_demo(
     stack: AsyncExitStack, data_dir: Path, port: int, documents: int
 ) -> dict[str, Any]:
     """Start the simulators, seed them, and return the raw configuration dict."""
-    from simulators.demo_data import generate
-
     profiles = registry()
     sims = factories()
     roads = [
@@ -157,8 +114,6 @@ async def run_demo(*, port: int, data_dir: Path, documents: int) -> int:
 
 
 async def run_simulator(profile: str, *, port: int, seed: int) -> int:
-    from simulators.demo_data import generate
-
     factory = factories().get(profile)
     if factory is None:
         print(f"không có giả lập cho hồ sơ / no simulator for profile: {profile}")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Self
 
 from aiohttp import web
 
@@ -143,7 +143,7 @@ class SimServer:
             await self._runner.cleanup()
             self._runner = None
 
-    async def __aenter__(self) -> SimServer:
+    async def __aenter__(self) -> Self:
         await self.start()
         return self
 

@@ -215,9 +215,9 @@ def start_dovecot(timeout_s: float = 20.0) -> Dovecot:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            output = (root / "stdout.log").read_text(errors="replace")
+            log = (root / "stdout.log").read_text(errors="replace")
             server.stop()
-            raise RuntimeError(f"Dovecot exited with {process.returncode}: {output}")
+            raise RuntimeError(f"Dovecot exited with {process.returncode}: {log}")
         if all(_accepts(port) for port in (port, tls_port)):
             return server
         time.sleep(0.1)

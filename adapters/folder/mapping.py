@@ -11,10 +11,12 @@ import datetime as dt
 import hashlib
 import re
 from pathlib import PurePath
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import orjson
 
+from adapters.vxp.mapping import document_from_message, inline_attachments, parse_record
+from adapters.vxp.message import EdxmlMessage, bare_content_id
 from bridge.errors import PermanentError
 from bridge.interfaces import Limits
 from bridge.normalize import (
@@ -41,9 +43,6 @@ from schemas import (
     RawRecord,
     Signer,
 )
-
-if TYPE_CHECKING:
-    from adapters.vxp.message import EdxmlMessage
 
 JSON_MEDIA_TYPE = "application/json"
 EDXML_MEDIA_TYPE = "application/edxml+xml"
@@ -155,8 +154,6 @@ def _self_reference(document: Document) -> DocumentRef:
 def _edxml_document(record: RawRecord) -> Document:
     """An edXML metadata file: files beside it come stored in `record.attachments`; offline,
     only the files the message carries inline can be described."""
-    from adapters.vxp.mapping import document_from_message, inline_attachments
-
     message = edxml_message(record.payload)
     attachments = record.attachments
     if not attachments and message.attachments:
@@ -306,9 +303,6 @@ def _wrong_type(field: str) -> PermanentError:
 
 def edxml_message(payload: bytes) -> EdxmlMessage:
     """The edXML document message of a `.xml` metadata file. Raises PermanentError."""
-    from adapters.vxp.mapping import parse_record
-    from adapters.vxp.message import EdxmlMessage
-
     message = parse_record(payload)
     if not isinstance(message, EdxmlMessage):
         raise PermanentError(
@@ -319,8 +313,6 @@ def edxml_message(payload: bytes) -> EdxmlMessage:
 
 def edxml_file_names(message: EdxmlMessage) -> list[str]:
     """The files a manifest lists that the message does not carry inline: those beside it."""
-    from adapters.vxp.message import bare_content_id
-
     carried = {bare_content_id(a.content_id) for a in message.attachments}
     return [
         reference.attachment_name.strip()

@@ -32,6 +32,7 @@ from adapters.folder.mapping import (
 from adapters.folder.moves import Claim, move_done, move_rejected
 from adapters.folder.scan import Entry, SettleTracker, list_inbox
 from adapters.folder.settings import FolderSourceSettings
+from adapters.vxp.mapping import decode_inline, describe_attachments
 from bridge.errors import PermanentError, TransientError
 from bridge.interfaces import AdapterContext
 from bridge.normalize.filenames import has_odd_characters, nfc, printable_name
@@ -239,8 +240,6 @@ class FolderSource(AsyncResource):
 
     async def _store_inline(self, payload: bytes) -> tuple[Attachment, ...]:
         """Store the files an edXML metadata file carries inline (base64)."""
-        from adapters.vxp.mapping import decode_inline, describe_attachments
-
         stored = []
         limit = self.ctx.limits.max_inline_attachment_bytes
         for item, name, content_type in describe_attachments(edxml_message(payload)):

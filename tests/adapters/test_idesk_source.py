@@ -6,8 +6,9 @@ import asyncio
 import datetime as dt
 import re
 import tempfile
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from pathlib import Path
+from typing import cast
 
 import orjson
 import pytest
@@ -22,7 +23,7 @@ from adapters.idesk.soap import soap_action
 from bridge.blobs import BlobStore
 from bridge.errors import AuthError, TransientError
 from bridge.interfaces import AdapterContext, Limits
-from schemas import Document, Organ, Priority, RawRecord, Signer
+from schemas import Document, Organ, Page, Priority, RawRecord, Signer
 from simulators.idesk import IdeskSim
 from tests.adapters.test_idesk_mapping import ANSWER, CORPUS, DOCUMENT_RE, truth_rows
 
@@ -94,6 +95,7 @@ async def test_corpus_flows_with_attachments_in_blob_store(sim: IdeskSim, tmp_pa
     async with make_source(sim, tmp_path) as source:
         records, _ = await pull_all(source)
     assert [r.external_id for r in records] == [row["external_id"] for row in rows]
+    assert isinstance(source.ctx.blobs, BlobStore)
     for record, row in zip(records, rows, strict=True):
         assert record.error is None and record.unit == UNIT and record.ack == record.external_id
         assert record.version == row["modified"][:19]
@@ -252,7 +254,9 @@ async def test_paging_and_resume_after_restart(sim: IdeskSim, tmp_path: Path) ->
     ids = [sim.add_document(sample(n), {}, unit=UNIT) for n in range(1, 13)]
     async with make_source(sim, tmp_path) as source:
         async with asyncio.timeout(10):
-            pages = source.pull(None)
+            pages = cast(
+                AsyncGenerator[Page, None], source.pull(None)
+            )  # an async generator; the protocol declares less
             first = await anext(pages)
             await pages.aclose()
     assert [r.external_id for r in first.records] == ids[:5]

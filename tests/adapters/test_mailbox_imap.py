@@ -97,6 +97,7 @@ async def test_pull_pages_and_resume_after_restart(
     expected_ids = [PROFILE.read_file(p.read_bytes(), p.name).external_id for p in MAILS[:5]]
     assert [r.external_id for r in first] == expected_ids
     assert len({r.external_id for r in first}) == 5
+    assert isinstance(ctx.blobs, BlobStore)
     for record in first:
         assert record.error is None and record.ack is not None
         for attachment in record.attachments:

@@ -8,9 +8,9 @@ import hashlib
 import json
 import tracemalloc
 import zipfile
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import orjson
 import pytest
@@ -304,7 +304,9 @@ async def test_resume_after_restart_from_cursor(sim: MofficeSim, blobs: BlobStor
     ids = add_documents(sim, 7)
     first: list[RawRecord] = []
     async with make_source(sim, blobs, page_size=3) as source, asyncio.timeout(30):
-        pulled = source.pull(None)
+        pulled = cast(
+            AsyncGenerator[Page, None], source.pull(None)
+        )  # an async generator; the protocol declares less
         page = await anext(pulled)
         first.extend(page.records)
         cursor = page.cursor

@@ -14,7 +14,7 @@ from adapters.folder import PROFILE as FOLDER
 from adapters.folder import FolderSinkSettings
 from adapters.tdoffice.settings import TdofficeSinkSettings
 from adapters.tdoffice.sink import TdofficeSink
-from bridge.blobs import BlobStore
+from bridge.blobs import Blobs, BlobStore
 from bridge.interfaces import AdapterContext, Operation
 from schemas import Attachment, Document, Organ
 from simulators.tdoffice import TdofficeSim
@@ -23,7 +23,7 @@ UNIT = "000.00.33.H49"
 NOTE = "Bổ sung theo đường vxp: mã cơ quan ban hành «000.00.31.H59» / completed from road vxp"
 
 
-async def _document(blobs: BlobStore) -> Document:
+async def _document(blobs: Blobs) -> Document:
     data = b"%PDF-1.4 quyet dinh"
     blob = await blobs.put_bytes(data, max_bytes=1 << 20)
     return Document(
@@ -57,7 +57,7 @@ async def test_tdoffice_correction_is_a_patch_of_the_same_version_with_a_note(
         async with TdofficeSink(settings, ctx) as sink:
             body = await sink.prepare(Operation.CREATE, doc, document_id="1", remote_id=None)
             remote_id = await sink.send(Operation.CREATE, body, "k-create", None)
-            uploads = len(sim.uploads)  # type: ignore[attr-defined]
+            uploads = len(sim.uploads)
             patch = await sink.prepare(
                 Operation.CORRECT, corrected, document_id="1", remote_id=remote_id, note=NOTE
             )
@@ -66,8 +66,8 @@ async def test_tdoffice_correction_is_a_patch_of_the_same_version_with_a_note(
         sent = orjson.loads(call.body)
         assert sent["issuer"] == {"organId": "000.00.31.H59", "organName": doc.issuer.name}
         assert sent["version"] == 1 and sent["note"] == NOTE
-        assert "attachments" not in sent and len(sim.uploads) == uploads  # type: ignore[attr-defined]
-        held = sim.received[remote_id]  # type: ignore[attr-defined]
+        assert "attachments" not in sent and len(sim.uploads) == uploads
+        held = sim.received[remote_id]
         assert held["issuer"]["organId"] == "000.00.31.H59" and held["codeNumber"] == "12"
 
 

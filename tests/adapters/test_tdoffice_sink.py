@@ -99,7 +99,7 @@ async def test_create_uploads_then_posts_once(sim: TdofficeSim, ctx: AdapterCont
     assert sim.files[upload].data == b"%PDF-1.4 the decision"
     assert sim.files[upload].name == "335-UBND-HC.pdf"
     stored = sim.received[remote_id]
-    assert "documentId" not in stored and stored["attachments"][0]["fileId"] == upload  # type: ignore[index]
+    assert "documentId" not in stored and stored["attachments"][0]["fileId"] == upload
     creates = sim.calls("POST", "/api/v2/documents/incoming")
     assert [c.headers["Idempotency-Key"] for c in creates] == ["key-1", "key-1"]
     assert orjson.loads(creates[0].body) == body

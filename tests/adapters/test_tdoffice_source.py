@@ -18,7 +18,7 @@ from adapters.tdoffice.settings import TdofficeSourceSettings
 from adapters.tdoffice.source import TdofficeSource
 from bridge.blobs import BlobStore
 from bridge.errors import AuthError, PermanentError, TransientError
-from bridge.interfaces import AdapterContext
+from bridge.interfaces import AdapterContext, Source
 from schemas import Action, Attachment, Document, Organ, Page, RawRecord
 from simulators import factories
 from simulators.tdoffice import TdofficeSim
@@ -86,7 +86,7 @@ def _add(sim: TdofficeSim, number: int) -> tuple[str, bytes]:
     ), data
 
 
-async def _pull_all(source: TdofficeSource, cursor: str | None) -> list[Page]:
+async def _pull_all(source: Source, cursor: str | None) -> list[Page]:
     return [page async for page in source.pull(cursor)]
 
 
@@ -101,6 +101,7 @@ async def test_pull_pages_through_the_inbox_and_stores_files(
     assert [r.external_id for r in records] == [doc_id for doc_id, _ in added]
     assert [len(p.records) for p in pages] == [2, 2, 1]
     assert all(p.cursor for p in pages)
+    assert isinstance(ctx.blobs, BlobStore)
     for record, (_, data) in zip(records, added, strict=True):
         assert record.error is None and record.version == "1" and record.unit == UNIT
         (att,) = record.attachments
@@ -255,6 +256,7 @@ async def test_large_attachment_streams_to_the_blob_store(
         tracemalloc.stop()
     (att,) = page.records[0].attachments
     assert att.size == len(data)
+    assert isinstance(ctx.blobs, BlobStore)
     assert ctx.blobs.path(att.sha256).read_bytes() == data
     assert peak < len(data) // 2
 
@@ -274,6 +276,7 @@ async def test_push_with_good_signature_becomes_a_record(
         (record,) = await source.accept_push(headers, body)
         (repeat,) = await source.accept_push(headers, body)
     assert record.external_id == doc_id and record.version == "1" and record.ack == "evt-1"
+    assert isinstance(ctx.blobs, BlobStore)
     assert ctx.blobs.path(record.attachments[0].sha256).read_bytes() == data
     assert (repeat.external_id, repeat.version) == (record.external_id, record.version)
 
@@ -430,6 +433,7 @@ async def test_files_of_a_page_download_together_within_the_bound(
         (page,) = await _pull_all(source, None)
     assert inflight.peak == 3 and inflight.served == 16
     assert [r.external_id for r in page.records] == [doc_id for doc_id, _ in added]
+    assert isinstance(ctx.blobs, BlobStore)
     for record, (_, hashes) in zip(page.records, added, strict=True):
         assert record.error is None
         assert [a.sha256 for a in record.attachments] == hashes
@@ -449,6 +453,7 @@ async def test_one_failing_download_fails_the_page_and_stops_the_others(
     async with TdofficeSource(settings, ctx) as source:
         with pytest.raises(TransientError):
             await _pull_all(source, None)
+        assert isinstance(ctx.blobs, BlobStore)
         assert list((ctx.blobs.root / "tmp").iterdir()) == []
         inflight.failing = set()
         (page,) = await _pull_all(source, None)

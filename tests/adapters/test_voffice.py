@@ -10,9 +10,9 @@ import json
 import random
 import tracemalloc
 import zipfile
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import orjson
 import pytest
@@ -349,7 +349,9 @@ async def test_resume_after_restart_from_cursor(sim: VofficeSim, blobs: BlobStor
     """A new source started from a stored cursor reads exactly what was not yet stored."""
     ids = add_documents(sim, 7)
     async with make_source(sim, blobs, page_size=3) as source, asyncio.timeout(30):
-        pulled = source.pull(None)
+        pulled = cast(
+            AsyncGenerator[Page, None], source.pull(None)
+        )  # an async generator; the protocol declares less
         page = await anext(pulled)
         await pulled.aclose()
     async with make_source(sim, blobs, page_size=3) as source:
@@ -693,8 +695,8 @@ async def test_bundle_just_over_the_memory_size_spills_to_a_file(
     part-way through the download and still unpacks whole."""
     data = random.Random(11).randbytes(SMALL_BUNDLE_BYTES + 4096)
     doc_id = sim.add_document(sample_document(2), {"Hồ sơ.pdf": data}, unit=UNIT)
-    sim.docs[doc_id].bundle = sim.build_bundle(doc_id)
-    assert len(sim.docs[doc_id].bundle) > SMALL_BUNDLE_BYTES
+    sim.docs[doc_id].bundle = bundle = sim.build_bundle(doc_id)
+    assert len(bundle) > SMALL_BUNDLE_BYTES
     async with make_source(sim, blobs) as source:
         (record,) = records_of(await drain(source, None))
     (attachment,) = record.attachments
@@ -714,6 +716,7 @@ async def test_bundle_over_the_size_limit_after_spilling_is_an_error_record(
     async with make_source(sim, blobs, limits=limits) as source:
         records = records_of(await drain(source, None))
     by_id = {r.external_id: r for r in records}
-    assert by_id[big].error and "bundle larger than" in by_id[big].error
+    error = by_id[big].error
+    assert error and "bundle larger than" in error
     assert by_id[big].ack == big  # refused for good: acknowledged, not fetched again
     assert all(by_id[i].error is None and len(by_id[i].attachments) == 2 for i in ids)

@@ -77,6 +77,7 @@ async def test_corpus_through_the_axis_matches_truth(sim: VxpSim, tmp_path: Path
     ids = {sim.add_raw((SHARED / row["file"]).read_bytes(), to=[row["unit"]]): row for row in TRUTH}
     async with _source(sim, tmp_path) as source:
         records = await _pull(source)
+    assert isinstance(source._ctx.blobs, BlobStore)
     seen = set()
     for record in records:
         row = ids[record.external_id]

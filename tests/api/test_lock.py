@@ -61,7 +61,12 @@ def build_tools() -> list[Requirement]:
     return [Requirement(ln) for ln in lines if ln.strip() and not ln.startswith("#")]
 
 
+# The extras each lock covers. The `sim` extra is in none: it names only lienthong-sim, our own
+# second distribution (simulators/pyproject.toml), which every install takes from the source
+# tree or the wheelhouse with --no-deps, as it takes lienthong itself, and whose dependencies
+# are lienthong's own. A lock holds third-party packages only.
 LOCKS = {"runtime.lock": (), "test.lock": ("test",)}
+OWN = {"lienthong", "lienthong-sim"}
 
 
 @pytest.mark.parametrize("lock", sorted(LOCKS))
@@ -128,3 +133,13 @@ def test_every_install_goes_through_the_locks() -> None:
             continue
         pytest.fail(f"Makefile installs outside the lock: {line.strip()}")
     assert "--require-hashes" in make and "$(PIP_LOCKED) $(TEST_LOCK)" in make
+
+
+def test_the_sim_extra_names_only_our_own_simulators_so_no_lock_holds_it() -> None:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    sim = [Requirement(r) for r in project["optional-dependencies"]["sim"]]
+    assert [(canonicalize_name(r.name), str(r.specifier)) for r in sim] == [
+        ("lienthong-sim", f"=={project['version']}")
+    ]
+    for lock in ("runtime.lock", "test.lock", "tools.lock"):
+        assert not OWN & set(read_lock(REQ / lock)), f"{lock} pins one of our own distributions"

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+import bridge.blobs
 from bridge.blobs import SPILL_BYTES, BlobStore, deferred_flush
 from bridge.errors import PermanentError
 
@@ -163,3 +164,12 @@ async def test_small_blobs_stored_last_are_read_from_memory(tmp_path: Path) -> N
     assert blobs.recent(sha) is None
     big = await blobs.put_bytes(b"d" * (SPILL_BYTES + 1), max_bytes=MAX)  # streamed: not kept
     assert blobs.recent(big.sha256) is None
+
+
+def test_the_package_answers_for_every_public_name() -> None:
+    """Callers import from `bridge.blobs` alone, whichever module of the package holds a name."""
+    expected = {"BlobStore", "Blobs", "StoredBlob", "deferred_flush"}
+    expected |= {"CHUNK_BYTES", "SPILL_BYTES", "RECENT_BYTES"}
+    assert set(bridge.blobs.__all__) == expected
+    missing = [name for name in expected if not hasattr(bridge.blobs, name)]
+    assert not missing, f"not importable from bridge.blobs: {missing}"

@@ -165,7 +165,7 @@ async def test_split_and_merge_over_http_are_honoured_and_audited(tmp_path: Path
 
             async def settled() -> bool:
                 counts = await daemon.store.counts()
-                return counts["documents"] == 2 and counts["outcomes"].get("duplicate") == 1
+                return bool(counts["documents"] == 2 and counts["outcomes"].get("duplicate") == 1)
 
             await wait_until(settled, what="two documents, one duplicate")
             rows = await daemon.store.search_documents(
@@ -183,7 +183,7 @@ async def test_split_and_merge_over_http_are_honoured_and_audited(tmp_path: Path
             assert status == 200
 
             async def split_done() -> bool:
-                return (await daemon.store.counts())["documents"] == 3
+                return bool((await daemon.store.counts())["documents"] == 3)
 
             await wait_until(split_done, what="the split record made its own document")
             other = await daemon.store.record(folder_record.id)
@@ -199,7 +199,7 @@ async def test_split_and_merge_over_http_are_honoured_and_audited(tmp_path: Path
             assert status == 200
 
             async def merge_done() -> bool:
-                return (await daemon.store.counts())["documents"] == 2
+                return bool((await daemon.store.counts())["documents"] == 2)
 
             await wait_until(merge_done, what="merged back")
             status, _missing = await _call(

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import Any
 
 from bridge.app import build_daemon, parse_config
+from bridge.blobs import BlobStore
 from schemas import Confidentiality
 from simulators.folder import FolderDropper
 from simulators.tdoffice import TdofficeSim
 from tests.e2e.harness import UNIT, config_dict, make_doc, wait_until
 
 
-def _refuse_101(body: dict) -> list[dict]:
+def _refuse_101(body: dict[str, Any]) -> list[dict[str, str]]:
     return (
         [{"field": "codeNumber", "message": "refused"}] if body.get("codeNumber") == "101" else []
     )
@@ -37,6 +39,7 @@ async def test_purge_keeps_dead_letters_and_quarantine(tmp_path: Path) -> None:
             await wait_until(lambda: daemon.store.dead_letters(), what="one dead letter")
             await wait_until(lambda: daemon.store.quarantined(), what="one quarantined")
             blobs = daemon.blobs
+            assert isinstance(blobs, BlobStore)  # the files backend: blobs have paths
             shas = [d.attachments[0].sha256 for d, _ in docs]
             assert all(blobs.path(s).is_file() for s in shas)
             early = await daemon.retention.purge()
@@ -55,6 +58,7 @@ async def test_purge_keeps_dead_letters_and_quarantine(tmp_path: Path) -> None:
             and blobs.path(shas[1]).exists()
             and blobs.path(shas[2]).exists()
         )
+        assert isinstance(status["store_bytes"], int) and isinstance(status["free_bytes"], int)
         assert (
             status["store_bytes"] > 0 and status["free_bytes"] > 0 and status["last_purge"] == later
         )

@@ -17,7 +17,7 @@ from adapters.vxp.message import StatusMessage
 from adapters.vxp.settings import VxpSettings
 from bridge.blobs import BlobStore
 from bridge.health import Health
-from bridge.interfaces import AdapterContext
+from bridge.interfaces import AdapterContext, StatusSender
 from bridge.status_messages import StatusRelay
 from bridge.store.base import Outcome, StatusReply
 from bridge.store.sqlite import SqliteStore
@@ -81,6 +81,7 @@ class Bench:
         out = []
         for m in self.axis.sent:
             if isinstance(m, StatusMessage):
+                assert m.response_for.code is not None
                 out.append(int(m.response_for.code.split("/")[0]))
         return out
 
@@ -107,6 +108,7 @@ async def _bench(
             SqliteStore(tmp_path / "lienthong.sqlite3") as store,
             make_source(settings, ctx) as source,
         ):
+            assert isinstance(source, StatusSender)  # the vxp source relays status
             relay = StatusRelay(source, store, Health(f"{SOURCE}:status", "vxp"), max_attempts)
             bench = Bench(store, relay, axis)
             stop = asyncio.Event()

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from lxml import etree
+from lxml import etree  # type: ignore[import-untyped]  # no types shipped
 
 from adapters import registry
 from adapters.mailbox.mapping import media_type_for
@@ -52,7 +52,7 @@ def _idesk_documents(root: Path) -> list[bytes]:
 
 
 def _wire_bytes(root: Path, row: dict[str, Any], idesk: list[bytes]) -> bytes:
-    name = row["file"]
+    name: str = row["file"]
     if name.endswith(".jsonl"):
         lines = (root / name).read_text(encoding="utf-8").splitlines()
         return lines[int(row["index"]) - 1].encode()

@@ -125,7 +125,7 @@ def toml_of(config: dict[str, Any]) -> str:
 
 
 async def wait_until(
-    predicate: Callable[[], Awaitable[bool] | bool],
+    predicate: Callable[[], object],  # done when truthy; an awaitable result is awaited first
     timeout_s: float = 30.0,
     what: str = "condition",
 ) -> None:

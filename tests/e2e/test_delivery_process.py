@@ -16,7 +16,7 @@ import pytest
 from bridge import delivery_link
 from bridge.app import build_daemon, load_config
 from bridge.errors import ConfigError
-from bridge.metrics import LIVE
+from bridge.latency import LIVE
 from simulators.folder import FolderDropper
 from simulators.tdoffice import TdofficeSim
 from tests.e2e.harness import UNIT, config_dict, delivered_symbols, make_doc, toml_of, wait_until

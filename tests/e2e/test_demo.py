@@ -8,6 +8,7 @@ import signal
 import socket
 import sys
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 
@@ -39,7 +40,7 @@ async def test_demo_shows_deliveries_and_duplicates_within_30s(tmp_path: Path) -
         stdout=log,
         stderr=log,
     )
-    status: dict = {}
+    status: dict[str, Any] = {}
     try:
         async with aiohttp.ClientSession() as http:
 
@@ -57,7 +58,7 @@ async def test_demo_shows_deliveries_and_duplicates_within_30s(tmp_path: Path) -
                 async with http.get(f"http://127.0.0.1:{port}/status") as resp:
                     status = json.loads(await resp.read())
                 t = status["totals"]
-                return t["delivered"] > 0 and t["duplicates"] > 0
+                return bool(t["delivered"] > 0 and t["duplicates"] > 0)
 
             await wait_until(flowing, timeout_s=30, what="deliveries and duplicates")
 

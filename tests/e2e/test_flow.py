@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 
@@ -14,11 +15,12 @@ from simulators.tdoffice import TdofficeSim
 from tests.e2e.harness import UNIT, config_dict, delivered_symbols, make_doc, wait_until
 
 
-async def _status(daemon: Daemon) -> dict:
+async def _status(daemon: Daemon) -> dict[str, Any]:
     url = f"http://127.0.0.1:{daemon.http.port}/status"
     async with aiohttp.ClientSession() as http, http.get(url) as resp:
         assert resp.status == 200
-        return await resp.json()
+        status: dict[str, Any] = await resp.json()
+        return status
 
 
 async def test_documents_delivered_once_and_second_road_recognised(tmp_path: Path) -> None:
@@ -43,7 +45,7 @@ async def test_documents_delivered_once_and_second_road_recognised(tmp_path: Pat
             await daemon.processor.process_pending()
 
             async def recorded() -> bool:  # the sink has them; now the store says so too
-                return (await _status(daemon))["totals"]["delivered"] == 6
+                return bool((await _status(daemon))["totals"]["delivered"] == 6)
 
             await wait_until(recorded, what="six deliveries recorded")
             status = await _status(daemon)

@@ -62,8 +62,12 @@ async def test_sigkill_mid_run_then_restart_delivers_each_document_once(tmp_path
         for kill_at in (8, 25, 45):
             proc = await _spawn(config_path, log_path)
             try:
+
+                def delivered(k: int = kill_at) -> bool:
+                    return len(home.received) >= k
+
                 await wait_until(
-                    lambda k=kill_at: len(home.received) >= k,
+                    delivered,
                     timeout_s=60,
                     what=f"{kill_at} deliveries",
                 )

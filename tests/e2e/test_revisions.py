@@ -118,14 +118,14 @@ async def test_revocation_before_delivery_cancels_it(tmp_path: Path) -> None:
             await wait_until(lambda: daemon.store.counts(), what="store")
 
             async def stored() -> bool:
-                return (await daemon.store.counts())["documents"] == 1
+                return bool((await daemon.store.counts())["documents"] == 1)
 
             await wait_until(stored, what="document stored")
             revoke = doc.model_copy(update={"action": Action.REVOKE, "target": _ref(doc)})
             axis.add_document(revoke, files, unit=UNIT)
 
             async def revoked() -> bool:
-                return (await daemon.store.counts())["outcomes"].get("revision") == 1
+                return bool((await daemon.store.counts())["outcomes"].get("revision") == 1)
 
             await wait_until(revoked, what="revocation applied")
             home.faults.down = False
@@ -150,14 +150,14 @@ async def test_update_before_its_document_waits_for_it(tmp_path: Path) -> None:
         async with build_daemon(_axis_config(tmp_path, axis, home)) as daemon:
 
             async def waiting() -> bool:
-                return (await daemon.store.counts())["outcomes"].get("waiting") == 1
+                return bool((await daemon.store.counts())["outcomes"].get("waiting") == 1)
 
             await wait_until(waiting, what="update waiting")
             axis.add_document(doc, files, unit=UNIT)
             await wait_until(lambda: len(home.received) == 1, what="document created")
 
             async def applied() -> bool:
-                return (await daemon.store.counts())["outcomes"].get("revision") == 1
+                return bool((await daemon.store.counts())["outcomes"].get("revision") == 1)
 
             await wait_until(applied, what="update applied")
         assert len(home.received) == 1

@@ -61,7 +61,7 @@ def free_port() -> int:
 
 def sources_wiring(sim: Any, profile: str) -> dict[str, Any]:
     """Settings keys that point a source of `profile` at `sim` (the demo's own wiring)."""
-    from simulators.demo import WIRING
+    from simulators.wiring import WIRING
 
     return WIRING[profile](sim)
 

@@ -174,7 +174,7 @@ async def _settled(daemon: DaemonProcess, home: TdofficeSim, total: int) -> bool
         return False
     unacked = daemon.query("SELECT count(*) FROM records WHERE acked = 0 AND ack IS NOT NULL")
     unsent = daemon.query("SELECT count(*) FROM status_out WHERE state <> 'sent'")
-    return unacked[0][0] == 0 and unsent[0][0] == 0
+    return bool(unacked[0][0] == 0 and unsent[0][0] == 0)
 
 
 @pytest.mark.timeout(420)

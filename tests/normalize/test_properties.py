@@ -25,7 +25,7 @@ from bridge.normalize import (
 )
 
 TEXT = st.text(
-    alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=60
+    alphabet=st.characters(codec="utf-8", exclude_categories=["Cs"]), max_size=60
 ) | st.text(alphabet="aàáâãèéêìíòóôõùúýăđĩũơưạảấầẩẫậĐÐð¸µ¶·¹©®«¬\xadöøùûõïñ/-– :0123456789")
 
 

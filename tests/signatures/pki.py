@@ -7,13 +7,13 @@ import io
 from dataclasses import dataclass
 from pathlib import Path
 
-from asn1crypto import keys as asn1_keys
+from asn1crypto import keys as asn1_keys  # type: ignore[import-untyped]  # no types shipped
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import AuthorityInformationAccessOID, NameOID
-from lxml import etree
+from lxml import etree  # type: ignore[import-untyped]  # no types shipped
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.sign import signers
 from pyhanko_certvalidator.registry import SimpleCertificateStore
@@ -155,7 +155,8 @@ def sign_pdf(pdf: bytes, signer: Issued, chain: list[Issued], *, field: str = "C
     pdf_signer = signers.SimpleSigner(
         signing_cert=signer.asn1,
         signing_key=key,
-        cert_registry=SimpleCertificateStore.from_certs([c.asn1 for c in chain]),
+        # pyhanko_certvalidator leaves from_certs unannotated
+        cert_registry=SimpleCertificateStore.from_certs([c.asn1 for c in chain]),  # type: ignore[no-untyped-call]
     )
     out = io.BytesIO()
     signers.sign_pdf(
@@ -183,7 +184,8 @@ def sign_edxml(edxml: bytes, signer: Issued, chain: tuple[Issued, ...] = ()) -> 
             serialization.PrivateFormat.PKCS8,
             serialization.NoEncryption(),
         ),
-        cert=[signer.pem, *(c.pem for c in chain)],
+        # signxml reads PEM bytes as well as str (_get_cert_chain); its annotation names str only
+        cert=[signer.pem, *(c.pem for c in chain)],  # type: ignore[arg-type]
     )
     return bytes(etree.tostring(signed, xml_declaration=True, encoding="UTF-8"))
 

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from bridge.app import build_daemon, parse_config
-from schemas import Attachment
+from bridge.store import DocumentRow
+from schemas import Attachment, Document
 from simulators.folder import FolderDropper
 from simulators.tdoffice import TdofficeSim
 from tests.e2e.harness import UNIT, config_dict, make_doc, wait_until
@@ -14,7 +17,7 @@ from tests.signatures.conftest import Pki, SignedPdfs
 from tests.signatures.pki import write_trust_store
 
 
-def _with_pdf(i: int, pdf: bytes) -> tuple:
+def _with_pdf(i: int, pdf: bytes) -> tuple[Document, dict[str, bytes]]:
     doc, _ = make_doc(i)
     att = Attachment(
         name=f"{i}.pdf",
@@ -27,7 +30,7 @@ def _with_pdf(i: int, pdf: bytes) -> tuple:
 
 async def _run(
     tmp_path: Path, pki: Pki, pdfs: SignedPdfs, *, strict: bool
-) -> tuple[TdofficeSim, list, list]:
+) -> tuple[TdofficeSim, Sequence[DocumentRow], list[dict[str, Any]]]:
     tampered = pdfs.valid.replace(b"335/UBND-HC", b"336/UBND-HC")
     assert tampered != pdfs.valid
     async with (

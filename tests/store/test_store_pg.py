@@ -9,8 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bridge.errors import PermanentError
-from bridge.store.pg_base import StaleLeaseError
+from bridge.errors import PermanentError, StaleLeaseError
 from bridge.store.pg_blobs import PgBlobStore
 from bridge.store.postgres import PostgresStore, open_postgres
 from bridge.store.sqlite import SqliteStore

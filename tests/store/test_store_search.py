@@ -32,9 +32,9 @@ async def _fill(store: Store) -> dict[str, int]:
         doc = document(number, subject).model_copy(
             update={"notation": notation, "type_name": type_name}
         )
-        by_number[number] = await store.apply(
-            new_document_outcome(rid, doc, triple=f"h55|{number}|2024")
-        )
+        document_id = await store.apply(new_document_outcome(rid, doc, triple=f"h55|{number}|2024"))
+        assert document_id is not None
+        by_number[number] = document_id
     return by_number
 
 
@@ -108,7 +108,9 @@ _OLD_KEY = "về việc cải cách 18/qđ-syt"  # as keys were before migration
 async def _old_document(store: Store) -> int:
     (rid,) = await store.save_records([raw("old")])
     doc = document("18", "Về việc cải cách hành chính").model_copy(update={"notation": "QĐ-SYT"})
-    return await store.apply(new_document_outcome(rid, doc))
+    document_id = await store.apply(new_document_outcome(rid, doc))
+    assert document_id is not None
+    return document_id
 
 
 async def test_upgrade_rekeys_documents_stored_before(tmp_path: Path) -> None:
