@@ -18,8 +18,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bridge.config import parse_config
-from bridge.daemon import Daemon
+from bridge.app import build_daemon, parse_config
 from bridge.logging import configure
 from simulators.demo_data import generate
 from simulators.tdoffice import TdofficeSim
@@ -49,7 +48,7 @@ async def run(docs: int, outage_s: float) -> dict[str, Any]:
             source.add_document(seed.document, seed.files, unit=UNIT)
         home.faults.down = True
         with tempfile.TemporaryDirectory(prefix="lienthong-outage-") as tmp:
-            async with Daemon(parse_config(_config(Path(tmp), source, home), {})) as daemon:
+            async with build_daemon(parse_config(_config(Path(tmp), source, home), {})) as daemon:
                 await asyncio.sleep(outage_s)
                 failures = daemon.endpoints["home"].health.failures
                 home.faults.down = False

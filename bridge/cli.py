@@ -3,172 +3,44 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import importlib
 import sys
-from collections.abc import Coroutine
-from pathlib import Path
-from typing import Any, TypeVar
+from collections.abc import Callable
 
 from bridge import __version__
+from bridge.cli_setup import EXAMPLES, cmd_example
+from bridge.cli_status import (
+    DEFAULT_URL,
+    dead_letters,
+    default_url,
+    operator_action,
+    quarantine_list,
+    show_status,
+)
 
-T = TypeVar("T")
-
-
-def _run_loop(coro: Coroutine[Any, Any, T]) -> T:
-    try:
-        import uvloop
-
-        return uvloop.run(coro)
-    except ImportError:  # pragma: no cover - uvloop is optional on some platforms
-        return asyncio.run(coro)
-
-
-def _run_async(coro: Any) -> int:
-    return int(_run_loop(coro))
+Command = Callable[[argparse.Namespace], int]
 
 
-def cmd_run(args: argparse.Namespace) -> int:
-    from bridge.cli_setup import print_config_errors
-    from bridge.config import load_config
-    from bridge.config_check import refusals
-    from bridge.daemon import Daemon
-    from bridge.errors import ConfigError
-    from bridge.logging import configure
+def _local(name: str) -> Command:
+    """A command of `bridge.cli_local` (it runs the bridge here: the runtime and every adapter),
+    loaded by name when it runs, so that the commands which only call a running daemon
+    (`status`, `dead-letters`, …) start at once."""
 
-    try:
-        config = load_config(args.config)
-    except ConfigError as exc:
-        print_config_errors(args.config, exc.errors)
-        return 2
-    configure(config.bridge.log_level, cache=True)
-    if refused := refusals(config):  # the same rules as check-config
-        print_config_errors(args.config, refused)
-        return 2
-    try:
-        return _run_async(Daemon(config, Path(args.config)).run())
-    except ConfigError as exc:
-        print_config_errors(args.config, exc.errors)
-        return 2
-    except OSError as exc:  # the port is taken, the data folder is not writable…
-        print(f"không khởi động được / cannot start: {exc}", file=sys.stderr)
-        return 1
+    def command(args: argparse.Namespace) -> int:
+        return int(getattr(importlib.import_module("bridge.cli_local"), name)(args))
 
-
-def _simulators() -> Any | None:
-    """`simulators.demo`, loaded by name: the daemon itself never imports the simulators."""
-    try:
-        return importlib.import_module("simulators.demo")
-    except ModuleNotFoundError as exc:
-        if exc.name is None or not exc.name.startswith("simulators"):
-            raise
-        print(
-            "chưa cài các hệ thống giả lập: pip install 'lienthong[sim]'"
-            " / the simulators are not installed: pip install 'lienthong[sim]'",
-            file=sys.stderr,
-        )
-        return None
-
-
-def cmd_demo(args: argparse.Namespace) -> int:
-    from bridge.logging import configure
-
-    demo = _simulators()
-    if demo is None:
-        return 1
-    configure("info")
-    run = demo.run_demo(port=args.port, data_dir=Path(args.data), documents=args.documents)
-    return _run_async(run)
-
-
-def cmd_simulate(args: argparse.Namespace) -> int:
-    from bridge.logging import configure
-
-    demo = _simulators()
-    if demo is None:
-        return 1
-    configure("info")
-    return _run_async(demo.run_simulator(args.profile, port=args.port, seed=args.seed))
-
-
-def cmd_normalize(args: argparse.Namespace) -> int:
-    from adapters import registry
-    from bridge.errors import PermanentError
-    from bridge.logging import configure
-
-    configure("warning")  # stdout carries the document only; warnings go to stderr
-
-    spec = registry().get(args.profile)
-    if spec is None:
-        print(
-            f"không biết hồ sơ / unknown profile: {args.profile} (known: {', '.join(sorted(registry()))})",
-            file=sys.stderr,
-        )
-        return 1
-    try:
-        data = Path(args.file).read_bytes()
-        record = spec.read_file(data, Path(args.file).name)
-        if record.error:
-            raise PermanentError(record.error)
-        doc = spec.to_document(record)
-    except OSError as exc:
-        print(f"không đọc được tệp / cannot read file: {exc.strerror}", file=sys.stderr)
-        return 1
-    except PermanentError as exc:
-        print(exc.reason.replace("\n", " "), file=sys.stderr)
-        return 1
-    if args.attachments:
-        doc = _verify_offline(doc, Path(args.attachments), args.trust_store)
-    print(doc.model_dump_json(indent=2))
-    return 0
-
-
-def _verify_offline(doc: Any, folder: Path, trust_store: str | None) -> Any:
-    """Check the signatures of the attachments found in `folder` (by name, SHA-256 checked)."""
-    import hashlib
-
-    from bridge.signatures import TrustStore, verify_document
-
-    class _Files:
-        def path(self, sha256: str) -> Path:
-            return found.get(sha256, folder / "\0missing")
-
-    found: dict[str, Path] = {}
-    attachments = []
-    for att in doc.attachments:
-        candidate = folder / Path(att.name).name
-        if candidate.is_file() and hashlib.sha256(candidate.read_bytes()).hexdigest() == att.sha256:
-            found[att.sha256] = candidate
-            att = att.model_copy(update={"blob": att.sha256})
-        attachments.append(att)
-    trust = TrustStore.from_folder(
-        Path(trust_store) if trust_store else None, fetch_revocation=False
-    )
-    checked = verify_document(
-        doc.model_copy(update={"attachments": tuple(attachments)}), _Files(), trust
-    )
-    return checked.model_copy(
-        update={
-            "attachments": tuple(a.model_copy(update={"blob": None}) for a in checked.attachments)
-        }
-    )
+    return command
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    from bridge.cli_status import show_status
-
     return show_status(args.url, args.token, watch=args.watch, wide=args.wide)
 
 
 def cmd_dead_letters(args: argparse.Namespace) -> int:
-    from bridge.cli_status import dead_letters
-
     return dead_letters(args.url, args.token, args.action, args.id, replay_all=args.all)
 
 
 def cmd_quarantine(args: argparse.Namespace) -> int:
-    from bridge.cli_status import operator_action, quarantine_list
-
     if args.action == "list":
         return quarantine_list(args.url, args.token)
     if not args.id:
@@ -178,8 +50,6 @@ def cmd_quarantine(args: argparse.Namespace) -> int:
 
 
 def cmd_documents(args: argparse.Namespace) -> int:
-    from bridge.cli_status import operator_action
-
     if args.action == "split":
         return operator_action(
             args.url, args.token, f"/documents/{args.document}/split", {"record_id": args.other}
@@ -187,23 +57,6 @@ def cmd_documents(args: argparse.Namespace) -> int:
     return operator_action(
         args.url, args.token, f"/documents/{args.document}/merge", {"other_id": args.other}
     )
-
-
-def cmd_migrate_store(args: argparse.Namespace) -> int:
-    """Copy a SQLite deployment into an empty PostgreSQL database; print rows per table."""
-    from bridge.errors import ConfigError
-    from bridge.store.migrate import migrate_store
-
-    blobs = Path(args.blobs) if args.blobs else None
-    try:
-        copied = asyncio.run(migrate_store(args.source, args.target, blobs_dir=blobs))
-    except ConfigError as exc:
-        print("; ".join(exc.errors).replace("\n", " "), file=sys.stderr)
-        return 1
-    for table, count in sorted(copied.items()):
-        print(f"{table}: {count}")
-    print(f"Đã chuyển / migrated: {sum(copied.values())} (bảng và tệp / rows and blobs)")
-    return 0
 
 
 _REMOTE: dict[str, dict[str, str]] = {
@@ -221,9 +74,6 @@ _REMOTE: dict[str, dict[str, str]] = {
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from bridge.cli_setup import EXAMPLES, cmd_check_config, cmd_example
-    from bridge.cli_status import DEFAULT_URL, default_url
-
     p = argparse.ArgumentParser(
         prog="lienthong", description="Cầu nối liên thông văn bản / document interconnection bridge"
     )
@@ -232,7 +82,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser("run", help="chạy dịch vụ / run the daemon")
     run.add_argument("--config", required=True, help="tệp cấu hình TOML / the TOML configuration")
-    run.set_defaults(func=cmd_run)
+    run.set_defaults(func=_local("cmd_run"))
 
     check = sub.add_parser(
         "check-config",
@@ -253,7 +103,7 @@ def build_parser() -> argparse.ArgumentParser:
         default=20.0,
         help="giây tối đa cho mỗi kết nối / seconds at most per endpoint with --connect (default 20)",
     )
-    check.set_defaults(func=cmd_check_config)
+    check.set_defaults(func=_local("cmd_check_config"))
 
     example = sub.add_parser(
         "example",
@@ -275,13 +125,13 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument(
         "--documents", type=int, default=40, help="số văn bản mẫu / sample documents (40)"
     )
-    demo.set_defaults(func=cmd_demo)
+    demo.set_defaults(func=_local("cmd_demo"))
 
     sim = sub.add_parser("simulate", help="chạy một hệ thống giả lập / run one simulator")
     sim.add_argument("profile", help="hồ sơ / profile (moffice, idesk, tdoffice, …)")
     sim.add_argument("--port", type=int, default=0, help="cổng / port (0: any free one)")
     sim.add_argument("--seed", type=int, default=1, help="hạt giống dữ liệu / data seed")
-    sim.set_defaults(func=cmd_simulate)
+    sim.set_defaults(func=_local("cmd_simulate"))
 
     norm = sub.add_parser("normalize", help="chuẩn hóa một bản ghi / normalize one raw record")
     norm.add_argument("--profile", required=True, help="hồ sơ của tệp / the file's profile")
@@ -294,7 +144,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--trust-store",
         help="thư mục chứng thư gốc tin cậy (PEM) / folder of trusted CA certificates (PEM)",
     )
-    norm.set_defaults(func=cmd_normalize)
+    norm.set_defaults(func=_local("cmd_normalize"))
 
     remote: list[argparse.ArgumentParser] = []
     quar = sub.add_parser("quarantine", help="bản ghi cách ly / quarantined records")
@@ -326,7 +176,7 @@ def build_parser() -> argparse.ArgumentParser:
     mig.add_argument("--from", dest="source", required=True, help="sqlite:ĐƯỜNG_DẪN / sqlite:PATH")
     mig.add_argument("--to", dest="target", required=True, help="postgresql://…")
     mig.add_argument("--blobs", default=None, help="thư mục tệp / blob folder (default: beside)")
-    mig.set_defaults(func=cmd_migrate_store)
+    mig.set_defaults(func=_local("cmd_migrate_store"))
 
     for name, func in (("status", cmd_status), ("dead-letters", cmd_dead_letters)):
         sp = sub.add_parser(name, **_REMOTE[name])  # type: ignore[arg-type]

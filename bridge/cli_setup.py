@@ -1,51 +1,11 @@
-"""`lienthong check-config` and `lienthong example`: what an installation is started and
-checked with. Messages for operators: Vietnamese first, English beside."""
+"""`lienthong example` and how configuration errors are shown: what an installation is started
+with. Messages for operators: Vietnamese first, English beside."""
 
 from __future__ import annotations
 
 import argparse
 import sys
-
-_ROLES = {"source": "nguồn/source", "sink": "đích/sink", "database": "cơ sở dữ liệu/database"}
-
-
-def cmd_check_config(args: argparse.Namespace) -> int:
-    """Exit 0 valid (warnings allowed), 2 invalid or refused as `run` would, 1 when `--connect`
-    finds an endpoint that does not answer or refuses the credentials."""
-    from bridge.config import load_config
-    from bridge.config_check import connect_all, refusals, warnings
-    from bridge.errors import ConfigError
-    from bridge.logging import configure
-
-    configure("warning")  # the check's own lines only
-    try:
-        config = load_config(args.file)
-    except ConfigError as exc:
-        print_config_errors(args.file, exc.errors)
-        return 2
-    if refused := refusals(config):
-        print_config_errors(args.file, refused)
-        return 2
-    for warning in warnings(config):
-        print(f"Cảnh báo / warning: {warning}", file=sys.stderr)
-    n_src = sum(len(u.sources) for u in config.units)
-    n_sink = sum(len(u.sinks) for u in config.units)
-    print(
-        f"Cấu hình hợp lệ / configuration valid: {len(config.units)} đơn vị / units, "
-        f"{n_src} nguồn / sources, {n_sink} đích / sinks"
-    )
-    if not args.connect:
-        return 0
-    from bridge.cli import _run_loop
-
-    reached = _run_loop(connect_all(config, args.timeout))
-    for r in reached:
-        role = _ROLES[r.role]
-        verdict = "được / ok" if r.error is None else f"HỎNG / FAILED: {r.error}"
-        print(f"  {role} {r.name} ({r.profile}): {verdict}")
-    failed = sum(r.error is not None for r in reached)
-    print(f"Kết nối / connections: {len(reached) - failed} được / ok, {failed} hỏng / failed")
-    return 1 if failed else 0
+from importlib.resources import files
 
 
 def print_config_errors(path: str, errors: list[str]) -> None:
@@ -63,8 +23,6 @@ EXAMPLES = {
 
 def cmd_example(args: argparse.Namespace) -> int:
     """Print a file shipped inside the package, to start an installation from."""
-    from importlib.resources import files
-
     text = files("bridge").joinpath("examples", EXAMPLES[args.what]).read_text(encoding="utf-8")
     sys.stdout.write(text)
     return 0

@@ -13,12 +13,14 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-STATE_LABELS = {
-    "unknown": "chưa kết nối / not connected yet",
-    "ok": "bình thường / ok",
-    "backoff": "đang thử lại / retrying",
-    "failing": "hỏng / down",
-    "disabled": "đã tắt / disabled",
+from bridge.domain.enums import HealthState
+
+STATE_LABELS: dict[str, str] = {
+    HealthState.UNKNOWN: "chưa kết nối / not connected yet",
+    HealthState.OK: "bình thường / ok",
+    HealthState.BACKOFF: "đang thử lại / retrying",
+    HealthState.FAILING: "hỏng / down",
+    HealthState.DISABLED: "đã tắt / disabled",
 }
 
 
@@ -39,7 +41,9 @@ def _call(url: str, token: str | None, method: str = "GET", body: Any = None) ->
         return json.loads(resp.read())
 
 
-FAILING = "failing"  # every other state (ok, backoff, disabled, unknown…) is not a failure
+FAILING = (
+    HealthState.FAILING
+)  # every other state (ok, backoff, disabled, unknown…) is not a failure
 EXIT_OK, EXIT_FAILING, EXIT_UNREACHABLE = 0, 1, 2
 DEFAULT_URL = "http://127.0.0.1:8787"
 
@@ -99,7 +103,7 @@ def render(status: dict[str, Any], console: Console) -> None:
             )
         console.print(table)
     for task in status.get("tasks", []):
-        if task["state"] == "failing":
+        if task["state"] == FAILING:
             console.print(
                 f"[bold red]Tác vụ nền {task['name']} bị lỗi, đang khởi động lại / background task "
                 f"{task['name']} failed, restarting[/] ({task['restarts']}): {task['last_error']}"

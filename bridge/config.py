@@ -17,7 +17,9 @@ from typing import Any
 from pydantic import BaseModel, Field, SecretStr, ValidationError
 
 from bridge.config_errors import explain, suggestion
+from bridge.domain.enums import EndpointRole
 from bridge.errors import ConfigError
+from bridge.interfaces import Profiles
 from bridge.settings import SinkSettings, SourceSettings
 from schemas.base import Model
 
@@ -90,8 +92,12 @@ class Config(Model):
         return next(u for u in self.units if u.id == unit_id)
 
 
-def load_config(path: str | Path, environ: dict[str, str] | None = None) -> Config:
-    """Read and validate a configuration file. Raises ConfigError listing every problem."""
+def load_config(
+    path: str | Path, environ: dict[str, str] | None = None, *, profiles: Profiles
+) -> Config:
+    """Read and validate a configuration file against the profiles the bridge speaks.
+
+    Raises ConfigError listing every problem."""
     path = Path(path)
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
@@ -99,10 +105,14 @@ def load_config(path: str | Path, environ: dict[str, str] | None = None) -> Conf
         raise ConfigError([f"{path}: không tìm thấy tệp / file not found"]) from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError([f"{path}: TOML không hợp lệ / invalid TOML: {exc}"]) from None
-    return parse_config(raw, environ if environ is not None else dict(os.environ), base=path.parent)
+    environ = environ if environ is not None else dict(os.environ)
+    return parse_config(raw, environ, base=path.parent, profiles=profiles)
 
 
-def parse_config(raw: dict[str, Any], environ: dict[str, str], base: Path = Path(".")) -> Config:
+def parse_config(
+    raw: dict[str, Any], environ: dict[str, str], base: Path = Path("."), *, profiles: Profiles
+) -> Config:
+    """Validate a configuration read already; every endpoint against its profile's settings."""
     errors: list[str] = []
     resolved = _resolve(raw, "", environ, base, errors)
     units_raw = resolved.pop("units", [])
@@ -111,13 +121,13 @@ def parse_config(raw: dict[str, Any], environ: dict[str, str], base: Path = Path
     except ValidationError as exc:
         errors.extend(_format(exc, "", Config))
         top = Config()
-    units = _parse_units(units_raw, errors)
+    units = _parse_units(units_raw, profiles, errors)
     if errors:
         raise ConfigError(errors)
     return top.model_copy(update={"units": tuple(units)})
 
 
-def _parse_units(units_raw: Any, errors: list[str]) -> list[UnitConfig]:
+def _parse_units(units_raw: Any, profiles: Profiles, errors: list[str]) -> list[UnitConfig]:
     if not isinstance(units_raw, list):
         errors.append("units: phải là danh sách [[units]] / must be an array of tables")
         return []
@@ -130,7 +140,7 @@ def _parse_units(units_raw: Any, errors: list[str]) -> list[UnitConfig]:
             continue
         where = f"units[{_label(unit.get('id'), i)}]"
         endpoints: dict[str, list[Any]] = {"sources": [], "sinks": []}
-        for kind, role in (("sources", "source"), ("sinks", "sink")):
+        for kind, role in (("sources", EndpointRole.SOURCE), ("sinks", EndpointRole.SINK)):
             listed = unit.get(kind, [])
             if not isinstance(listed, list):
                 errors.append(
@@ -140,7 +150,7 @@ def _parse_units(units_raw: Any, errors: list[str]) -> list[UnitConfig]:
             for j, ep_raw in enumerate(listed):
                 name = ep_raw.get("name") if isinstance(ep_raw, dict) else None
                 at = f"{where}.{kind}[{_label(name, j)}]"
-                endpoints[kind].append(_endpoint(ep_raw, at, role, errors))
+                endpoints[kind].append(_endpoint(ep_raw, at, role, profiles, errors))
                 if not isinstance(name, str):
                     continue
                 if name in names:
@@ -178,22 +188,22 @@ def _element_label(value: Any, index: int) -> str:
     return _label(value.get("id", value.get("name")), index)
 
 
-def _endpoint(raw: Any, where: str, role: str, errors: list[str]) -> Any:
-    from adapters import registry
-
+def _endpoint(
+    raw: Any, where: str, role: EndpointRole, profiles: Profiles, errors: list[str]
+) -> Any:
     if not isinstance(raw, dict):
         errors.append(f"{where}: phải là bảng / must be a table")
         return None
     name = raw.get("profile")
-    spec = registry().get(name) if isinstance(name, str) else None
+    spec = profiles.get(name) if isinstance(name, str) else None
     if spec is None:
-        known = ", ".join(sorted(registry()))
-        hint = suggestion(name, registry()) if isinstance(name, str) else ""
+        known = ", ".join(sorted(profiles))
+        hint = suggestion(name, profiles) if isinstance(name, str) else ""
         errors.append(
             f"{where}.profile: không biết hồ sơ {name!r} / unknown profile (có / known: {known}){hint}"
         )
         return None
-    model = spec.source_settings if role == "source" else spec.sink_settings
+    model = spec.source_settings if role is EndpointRole.SOURCE else spec.sink_settings
     if model is None:
         errors.append(f"{where}.profile: '{name}' không dùng được làm {role} / cannot be a {role}")
         return None

@@ -13,20 +13,24 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+import asyncpg
+
 from bridge.blobs import BlobStore
 from bridge.config import Config
+from bridge.domain.enums import EndpointRole
 from bridge.errors import BridgeError, ConfigError
+from bridge.http.guard import check_listen
+from bridge.interfaces import AdapterContext, Limits, Profiles
 from bridge.settings import EndpointSettings
+from bridge.signatures import TrustStore
+from bridge.store import open_store
+from bridge.tls import ssl_context
 
 CONNECT_TIMEOUT_S = 20.0  # the longest one endpoint's check may take with --connect
 
 
 def refusals(config: Config) -> list[str]:
     """Every reason `run` would refuse to start with this (valid) configuration."""
-    from bridge.http.guard import check_listen
-    from bridge.signatures import TrustStore
-    from bridge.store import open_store
-
     errors: list[str] = []
     rules = (
         lambda: check_listen(config),
@@ -44,8 +48,6 @@ def refusals(config: Config) -> list[str]:
 
 def _tls_refusals(config: Config) -> list[str]:
     """TLS files an endpoint names must load (`run` cannot start that endpoint otherwise)."""
-    from bridge.tls import ssl_context
-
     errors = []
     for unit, kind, ep in _endpoints(config):
         try:
@@ -75,8 +77,8 @@ def warnings(config: Config) -> list[str]:
                 " / the unit has no sink: documents it receives go nowhere"
             )
         for source in unit.sources:
-            path = getattr(source, "path", None)
-            if source.profile == "folder" and isinstance(path, Path) and not path.is_dir():
+            path = getattr(source, "path", None)  # a source that reads a drop folder
+            if isinstance(path, Path) and not path.is_dir():
                 found.append(
                     f"units[{unit.id}].sources[{source.name}].path: thư mục {path} không tồn tại"
                     f" / drop folder {path} does not exist"
@@ -96,14 +98,16 @@ class Reached:
     error: str | None
 
 
-async def connect_all(config: Config, timeout_s: float = CONNECT_TIMEOUT_S) -> list[Reached]:
+async def connect_all(
+    config: Config, timeout_s: float = CONNECT_TIMEOUT_S, *, profiles: Profiles
+) -> list[Reached]:
     """Log in to every source and sink at once with its adapter's `check()`, and to a
     PostgreSQL store; each bounded by the shorter of `timeout_s` and its own `timeout_s`.
     Changes nothing on the other side (a folder sink's outbox is created if missing)."""
     with tempfile.TemporaryDirectory(prefix="lienthong-check-") as scratch:
         blobs = BlobStore(Path(scratch))
         checks = [
-            _connect(unit, kind, ep, blobs, min(timeout_s, ep.timeout_s))
+            _connect(unit, kind, ep, blobs, min(timeout_s, ep.timeout_s), profiles)
             for unit, kind, ep in _endpoints(config)
         ]
         if config.bridge.database.startswith(("postgresql://", "postgres://")):
@@ -113,8 +117,6 @@ async def connect_all(config: Config, timeout_s: float = CONNECT_TIMEOUT_S) -> l
 
 async def _connect_database(url: str, timeout_s: float) -> Reached:
     """Log in to the PostgreSQL store (the SQLite one is a file `run` creates)."""
-    import asyncpg
-
     error: str | None = None
     try:
         conn = await asyncpg.connect(url, timeout=timeout_s)
@@ -127,15 +129,16 @@ async def _connect_database(url: str, timeout_s: float) -> Reached:
 
 
 async def _connect(
-    unit: str, kind: str, ep: EndpointSettings, blobs: BlobStore, timeout_s: float
+    unit: str,
+    kind: str,
+    ep: EndpointSettings,
+    blobs: BlobStore,
+    timeout_s: float,
+    profiles: Profiles,
 ) -> Reached:
-    from adapters import registry
-    from bridge.interfaces import AdapterContext, Limits
-    from bridge.tls import ssl_context
-
-    role = "source" if kind == "sources" else "sink"
-    spec = registry()[ep.profile]
-    factory = spec.make_source if role == "source" else spec.make_sink
+    role = EndpointRole.SOURCE if kind == "sources" else EndpointRole.SINK
+    spec = profiles[ep.profile]
+    factory = spec.make_source if role is EndpointRole.SOURCE else spec.make_sink
     error: str | None = None
     try:
         assert factory is not None  # the configuration was validated against the profile

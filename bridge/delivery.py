@@ -22,7 +22,7 @@ from aiolimiter import AsyncLimiter
 from bridge.errors import AuthError, PermanentError, TransientError
 from bridge.health import OK, UNKNOWN, Health, backoff_s, probe_wait_s
 from bridge.interfaces import Operation, Sink
-from bridge.metrics import DELIVERY_LATENCY
+from bridge.latency import DELIVERY_LATENCY
 from bridge.store import Delivery, Store
 from bridge.waiting import unless_stopped, wait_any
 

@@ -11,10 +11,17 @@ import datetime as dt
 import random
 from dataclasses import dataclass, field
 
+from bridge.domain.enums import HealthState
 from bridge.errors import AuthError, BridgeError, TransientError
 
-UNKNOWN, OK, BACKOFF, FAILING, DISABLED = "unknown", "ok", "backoff", "failing", "disabled"
-STATES = (UNKNOWN, OK, BACKOFF, FAILING, DISABLED)
+UNKNOWN, OK, BACKOFF, FAILING, DISABLED = (
+    HealthState.UNKNOWN,
+    HealthState.OK,
+    HealthState.BACKOFF,
+    HealthState.FAILING,
+    HealthState.DISABLED,
+)
+STATES = tuple(HealthState)
 OUTAGE_FAILURES = 2  # failures in a row (a failed half-open probe included) that make an outage
 PROBE_EVERY_S = 4.0  # a system down is asked again this often (unless it said Retry-After)
 

@@ -1,19 +1,23 @@
-"""The protocols an adapter satisfies: `Source` feeds the pipeline, `Sink` receives deliveries.
+"""What an adapter is to the core: the `Profile` it registers, and the protocols it satisfies.
 
-Adapters satisfy these structurally; they do not inherit behaviour. Each is an async context
-manager that owns its own `aiohttp.ClientSession` (or other connection).
+`Source` feeds the pipeline, `Sink` receives deliveries. Adapters satisfy these structurally;
+they do not inherit behaviour. Each is an async context manager that owns its own
+`aiohttp.ClientSession` (or other connection). What only some systems do (push intake, status
+polling, business status back) is a capability: a protocol the adapter's class satisfies, or a
+field its `Profile` fills in; the core asks for the capability, never for a profile by name.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
-from enum import StrEnum
 from types import TracebackType
-from typing import Any, Protocol, Self
+from typing import Any, Protocol, Self, runtime_checkable
 
 from bridge.blobs import Blobs
-from schemas import Document, Page, RawRecord, StatusEvent
+from bridge.domain.enums import Operation
+from bridge.settings import SinkSettings, SourceSettings
+from schemas import Document, DocumentRef, Organ, Page, RawRecord, StatusEvent
 
 JsonObject = dict[str, Any]
 
@@ -89,13 +93,6 @@ class PushSource(Source, Protocol):
         ...
 
 
-class Operation(StrEnum):
-    CREATE = "create"
-    UPDATE = "update"
-    REVOKE = "revoke"
-    CORRECT = "correct"  # a later road wrote fields better: same version, a note says which
-
-
 class Sink(Protocol):
     """A system the bridge delivers documents to (the first sink of a unit is its home)."""
 
@@ -149,15 +146,111 @@ class StatusSink(Sink, Protocol):
     async def accept_push(self, headers: Mapping[str, str], body: bytes) -> list[StatusEvent]: ...
 
 
+# ---- capabilities: what the runtime looks for on an adapter it started ----------------------
+
+
+@runtime_checkable
+class PushReceiver(Protocol):
+    """Push intake at `/hooks/{name}`: a push source's records, or a home system's status events.
+
+    Raises AuthError for a bad signature, PermanentError for a body it cannot read."""
+
+    async def accept_push(
+        self, headers: Mapping[str, str], body: bytes
+    ) -> Sequence[RawRecord] | Sequence[StatusEvent]: ...
+
+
+@runtime_checkable
+class StatusPolling(Protocol):
+    """Status polling: a home system asked what became of a document it was given."""
+
+    name: str
+
+    async def status(self, remote_id: str) -> StatusEvent | None: ...
+
+
+@runtime_checkable
+class StatusSender(Protocol):
+    """Status relay: a source that sends business status messages back to a document's sender."""
+
+    name: str
+
+    async def send_status(
+        self,
+        *,
+        from_organ: str,
+        to_document: DocumentRef,
+        to_organ: Organ,
+        code: str,
+        description: str,
+    ) -> str: ...
+
+
+@dataclass(frozen=True)
+class IncomingStatus:
+    """A business status message read out of a record: its code and the document it answers
+    (as the wire names it; `StatusMessages.target` reads that name)."""
+
+    code: str
+    document_id: str
+
+
+@dataclass(frozen=True)
+class StatusMessages:
+    """A profile whose senders expect business status back (and send their own).
+
+    Records of `media_type` are status messages, not documents: `read` gives their code and
+    target (PermanentError when unreadable), `target` turns the wire's document id into a
+    reference. A source of such a profile that is a `StatusSender` gets a status relay.
+    """
+
+    media_type: str
+    read: Callable[[RawRecord], IncomingStatus]
+    target: Callable[[str], DocumentRef]
+
+
+@dataclass(frozen=True)
+class Profile:
+    """Everything the bridge knows about one kind of system.
+
+    `to_document` is the pure mapper from a stored raw record to the common schema.
+    `read_file` builds a RawRecord from one file in the profile's wire format (for
+    `lienthong normalize`); it raises PermanentError with a one-line reason on bad input.
+    `status_messages` is set by a profile that speaks business status back and forth.
+    `shared_node` names the node a source's settings point at when several units may share
+    one (their sources are then one poller serving all of them); None when it is never shared.
+    """
+
+    name: str
+    to_document: Callable[[RawRecord], Document]
+    read_file: Callable[[bytes, str], RawRecord]
+    source_settings: type[SourceSettings] | None = None
+    make_source: Callable[[Any, AdapterContext], Source] | None = None
+    sink_settings: type[SinkSettings] | None = None
+    make_sink: Callable[[Any, AdapterContext], Sink] | None = None
+    status_messages: StatusMessages | None = None
+    shared_node: Callable[[SourceSettings], Hashable] | None = None
+
+
+Profiles = Mapping[str, Profile]  # the adapter registry as the core receives it
+
+
 __all__ = [
     "AdapterContext",
     "Document",
+    "IncomingStatus",
     "JsonObject",
     "Limits",
     "Operation",
+    "Profile",
+    "Profiles",
+    "PushReceiver",
     "PushSource",
     "RawRecord",
     "Sink",
     "Source",
+    "StatusMessages",
+    "StatusPolling",
+    "StatusSender",
     "StatusSink",
 ]

@@ -6,29 +6,20 @@ with /status. Latency is observed when a delivery completes.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-from prometheus_client import CollectorRegistry, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
+from bridge.domain.enums import DeliveryState, HealthState
 from bridge.health import STATES
-from bridge.status import snapshot
-
-if TYPE_CHECKING:
-    from bridge.daemon import Daemon
-
-LIVE = CollectorRegistry(auto_describe=True)
-DELIVERY_LATENCY = Histogram(
-    "lienthong_ingest_to_delivered_seconds",
-    "Seconds from a delivery being enqueued (the record stored) to the sink accepting it",
-    ["sink"],
-    buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 1800, 3600),
-    registry=LIVE,
-)
+from bridge.latency import LIVE
+from bridge.services import RuntimeView
+from bridge.snapshot import snapshot
+from bridge.store import Store
 
 
-async def render(daemon: Daemon) -> bytes:
-    snap = await snapshot(daemon)
+async def render(store: Store, view: RuntimeView) -> bytes:
+    """The Prometheus text exposition of the /status snapshot and the live histograms."""
+    snap = await snapshot(store, view)
     reg = CollectorRegistry(auto_describe=False)
     received = CounterMetricFamily(
         "lienthong_records_received", "Source records taken in", labels=["unit", "source"]
@@ -47,8 +38,8 @@ async def render(daemon: Daemon) -> bytes:
             for st in STATES:
                 state.add_metric([s["name"], "source", st], 1.0 if s["state"] == st else 0.0)
         for k in unit["sinks"]:
-            for st in ("delivered", "pending", "dead"):
-                delivered.add_metric([unit["id"], k["name"], st], k[st])
+            for ds in (DeliveryState.DELIVERED, DeliveryState.PENDING, DeliveryState.DEAD):
+                delivered.add_metric([unit["id"], k["name"], ds], k[ds])
             for st in STATES:
                 state.add_metric([k["name"], "sink", st], 1.0 if k["state"] == st else 0.0)
     totals = GaugeMetricFamily(
@@ -65,7 +56,7 @@ async def render(daemon: Daemon) -> bytes:
         "lienthong_task_restarts", "Restarts of a supervised background task", labels=["task"]
     )
     for task in snap["tasks"]:
-        tasks.add_metric([task["name"]], 1.0 if task["state"] == "failing" else 0.0)
+        tasks.add_metric([task["name"]], 1.0 if task["state"] == HealthState.FAILING else 0.0)
         restarts.add_metric([task["name"]], task["restarts"])
     ready = GaugeMetricFamily("lienthong_ready", "1 when /readyz answers 200")
     ready.add_metric([], 1.0 if snap["ready"] else 0.0)

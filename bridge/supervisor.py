@@ -19,6 +19,7 @@ from typing import Any
 
 import structlog
 
+from bridge.domain.enums import HealthState
 from bridge.waiting import wait_any
 
 log = structlog.get_logger(__name__)
@@ -45,7 +46,7 @@ class TaskState:
     def as_dict(self) -> dict[str, object]:
         return {
             "name": self.name,
-            "state": "failing" if self.failing else "ok",
+            "state": HealthState.FAILING if self.failing else HealthState.OK,
             "restarts": self.restarts,
             "last_error": self.last_error,
             "last_error_at": self.last_error_at.isoformat() if self.last_error_at else None,

@@ -20,8 +20,7 @@ from typing import Any
 import structlog
 
 from adapters import registry
-from bridge.config import parse_config
-from bridge.daemon import Daemon
+from bridge.app import parse_config, serve
 from simulators import factories
 from simulators.demo_data import generate
 from simulators.wiring import WIRING
@@ -111,7 +110,7 @@ async def run_demo(*, port: int, data_dir: Path, documents: int) -> int:
         raw = await build_demo(stack, await asyncio.to_thread(data_dir.resolve), port, documents)
         config = parse_config(raw, {})
         print(f"lienthong demo: http://127.0.0.1:{port}/  (Ctrl-C để dừng / to stop)", flush=True)
-        return await Daemon(config).run()
+        return await serve(config)
 
 
 async def run_simulator(profile: str, *, port: int, seed: int) -> int:

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from adapters import Profile
 from adapters.folder.mapping import read_file, to_document
 from adapters.folder.settings import FolderSinkSettings, FolderSourceSettings
 from adapters.folder.sink import FolderSink
 from adapters.folder.source import FolderSource
-from bridge.interfaces import AdapterContext
+from bridge.interfaces import AdapterContext, Profile
 
 
 def make_source(settings: Any, ctx: AdapterContext) -> FolderSource:

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from adapters import Profile
 from adapters.idesk.mapping import read_file, to_document
 from adapters.idesk.settings import IdeskSettings
 from adapters.idesk.source import IdeskSource
-from bridge.interfaces import AdapterContext
+from bridge.interfaces import AdapterContext, Profile
 
 
 def make_source(settings: Any, ctx: AdapterContext) -> IdeskSource:

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from adapters import Profile
 from adapters.mailbox.mapping import read_file, to_document
 from adapters.mailbox.settings import MailboxSettings
 from adapters.mailbox.source import MailboxSource
-from bridge.interfaces import AdapterContext
+from bridge.interfaces import AdapterContext, Profile
 
 
 def make_source(settings: Any, ctx: AdapterContext) -> MailboxSource:

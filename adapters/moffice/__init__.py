@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from adapters import Profile
 from adapters.moffice.mapping import read_file, to_document
 from adapters.moffice.settings import MofficeSettings
 from adapters.moffice.source import MofficeSource
-from bridge.interfaces import AdapterContext
+from bridge.interfaces import AdapterContext, Profile
 
 
 def make_source(settings: Any, ctx: AdapterContext) -> MofficeSource:

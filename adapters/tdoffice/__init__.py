@@ -7,12 +7,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from adapters import Profile
 from adapters.tdoffice.mapping import read_file, to_document
 from adapters.tdoffice.settings import TdofficeSinkSettings, TdofficeSourceSettings
 from adapters.tdoffice.sink import TdofficeSink
 from adapters.tdoffice.source import TdofficeSource
-from bridge.interfaces import AdapterContext
+from bridge.interfaces import AdapterContext, Profile
 
 
 def _make_source(settings: Any, ctx: AdapterContext) -> TdofficeSource:

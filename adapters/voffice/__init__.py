@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from adapters import Profile
 from adapters.voffice.mapping import read_file, to_document
 from adapters.voffice.settings import VofficeSettings
 from adapters.voffice.source import VofficeSource
-from bridge.interfaces import AdapterContext
+from bridge.interfaces import AdapterContext, Profile
 
 
 def make_source(settings: Any, ctx: AdapterContext) -> VofficeSource:

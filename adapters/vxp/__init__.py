@@ -1,20 +1,22 @@
 """The national document interconnection axis (edXML, QCVN 102:2016) as a bridge source.
 
 `PROFILE` is what the registry lists; `document_from_edxml` reads a bare edXML file (the folder
-adapter uses it for `.xml` drop files).
+adapter uses it for `.xml` drop files). The axis speaks business status both ways
+(`status_messages`), and sources of several units on one node share it (`shared_node`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from collections.abc import Hashable
 from typing import Any
 
-from adapters import Profile
 from adapters.vxp.mapping import (
     DOCUMENT_MEDIA_TYPE,
     STATUS_MEDIA_TYPE,
     document_from_edxml,
+    parse_document_id,
     parse_record,
     to_document,
     to_status,
@@ -22,7 +24,8 @@ from adapters.vxp.mapping import (
 from adapters.vxp.message import StatusMessage
 from adapters.vxp.settings import VxpSettings
 from adapters.vxp.source import VxpSource
-from bridge.interfaces import AdapterContext
+from bridge.interfaces import AdapterContext, IncomingStatus, Profile, StatusMessages
+from bridge.settings import SourceSettings
 from schemas import RawRecord
 
 __all__ = [
@@ -63,10 +66,28 @@ def _make_source(settings: Any, ctx: AdapterContext) -> VxpSource:
     return VxpSource(settings, ctx)
 
 
+def read_status(record: RawRecord) -> IncomingStatus:
+    """The code of the edXML status message a record carries, and the document it answers."""
+    message = to_status(record)
+    return IncomingStatus(
+        code=(message.status_code or "").strip(),
+        document_id=message.response_for.document_id or "",
+    )
+
+
+def node_of(settings: SourceSettings) -> Hashable:
+    """The axis node a source polls: one node, one poller, whichever units it serves."""
+    return (str(getattr(settings, "base_url", "")), str(getattr(settings, "system_id", "")))
+
+
 PROFILE = Profile(
     name="vxp",
     to_document=to_document,
     read_file=read_file,
     source_settings=VxpSettings,
     make_source=_make_source,
+    status_messages=StatusMessages(
+        media_type=STATUS_MEDIA_TYPE, read=read_status, target=parse_document_id
+    ),
+    shared_node=node_of,
 )

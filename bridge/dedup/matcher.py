@@ -27,7 +27,7 @@ from bridge.dedup.reasons import (
 from bridge.normalize import OrganDirectory
 from bridge.normalize.identity import Identity, fallback_key, identity_of
 from bridge.normalize.organs import fuller_name, is_short_form
-from bridge.status_flow import AGREE, REFUSE, reply
+from bridge.status_messages import AGREE, REFUSE, reply
 from bridge.store import DocumentRow, NewDocument, Outcome, Store, StoredRecord
 from schemas import Action, Document, DocumentRef, DocumentState, Provenance
 

@@ -76,3 +76,12 @@ class HealthState(StrEnum):
     BACKOFF = "backoff"
     FAILING = "failing"
     DISABLED = "disabled"
+
+
+class Operation(StrEnum):
+    """What one outbox row asks of a home system."""
+
+    CREATE = "create"
+    UPDATE = "update"
+    REVOKE = "revoke"
+    CORRECT = "correct"  # a later road wrote fields better: same version, a note says which

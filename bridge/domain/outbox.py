@@ -13,8 +13,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from bridge.domain.enums import DeliveryState
-from bridge.interfaces import Operation
+from bridge.domain.enums import DeliveryState, Operation
 
 Wanted = tuple[str, str, str, int]  # (unit, sink, operation, revision) a decision asks for
 

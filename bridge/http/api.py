@@ -4,49 +4,41 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any
 
 from aiohttp import web
 
-from bridge import jsonutil
-from bridge.status import not_ready, snapshot
-
-if TYPE_CHECKING:
-    from bridge.daemon import Daemon
-
-
-def daemon_of(request: web.Request) -> Daemon:
-    from bridge.http.server import DAEMON
-
-    return cast("Daemon", request.app[DAEMON])
-
-
-def json_response(data: Any, status: int = 200) -> web.Response:
-    return web.Response(body=jsonutil.dumps(data), status=status, content_type="application/json")
+from bridge.domain.enums import HealthState
+from bridge.domain.search import EXACT, PARTIAL, STATES, search_patterns
+from bridge.export import csv_rows, period
+from bridge.http.context import json_response, services_of
+from bridge.interfaces import Operation
+from bridge.metrics import render
+from bridge.snapshot import not_ready, snapshot
 
 
 async def healthz(request: web.Request) -> web.Response:
-    return json_response({"status": "ok"})
+    return json_response({"status": HealthState.OK})
 
 
 async def readyz(request: web.Request) -> web.Response:
     """200 when started and every supervised task runs; 503 with the reasons otherwise (task
     names only: this answer needs no token, so no error text goes in it)."""
-    reasons = not_ready(daemon_of(request))
+    reasons = not_ready(services_of(request).view)
     return json_response({"ready": not reasons, "reasons": reasons}, status=503 if reasons else 200)
 
 
 async def metrics(request: web.Request) -> web.Response:
-    from bridge.metrics import render
-
-    body = await render(daemon_of(request))
+    services = services_of(request)
+    body = await render(services.store, services.view)
     return web.Response(
         body=body, headers={"Content-Type": "text/plain; version=0.0.4; charset=utf-8"}
     )
 
 
-async def status(request: web.Request) -> web.Response:
-    return json_response(await snapshot(daemon_of(request)))
+async def status_snapshot(request: web.Request) -> web.Response:
+    services = services_of(request)
+    return json_response(await snapshot(services.store, services.view))
 
 
 def _int(request: web.Request, name: str, default: int, hi: int = 500) -> int:
@@ -59,12 +51,10 @@ def _int(request: web.Request, name: str, default: int, hi: int = 500) -> int:
 async def documents(request: web.Request) -> web.Response:
     """Exact hits first, then partial ones, each saying which; the latest documents without
     `q`. An unknown `unit` or `state` is a 400 naming it, never an empty list."""
-    from bridge.domain.search import EXACT, PARTIAL, STATES, search_patterns
-
-    daemon = daemon_of(request)
+    services = services_of(request)
     unit = request.query.get("unit") or None
     state = request.query.get("state") or None
-    units = [u.id for u in daemon.config.units]
+    units = [u.id for u in services.view.units()]
     if unit is not None and unit not in units:
         return json_response(
             {
@@ -87,7 +77,7 @@ async def documents(request: web.Request) -> web.Response:
     before = int(cursor.lstrip("p")) if cursor.lstrip("p").isdigit() else None
     q = request.query.get("q") or None
     searching = q is not None and search_patterns(q) is not None
-    rows = await daemon.store.search_documents(
+    rows = await services.store.search_documents(
         unit=unit, q=q, state=state, limit=limit, before=before, before_rank=rank
     )
     items = [
@@ -120,7 +110,7 @@ def document_summary(doc_id: int, doc: Any, state: str, revision: int) -> dict[s
 
 
 async def document(request: web.Request) -> web.Response:
-    store = daemon_of(request).store
+    store = services_of(request).store
     try:
         doc_id = int(request.match_info["id"])
     except ValueError:
@@ -164,7 +154,7 @@ def corrections_of(records: list[Any], deliveries: list[Any]) -> dict[str, Any]:
         for r in records
         if isinstance(r.decision, dict) and r.decision.get("corrected")
     ]
-    sent = [delivery_view(d) for d in deliveries if d.op == "correct"]
+    sent = [delivery_view(d) for d in deliveries if d.op == Operation.CORRECT]
     return {"taught": taught, "deliveries": sent}
 
 
@@ -186,35 +176,33 @@ def delivery_view(d: Any) -> dict[str, Any]:
 
 
 async def dead_letters(request: web.Request) -> web.Response:
-    rows = await daemon_of(request).store.dead_letters()
+    rows = await services_of(request).store.dead_letters()
     return json_response({"items": [delivery_view(d) for d in rows]})
 
 
 async def replay(request: web.Request) -> web.Response:
-    daemon = daemon_of(request)
+    services = services_of(request)
     raw_id = request.match_info["id"]
     target = None if raw_id == "all" else int(raw_id) if raw_id.isdigit() else -1
-    count = await daemon.store.replay(target, actor=_actor(request))
-    for ep in daemon.endpoints.values():
-        if ep.role == "sink":
-            ep.runner.wake.set()
+    count = await services.store.replay(target, actor=_actor(request))
+    services.actions.deliveries_changed()
     if count == 0 and target is not None:
         return json_response({"error": "không có thư chết này / no such dead letter"}, status=404)
     return json_response({"replayed": count})
 
 
 async def quarantine(request: web.Request) -> web.Response:
-    return json_response({"items": await daemon_of(request).store.quarantined()})
+    return json_response({"items": await services_of(request).store.quarantined()})
 
 
 async def _quarantine_action(request: web.Request, *, release: bool) -> web.Response:
-    daemon = daemon_of(request)
+    services = services_of(request)
     qid = _path_int(request, "id")
-    if not await daemon.store.release_quarantined(qid, _actor(request), release=release):
+    if not await services.store.release_quarantined(qid, _actor(request), release=release):
         return json_response(
             {"error": "không có bản ghi cách ly này / no such quarantined record"}, status=404
         )
-    daemon.processor.notify()
+    services.actions.records_changed()
     return json_response({"released" if release else "retried": qid})
 
 
@@ -244,52 +232,50 @@ def _path_int(request: web.Request, name: str) -> int:
 
 
 async def split(request: web.Request) -> web.Response:
-    daemon = daemon_of(request)
+    services = services_of(request)
     doc_id = _path_int(request, "id")
     record_id = (await _json_body(request)).get("record_id")
     if not isinstance(record_id, int):
         return json_response(
             {"error": "cần record_id (số) / record_id (integer) required"}, status=400
         )
-    if not await daemon.store.split_record(doc_id, record_id, _actor(request)):
+    if not await services.store.split_record(doc_id, record_id, _actor(request)):
         return json_response(
             {"error": "bản ghi không thuộc văn bản này / record not in that document"}, status=404
         )
-    daemon.processor.notify()
+    services.actions.records_changed()
     return json_response({"split": record_id, "from": doc_id})
 
 
 async def merge(request: web.Request) -> web.Response:
-    daemon = daemon_of(request)
+    services = services_of(request)
     doc_id = _path_int(request, "id")
     other_id = (await _json_body(request)).get("other_id")
     if not isinstance(other_id, int):
         return json_response(
             {"error": "cần other_id (số) / other_id (integer) required"}, status=400
         )
-    if not await daemon.store.merge_documents(doc_id, other_id, _actor(request)):
+    if not await services.store.merge_documents(doc_id, other_id, _actor(request)):
         return json_response(
             {"error": "không gộp được hai văn bản này / cannot merge those documents"}, status=404
         )
-    daemon.processor.notify()
+    services.actions.records_changed()
     return json_response({"merged": other_id, "into": doc_id})
 
 
 async def audit(request: web.Request) -> web.Response:
     return json_response(
-        {"items": await daemon_of(request).store.audit_trail(_int(request, "limit", 200, 1000))}
+        {"items": await services_of(request).store.audit_trail(_int(request, "limit", 200, 1000))}
     )
 
 
 async def export_csv(request: web.Request) -> web.StreamResponse:
     """Documents received in [from, to] as CSV (UTF-8 with BOM, so spreadsheet programs read it)."""
-    from bridge.export import csv_rows, period
-
     try:
         start, end = period(request.query.get("from"), request.query.get("to"))
     except ValueError as exc:
         return json_response({"error": str(exc)}, status=400)
-    rows = await daemon_of(request).store.documents_received(
+    rows = await services_of(request).store.documents_received(
         start, end, request.query.get("unit") or None
     )
     body = "\ufeff" + "".join(csv_rows(rows))
@@ -320,7 +306,7 @@ def _actor(request: web.Request) -> str:
 def add_routes(app: web.Application) -> None:
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
-    app.router.add_get("/status", status)
+    app.router.add_get("/status", status_snapshot)
     app.router.add_get("/metrics", metrics)
     app.router.add_get("/documents", documents)
     app.router.add_get("/documents/{id}", document)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 
-from bridge.config import Config
+from bridge.config import Config, HttpSection
 from bridge.errors import ConfigError
 
 
@@ -19,7 +19,11 @@ def is_loopback(host: str) -> bool:
 
 def check_listen(config: Config) -> None:
     """Raise ConfigError when the daemon would listen beyond loopback without a token."""
-    http = config.http
+    check_http(config.http)
+
+
+def check_http(http: HttpSection) -> None:
+    """`check_listen` for the `[http]` section alone."""
     if not is_loopback(http.host) and http.token is None:
         raise ConfigError(
             [

@@ -10,24 +10,24 @@ from __future__ import annotations
 from aiohttp import web
 
 from bridge.errors import AuthError, PermanentError, TransientError
-from bridge.http.api import daemon_of, json_response
+from bridge.http.context import json_response, services_of
 
 MAX_HOOK_BYTES = 32 * 1024 * 1024
 
 
 async def hook(request: web.Request) -> web.Response:
-    daemon = daemon_of(request)
+    """Hand the body to the endpoint's push intake (its capability); 404 when it has none."""
+    services = services_of(request)
     name = request.match_info["name"]
-    ep = daemon.endpoints.get(name)
-    accept = getattr(ep.adapter, "accept_push", None) if ep else None
-    if ep is None or accept is None:
+    intake = services.intake_of(name)
+    if intake is None:
         return json_response({"error": "không có điểm nhận này / no such hook"}, status=404)
     body = await request.content.read(MAX_HOOK_BYTES + 1)
     if len(body) > MAX_HOOK_BYTES:
         return json_response({"error": "nội dung quá lớn / body too large"}, status=413)
     headers = {k: v for k, v in request.headers.items()}
     try:
-        items = await accept(headers, body)
+        count = await intake(headers, body)
     except AuthError as exc:
         return json_response({"error": exc.reason}, status=401)
     except PermanentError as exc:
@@ -35,15 +35,9 @@ async def hook(request: web.Request) -> web.Response:
     except TransientError as exc:
         return json_response({"error": exc.reason}, status=503)
     event_id = request.headers.get("X-TD-Event-Id") or request.headers.get("X-Event-Id")
-    if ep.role == "source":
-        new_ids = await daemon.store.save_records(items)
-        if new_ids:
-            daemon.processor.notify()
-    else:
-        await daemon.store.save_status_events(items)
     if event_id:
-        await daemon.store.remember_event(name, event_id)
-    return json_response({"status": "stored", "items": len(items)})
+        await services.store.remember_event(name, event_id)
+    return json_response({"status": "stored", "items": count})
 
 
 def add_routes(app: web.Application) -> None:

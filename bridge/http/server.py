@@ -8,24 +8,22 @@ from __future__ import annotations
 
 import hmac
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING
 
 from aiohttp import web
 
 from bridge.http import api, hooks, page
-from bridge.http.guard import check_listen
-
-if TYPE_CHECKING:
-    from bridge.daemon import Daemon
+from bridge.http.context import SERVICES
+from bridge.http.guard import check_http
+from bridge.services import Services
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-DAEMON = web.AppKey("daemon", object)
 _OPEN_PATHS = ("/healthz", "/readyz", "/hooks/")  # health probes send no token
 _PAGE = "/"  # the page holds no data; every call it makes carries the token
 
 
-def build_app(daemon: Daemon) -> web.Application:
-    token = daemon.config.http.token.get_secret_value() if daemon.config.http.token else None
+def build_app(services: Services) -> web.Application:
+    """The aiohttp application over `services`: the API, the webhooks and the page."""
+    token = services.http.token.get_secret_value() if services.http.token else None
 
     @web.middleware
     async def auth(request: web.Request, handler: Handler) -> web.StreamResponse:
@@ -41,7 +39,7 @@ def build_app(daemon: Daemon) -> web.Application:
         return await handler(request)
 
     app = web.Application(middlewares=[auth], client_max_size=64 * 1024 * 1024)
-    app[DAEMON] = daemon
+    app[SERVICES] = services
     api.add_routes(app)
     hooks.add_routes(app)
     page.add_routes(app)
@@ -49,15 +47,23 @@ def build_app(daemon: Daemon) -> web.Application:
 
 
 class HttpServer:
-    def __init__(self, daemon: Daemon) -> None:
-        self.daemon = daemon
+    """Serves `services` on the configured address while entered; `port` is the one bound."""
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
         self._runner: web.AppRunner | None = None
         self.port = 0
 
+    def check(self) -> None:
+        """Refuse (ConfigError) before the daemon starts anything: see `bridge.http.guard`."""
+        check_http(self.services.http)
+
     async def __aenter__(self) -> HttpServer:
-        http = self.daemon.config.http
-        check_listen(self.daemon.config)
-        self._runner = web.AppRunner(build_app(self.daemon), access_log=None, handle_signals=False)
+        http = self.services.http
+        self.check()
+        self._runner = web.AppRunner(
+            build_app(self.services), access_log=None, handle_signals=False
+        )
         await self._runner.setup()
         site = web.TCPSite(self._runner, http.host, http.port)
         await site.start()

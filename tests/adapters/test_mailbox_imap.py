@@ -16,8 +16,9 @@ from adapters.mailbox import PROFILE, MailboxSettings, MailboxSource
 from bridge.blobs import BlobStore
 from bridge.errors import AuthError, TransientError
 from bridge.health import Health
+from bridge.ingest import SourceRunner
 from bridge.interfaces import AdapterContext
-from bridge.pipeline import Processor, SourceRunner
+from bridge.pipeline import Processor
 from bridge.store import SqliteStore
 from schemas import Document, Organ, Page, RawRecord
 from simulators.mailbox import ImapSim

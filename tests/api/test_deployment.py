@@ -12,10 +12,9 @@ from pathlib import Path
 import aiohttp
 import pytest
 
+from bridge.app import build_daemon, load_config, parse_config
 from bridge.cli import main
-from bridge.config import load_config, parse_config
 from bridge.config_check import refusals
-from bridge.daemon import Daemon
 from simulators.folder import FolderDropper
 from simulators.tdoffice import TdofficeSim
 from tests.e2e.harness import config_dict
@@ -140,7 +139,7 @@ async def test_readyz_needs_no_token(tmp_path: Path) -> None:
     ):
         raw = config_dict(tmp_path / "data", source, home, dropper)
         raw["http"]["token"] = "probe-test-token"
-        async with Daemon(parse_config(raw, {})) as daemon, aiohttp.ClientSession() as http:
+        async with build_daemon(parse_config(raw, {})) as daemon, aiohttp.ClientSession() as http:
             base = f"http://127.0.0.1:{daemon.http.port}"
             async with http.get(f"{base}/readyz") as resp:
                 assert resp.status == 200 and (await resp.json())["ready"] is True

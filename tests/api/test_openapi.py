@@ -20,8 +20,7 @@ from schemathesis.checks import (
 )
 from schemathesis.core.result import Err, Ok
 
-from bridge.config import parse_config
-from bridge.daemon import Daemon
+from bridge.app import build_daemon, parse_config
 from bridge.http.server import build_app
 from simulators.folder import FolderDropper
 from simulators.tdoffice import TdofficeSim
@@ -86,7 +85,7 @@ def test_spec_parses_as_openapi_3() -> None:
 def test_every_route_documented_and_every_documented_route_served(tmp_path: Path) -> None:
     """The aiohttp app's routes (HEAD aside) and the spec's paths are the same set."""
     config = parse_config({"bridge": {"data_dir": str(tmp_path)}}, {})
-    app = build_app(Daemon(config))
+    app = build_app(build_daemon(config).services())
     served = {
         (route.method, route.resource.canonical)
         for route in app.router.routes()
@@ -111,7 +110,7 @@ async def base_url(tmp_path: Path) -> AsyncIterator[str]:
         dropper.add_raw("VB_broken.json", b'{"codeNumber": "12", ')
         raw = config_dict(tmp_path / "data", source, home, dropper)
         raw["http"]["token"] = TOKEN
-        async with Daemon(parse_config(raw, {})) as daemon:
+        async with build_daemon(parse_config(raw, {})) as daemon:
             await wait_until(lambda: len(home.received) == 3, timeout_s=20, what="deliveries")
             await daemon.processor.process_pending()
             yield f"http://127.0.0.1:{daemon.http.port}"

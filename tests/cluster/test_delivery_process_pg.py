@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bridge.config import load_config
-from bridge.daemon import Daemon
+from bridge.app import build_daemon, load_config
 from simulators.tdoffice import TdofficeSim
 from tests.cluster.conftest import cluster_config, free_port, fresh_pg_url
 from tests.e2e.harness import UNIT, delivered_symbols, make_doc, toml_of, wait_until
@@ -31,7 +30,7 @@ async def test_the_delivery_process_delivers_from_postgresql(
         cfg["bridge"]["delivery_process"] = True
         config_path = tmp_path / "lienthong.toml"
         config_path.write_text(toml_of(cfg), encoding="utf-8")
-        async with Daemon(load_config(config_path), config_path) as daemon:
+        async with build_daemon(load_config(config_path), config_path) as daemon:
             assert daemon.delivery_child is not None and daemon.delivery_child.pid is not None
             await wait_until(
                 lambda: len(home.received) >= total, timeout_s=60, what="every document at home"

@@ -16,8 +16,9 @@ from adapters import registry
 from adapters._http import RetryPolicy
 from bridge.errors import AuthError, TransientError
 from bridge.health import Health
+from bridge.ingest import SourceRunner
 from bridge.normalize import canonical_organ_name, fold_key
-from bridge.pipeline import Processor, SourceRunner
+from bridge.pipeline import Processor
 from bridge.store import SqliteStore
 from schemas import Document, RawRecord
 from simulators.demo_data import SeedDocument

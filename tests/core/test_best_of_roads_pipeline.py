@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from adapters import Profile
+from bridge.interfaces import Profile
 from bridge.pipeline import Processor
 from bridge.store import SqliteStore
 from schemas import Document, Organ, RawRecord

@@ -12,8 +12,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from bridge.app import parse_config
 from bridge.cli import main
-from bridge.config import BridgeSection, HttpSection, parse_config
+from bridge.config import BridgeSection, HttpSection
 from bridge.errors import ConfigError
 from simulators.moffice import MofficeSim
 from simulators.tdoffice import TdofficeSim

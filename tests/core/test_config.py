@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from bridge.config import load_config, parse_config
+from bridge.app import load_config, parse_config
 from bridge.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import orjson
 
-from bridge.delivery_process import DeliveryChild, apply_health, health_report
+from bridge.delivery_link import DeliveryChild, apply_health, health_report
 from bridge.health import FAILING, Health
 
 

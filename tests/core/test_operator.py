@@ -11,7 +11,7 @@ from typing import Any
 
 import aiohttp
 
-from bridge.config import parse_config
+from bridge.app import build_daemon, parse_config
 from bridge.daemon import Daemon
 from schemas import Confidentiality
 from simulators.folder import FolderDropper
@@ -67,7 +67,7 @@ async def test_secret_document_held_then_released_by_operator(tmp_path: Path) ->
             secret.model_copy(update={"confidentiality": Confidentiality.MAT}), files, unit=UNIT
         )
         source.add_document(*make_doc(2), unit=UNIT)
-        async with Daemon(_config(tmp_path, source, home, dropper)) as daemon:
+        async with build_daemon(_config(tmp_path, source, home, dropper)) as daemon:
             await wait_until(lambda: len(home.received) == 1, what="the ordinary document")
             status, body = await _call(daemon, "GET", "/quarantine")
             assert status == 200 and [q["kind"] for q in body["items"]] == ["secret"]
@@ -95,7 +95,7 @@ async def test_retry_reprocesses_without_vouching(tmp_path: Path) -> None:
         source.add_document(
             secret.model_copy(update={"confidentiality": Confidentiality.TOI_MAT}), files, unit=UNIT
         )
-        async with Daemon(_config(tmp_path, source, home, dropper)) as daemon:
+        async with build_daemon(_config(tmp_path, source, home, dropper)) as daemon:
             await wait_until(lambda: daemon.store.quarantined(), what="quarantine")
             first = (await daemon.store.quarantined())[0]
             status, _ = await _call(daemon, "POST", f"/quarantine/{first['id']}/retry")
@@ -120,7 +120,7 @@ async def test_csv_export_lists_documents_of_the_period(tmp_path: Path) -> None:
     ):
         for i in range(3):
             source.add_document(*make_doc(i), unit=UNIT)
-        async with Daemon(_config(tmp_path, source, home, dropper)) as daemon:
+        async with build_daemon(_config(tmp_path, source, home, dropper)) as daemon:
             await wait_until(lambda: len(home.received) == 3, what="three deliveries")
             status, text = await _call(daemon, "GET", "/export.csv")
             bad, _ = await _call(daemon, "GET", "/export.csv?from=2026-13-01")
@@ -139,7 +139,7 @@ async def test_cli_quarantine_list_against_running_daemon(tmp_path: Path) -> Non
         FolderDropper(tmp_path / "inbox") as dropper,
     ):
         dropper.add_raw("VB_hong.json", b"{not json")
-        async with Daemon(_config(tmp_path, source, home, dropper)) as daemon:
+        async with build_daemon(_config(tmp_path, source, home, dropper)) as daemon:
             await wait_until(lambda: daemon.store.quarantined(), what="quarantine")
             url = f"http://127.0.0.1:{daemon.http.port}"
             ok, out = await _cli("quarantine", "list", "--url", url, "--token", TOKEN)
@@ -161,7 +161,7 @@ async def test_split_and_merge_over_http_are_honoured_and_audited(tmp_path: Path
         source.add_document(doc, files, unit=UNIT)
         dropper.add_document(doc, files, unit=UNIT)  # the same document by a second road
         source.add_document(*make_doc(2), unit=UNIT)
-        async with Daemon(_config(tmp_path, source, home, dropper)) as daemon:
+        async with build_daemon(_config(tmp_path, source, home, dropper)) as daemon:
 
             async def settled() -> bool:
                 counts = await daemon.store.counts()

@@ -6,9 +6,8 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
+from bridge.app import build_daemon, parse_config
 from bridge.blobs import BlobStore
-from bridge.config import parse_config
-from bridge.daemon import Daemon
 from schemas import Confidentiality
 from simulators.folder import FolderDropper
 from simulators.tdoffice import TdofficeSim
@@ -35,7 +34,7 @@ async def test_purge_keeps_dead_letters_and_quarantine(tmp_path: Path) -> None:
         source.add_document(*docs[1], unit=UNIT)
         source.add_document(secret, docs[2][1], unit=UNIT)
         config = parse_config(config_dict(tmp_path / "data", source, home, dropper), {})
-        async with Daemon(config) as daemon:
+        async with build_daemon(config) as daemon:
             await wait_until(lambda: len(home.received) == 1, what="one delivery")
             await wait_until(lambda: daemon.store.dead_letters(), what="one dead letter")
             await wait_until(lambda: daemon.store.quarantined(), what="one quarantined")

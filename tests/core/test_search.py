@@ -8,8 +8,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from bridge.config import parse_config
-from bridge.daemon import Daemon
+from bridge.app import build_daemon, parse_config
 from schemas import Document
 from simulators.folder import FolderDropper
 from simulators.tdoffice import TdofficeSim
@@ -39,7 +38,7 @@ async def test_search_by_symbol_subject_or_issuer(
     ):
         for i in range(4):
             source.add_document(*make_doc(i), unit=UNIT)
-        async with Daemon(
+        async with build_daemon(
             parse_config(config_dict(tmp_path / "data", source, home, dropper), {})
         ) as daemon:
             await wait_until(lambda: len(home.received) == 4, what="four documents")
@@ -75,7 +74,7 @@ async def test_search_as_clerks_type_over_http(tmp_path: Path) -> None:
     ):
         for doc, files in _clerk_docs():
             source.add_document(doc, files, unit=UNIT)
-        async with Daemon(
+        async with build_daemon(
             parse_config(config_dict(tmp_path / "data", source, home, dropper), {})
         ) as daemon:
             await wait_until(lambda: len(home.received) == 3, what="three documents")

@@ -12,10 +12,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from bridge.app import build_daemon, parse_config
 from bridge.cli import build_parser, main
 from bridge.cli_status import failing
-from bridge.config import parse_config
-from bridge.daemon import Daemon
 from simulators.folder import FolderDropper
 from simulators.tdoffice import TdofficeSim
 from tests.e2e.harness import config_dict, make_doc, wait_until
@@ -48,7 +47,7 @@ async def test_exit_codes_and_wide_output(
         raw = config_dict(tmp_path / "data", source, home, dropper)
         raw["units"][0]["sources"][0]["name"] = LONG_NAME
         raw["http"]["token"] = TOKEN
-        async with Daemon(parse_config(raw, {})) as daemon:
+        async with build_daemon(parse_config(raw, {})) as daemon:
             await wait_until(lambda: len(home.received) == 1, what="one delivery")
             url = f"http://127.0.0.1:{daemon.http.port}"
             monkeypatch.setenv("LIENTHONG_URL", url)

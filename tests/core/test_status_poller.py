@@ -12,7 +12,7 @@ from adapters.tdoffice.sink import TdofficeSink
 from bridge.blobs import BlobStore
 from bridge.errors import TransientError
 from bridge.interfaces import AdapterContext
-from bridge.status_flow import StatusPoller
+from bridge.status_messages import StatusPoller
 from bridge.store import SqliteStore
 from simulators.tdoffice import TdofficeSim
 from tests.store.conftest import document, new_document_outcome, raw

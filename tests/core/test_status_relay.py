@@ -17,8 +17,8 @@ from adapters.vxp.message import StatusMessage
 from adapters.vxp.settings import VxpSettings
 from bridge.blobs import BlobStore
 from bridge.health import Health
-from bridge.interfaces import AdapterContext
-from bridge.status_flow import StatusRelay
+from bridge.interfaces import AdapterContext, StatusSender
+from bridge.status_messages import StatusRelay
 from bridge.store import Outcome, SqliteStore, StatusReply
 from simulators.server import Handler
 from simulators.vxp import DEFAULT_SECRET, DEFAULT_SYSTEM, VxpSim
@@ -107,6 +107,7 @@ async def _bench(
             SqliteStore(tmp_path / "lienthong.sqlite3") as store,
             make_source(settings, ctx) as source,
         ):
+            assert isinstance(source, StatusSender)  # the vxp source relays status
             relay = StatusRelay(source, store, Health(f"{SOURCE}:status", "vxp"), max_attempts)
             bench = Bench(store, relay, axis)
             stop = asyncio.Event()

@@ -15,13 +15,12 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from adapters import Profile
 from adapters.tdoffice.settings import TdofficeSinkSettings
 from adapters.tdoffice.sink import TdofficeSink
 from bridge.blobs import BlobStore
 from bridge.delivery import DeliveryWorker
 from bridge.health import Health
-from bridge.interfaces import AdapterContext
+from bridge.interfaces import AdapterContext, Profile
 from bridge.normalize.legacy import TCVN3_TABLE
 from bridge.pipeline import Processor
 from bridge.store import SqliteStore

@@ -9,8 +9,9 @@ from typing import Any
 from adapters.vxp.edxml import emit_status
 from adapters.vxp.mapping import format_document_id
 from adapters.vxp.message import OrganInfo, ResponseFor, StatusMessage
-from bridge.config import parse_config
+from bridge.app import build_daemon, parse_config
 from bridge.daemon import Daemon
+from bridge.snapshot import snapshot
 from schemas import DocumentRef
 from simulators.tdoffice import TdofficeSim
 from simulators.vxp import VxpSim
@@ -77,7 +78,7 @@ async def test_one_message_for_two_units_and_status_back(tmp_path: Path) -> None
     ):
         doc, files = make_doc(7)
         doc_id = axis.add_document(doc, files, units=list(UNITS))
-        async with Daemon(_config(tmp_path, axis, [home1, home2])) as daemon:
+        async with build_daemon(_config(tmp_path, axis, [home1, home2])) as daemon:
             await wait_until(
                 lambda: len(home1.received) == 1 and len(home2.received) == 1, what="both homes"
             )
@@ -129,7 +130,7 @@ async def test_take_back_revokes_at_home_and_answers_15(tmp_path: Path) -> None:
     ):
         doc, files = make_doc(8)
         axis.add_document(doc, files, unit=UNITS[0])
-        async with Daemon(_config(tmp_path, axis, [home1, home2])):
+        async with build_daemon(_config(tmp_path, axis, [home1, home2])):
             await wait_until(lambda: len(home1.received) == 1, what="delivery")
             ref = DocumentRef(
                 issuer=doc.issuer, number=doc.number, notation=doc.notation, issued_on=doc.issued_on
@@ -154,6 +155,4 @@ async def test_take_back_revokes_at_home_and_answers_15(tmp_path: Path) -> None:
 
 
 async def _status(daemon: Daemon) -> dict[str, Any]:
-    from bridge.status import snapshot
-
-    return await snapshot(daemon)
+    return await snapshot(daemon.store, daemon)

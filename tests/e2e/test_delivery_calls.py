@@ -6,8 +6,7 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from bridge.config import parse_config
-from bridge.daemon import Daemon
+from bridge.app import build_daemon, parse_config
 from bridge.delivery import IN_HAND_PER_CALL, DeliveryWorker
 from simulators.folder import FolderDropper
 from simulators.tdoffice import TdofficeSim
@@ -32,7 +31,7 @@ async def test_calls_to_the_sink_stay_within_max_in_flight(tmp_path: Path) -> No
         raw = config_dict(tmp_path / "data", source, home, dropper, poll_s=0.2)
         raw["units"][0]["sinks"][0]["max_in_flight"] = 3
         in_hand_peak = 0
-        async with Daemon(parse_config(raw, {})) as daemon:
+        async with build_daemon(parse_config(raw, {})) as daemon:
             worker = daemon.endpoints[SINK].runner
             assert isinstance(worker, DeliveryWorker)
 

@@ -13,11 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from bridge import delivery_process
-from bridge.config import load_config
-from bridge.daemon import Daemon
+from bridge import delivery_link
+from bridge.app import build_daemon, load_config
 from bridge.errors import ConfigError
-from bridge.metrics import LIVE
+from bridge.latency import LIVE
 from simulators.folder import FolderDropper
 from simulators.tdoffice import TdofficeSim
 from tests.e2e.harness import UNIT, config_dict, delivered_symbols, make_doc, toml_of, wait_until
@@ -62,7 +61,7 @@ async def test_a_killed_delivery_process_is_restarted_and_nothing_is_doubled(
         config_path = tmp_path / "lienthong.toml"
         config_path.write_text(toml_of(cfg), encoding="utf-8")
         latencies_before = _latency_count()
-        async with Daemon(load_config(config_path), config_path) as daemon:
+        async with build_daemon(load_config(config_path), config_path) as daemon:
             child = daemon.delivery_child
             assert child is not None and child.pid is not None
             first_pid = child.pid
@@ -99,7 +98,7 @@ async def test_the_delivery_process_needs_a_configuration_file(tmp_path: Path) -
         config_path = tmp_path / "lienthong.toml"
         config_path.write_text(toml_of(cfg), encoding="utf-8")
         with pytest.raises(ConfigError, match="delivery_process"):
-            async with Daemon(load_config(config_path)):
+            async with build_daemon(load_config(config_path)):
                 pass
 
 
@@ -109,7 +108,7 @@ async def test_a_child_that_cannot_start_is_tried_again_until_it_can(
     """The configuration file broken while the daemon runs (an operator mid-edit) and the child
     gone: each new child fails at once, the daemon keeps running and keeps trying; once the
     file is good again a child starts and delivers what arrived meanwhile."""
-    monkeypatch.setattr(delivery_process, "RESTART_S", (0.2, 0.2, 0.3))
+    monkeypatch.setattr(delivery_link, "RESTART_S", (0.2, 0.2, 0.3))
     async with (
         TdofficeSim(api_key="src") as source,
         TdofficeSim(api_key="home") as home,
@@ -120,7 +119,7 @@ async def test_a_child_that_cannot_start_is_tried_again_until_it_can(
         config_path = tmp_path / "lienthong.toml"
         good = toml_of(cfg)
         config_path.write_text(good, encoding="utf-8")
-        async with Daemon(load_config(config_path), config_path) as daemon:
+        async with build_daemon(load_config(config_path), config_path) as daemon:
             child = daemon.delivery_child
             assert child is not None and child.pid is not None
             config_path.write_text("[bridge\nthis is not TOML", encoding="utf-8")

@@ -8,7 +8,7 @@ from typing import Any
 
 import aiohttp
 
-from bridge.config import parse_config
+from bridge.app import build_daemon, parse_config
 from bridge.daemon import Daemon
 from simulators.folder import FolderDropper
 from simulators.tdoffice import TdofficeSim
@@ -36,7 +36,7 @@ async def test_documents_delivered_once_and_second_road_recognised(tmp_path: Pat
             if i < 2:
                 dropper.add_document(doc, files, unit=UNIT)
         config = parse_config(config_dict(tmp_path / "data", source, home, dropper), {})
-        async with Daemon(config) as daemon:
+        async with build_daemon(config) as daemon:
             await wait_until(lambda: len(home.received) >= 6, what="six deliveries")
             await wait_until(
                 lambda: len(list((tmp_path / "inbox" / ".done").glob("*.json"))) == 2,
@@ -73,12 +73,12 @@ async def test_restart_resumes_from_cursor_without_redelivery(tmp_path: Path) ->
         for i in range(4):
             source.add_document(*make_doc(i), unit=UNIT)
         config = parse_config(config_dict(tmp_path / "data", source, home, dropper), {})
-        async with Daemon(config):
+        async with build_daemon(config):
             await wait_until(lambda: len(home.received) == 4, what="first four")
         calls_before = len(source.calls("GET", "/api/v2/documents/inbox"))
         for i in range(4, 7):
             source.add_document(*make_doc(i), unit=UNIT)
-        async with Daemon(config):
+        async with build_daemon(config):
             await wait_until(lambda: len(home.received) == 7, what="three more")
         first_after = source.calls("GET", "/api/v2/documents/inbox")[calls_before]
         assert first_after.query.get("cursor"), (
@@ -100,7 +100,7 @@ async def test_malformed_record_quarantined_and_the_rest_flow(tmp_path: Path) ->
         dropper.add_raw("VB_broken.json", b'{"codeNumber": "12", "codeNotation": ')
         dropper.add_document(*make_doc(2), unit=UNIT)
         config = parse_config(config_dict(tmp_path / "data", source, home, dropper), {})
-        async with Daemon(config) as daemon:
+        async with build_daemon(config) as daemon:
             await wait_until(lambda: len(home.received) == 2, what="two good documents")
             await wait_until(
                 lambda: (tmp_path / "inbox" / ".rejected").exists(), what="rejected move"

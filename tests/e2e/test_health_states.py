@@ -11,8 +11,7 @@ from pathlib import Path
 
 import aiohttp
 
-from bridge.config import parse_config
-from bridge.daemon import Daemon
+from bridge.app import build_daemon, parse_config
 from simulators.folder import FolderDropper
 from simulators.tdoffice import TdofficeSim
 from tests.e2e.harness import UNIT, config_dict, make_doc, wait_until
@@ -62,7 +61,7 @@ async def test_unreached_sinks_show_unknown_then_failing_never_ok(tmp_path: Path
             {"name": SILENT, "profile": "tdoffice", "api_key": "k", "timeout_s": 2}
             | {"base_url": silent_url},
         ]
-        daemon = Daemon(parse_config(raw, {}))
+        daemon = build_daemon(parse_config(raw, {}))
         seen: dict[str, list[str]] = {NOHOST: [], SILENT: []}
 
         async def sample() -> None:

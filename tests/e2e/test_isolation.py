@@ -13,8 +13,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from bridge.config import parse_config
-from bridge.daemon import Daemon
+from bridge.app import build_daemon, parse_config
 from simulators.folder import FolderDropper
 from simulators.tdoffice import TdofficeSim
 from tests.e2e.harness import UNIT, config_dict, make_doc, wait_until
@@ -56,7 +55,7 @@ async def test_a_dead_system_of_one_unit_does_not_slow_another(tmp_path: Path) -
                 ],
             }
         )
-        async with Daemon(parse_config(raw, {})) as daemon:
+        async with build_daemon(parse_config(raw, {})) as daemon:
             await wait_until(
                 lambda: len(home_b.received) == 5, timeout_s=10, what="unit B's documents"
             )
@@ -79,7 +78,7 @@ async def test_sink_rate_limit_is_honoured(tmp_path: Path) -> None:
             source.add_document(*make_doc(i), unit=UNIT)
         raw = config_dict(tmp_path / "data", source, home, dropper)
         raw["units"][0]["sinks"][0].update({"rate_limit": 4, "max_in_flight": 12})
-        async with Daemon(parse_config(raw, {})):
+        async with build_daemon(parse_config(raw, {})):
             started = time.monotonic()
             await wait_until(
                 lambda: len(home.received) == 12, timeout_s=30, what="twelve deliveries"
@@ -153,7 +152,7 @@ async def test_tls_verified_with_a_configured_ca_bundle(tmp_path: Path) -> None:
             raw = config_dict(tmp_path / "data", source, home, dropper)
             src = raw["units"][0]["sources"][0]
             src["base_url"] = f"https://127.0.0.1:{port}"
-            async with Daemon(parse_config(raw, {})) as daemon:
+            async with build_daemon(parse_config(raw, {})) as daemon:
                 health = daemon.endpoints["vd-tdoffice"].health
                 await wait_until(
                     lambda: health.failures >= 1, timeout_s=10, what="refused without the CA"
@@ -161,7 +160,7 @@ async def test_tls_verified_with_a_configured_ca_bundle(tmp_path: Path) -> None:
             assert home.received == {}
             src["ca_file"] = str(ca_file)
             raw["bridge"]["data_dir"] = str(tmp_path / "data2")
-            async with Daemon(parse_config(raw, {})):
+            async with build_daemon(parse_config(raw, {})):
                 await wait_until(
                     lambda: len(home.received) == 1, timeout_s=15, what="read over verified TLS"
                 )
@@ -180,7 +179,9 @@ async def test_a_bug_in_an_adapter_costs_one_record_not_the_pipeline(tmp_path: P
     ):
         for i in range(4):
             source.add_document(*make_doc(i), unit=UNIT)
-        daemon = Daemon(parse_config(config_dict(tmp_path / "data", source, home, dropper), {}))
+        daemon = build_daemon(
+            parse_config(config_dict(tmp_path / "data", source, home, dropper), {})
+        )
         profile = daemon.profiles["tdoffice"]
 
         def crashing(record):  # type: ignore[no-untyped-def]

@@ -13,7 +13,7 @@ from typing import Any
 import aiohttp
 
 from adapters.vxp.message import StatusMessage
-from bridge.config import parse_config
+from bridge.app import build_daemon, parse_config
 from bridge.daemon import Daemon
 from schemas import Document, Organ
 from simulators.tdoffice import TdofficeSim
@@ -92,7 +92,7 @@ async def _delivered_without_code(tmp_path: Path) -> AsyncIterator[Scene]:
         source.add_document(
             doc.model_copy(update={"issuer": Organ(name=doc.issuer.name)}), files, unit=UNIT
         )
-        async with Daemon(_config(tmp_path, source, axis, home)) as daemon:
+        async with build_daemon(_config(tmp_path, source, axis, home)) as daemon:
             await wait_until(lambda: len(home.received) == 1, what="the first road delivered")
             remote_id = next(iter(home.received))
             assert home.received[remote_id]["issuer"]["organId"] is None

@@ -5,8 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from bridge.config import parse_config
-from bridge.daemon import Daemon
+from bridge.app import build_daemon, parse_config
 from schemas import Action, DocumentRef
 from simulators.folder import FolderDropper
 from simulators.tdoffice import TdofficeSim
@@ -22,7 +21,7 @@ async def test_tdoffice_new_version_patches_and_revocation_revokes(tmp_path: Pat
         FolderDropper(tmp_path / "inbox") as dropper,
     ):
         doc_id = source.add_document(*make_doc(1), unit=UNIT)
-        async with Daemon(
+        async with build_daemon(
             parse_config(config_dict(tmp_path / "data", source, home, dropper), {})
         ) as daemon:
             await wait_until(lambda: len(home.received) == 1, what="created at home")
@@ -87,7 +86,7 @@ async def test_edxml_update_patches_and_revocation_revokes(tmp_path: Path) -> No
     async with VxpSim() as axis, TdofficeSim(api_key="home") as home:
         doc, files = make_doc(2)
         axis.add_document(doc, files, unit=UNIT)
-        async with Daemon(_axis_config(tmp_path, axis, home)):
+        async with build_daemon(_axis_config(tmp_path, axis, home)):
             await wait_until(lambda: len(home.received) == 1, what="created at home")
             remote = next(iter(home.received))
             update = doc.model_copy(
@@ -115,7 +114,7 @@ async def test_revocation_before_delivery_cancels_it(tmp_path: Path) -> None:
         home.faults.down = True
         doc, files = make_doc(3)
         axis.add_document(doc, files, unit=UNIT)
-        async with Daemon(_axis_config(tmp_path, axis, home)) as daemon:
+        async with build_daemon(_axis_config(tmp_path, axis, home)) as daemon:
             await wait_until(lambda: daemon.store.counts(), what="store")
 
             async def stored() -> bool:
@@ -148,7 +147,7 @@ async def test_update_before_its_document_waits_for_it(tmp_path: Path) -> None:
             }
         )
         axis.add_document(update, files, unit=UNIT)
-        async with Daemon(_axis_config(tmp_path, axis, home)) as daemon:
+        async with build_daemon(_axis_config(tmp_path, axis, home)) as daemon:
 
             async def waiting() -> bool:
                 return bool((await daemon.store.counts())["outcomes"].get("waiting") == 1)

@@ -14,8 +14,7 @@ import aiohttp
 import asyncpg
 import pytest
 
-from bridge.config import parse_config
-from bridge.daemon import Daemon
+from bridge.app import build_daemon, parse_config
 from simulators.folder import FolderDropper
 from simulators.tdoffice import TdofficeSim
 from tests.e2e.harness import config_dict
@@ -67,7 +66,7 @@ async def test_a_failing_task_is_restarted_and_readyz_answers_503_meanwhile(
         raw["http"]["token"] = TOKEN
         url = await fresh_pg_url(pg_server)
         raw["bridge"]["database"] = url
-        daemon = Daemon(parse_config(raw, {}))
+        daemon = build_daemon(parse_config(raw, {}))
         daemon.supervisor.settled_s = 0.5
         async with daemon:
             base = f"http://127.0.0.1:{daemon.http.port}"

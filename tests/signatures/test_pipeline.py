@@ -7,8 +7,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from bridge.config import parse_config
-from bridge.daemon import Daemon
+from bridge.app import build_daemon, parse_config
 from bridge.store import DocumentRow
 from schemas import Attachment, Document
 from simulators.folder import FolderDropper
@@ -45,7 +44,7 @@ async def _run(
         raw["bridge"]["trust_store"] = str(write_trust_store(tmp_path / "trust", pki.root))
         raw["bridge"]["fetch_revocation"] = False
         raw["units"][0]["quarantine_invalid_signatures"] = strict
-        async with Daemon(parse_config(raw, {})) as daemon:
+        async with build_daemon(parse_config(raw, {})) as daemon:
             await wait_until(lambda: len(home.received) == (1 if strict else 2), what="deliveries")
             await daemon.processor.process_pending()
             rows = await daemon.store.search_documents(

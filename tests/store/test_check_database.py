@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import socket
 
-from bridge.config import parse_config
-from bridge.config_check import connect_all
+from bridge.app import connect_all, parse_config
 
 
 async def test_connect_reaches_the_real_postgresql(pg_url: str) -> None:

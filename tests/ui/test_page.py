@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from playwright.async_api import Browser, Page, async_playwright, expect
 
-from bridge.config import parse_config
+from bridge.app import build_daemon, parse_config
 from bridge.daemon import Daemon
 from simulators.folder import FolderDropper
 from simulators.tdoffice import TdofficeSim, require_number_and_subject
@@ -59,7 +59,7 @@ async def running(tmp_path: Path) -> AsyncIterator[Running]:
                 dropper.add_document(doc, files, unit=UNIT)
         raw = config_dict(tmp_path / "data", source, home, dropper)
         raw["http"]["token"] = TOKEN
-        async with Daemon(parse_config(raw, {})) as daemon:
+        async with build_daemon(parse_config(raw, {})) as daemon:
             await wait_until(lambda: len(home.received) == 2, timeout_s=20, what="two deliveries")
             await wait_until(_dead_letter(daemon), timeout_s=20, what="one dead letter")
             await daemon.processor.process_pending()

@@ -10,8 +10,7 @@ from pathlib import Path
 import pytest
 from playwright.async_api import Browser, async_playwright, expect
 
-from bridge.config import parse_config
-from bridge.daemon import Daemon
+from bridge.app import build_daemon, parse_config
 from simulators.folder import FolderDropper
 from simulators.tdoffice import TdofficeSim
 from tests.e2e.harness import config_dict
@@ -45,7 +44,7 @@ async def test_unknown_sink_is_grey_and_a_failed_task_shows_in_the_banner(
         raw["units"][0]["sinks"] = [
             {"name": SILENT, "profile": "tdoffice", "api_key": "k", "base_url": silent_url}
         ]
-        async with Daemon(parse_config(raw, {})) as daemon:
+        async with build_daemon(parse_config(raw, {})) as daemon:
             page = await (await browser.new_context(locale="vi-VN")).new_page()
             page.set_default_timeout(WAIT_MS)
             await page.goto(f"http://127.0.0.1:{daemon.http.port}/?token={TOKEN}")

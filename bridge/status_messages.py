@@ -1,33 +1,35 @@
-"""Business status back to senders (edXML status messages over the axis).
+"""Business status messages back to senders (edXML status messages over the axis).
 
 The processor owes 01 when a readable document arrives (02 when a secret one is kept aside);
 the home system's status (polled, or pushed by webhook) is mirrored as 03-06 (02 on refusal);
 a sender's take-back (13) is answered 15, or 16 when the document is already done. Messages owed
-live in the store (`status_out`) and a relay per axis node sends them with retries.
+live in the store (`status_out`) and a relay per axis node sends them with retries. Which
+profiles speak status is their `Profile.status_messages`; relay and poller need only the
+adapter's capability (`StatusSender`, `StatusPolling`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from typing import Any
 
 import structlog
 
 from bridge.errors import AuthError, BridgeError, PermanentError, TransientError
 from bridge.health import Health, backoff_s, probe_wait_s
+from bridge.interfaces import StatusPolling, StatusSender
 from bridge.store import StatusOut, StatusReply, Store
 from bridge.waiting import wait_any
 from schemas import Document, DocumentRef, Organ
 
 log = structlog.get_logger(__name__)
 
-STATUS_PROFILES = frozenset({"vxp"})  # profiles whose senders expect business status back
 ARRIVED = ("01", "đã đến / arrived")
 REFUSED_SECRET = (
     "02",
     "từ chối tiếp nhận: văn bản mật không nhận qua mạng / refused: secret document",
 )
+TAKE_BACK = "13"  # a sender takes a document back; answered AGREE or REFUSE
 AGREE, REFUSE = "15", "16"
 IDLE_S = 2.0  # how often a relay with nothing due looks again
 OUTAGE_STREAK = 3  # messages failing in a row that mean the node is down, not the messages
@@ -56,7 +58,9 @@ class StatusRelay:
     put off meanwhile is due at once.
     """
 
-    def __init__(self, source: Any, store: Store, health: Health, max_attempts: int = 20) -> None:
+    def __init__(
+        self, source: StatusSender, store: Store, health: Health, max_attempts: int = 20
+    ) -> None:
         self.source = source
         self.store = store
         self.health = health
@@ -130,7 +134,9 @@ class StatusRelay:
 class StatusPoller:
     """Asks a home system, every `interval_s`, what became of documents not yet finished."""
 
-    def __init__(self, sink: Any, store: Store, interval_s: float, per_poll: int = 50) -> None:
+    def __init__(
+        self, sink: StatusPolling, store: Store, interval_s: float, per_poll: int = 50
+    ) -> None:
         self.sink = sink
         self.store = store
         self.interval_s = interval_s

@@ -1,0 +1,172 @@
+"""Ingest: take a page from a source, store it durably, acknowledge each record, repeat.
+
+Sources never wait on sinks or on matching: ingest only writes records (and tells the
+processor, `bridge.pipeline`, they are there); delivery workers drain the outbox on their own.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Sequence
+from typing import Protocol
+
+import structlog
+
+from bridge.errors import AuthError, PermanentError, StaleLeaseError, TransientError
+from bridge.health import Health, probe_wait_s
+from bridge.interfaces import Source
+from bridge.leases import Lease
+from bridge.store import Store
+from bridge.waiting import wait_any
+from schemas import Page, RawRecord
+
+log = structlog.get_logger(__name__)
+ACK_CONCURRENCY = 8  # acknowledgements under way at once, per source
+
+
+class Notified(Protocol):
+    """What ingest tells once new records are stored (the processor)."""
+
+    def notify(self) -> None: ...
+
+
+class SourceRunner:
+    """Drives one source: pull, store, acknowledge, repeat every `poll_interval` seconds."""
+
+    def __init__(
+        self,
+        source: Source,
+        store: Store,
+        processor: Notified,
+        health: Health,
+        poll_interval_s: float,
+        lease: Lease | None = None,
+        share: Callable[[str], bool] = lambda name: True,
+    ) -> None:
+        self.source = source
+        self.share = share  # whether this instance may hold this source now (its fair share)
+        self.store = store
+        self.processor = processor
+        self.health = health
+        self.poll_interval_s = poll_interval_s
+        self.lease = lease
+        self.poke = asyncio.Event()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        name = self.source.name
+        while not stop.is_set():
+            delay = self.poll_interval_s
+            try:
+                if self.lease is not None and not self.share(self.source.name):
+                    await self.lease.release()  # more than our share: let another instance pull it
+                    self.health.standby = True
+                elif self.lease is not None and not await self.lease.hold():
+                    self.health.standby = True  # another instance pulls this source now
+                else:
+                    self.health.standby = False
+                    await self.ack_pending()
+                    await self.pull_once(stop)
+                    self.health.succeeded()
+            except (TransientError, AuthError, PermanentError) as exc:
+                # Each call was already retried under its own budget; between polls a source that
+                # is down is asked again every few seconds (or after its Retry-After), not after
+                # a backoff grown to minutes, so its backlog flows within seconds of its return.
+                delay = max(self.poll_interval_s, probe_wait_s(self.health.failed(exc), exc))
+                log.warning(
+                    "source_failed",
+                    source=name,
+                    state=self.health.state,
+                    reason=exc.reason,
+                    retry_in_s=round(delay, 1),
+                )
+            except Exception as exc:  # a bug in an adapter: keep the source alive, retry later
+                log.exception("source_crashed", source=name)
+                delay = self.health.failed(
+                    TransientError(f"lỗi nội bộ / internal error: {type(exc).__name__}: {exc}")
+                )
+            await wait_any(stop, self.poke, delay)
+            self.poke.clear()
+
+    async def pull_once(self, stop: asyncio.Event) -> None:
+        """Pull from the stored cursor, storing each page durably before its receipts go out.
+
+        The receipts of one page are sent while the next page is fetched and stored (at most
+        one page's receipts under way), so a receipt that waits out a Retry-After does not
+        hold the pull. A receipt that failed raises at the next page or at the end; the
+        records it concerns stay unacknowledged and `ack_pending` sends them again.
+        """
+        cursor = await self.store.get_cursor(self.source.name)
+        receipts: asyncio.Task[None] | None = None
+        try:
+            async for page in self.source.pull(cursor):
+                await self.store_page(page)
+                self.health.succeeded()  # a long first pull is not "unknown" while it stores
+                if receipts is not None:
+                    await receipts
+                receipts = asyncio.create_task(
+                    self.acknowledge(page.records), name=f"receipts:{self.source.name}"
+                )
+                if stop.is_set():
+                    break
+            if receipts is not None:
+                await receipts
+        finally:
+            if receipts is not None:  # failed or cut short: read its outcome, raise the first
+                await asyncio.gather(receipts, return_exceptions=True)
+
+    async def ingest(self, page: Page) -> None:
+        """Store a page (records and cursor) durably, then acknowledge each record."""
+        await self.store_page(page)
+        await self.acknowledge(page.records)
+
+    async def store_page(self, page: Page) -> None:
+        """Store a page (records and cursor) durably; its receipts are the caller's."""
+        if self.lease is not None and not await self.lease.hold():
+            raise StaleLeaseError(f"mất quyền đọc nguồn / lease lost: {self.lease.resource}")
+        new_ids = await self.store.save_page(self.source.name, page, fence=self._fence)
+        if new_ids:
+            self.processor.notify()
+            log.info(
+                "records_stored", source=self.source.name, new=len(new_ids), seen=len(page.records)
+            )
+
+    async def acknowledge(self, records: Sequence[RawRecord]) -> None:
+        """Acknowledge each record at its source, then note them all in one transaction.
+
+        Up to ACK_CONCURRENCY acknowledgements are under way at once (a receipt is one HTTP
+        call each on most systems). After a failure no new one starts; those under way finish,
+        what got through is noted, then the failure is raised. A record acknowledged at the
+        source but not yet noted is acknowledged again after a crash; acknowledgements are
+        idempotent, so that is harmless.
+        """
+        done: list[tuple[str, str, str, str]] = []
+        failures: list[Exception] = []
+        slots = asyncio.Semaphore(ACK_CONCURRENCY)
+
+        async def one(record: RawRecord) -> None:
+            async with slots:
+                if failures:
+                    return
+                try:
+                    await self.source.acknowledge(record)
+                except Exception as exc:  # raised below, once the others under way finish
+                    failures.append(exc)
+                    return
+                done.append((record.source, record.unit, record.external_id, record.version))
+
+        try:
+            await asyncio.gather(*(one(record) for record in records))
+        finally:
+            if done:
+                await self.store.mark_acked_many(done, fence=self._fence)
+        if failures:
+            raise failures[0]
+
+    @property
+    def _fence(self) -> tuple[str, int] | None:
+        return self.lease.fence if self.lease is not None else None
+
+    async def ack_pending(self) -> None:
+        """Acknowledge records stored earlier whose acknowledgement did not get through."""
+        pending = await self.store.unacked(self.source.name)
+        await self.acknowledge([r.raw for r in pending])

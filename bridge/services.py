@@ -1,0 +1,90 @@
+"""The narrow services the outside layers receive from the running daemon.
+
+The HTTP layer, the /status snapshot and the metrics never see the daemon: they are handed a
+`Services` holding the store, a read-only `RuntimeView` (health, tasks, readiness), the
+`OperatorActions` an operator's call may start, and the push intake of each endpoint. The
+runtime provides them (`bridge.daemon`), the composition root (`bridge.app`) hands them over.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Protocol
+
+from bridge.config import HttpSection, UnitConfig
+from bridge.health import Health
+from bridge.store import Store
+from bridge.supervisor import TaskState
+
+
+class Tasks(Protocol):
+    """The supervised background tasks, read-only (`bridge.supervisor.Supervisor`)."""
+
+    @property
+    def gave_up(self) -> str | None: ...
+
+    def failing(self) -> list[TaskState]: ...
+
+    def snapshot(self) -> list[dict[str, object]]: ...
+
+
+class RuntimeView(Protocol):
+    """What /status, /readyz and /metrics read of the running daemon; changes nothing."""
+
+    @property
+    def ready(self) -> bool: ...
+
+    @property
+    def version(self) -> str: ...
+
+    @property
+    def started_at(self) -> dt.datetime: ...
+
+    @property
+    def instance(self) -> str: ...
+
+    @property
+    def tasks(self) -> Tasks: ...
+
+    def units(self) -> tuple[UnitConfig, ...]: ...
+
+    def health_of(self, name: str) -> Health | None:
+        """The health of a running source or sink; None when it is not running."""
+        ...
+
+    def disk(self) -> dict[str, object]:
+        """The data folder's use as retention last measured it."""
+        ...
+
+
+class OperatorActions(Protocol):
+    """What an operator's call sets going once the store has changed."""
+
+    def records_changed(self) -> None:
+        """Records were released, split or merged: the processor looks again."""
+        ...
+
+    def deliveries_changed(self) -> None:
+        """Dead letters were replayed: every sink's delivery worker looks again."""
+        ...
+
+
+class PushIntake(Protocol):
+    """One endpoint's push intake: reads and stores one pushed body; returns how many items.
+
+    Raises AuthError (bad signature), PermanentError (unreadable body), TransientError."""
+
+    async def __call__(self, headers: Mapping[str, str], body: bytes) -> int: ...
+
+
+@dataclass(frozen=True)
+class Services:
+    """Everything the HTTP layer uses, and nothing more."""
+
+    http: HttpSection
+    store: Store
+    view: RuntimeView
+    actions: OperatorActions
+    intake_of: Callable[[str], PushIntake | None]
