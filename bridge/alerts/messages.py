@@ -12,6 +12,11 @@ from bridge.alerts.workdays import VIETNAM
 from bridge.domain.alerts import AlertKind, AlertRecord
 
 PREFIX = "[lienthong]"
+STATES = {
+    "unknown": "chưa kết nối được từ khi khởi động / not reached since start",
+    "backoff": "lỗi, đang thử lại / failing, retrying",
+    "failing": "không kết nối được / down",
+}
 
 
 @dataclass(frozen=True)
@@ -99,6 +104,8 @@ def message(a: AlertRecord, notice: Notice, now: dt.datetime) -> Message:
     lines.append(f"Từ lúc / Since: {local_time(a.since)} (giờ Việt Nam / Vietnam time)")
     if a.ended_at:
         lines.append(f"Kết thúc / Ended: {local_time(a.ended_at)}")
+    if a.firing and a.detail.get("state") in STATES:
+        lines.append(f"Trạng thái / State: {STATES[a.detail['state']]}")
     if a.detail.get("last_error"):
         lines.append(f"Lỗi gần nhất / Last error: {a.detail['last_error']}")
     payload = {
