@@ -4,7 +4,8 @@ An observation says an alert is `FIRING` (with since when and the facts to tell)
 (over), or `KEEP` (nothing can be said now: a road not yet tried since a restart, a road
 another instance runs): the kept state stands. A channel is told the START of an episode once,
 a REMIND every `remind_every_s` while it lasts, and its END once — only when it was told the
-start. A channel whose send failed is owed the same notice at the next evaluation.
+start. A channel whose send failed is owed the same notice at the next evaluation; one that
+missed an end when a new episode starts is not told a second start (it never heard the end).
 """
 
 from __future__ import annotations
@@ -44,8 +45,10 @@ class Observation:
 def observe(prev: AlertRecord | None, obs: Observation, now_iso: str) -> AlertRecord | None:
     """The alert's state after `obs` (None: no alert was ever kept and none starts)."""
     if obs.seen is Seen.FIRING:
-        if prev is None or not prev.firing:  # a new episode: nobody told of it yet
-            return AlertRecord(obs.key, obs.kind, True, obs.since, None, dict(obs.detail), {})
+        if prev is None or not prev.firing:  # a new episode: nobody told of it yet, but a
+            # channel never told the last one's end still believes it: for it, it goes on
+            told = {} if prev is None else {c: t for c, t in prev.told.items() if not t.ended}
+            return AlertRecord(obs.key, obs.kind, True, obs.since, None, dict(obs.detail), told)
         return dataclasses.replace(prev, detail=dict(obs.detail))
     if obs.seen is Seen.CLEAR and prev is not None and prev.firing:
         detail = {**prev.detail, **obs.detail}
