@@ -7,7 +7,10 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
+import aiohttp
+
 from bridge.app import build_daemon, parse_config
+from bridge.daemon import Daemon
 from simulators.folder import FolderDropper
 from simulators.tdoffice import TdofficeSim
 from tests.alerts.smtp_server import Inbox, smtp_server
@@ -23,6 +26,16 @@ def _alerting(raw: dict[str, Any], inbox: Inbox) -> dict[str, Any]:
     return raw | {"alerts": alerts}
 
 
+async def _status(daemon: Daemon) -> dict[str, Any]:
+    async with (
+        aiohttp.ClientSession() as http,
+        http.get(f"http://127.0.0.1:{daemon.http.port}/status") as resp,
+    ):
+        assert resp.status == 200
+        body: dict[str, Any] = await resp.json()
+        return body
+
+
 async def test_source_down_mails_once_then_its_end(tmp_path: Path) -> None:
     async with (
         smtp_server() as inbox,
@@ -36,12 +49,15 @@ async def test_source_down_mails_once_then_its_end(tmp_path: Path) -> None:
         )
         async with build_daemon(config):
             await wait_until(lambda: inbox.mails, timeout_s=20, what="the alert mail")
-        async with build_daemon(config):  # restarted while the source is still down
+        async with build_daemon(config) as daemon:  # restarted while the source is still down
             await asyncio.sleep(DOWN_AFTER_S + 1.5)  # past the alert time again: no second mail
             assert len(inbox.mails) == 1, inbox.subjects()
+            firing = (await _status(daemon))["alerts"]
+            assert [(a["key"], a["kind"]) for a in firing] == [("road:vd-tdoffice", "road_down")]
             source.faults.down = False
             await wait_until(lambda: len(inbox.mails) == 2, timeout_s=30, what="the end mail")
             await asyncio.sleep(0.6)  # a few evaluations more: nothing else is sent
+            assert (await _status(daemon))["alerts"] == []
     start, end = inbox.mails
     assert len(inbox.mails) == 2, inbox.subjects()
     subject = str(start["subject"])
