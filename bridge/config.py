@@ -16,6 +16,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field, SecretStr, ValidationError
 
+from bridge.alerts.settings import AlertsSettings
 from bridge.config_errors import explain, suggestion
 from bridge.domain.enums import EndpointRole
 from bridge.errors import ConfigError
@@ -87,6 +88,7 @@ class Config(Model):
     http: HttpSection = HttpSection()
     organs: tuple[OrganEntry, ...] = ()
     units: tuple[UnitConfig, ...] = ()
+    alerts: AlertsSettings | None = None  # e-mail and webhook alerts (bridge/alerts)
 
     def unit(self, unit_id: str) -> UnitConfig:
         return next(u for u in self.units if u.id == unit_id)

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Any, Protocol
 
+from bridge.domain.alerts import AlertRecord
 from bridge.domain.decision import Outcome
 from bridge.domain.entities import Delivery, DocumentRow, StatusOut, StoredRecord
 from bridge.domain.search import FoundDocument
@@ -223,7 +224,26 @@ class Leases(Protocol):
     async def leases(self) -> list[dict[str, Any]]: ...
 
 
-class Store(Records, Documents, Outbox, Statuses, Operator, Reading, Retention, Leases, Protocol):
+class Alerts(Protocol):
+    """The alerts' durable state, and the counts their rules watch."""
+
+    async def alerts(self) -> list[AlertRecord]:
+        """Every alert kept: firing, or ended (what each channel was told of it)."""
+
+    async def save_alerts(self, records: Sequence[AlertRecord]) -> None:
+        """Keep these alerts' state (each replaces the one of its key), in one transaction."""
+
+    async def open_counts(self) -> dict[str, int]:
+        """{"dead_letters": deliveries given up, "quarantined": records held, not released}."""
+
+    async def unsent_status(self, code: str, before: str) -> list[tuple[str, str, int, str]]:
+        """Status messages of `code` owed before `before` (ISO) and not sent (pending, or
+        given up): (source, unit that owes it, how many, the oldest's time) per source and unit."""
+
+
+class Store(
+    Records, Documents, Outbox, Statuses, Operator, Reading, Retention, Leases, Alerts, Protocol
+):
     """The whole store: every concern, a schema version and group commit (`batch`)."""
 
     def batch(self) -> AbstractAsyncContextManager[None]: ...

@@ -6,6 +6,7 @@ whose dialect (bridge/store/dialect.py) supplies what the two databases write di
 
 from __future__ import annotations
 
+from bridge.store.sql.alerts import Alerts
 from bridge.store.sql.documents import Documents
 from bridge.store.sql.leases import Leases
 from bridge.store.sql.operator import Operator
@@ -17,7 +18,9 @@ from bridge.store.sql.schema import Schema
 from bridge.store.sql.status import Status
 
 
-class SqlStore(Records, Documents, Outbox, Status, Operator, Reading, Retention, Leases, Schema):
+class SqlStore(
+    Records, Documents, Outbox, Status, Operator, Reading, Retention, Leases, Alerts, Schema
+):
     """Every method of the store, over the hooks of a driver."""
 
 
