@@ -20,6 +20,7 @@ from bridge.config_errors import explain, suggestion
 from bridge.domain.enums import EndpointRole
 from bridge.errors import ConfigError
 from bridge.interfaces import Profiles
+from bridge.operators import OperatorEntry, check_operators
 from bridge.settings import SinkSettings, SourceSettings
 from schemas.base import Model
 
@@ -86,6 +87,7 @@ class Config(Model):
     bridge: BridgeSection = BridgeSection()
     http: HttpSection = HttpSection()
     organs: tuple[OrganEntry, ...] = ()
+    operators: tuple[OperatorEntry, ...] = ()  # named tokens (bridge/operators.py)
     units: tuple[UnitConfig, ...] = ()
 
     def unit(self, unit_id: str) -> UnitConfig:
@@ -122,6 +124,7 @@ def parse_config(
         errors.extend(_format(exc, "", Config))
         top = Config()
     units = _parse_units(units_raw, profiles, errors)
+    errors.extend(check_operators(top.operators, [u.id for u in units]))
     if errors:
         raise ConfigError(errors)
     return top.model_copy(update={"units": tuple(units)})
