@@ -17,7 +17,6 @@ from bridge.cli_status import (
     quarantine_list,
     show_status,
 )
-
 from bridge.operators import Role, new_token, operator_block
 
 Command = Callable[[argparse.Namespace], int]
@@ -63,9 +62,7 @@ def cmd_documents(args: argparse.Namespace) -> int:
 
 def cmd_token(args: argparse.Namespace) -> int:
     token = new_token()
-    print(
-        f"Mã truy cập của {args.name} (chỉ hiện lần này) / {args.name}'s token (shown only now):"
-    )
+    print(f"Mã truy cập của {args.name} (chỉ hiện lần này) / {args.name}'s token (shown only now):")
     print(f"  {token}\n")
     print("Dán vào tệp cấu hình / paste into the configuration:")
     print(operator_block(args.name, token, args.units, Role(args.role)))
