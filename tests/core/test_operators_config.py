@@ -7,13 +7,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from aiohttp import web
+from aiohttp.test_utils import make_mocked_request
 from pydantic import SecretStr
 
 from bridge.app import parse_config
 from bridge.cli import main
 from bridge.errors import ConfigError
+from bridge.http.operators import OPERATOR, require_unit
 from bridge.operators import (
     ADMIN,
+    Operator,
     OperatorEntry,
     Operators,
     Role,
@@ -105,3 +109,42 @@ def test_block_quotes_names_for_toml() -> None:
         "token_sha256": hash_token("t"),
         "units": ["*"],
     }
+
+
+def test_check_config_with_operators(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Named tokens suffice to listen beyond loopback; an unknown unit fails, naming the operator."""
+    head = f'[bridge]\ndata_dir = "{tmp_path}"\n[http]\nlisten = "0.0.0.0:8787"\n'
+    unit = f'[[units]]\nid = "{DISTRICT}"\n'
+    good = tmp_path / "good.toml"
+    good.write_text(head + operator_block(CLERK, "t", [DISTRICT], Role.OPERATOR) + unit, "utf-8")
+    assert main(["check-config", str(good)]) == 0
+    bad = tmp_path / "bad.toml"
+    bad.write_text(head + operator_block(CLERK, "t", [COMMUNE], Role.OPERATOR) + unit, "utf-8")
+    assert main(["check-config", str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert f"operators[{CLERK}].units: đơn vị '{COMMUNE}' không có trong cấu hình" in err
+    assert "unknown unit" in err
+
+
+@pytest.mark.parametrize(
+    ("operator", "unit", "allowed"),
+    [
+        (Operator("a", None), DISTRICT, True),
+        (Operator("a", None), None, True),
+        (Operator("c", frozenset({COMMUNE})), COMMUNE, True),
+        (Operator("c", frozenset({COMMUNE})), DISTRICT, False),
+        (Operator("c", frozenset({COMMUNE})), None, False),
+        (Operator("v", frozenset({COMMUNE}), Role.VIEWER), COMMUNE, False),
+        (Operator("v", None, Role.VIEWER), DISTRICT, False),
+    ],
+)
+def test_require_unit(operator: Operator, unit: str | None, allowed: bool) -> None:
+    """Acting on a unit: the token's units and role decide; refusals are 403, bilingual."""
+    request = make_mocked_request("POST", "/x")
+    request[OPERATOR] = operator
+    if allowed:
+        require_unit(request, unit)
+        return
+    with pytest.raises(web.HTTPForbidden) as refused:
+        require_unit(request, unit)
+    assert " / " in (refused.value.text or "")
