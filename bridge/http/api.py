@@ -11,6 +11,7 @@ from aiohttp import web
 from bridge.domain.enums import HealthState
 from bridge.domain.search import EXACT, PARTIAL, STATES, search_patterns
 from bridge.export import csv_rows, period
+from bridge.http import scoped
 from bridge.http.context import json_response, services_of
 from bridge.http.operators import (
     actor_of,
@@ -21,7 +22,6 @@ from bridge.http.operators import (
     sees_any,
     visible_units,
 )
-from bridge.http.scoped import scoped_audit, scoped_snapshot
 from bridge.interfaces import Operation
 from bridge.metrics import render
 from bridge.snapshot import not_ready, snapshot
@@ -52,7 +52,7 @@ async def status_snapshot(request: web.Request) -> web.Response:
     snap = await snapshot(services.store, services.view)
     units = operator_of(request).units
     if units is not None:
-        snap = await scoped_snapshot(snap, units, services.store, services.view)
+        snap = await scoped.scoped_snapshot(snap, units, services.store, services.view)
     return json_response(snap)
 
 
@@ -101,9 +101,12 @@ async def documents(request: web.Request) -> web.Response:
         before_rank=rank,
         units=None if operator_of(request).units is None else units,
     )
+    hidden = scoped.hidden_endpoints(services.view, operator_of(request).units)
     items = [
         {
-            **document_summary(r.id, r.document, r.state, r.revision),
+            **scoped.scoped_document(
+                document_summary(r.id, r.document, r.state, r.revision), hidden
+            ),
             "match": None if not searching else "exact" if r.exact else "partial",
         }
         for r in rows
@@ -141,7 +144,8 @@ async def document(request: web.Request) -> web.Response:
         return json_response({"error": "không có văn bản này / no such document"}, status=404)
     records = [r for r in await store.records_of(doc_id) if sees(request, r.raw.unit)]
     deliveries = [d for d in await store.deliveries_of(doc_id) if sees(request, d.unit)]
-    return json_response(
+    hidden = scoped.hidden_endpoints(services_of(request).view, operator_of(request).units)
+    body = scoped.scoped_document(
         {
             **document_summary(row.id, row.document, row.state, row.revision),
             "document": row.document.model_dump(mode="json"),
@@ -163,8 +167,10 @@ async def document(request: web.Request) -> web.Response:
             "corrections": corrections_of(records, deliveries),
             "status": await store.statuses_of(doc_id),
             "deliveries": [delivery_view(d) for d in deliveries],
-        }
+        },
+        hidden,
     )
+    return json_response(body)
 
 
 def corrections_of(records: list[Any], deliveries: list[Any]) -> dict[str, Any]:
@@ -205,8 +211,11 @@ async def replay(request: web.Request) -> web.Response:
     services = services_of(request)
     raw_id = request.match_info["id"]
     target = None if raw_id == "all" else int(raw_id) if raw_id.isdigit() else -1
-    if target is None and operator_of(request).units is not None:
-        return await _replay_visible(request)
+    units = operator_of(request).units
+    if target is None and units is not None:  # replay all: of its units only, one by one
+        count = await scoped.replay_in(services.store, units, actor_of(request))
+        services.actions.deliveries_changed()
+        return json_response({"replayed": count})
     if target is not None:
         unit = await services.store.delivery_unit(target)
         if unit is None or not sees(request, unit):
@@ -215,17 +224,6 @@ async def replay(request: web.Request) -> web.Response:
     services.actions.deliveries_changed()
     if count == 0 and target is not None:
         return json_response({"error": "không có thư chết này / no such dead letter"}, status=404)
-    return json_response({"replayed": count})
-
-
-async def _replay_visible(request: web.Request) -> web.Response:
-    """Replay every dead letter of the units this operator may act on, one by one."""
-    services = services_of(request)
-    count = 0
-    for d in await services.store.dead_letters():
-        if sees(request, d.unit):
-            count += await services.store.replay(d.id, actor=actor_of(request))
-    services.actions.deliveries_changed()
     return json_response({"replayed": count})
 
 
@@ -316,7 +314,9 @@ async def merge(request: web.Request) -> web.Response:
 async def audit(request: web.Request) -> web.Response:
     services = services_of(request)
     limit = _int(request, "limit", 200, 1000)
-    rows = await scoped_audit(services.store, services.view, operator_of(request).units, limit)
+    rows = await scoped.scoped_audit(
+        services.store, services.view, operator_of(request).units, limit
+    )
     return json_response({"items": rows})
 
 
@@ -331,11 +331,12 @@ async def export_csv(request: web.Request) -> web.StreamResponse:
         return json_response(
             {"error": f"unit: không có đơn vị {unit!r} / unknown unit"}, status=400
         )
-    rows = [
-        {**row, "units": visible_units(request, row["units"])}
-        for row in await services_of(request).store.documents_received(start, end, unit)
-        if sees_any(request, row["units"])
-    ]
+    services = services_of(request)
+    rows = scoped.received_in(
+        await services.store.documents_received(start, end, unit),
+        operator_of(request).units,
+        services.view,
+    )
     body = "\ufeff" + "".join(csv_rows(rows))
     return web.Response(
         body=body.encode("utf-8"),

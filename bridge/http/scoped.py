@@ -38,7 +38,7 @@ async def scoped_snapshot(
 ) -> dict[str, Any]:
     """`snap` (the whole /status answer) as an operator of `units` may read it."""
     cards = [u for u in snap["units"] if u["id"] in units]
-    hidden = _endpoint_names(tuple(u for u in view.units() if u.id not in units))
+    hidden = hidden_endpoints(view, units)
     counts = await store.counts_in(units)
     totals = {key: 0 for key in snap["totals"]}
     totals["received"] = sum(s.get("received", 0) for u in cards for s in u["sources"])
@@ -54,6 +54,62 @@ async def scoped_snapshot(
         ]
     tasks = [t for t in snap.get("tasks", []) if not _names_hidden(str(t["name"]), hidden)]
     return {**snap, "units": cards, "totals": totals, "tasks": tasks, "cluster": cluster}
+
+
+def hidden_endpoints(view: RuntimeView, units: frozenset[str] | None) -> set[str]:
+    """The names of the sources and sinks of the units an operator of `units` does not see."""
+    if units is None:
+        return set()
+    return _endpoint_names(tuple(u for u in view.units() if u.id not in units))
+
+
+def scoped_document(body: dict[str, Any], hidden: set[str]) -> dict[str, Any]:
+    """A document (its summary or its whole view) addressed to several units, as an operator
+    of some of them reads it: the roads, conflicts and status of the other units' sources and
+    sinks left out."""
+    if not hidden:
+        return body
+    out = {**body, "roads": [r for r in body["roads"] if r not in hidden]}
+    if "document" in body:
+        doc = dict(body["document"])
+        doc["provenance"] = [p for p in doc.get("provenance", []) if p["source"] not in hidden]
+        out["document"] = doc
+    if "conflicts" in body:
+        out["conflicts"] = [c for c in body["conflicts"] or [] if c.get("source") not in hidden]
+    if "status" in body:
+        out["status"] = {
+            "home": [s for s in body["status"]["home"] if s["sink"] not in hidden],
+            "sent": [s for s in body["status"]["sent"] if s["source"] not in hidden],
+        }
+    return out
+
+
+def received_in(
+    rows: list[dict[str, Any]], units: frozenset[str] | None, view: RuntimeView
+) -> list[dict[str, Any]]:
+    """The monthly report's rows (`documents_received`) of `units`, naming no other unit's
+    unit ids or roads."""
+    if units is None:
+        return rows
+    hidden = hidden_endpoints(view, units)
+    return [
+        {
+            **row,
+            "units": [u for u in row["units"] if u in units],
+            "roads": [r for r in row["roads"] if r not in hidden],
+        }
+        for row in rows
+        if units.intersection(row["units"])
+    ]
+
+
+async def replay_in(store: Store, units: frozenset[str], actor: str) -> int:
+    """Replay every dead letter of `units`, one by one (each audited with its own id)."""
+    count = 0
+    for dead in await store.dead_letters():
+        if dead.unit in units:
+            count += await store.replay(dead.id, actor=actor)
+    return count
 
 
 async def _target_units(row: dict[str, Any], store: Store, owners: dict[str, str]) -> set[str]:

@@ -18,7 +18,14 @@ import pytest_asyncio
 
 from bridge.http.server import build_app
 from bridge.services import Services
-from tests.e2e.two_units import COMMUNE, DISTRICT, NAMES, TwoUnits, two_units
+from tests.e2e.two_units import (
+    COMMUNE,
+    DISTRICT,
+    NAMES,
+    TwoUnits,
+    shared_document,
+    two_units,
+)
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -94,12 +101,13 @@ async def test_commune_clerk_sees_the_commune(setup: TwoUnits) -> None:
     status, text = await setup.call("commune", "GET", "/status")
     snap = json.loads(text)
     assert status == 200 and [u["id"] for u in snap["units"]] == [COMMUNE]
-    assert snap["totals"]["documents"] == 2 and snap["totals"]["dead"] == 1
-    assert snap["totals"]["received"] == 3 and snap["totals"]["quarantined"] == 1
+    assert snap["totals"]["documents"] == 3 and snap["totals"]["dead"] == 1
+    assert snap["totals"]["received"] == 4 and snap["totals"]["quarantined"] == 1
     status, text = await setup.call("commune", "GET", "/documents")
     held = setup.subjects[COMMUNE][1]  # the secret one, in quarantine: no document yet
+    shared = shared_document()[0].subject
     assert sorted(d["subject"] for d in json.loads(text)["items"]) == sorted(
-        s for s in setup.subjects[COMMUNE] if s != held
+        [shared, *(s for s in setup.subjects[COMMUNE] if s != held)]
     )
     status, text = await setup.call(
         "commune", "GET", f"/documents/{setup.ids[COMMUNE]['document']}"
@@ -111,6 +119,21 @@ async def test_commune_clerk_sees_the_commune(setup: TwoUnits) -> None:
     assert [q["id"] for q in json.loads(text)["items"]] == [setup.ids[COMMUNE]["quarantine"]]
     status, text = await setup.call("commune", "GET", "/whoami")
     assert json.loads(text) == {"name": NAMES["commune"], "units": [COMMUNE], "role": "operator"}
+
+
+async def test_a_document_of_both_units_shows_the_communes_roads_only(setup: TwoUnits) -> None:
+    """Addressed to both: the commune's clerk reads it with the commune's record and delivery,
+    and no name of the district's source or home system."""
+    _, text = await setup.call("commune", "GET", "/documents?q=120")
+    (found,) = json.loads(text)["items"]
+    assert found["roads"] == ["dx-source"]
+    status, text = await setup.call("commune", "GET", f"/documents/{found['id']}")
+    body = json.loads(text)
+    assert status == 200 and "vd-source" not in text and "vd-home" not in text
+    assert [r["unit"] for r in body["records"]] == [COMMUNE]
+    assert [d["sink"] for d in body["deliveries"]] == ["dx-home"]
+    _, text = await setup.call("admin", "GET", f"/documents/{found['id']}")
+    assert sorted(r["unit"] for r in json.loads(text)["records"]) == sorted([DISTRICT, COMMUNE])
 
 
 async def test_another_units_document_is_not_found_not_forbidden(setup: TwoUnits) -> None:

@@ -1,7 +1,8 @@
 """A district and one of its communes on one bridge, with named operators of each.
 
 Each unit has its own source and home system and, once started, one delivered document, one
-secret document held in quarantine and one document its home system refuses (a dead letter).
+secret document held in quarantine and one document its home system refuses (a dead letter);
+one more document is addressed to both units and reaches both by their own sources.
 The district's clerk has replayed the district's dead letter once, so the audit trail holds
 an action of the district. Tokens: the single `[http] token` (admin), a clerk of each unit, a
 viewer of the commune.
@@ -20,7 +21,7 @@ import aiohttp
 from bridge.app import build_daemon, parse_config
 from bridge.daemon import Daemon
 from bridge.operators import hash_token
-from schemas import Confidentiality, Organ
+from schemas import Confidentiality, Document, Organ
 from simulators.tdoffice import TdofficeSim, require_number_and_subject
 from tests.e2e.harness import UNIT, UNIT_NAME, make_doc, wait_until
 
@@ -34,6 +35,7 @@ TOKENS = {
 }
 NAMES = {"district": "Trần Thị Huyện", "commune": "Nguyễn Văn Xã", "viewer": "Lê Thị Xem"}
 FIRST = {DISTRICT: 0, COMMUNE: 10}  # document numbers 100… for the district, 110… the commune
+SHARED = 20  # number 120: addressed to both
 
 
 @dataclass
@@ -118,10 +120,22 @@ def _add_documents(unit: str, source: TdofficeSim, subjects: list[str]) -> None:
         subjects.append(doc.subject)
 
 
+def shared_document() -> tuple[Document, dict[str, bytes]]:
+    doc, files = make_doc(SHARED)
+    both = (Organ(code=DISTRICT, name=UNIT_NAME), Organ(code=COMMUNE, name=COMMUNE_NAME))
+    return doc.model_copy(update={"recipients": both}), files
+
+
 async def _ids(daemon: Daemon, setup: TwoUnits) -> None:
     store = daemon.store
     for unit in (DISTRICT, COMMUNE):
-        found = await store.search_documents(unit=unit, q=None, state=None, limit=10, before=None)
+        found = [
+            d
+            for d in await store.search_documents(
+                unit=unit, q=None, state=None, limit=10, before=None
+            )
+            if await store.document_units(d.id) == {unit}
+        ]
         dead = [d for d in await store.dead_letters() if d.unit == unit]
         held = [q for q in await store.quarantined() if q["unit"] == unit]
         records = await store.records_of(found[0].id)
@@ -154,6 +168,7 @@ async def two_units(tmp_path: Path) -> AsyncIterator[TwoUnits]:
         subjects: dict[str, list[str]] = {DISTRICT: [], COMMUNE: []}
         for unit, (source, _) in sims.items():
             _add_documents(unit, source, subjects[unit])
+            source.add_document(*shared_document(), unit=unit)
         daemon = await stack.enter_async_context(build_daemon(parse_config(raw, {})))
         setup = TwoUnits(daemon, {u: sims[u][1] for u in sims}, subjects)
 
@@ -163,7 +178,7 @@ async def two_units(tmp_path: Path) -> AsyncIterator[TwoUnits]:
             )
 
         await wait_until(settled, timeout_s=30, what="a dead letter and a held record per unit")
-        await wait_until(lambda: all(len(h.received) == 1 for h in setup.homes.values()))
+        await wait_until(lambda: all(len(h.received) == 2 for h in setup.homes.values()))
         await _ids(daemon, setup)
         status, _ = await setup.call(
             "district", "POST", f"/dead-letters/{setup.ids[DISTRICT]['dead']}/replay"
