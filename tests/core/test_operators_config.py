@@ -6,12 +6,13 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import make_mocked_request
 from pydantic import SecretStr
 
-from bridge.app import parse_config
+from bridge.app import build_daemon, load_config, parse_config
 from bridge.cli import main
 from bridge.errors import ConfigError
 from bridge.http.operators import OPERATOR, require_unit
@@ -148,3 +149,25 @@ def test_require_unit(operator: Operator, unit: str | None, allowed: bool) -> No
     with pytest.raises(web.HTTPForbidden) as refused:
         require_unit(request, unit)
     assert " / " in (refused.value.text or "")
+
+
+async def test_a_token_removed_from_the_configuration_is_refused_after_reload(
+    tmp_path: Path,
+) -> None:
+    """Revoking: the `[[operators]]` table deleted and SIGHUP's reload; no restart."""
+    head = f'[bridge]\ndata_dir = "{tmp_path / "data"}"\n[http]\nlisten = "127.0.0.1:0"\n'
+    path = tmp_path / "lienthong.toml"
+    path.write_text(head + operator_block(CLERK, "old-token", [], Role.OPERATOR), "utf-8")
+    async with build_daemon(load_config(path, {}), path) as daemon:
+        url = f"http://127.0.0.1:{daemon.http.port}/whoami"
+
+        async def status_with(token: str) -> int:
+            headers = {"Authorization": f"Bearer {token}"}
+            async with aiohttp.ClientSession() as http, http.get(url, headers=headers) as resp:
+                return resp.status
+
+        assert await status_with("old-token") == 200
+        path.write_text(head + operator_block("B", "new-token", [], Role.OPERATOR), "utf-8")
+        assert await daemon.reload()
+        assert await status_with("old-token") == 401
+        assert await status_with("new-token") == 200
