@@ -170,7 +170,9 @@ class Daemon:
         return intake_for(self.endpoints.get(name), self.store, self.processor.notify)
 
     def services(self) -> Services:
-        return Services(self.config.http, self.store, self, self, self.intake_of)
+        return Services(
+            self.config.http, self.store, self, self, self.intake_of, lambda: self.config.operators
+        )
 
     def _wanted(self, config: Config) -> Wanted:
         return wanted(config, self.profiles, self.role)

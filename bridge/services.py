@@ -15,6 +15,7 @@ from typing import Protocol
 
 from bridge.config import HttpSection, UnitConfig
 from bridge.health import Health
+from bridge.operators import OperatorEntry
 from bridge.store import Store
 from bridge.supervisor import TaskState
 
@@ -88,3 +89,4 @@ class Services:
     view: RuntimeView
     actions: OperatorActions
     intake_of: Callable[[str], PushIntake | None]
+    operators: Callable[[], tuple[OperatorEntry, ...]] = tuple  # as configured now (SIGHUP)

@@ -8,7 +8,7 @@ passed to another instance.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Any, Protocol
 
@@ -181,10 +181,12 @@ class Reading(Protocol):
         limit: int,
         before: int | None,
         before_rank: int = 0,
+        units: Collection[str] | None = None,
     ) -> list[FoundDocument]:
         """Exact hits first, then partial ones (bridge/domain/search.py), newest first within
         each; without `q` the latest documents. Paging: the last hit's (rank, id) as
-        (`before_rank`, `before`). Merged documents only when `state` asks for them."""
+        (`before_rank`, `before`). Merged documents only when `state` asks for them. `units`:
+        only documents addressed to one of them (None: every unit)."""
 
     async def revisions_of(self, doc_id: int) -> list[dict[str, Any]]: ...
     async def quarantined(self, limit: int = 200) -> list[dict[str, Any]]: ...
@@ -241,8 +243,30 @@ class Alerts(Protocol):
         given up): (source, unit that owes it, how many, the oldest's time) per source and unit."""
 
 
+class Scope(Protocol):
+    """Which units a row belongs to, for filtering by an operator's units."""
+
+    async def quarantine_unit(self, quarantine_id: int) -> str | None: ...
+    async def delivery_unit(self, delivery_id: int) -> str | None: ...
+    async def document_units(self, document_id: int) -> set[str]:
+        """Every unit a document reached: by its records and by its deliveries."""
+
+    async def counts_in(self, units: Collection[str]) -> dict[str, Any]:
+        """Record outcomes and documents of the records addressed to `units`."""
+
+
 class Store(
-    Records, Documents, Outbox, Statuses, Operator, Reading, Retention, Leases, Alerts, Protocol
+    Records,
+    Documents,
+    Outbox,
+    Statuses,
+    Operator,
+    Reading,
+    Retention,
+    Leases,
+    Alerts,
+    Scope,
+    Protocol,
 ):
     """The whole store: every concern, a schema version and group commit (`batch`)."""
 

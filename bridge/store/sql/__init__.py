@@ -15,11 +15,22 @@ from bridge.store.sql.reading import Reading
 from bridge.store.sql.records import Records
 from bridge.store.sql.retention import Retention
 from bridge.store.sql.schema import Schema
+from bridge.store.sql.scope import Scope
 from bridge.store.sql.status import Status
 
 
 class SqlStore(
-    Records, Documents, Outbox, Status, Operator, Reading, Retention, Leases, Alerts, Schema
+    Records,
+    Documents,
+    Outbox,
+    Status,
+    Operator,
+    Reading,
+    Retention,
+    Leases,
+    Alerts,
+    Scope,
+    Schema,
 ):
     """Every method of the store, over the hooks of a driver."""
 
