@@ -53,7 +53,22 @@ async def scoped_snapshot(
             row for row in cluster["leases"] if not _names_hidden(row["resource"], hidden)
         ]
     tasks = [t for t in snap.get("tasks", []) if not _names_hidden(str(t["name"]), hidden)]
-    return {**snap, "units": cards, "totals": totals, "tasks": tasks, "cluster": cluster}
+    alerts = [a for a in snap.get("alerts", []) if _alert_within(a, units)]
+    return {
+        **snap,
+        "units": cards,
+        "totals": totals,
+        "tasks": tasks,
+        "cluster": cluster,
+        "alerts": alerts,
+    }
+
+
+def _alert_within(alert: dict[str, Any], units: frozenset[str]) -> bool:
+    """An alert an operator of `units` may read: one naming only their units (the growth of
+    dead letters or quarantine is counted over every unit, so it is for all-unit tokens)."""
+    named = alert.get("detail", {}).get("units")
+    return bool(named) and all(str(u[0]) in units for u in named)
 
 
 def hidden_endpoints(view: RuntimeView, units: frozenset[str] | None) -> set[str]:

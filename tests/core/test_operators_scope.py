@@ -6,6 +6,7 @@ and fails until it filters by the token's units (or is named below as open by de
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from collections.abc import AsyncIterator
@@ -16,6 +17,7 @@ import aiohttp
 import pytest
 import pytest_asyncio
 
+from bridge.domain.alerts import AlertKind, AlertRecord
 from bridge.http.server import build_app
 from bridge.services import Services
 from tests.e2e.two_units import (
@@ -186,3 +188,25 @@ async def test_wrong_or_missing_token_is_refused(setup: TwoUnits) -> None:
             async with http.get(setup.base + "/status", headers=headers) as resp:
                 assert resp.status == 401
                 assert (await resp.json())["error"] == "cần mã truy cập / bearer token required"
+
+
+async def test_alerts_of_another_unit_are_not_listed(setup: TwoUnits) -> None:
+    """/status lists to the commune clerk the alerts of the commune's roads only; the growth of
+    dead letters (counted over every unit) is for tokens of every unit."""
+    store = setup.daemon.store
+    kept = await store.alerts()
+
+    def road(name: str, unit: str) -> AlertRecord:
+        detail = {"endpoint": name, "units": [[unit, ""]]}
+        return AlertRecord(f"road:{name}", AlertKind.ROAD_DOWN, True, "2026-12-07", detail=detail)
+
+    growth = AlertRecord("dead_letters", AlertKind.DEAD_LETTERS, True, "2026-12-07")
+    await store.save_alerts([road("vd-source", DISTRICT), road("bd-source", COMMUNE), growth])
+    try:
+        _, text = await setup.call("commune", "GET", "/status")
+        assert [a["key"] for a in json.loads(text)["alerts"]] == ["road:bd-source"]
+        _, text = await setup.call("admin", "GET", "/status")
+        assert len(json.loads(text)["alerts"]) == 3
+    finally:
+        ended = [dataclasses.replace(a, firing=False) for a in await store.alerts()]
+        await store.save_alerts([*ended, *kept])
