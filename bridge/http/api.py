@@ -12,6 +12,7 @@ from bridge.domain.enums import HealthState
 from bridge.domain.search import EXACT, PARTIAL, STATES, search_patterns
 from bridge.export import csv_rows, period
 from bridge.http.context import json_response, services_of
+from bridge.http.figures import delivered_to
 from bridge.interfaces import Operation
 from bridge.metrics import render
 from bridge.snapshot import not_ready, snapshot
@@ -80,10 +81,12 @@ async def documents(request: web.Request) -> web.Response:
     rows = await services.store.search_documents(
         unit=unit, q=q, state=state, limit=limit, before=before, before_rank=rank
     )
+    reached = await delivered_to(services, [r.id for r in rows])
     items = [
         {
             **document_summary(r.id, r.document, r.state, r.revision),
             "match": None if not searching else "exact" if r.exact else "partial",
+            "delivered_to": reached.get(r.id, []),
         }
         for r in rows
     ]
@@ -110,7 +113,8 @@ def document_summary(doc_id: int, doc: Any, state: str, revision: int) -> dict[s
 
 
 async def document(request: web.Request) -> web.Response:
-    store = services_of(request).store
+    services = services_of(request)
+    store = services.store
     try:
         doc_id = int(request.match_info["id"])
     except ValueError:
@@ -142,6 +146,7 @@ async def document(request: web.Request) -> web.Response:
             "corrections": corrections_of(records, deliveries),
             "status": await store.statuses_of(doc_id),
             "deliveries": [delivery_view(d) for d in deliveries],
+            "delivered_to": (await delivered_to(services, [doc_id])).get(doc_id, []),
         }
     )
 
