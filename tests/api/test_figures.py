@@ -4,6 +4,7 @@ Prometheus names follow the conventions, and /throughput buckets the last hours.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,10 +30,12 @@ class TwoUnits:
     daemon: Daemon
     home_a: TdofficeSim
     home_b: TdofficeSim
+    token: str | None = None
 
     async def get(self, path: str) -> Any:
         url = f"http://127.0.0.1:{self.daemon.http.port}{path}"
-        async with aiohttp.ClientSession() as http, http.get(url) as resp:
+        headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
+        async with aiohttp.ClientSession() as http, http.get(url, headers=headers) as resp:
             assert resp.status == 200, (path, resp.status, await resp.text())
             if resp.content_type == "application/json":
                 return await resp.json()
@@ -78,8 +81,9 @@ def two_unit_config(
     return raw
 
 
-@pytest.fixture
-async def two_units(tmp_path: Path) -> AsyncIterator[TwoUnits]:
+@asynccontextmanager
+async def running_two_units(tmp_path: Path, token: str | None = None) -> AsyncIterator[TwoUnits]:
+    """The two-unit daemon, settled: five records taken in, four deliveries made."""
     async with (
         TdofficeSim(api_key="a") as src_a,
         TdofficeSim(api_key="b") as src_b,
@@ -94,8 +98,10 @@ async def two_units(tmp_path: Path) -> AsyncIterator[TwoUnits]:
         src_a.add_document(*make_doc(1), unit=UNIT)
         src_b.add_document(*make_doc(2), unit=UNIT_B)
         raw = two_unit_config(tmp_path / "data", src_a, src_b, home_a, home_b, dropper)
+        if token:
+            raw["http"]["token"] = token
         async with build_daemon(parse_config(raw, {})) as daemon:
-            run = TwoUnits(daemon, home_a, home_b)
+            run = TwoUnits(daemon, home_a, home_b, token)
 
             async def settled() -> bool:
                 t = (await run.get("/status"))["totals"]
@@ -103,6 +109,12 @@ async def two_units(tmp_path: Path) -> AsyncIterator[TwoUnits]:
 
             await wait_until(settled, timeout_s=30, what="five records, four deliveries")
             yield run
+
+
+@pytest.fixture
+async def two_units(tmp_path: Path) -> AsyncIterator[TwoUnits]:
+    async with running_two_units(tmp_path) as run:
+        yield run
 
 
 async def test_units_figures_add_up_to_the_totals(two_units: TwoUnits) -> None:
