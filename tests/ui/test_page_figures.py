@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 from playwright.async_api import Browser, Page, async_playwright, expect
 
-from tests.api.test_figures import HOME_A, HOME_B, UNIT, UNIT_B, running_two_units
+from tests.api.test_figures import HOME_A, HOME_B, UNIT_B, running_two_units
+from tests.e2e.harness import UNIT
 from tests.ui.test_page import CHROMIUM_ARGS, TOKEN, WAIT_MS
 
 KEYS = ("documents", "duplicates", "pending", "dead", "quarantined")
