@@ -96,7 +96,7 @@ async def build_demo(
         stack.push_async_callback(home.close)
         sink = {
             "name": f"{SLUGS[unit_id]}-home",
-            "title": f"TDOffice {PLACES[unit_id]} (hệ thống nhà)",
+            "title": f"TDOffice {PLACES[unit_id]}",
             "profile": "tdoffice",
             **WIRING["tdoffice"](home),
         }
