@@ -4,27 +4,17 @@ with both home systems, and the 24-hour chart draws what /throughput says."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from pathlib import Path
 
-import pytest
-from playwright.async_api import Browser, Page, async_playwright, expect
+from playwright.async_api import Browser, Page, expect
 
 from tests.api.test_figures import HOME_A, HOME_B, UNIT_B, running_two_units
 from tests.e2e.harness import UNIT
-from tests.ui.test_page import CHROMIUM_ARGS, TOKEN, WAIT_MS
+from tests.ui import test_page
+from tests.ui.test_page import TOKEN, WAIT_MS
 
+browser = test_page.browser  # the page tests' Chromium fixture
 KEYS = ("documents", "duplicates", "pending", "dead", "quarantined")
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Browser]:
-    async with async_playwright() as pw:
-        chromium = await pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            await chromium.close()
 
 
 async def _figure(page: Page, unit: str, key: str) -> int:
