@@ -63,15 +63,21 @@ def buckets(
     received: Iterable[dt.datetime],
     deliveries: Iterable[Delivery],
 ) -> list[Bucket]:
-    """The buckets of the last `hours` before `now` (oldest first)."""
+    """The buckets of the last `hours` before `now` (oldest first). Sorting once, each bucket
+    costs a few binary searches: the queue at t is the deliveries made by t less those done
+    by t (a delivery is done after it is made)."""
     got = sorted(received)
     rows = list(deliveries)
-    done = sorted(d.done for d in rows if d.done is not None and d.delivered)
+    made = sorted(d.created for d in rows)
+    finished = sorted(d.done for d in rows if d.done is not None)
+    delivered = sorted(d.done for d in rows if d.done is not None and d.delivered)
     out = []
     for end in bucket_ends(now, hours, step):
         start = end - step
-        pending = sum(1 for d in rows if d.created <= end and (d.done is None or d.done > end))
+        pending = bisect_right(made, end) - bisect_right(finished, end)
         out.append(
-            Bucket(start, end, _count_in(got, start, end), _count_in(done, start, end), pending)
+            Bucket(
+                start, end, _count_in(got, start, end), _count_in(delivered, start, end), pending
+            )
         )
     return out

@@ -41,7 +41,12 @@ function reachedHomes(d) {
   return (d.delivered_to || []).map((x) => x.system_name || systemName(x.sink)).join(", ");
 }
 
+const THROUGHPUT_EVERY_MS = 60000;  // hourly buckets: once a minute is plenty
+
 async function refreshThroughput() {
+  const due = !view.throughputAt || Date.now() - view.throughputAt >= THROUGHPUT_EVERY_MS;
+  if (!due) return;
+  view.throughputAt = Date.now();
   try {
     view.throughput = await api("/throughput?hours=24");
   } catch (err) {
