@@ -12,6 +12,7 @@ class EndpointSettings(Model):
 
     name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
     profile: str
+    title: str = ""  # the system's display name ("TDOffice Sở Nội vụ"); `name` when empty
     timeout_s: float = Field(default=60.0, gt=0)
     ca_file: str | None = None  # extra CA bundle (PEM); government CAs are often not public
     client_cert: str | None = None  # PEM client certificate (and key, or client_key)
@@ -21,6 +22,11 @@ class EndpointSettings(Model):
     max_page_bytes: int = Field(default=64 * 1024 * 1024, gt=0)
     max_attachment_bytes: int = Field(default=512 * 1024 * 1024, gt=0)
     max_inline_attachment_bytes: int = Field(default=64 * 1024 * 1024, gt=0)
+
+    @property
+    def display_name(self) -> str:
+        """What people call the system: its `title`, else its `name`."""
+        return self.title or self.name
 
 
 class SourceSettings(EndpointSettings):

@@ -7,12 +7,11 @@ import time
 from typing import Any
 
 from bridge.alerts.monitor import firing
-from bridge.domain.enums import DeliveryState, HealthState, RecordOutcome
+from bridge.domain.enums import HealthState
+from bridge.domain.figures import DELIVERY_KEYS, total
 from bridge.services import RuntimeView
 from bridge.settings import SinkSettings, SourceSettings
 from bridge.store import Store
-
-_DELIVERY_COUNTS = (DeliveryState.DELIVERED, DeliveryState.PENDING, DeliveryState.DEAD)
 
 
 def not_ready(view: RuntimeView) -> list[str]:
@@ -42,11 +41,13 @@ def _health(view: RuntimeView, ep: SourceSettings | SinkSettings) -> dict[str, A
 
 
 async def snapshot(store: Store, view: RuntimeView) -> dict[str, Any]:
-    """The whole /status answer."""
+    """The whole /status answer. Each unit carries its own `figures`; the `totals` are their
+    sums (bridge/domain/figures.py: a document addressed to two units counts in each)."""
     counts = await store.counts()
-    outcomes: dict[str, int] = counts["outcomes"]
     per_source: dict[str, int] = counts["per_source"]
     per_sink: dict[str, dict[str, int]] = counts["per_sink"]
+    figures = await store.unit_figures()
+    backlog = await store.backlog()
     sink_errors = await store.last_sink_errors()
     units = []
     for unit in view.units():
@@ -54,8 +55,10 @@ async def snapshot(store: Store, view: RuntimeView) -> dict[str, Any]:
             {
                 **_health(view, s),
                 "name": s.name,
+                "title": s.display_name,
                 "profile": s.profile,
                 "received": per_source.get(s.name, 0),
+                "backlog": backlog.get((unit.id, s.name), 0),
             }
             for s in unit.sources
         ]
@@ -66,42 +69,30 @@ async def snapshot(store: Store, view: RuntimeView) -> dict[str, Any]:
             sinks.append(
                 {
                     **health,
-                    **{state.value: c.get(state, 0) for state in _DELIVERY_COUNTS},
+                    "title": k.display_name,
+                    **{state.value: c.get(state, 0) for state in DELIVERY_KEYS},
                     "last_error": health.get("last_error") or sink_errors.get(k.name),
                 }
             )
-        units.append({"id": unit.id, "name": unit.name, "sources": sources, "sinks": sinks})
+        units.append(
+            {
+                "id": unit.id,
+                "name": unit.name,
+                "figures": figures.get(unit.id) or total([]),
+                "sources": sources,
+                "sinks": sinks,
+            }
+        )
     return {
         "version": view.version,
         "started_at": view.started_at.isoformat(),
         "ready": not not_ready(view),
         "tasks": view.tasks.snapshot(),
         "units": units,
-        "totals": _totals(counts["documents"], outcomes, per_source, per_sink),
+        "totals": total(figures.values()),
         "disk": view.disk(),
         "cluster": await _cluster(store, view.instance),
         "alerts": firing(await store.alerts()),  # e-mail and webhook alerts firing now
-    }
-
-
-def _totals(
-    documents: int,
-    outcomes: dict[str, int],
-    per_source: dict[str, int],
-    per_sink: dict[str, dict[str, int]],
-) -> dict[str, int]:
-    return {
-        "received": sum(per_source.values()),
-        "documents": documents,
-        "duplicates": outcomes.get(RecordOutcome.DUPLICATE, 0),
-        "revisions": outcomes.get(RecordOutcome.REVISION, 0),
-        "quarantined": outcomes.get(RecordOutcome.QUARANTINED, 0),
-        "waiting": outcomes.get(RecordOutcome.WAITING, 0),
-        "unprocessed": outcomes.get("unprocessed", 0),
-        **{
-            state.value: sum(c.get(state, 0) for c in per_sink.values())
-            for state in _DELIVERY_COUNTS
-        },
     }
 
 

@@ -3,7 +3,10 @@
 The demo serves two units (a district and one of its communes). Each receives on every
 profile that has a simulator; a quarter of the documents travel by two roads, so the page
 shows documents, duplicates and deliveries within seconds. Each unit's home system is a
-tdoffice simulator.
+tdoffice simulator. After the first batch the demo lives on (`simulators/trickle.py`): a new
+document every few seconds, and among them a secret one, an unreadable record, a refusal by
+the home system that becomes a dead letter, a revision, a revocation and a near miss held for
+review.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from adapters import registry
 from bridge.app import parse_config, serve
 from simulators import factories
 from simulators.demo_data import generate
+from simulators.trickle import Trickle, refusing
 from simulators.wiring import WIRING
 
 log = structlog.get_logger(__name__)
@@ -32,6 +36,17 @@ DEMO_UNITS = (
     ("000.15.33.H49", "Ủy ban nhân dân xã Bình Dân"),
 )
 SLUGS = {"000.00.33.H49": "vandon", "000.15.33.H49": "binhdan"}
+PLACES = {"000.00.33.H49": "UBND huyện Vân Đồn", "000.15.33.H49": "UBND xã Bình Dân"}
+TRICKLED = 2000  # documents kept for the trickle: at one every 3 s, well over an hour
+ROAD_TITLES = {
+    "tdoffice": "TDOffice",
+    "folder": "Thư mục quét",
+    "moffice": "M-Office",
+    "voffice": "vOffice",
+    "idesk": "iDesk",
+    "vxp": "Trục liên thông VXP",
+    "mailbox": "Hộp thư công vụ",
+}
 
 
 async def _start(sim: Any, port: int = 0) -> str:
@@ -46,8 +61,9 @@ def _takes_host(sim: Any) -> bool:
 
 async def build_demo(
     stack: AsyncExitStack, data_dir: Path, port: int, documents: int
-) -> dict[str, Any]:
-    """Start the simulators, seed them, and return the raw configuration dict."""
+) -> tuple[dict[str, Any], Trickle]:
+    """Start the simulators, seed them, and return the raw configuration dict and the trickle
+    that keeps feeding them."""
     profiles = registry()
     sims = factories()
     roads = [
@@ -68,22 +84,32 @@ async def build_demo(
             sources.append(
                 {
                     "name": f"{SLUGS[unit_id]}-{road}",
+                    "title": f"{ROAD_TITLES.get(road, road)} {PLACES[unit_id]}",
                     "profile": road,
                     "poll_interval": 2,
                     **WIRING[road](sim),
                 }
             )
         home = sims["tdoffice"](7)
+        home.validator = refusing()
         await _start(home)
         stack.push_async_callback(home.close)
-        sink = {"name": f"{SLUGS[unit_id]}-home", "profile": "tdoffice", **WIRING["tdoffice"](home)}
+        sink = {
+            "name": f"{SLUGS[unit_id]}-home",
+            "title": f"TDOffice {PLACES[unit_id]}",
+            "profile": "tdoffice",
+            **WIRING["tdoffice"](home),
+        }
         units_cfg.append({"id": unit_id, "name": unit_name, "sources": sources, "sinks": [sink]})
-    _seed(sims_by_unit, generate(seed=2026, count=documents, units=[u for u, _ in DEMO_UNITS]))
-    return {
+    units = [u for u, _ in DEMO_UNITS]
+    seeds = generate(seed=2026, count=documents + TRICKLED, units=units)
+    _seed(sims_by_unit, seeds[:documents])
+    raw = {
         "bridge": {"data_dir": str(data_dir), "shutdown_grace": 5},
         "http": {"listen": f"127.0.0.1:{port}"},
         "units": units_cfg,
     }
+    return raw, Trickle(sims_by_unit, seeds[documents:])
 
 
 def _make_sim(factory: Any, road: str, folder: Path) -> Any:
@@ -107,10 +133,17 @@ def _seed(sims_by_unit: dict[str, list[tuple[str, Any]]], seeds: list[Any]) -> N
 async def run_demo(*, port: int, data_dir: Path, documents: int) -> int:
     await asyncio.to_thread(data_dir.mkdir, parents=True, exist_ok=True)
     async with AsyncExitStack() as stack:
-        raw = await build_demo(stack, await asyncio.to_thread(data_dir.resolve), port, documents)
+        folder = await asyncio.to_thread(data_dir.resolve)
+        raw, trickle = await build_demo(stack, folder, port, documents)
         config = parse_config(raw, {})
         print(f"lienthong demo: http://127.0.0.1:{port}/  (Ctrl-C để dừng / to stop)", flush=True)
-        return await serve(config)
+        living = asyncio.create_task(trickle.run(), name="demo-trickle")
+        try:
+            return await serve(config)
+        finally:
+            living.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await living
 
 
 async def run_simulator(profile: str, *, port: int, seed: int) -> int:

@@ -13,6 +13,7 @@ from bridge.domain.search import EXACT, PARTIAL, STATES, search_patterns
 from bridge.export import csv_rows, period
 from bridge.http import scoped
 from bridge.http.context import json_response, services_of
+from bridge.http.figures import delivered_to
 from bridge.http.operators import (
     actor_of,
     not_found,
@@ -102,12 +103,17 @@ async def documents(request: web.Request) -> web.Response:
         units=None if operator_of(request).units is None else units,
     )
     hidden = scoped.hidden_endpoints(services.view, operator_of(request).units)
+    reached = {
+        doc: [e for e in entries if sees(request, e["unit"])]
+        for doc, entries in (await delivered_to(services, [r.id for r in rows])).items()
+    }
     items = [
         {
             **scoped.scoped_document(
                 document_summary(r.id, r.document, r.state, r.revision), hidden
             ),
             "match": None if not searching else "exact" if r.exact else "partial",
+            "delivered_to": reached.get(r.id, []),
         }
         for r in rows
     ]
@@ -134,7 +140,8 @@ def document_summary(doc_id: int, doc: Any, state: str, revision: int) -> dict[s
 
 
 async def document(request: web.Request) -> web.Response:
-    store = services_of(request).store
+    services = services_of(request)
+    store = services.store
     try:
         doc_id = int(request.match_info["id"])
     except ValueError:
@@ -167,6 +174,11 @@ async def document(request: web.Request) -> web.Response:
             "corrections": corrections_of(records, deliveries),
             "status": await store.statuses_of(doc_id),
             "deliveries": [delivery_view(d) for d in deliveries],
+            "delivered_to": [
+                e
+                for e in (await delivered_to(services, [doc_id])).get(doc_id, [])
+                if sees(request, e["unit"])
+            ],
         },
         hidden,
     )

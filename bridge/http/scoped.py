@@ -11,18 +11,11 @@ from __future__ import annotations
 from typing import Any
 
 from bridge.config import UnitConfig
-from bridge.domain.enums import RecordOutcome
+from bridge.domain.figures import total
 from bridge.services import RuntimeView
 from bridge.store import Store
 
 AUDIT_SCAN = 5000  # the latest audit rows searched for an operator of some units
-_OUTCOMES = (
-    ("duplicates", RecordOutcome.DUPLICATE),
-    ("revisions", RecordOutcome.REVISION),
-    ("quarantined", RecordOutcome.QUARANTINED),
-    ("waiting", RecordOutcome.WAITING),
-    ("unprocessed", "unprocessed"),
-)
 
 
 def _endpoint_names(units: tuple[UnitConfig, ...]) -> set[str]:
@@ -39,14 +32,7 @@ async def scoped_snapshot(
     """`snap` (the whole /status answer) as an operator of `units` may read it."""
     cards = [u for u in snap["units"] if u["id"] in units]
     hidden = hidden_endpoints(view, units)
-    counts = await store.counts_in(units)
-    totals = {key: 0 for key in snap["totals"]}
-    totals["received"] = sum(s.get("received", 0) for u in cards for s in u["sources"])
-    totals["documents"] = counts["documents"]
-    for key, outcome in _OUTCOMES:
-        totals[key] = counts["outcomes"].get(outcome, 0)
-    for key in ("delivered", "pending", "dead"):
-        totals[key] = sum(k.get(key, 0) for u in cards for k in u["sinks"])
+    totals = total(u["figures"] for u in cards)  # the figures add up, per unit and in all
     cluster = dict(snap.get("cluster", {}))
     if "leases" in cluster:
         cluster["leases"] = [

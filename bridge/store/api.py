@@ -172,6 +172,20 @@ class Reading(Protocol):
     async def counts(self) -> dict[str, Any]:
         """Counters for /status, per source, per sink and in total."""
 
+    async def unit_figures(self) -> dict[str, dict[str, int]]:
+        """Each unit's figures (bridge/domain/figures.py)."""
+
+    async def backlog(self) -> dict[tuple[str, str], int]:
+        """Records not decided yet, by (unit, source)."""
+
+    async def delivered_to(self, doc_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
+        """Every home system each document reached, by document."""
+
+    async def throughput_rows(
+        self, since: str, units: Collection[str] | None = None
+    ) -> tuple[list[str], list[tuple[str, str | None, bool]]]:
+        """Records' received times and deliveries (created, done, delivered) since `since`."""
+
     async def search_documents(
         self,
         *,
@@ -250,9 +264,6 @@ class Scope(Protocol):
     async def delivery_unit(self, delivery_id: int) -> str | None: ...
     async def document_units(self, document_id: int) -> set[str]:
         """Every unit a document reached: by its records and by its deliveries."""
-
-    async def counts_in(self, units: Collection[str]) -> dict[str, Any]:
-        """Record outcomes and documents of the records addressed to `units`."""
 
 
 class Store(

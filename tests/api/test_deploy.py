@@ -20,6 +20,8 @@ EXPORTED = {
     "lienthong_task_failing",
     "lienthong_task_restarts_total",
     "lienthong_ready",
+    "lienthong_dead_letters",
+    "lienthong_deliveries_pending",
 }
 
 

@@ -50,6 +50,7 @@ FUZZED = {
     ("POST", "/quarantine/{id}/retry"),
     ("GET", "/audit"),
     ("GET", "/export.csv"),
+    ("GET", "/throughput"),
 }
 
 

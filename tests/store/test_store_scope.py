@@ -23,12 +23,14 @@ async def test_units_of_documents_deliveries_and_quarantined_records(store: Stor
     units = {d.sink: await store.delivery_unit(d.id) for d in await store.deliveries_of(doc_id)}
     assert units == {"home": "u1", "home3": "u3"}
     assert await store.delivery_unit(999) is None
-    assert await store.counts_in({"u2"}) == {
-        "outcomes": {"quarantined": 1, "waiting": 1},
-        "documents": 0,
-    }
-    assert (await store.counts_in({"u1", "u2"}))["documents"] == 1
-    assert await store.counts_in(set()) == {"outcomes": {}, "documents": 0}
+    since = "2000-01-01T00:00:00+00:00"  # throughput, as an operator of some units reads it
+    received, rows = await store.throughput_rows(since, {"u2"})
+    assert len(received) == 2 and rows == []
+    received, rows = await store.throughput_rows(since, {"u3"})
+    assert received == [] and len(rows) == 1
+    assert await store.throughput_rows(since, set()) == ([], [])
+    received, rows = await store.throughput_rows(since)
+    assert len(received) == 3 and len(rows) == 2
 
 
 async def test_search_within_units(store: Store) -> None:

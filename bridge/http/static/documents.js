@@ -29,7 +29,7 @@ function renderDocs() {
       ${d.match === "partial" ? `<br><span class="muted partial">${esc(t("partial_match"))}</span>` : ""}
       ${d.state === "revoked" ? `<br><span class="err">${esc(STRINGS[lang].doc_states.revoked)}</span>` : ""}</td>
     <td>${esc(d.issued_on)}</td><td class="hide-narrow">${esc(d.issuer.name || d.issuer.code)}</td><td>${esc(d.subject)}</td>
-    <td>${esc(d.roads.join(", "))}</td></tr>`).join("")
+    <td>${esc(d.roads.map(systemName).join(", "))}</td></tr>`).join("")
     : `<tr><td>${esc(t("no_results"))}</td></tr>`;
 }
 
@@ -51,9 +51,9 @@ function answerOf(d) {
   const homes = homeSinks();
   const creates = d.deliveries.filter((x) => x.op === "create" && (!homes.size || homes.has(x.sink)));
   const delivered = creates.find((x) => x.state === "delivered");
-  const roads = [...new Set(d.records.map((r) => r.source))];
+  const roads = [...new Set(d.records.map((r) => systemName(r.source)))];
   const arrived = fmt(t("arrived_by"), roads.length, roads.join(", "));
-  if (delivered) return ["", fmt(t("answer_home"), delivered.sink) + " " + arrived];
+  if (delivered) return ["", fmt(t("answer_home"), reachedHomes(d) || systemName(delivered.sink)) + " " + arrived];
   if (creates.some((x) => x.state === "dead")) return ["bad", t("answer_dead") + " " + arrived];
   if (creates.length) return ["no", t("answer_pending") + " " + arrived];
   return ["no", t("answer_none") + " " + arrived];
@@ -104,7 +104,7 @@ function recordRows(d) {
   const canSplit = d.records.length > 1;
   const head = `<tr><th>${esc(t("roads"))}</th><th>${esc(t("received_at"))}</th><th>${esc(t("outcome"))}</th><th>${esc(t("why"))}</th><th></th></tr>`;
   return head + d.records.map((r) => `<tr class="record" data-id="${esc(r.id)}" data-source="${esc(r.source)}">
-    <td><b>${esc(r.source)}</b><br><span class="muted">${esc(t("external_id"))}: ${esc(r.external_id)}</span></td>
+    <td><b>${esc(systemName(r.source))}</b><br><span class="muted">${esc(t("external_id"))}: ${esc(r.external_id)}</span></td>
     <td>${esc(clock(r.received_at))}</td><td>${esc(STRINGS[lang].outcomes[r.outcome] || r.outcome)}</td>
     <td><p class="why">${esc(explainDecision(r.decision, lang))}</p>
       <details class="raw"><summary>JSON</summary><pre>${esc(JSON.stringify(r.decision, null, 2))}</pre></details></td>
@@ -114,7 +114,7 @@ function recordRows(d) {
 function deliveryRows(list) {
   if (!list.length) return `<tr><td>${esc(t("none"))}</td></tr>`;
   const head = `<tr><th>${esc(t("sink_name"))}</th><th>${esc(t("op"))}</th><th>${esc(t("state"))}</th><th>${esc(t("attempts"))}</th><th>${esc(t("remote_id"))}</th></tr>`;
-  return head + list.map((x) => `<tr class="delivery" data-state="${esc(x.state)}"><td>${esc(x.sink)}</td>
+  return head + list.map((x) => `<tr class="delivery" data-state="${esc(x.state)}"><td>${esc(systemName(x.sink))}</td>
     <td>${esc(STRINGS[lang].ops[x.op] || x.op)} (${esc(x.revision)})</td>
     <td>${esc(STRINGS[lang].delivery_states[x.state] || x.state)}${x.last_error ? `<br><span class="err">${esc(x.last_error)}</span>` : ""}</td>
     <td class="num">${esc(x.attempts)}</td><td>${esc(x.remote_id || "")}</td></tr>`).join("");

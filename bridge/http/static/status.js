@@ -6,6 +6,7 @@ const TOTALS = ["received", "documents", "duplicates", "revisions", "quarantined
 async function refreshStatus() {
   try {
     const [status, dead, quarantine] = await Promise.all([api("/status"), api("/dead-letters"), api("/quarantine")]);
+    refreshThroughput();
     view.status = status;
     view.dead = dead.items;
     view.quarantine = quarantine.items;
@@ -25,6 +26,7 @@ function renderStatus(s) {
   $("totals").innerHTML = TOTALS.filter((k) => k in s.totals).map((k) =>
     `<div>${esc(t(k))}<b id="total-${k}">${esc(s.totals[k])}</b></div>`).join("") + diskTile(s.disk);
   $("units").innerHTML = s.units.map(unitCard).join("");
+  renderThroughput();
   renderBanner(s);
   const unitSelect = $("unit-filter");
   const chosen = unitSelect.value;
@@ -39,7 +41,7 @@ function unitCard(u) {
   const rows = u.sources.map((e) => endpointRow(e, "source", false))
     .concat(u.sinks.map((e, i) => endpointRow(e, "sink", i === 0)));
   return `<div class="unit" data-unit="${esc(u.id)}"><h2>${esc(u.name || u.id)} <small>${esc(u.id)}</small></h2>
-    <div class="scroll"><table>${head}${rows.join("")}</table></div></div>`;
+    ${unitFigures(u)}<div class="scroll"><table>${head}${rows.join("")}</table></div></div>`;
 }
 
 function endpointRow(e, role, isHome) {
@@ -49,7 +51,7 @@ function endpointRow(e, role, isHome) {
   const error = e.last_error ? `<span class="err">${esc(e.last_error)}</span>` : "—";
   return `<tr class="endpoint" data-name="${esc(e.name)}" data-state="${esc(e.state)}">
     <td>${esc(t(role))}</td>
-    <td><b>${esc(roadName(e.profile, lang))}</b>${isHome ? ` <small>(${esc(t("home"))})</small>` : ""}<br><span class="muted">${esc(e.name)}</span></td>
+    <td><b>${esc(endpointTitle(e))}</b>${isHome ? ` <small>(${esc(t("home"))})</small>` : ""}<br><span class="muted">${esc(e.title && e.title !== e.name ? roadName(e.profile, lang) + " · " : "")}${esc(e.name)}</span></td>
     <td><span class="state ${esc(e.state)}">${esc(STRINGS[lang].states[e.state] || e.state)}</span></td>
     <td>${when(e.last_success_at)}</td>
     <td class="hide-narrow">${error}</td>
@@ -66,10 +68,10 @@ function alertsOf(s) {
   const since = (e) => e.last_success_at ? fmt(t("since"), clock(e.last_success_at)) : "";
   for (const u of s.units) {
     for (const e of u.sources) {
-      if (e.state === "failing") out.push(fmt(t("banner_road"), roadName(e.profile, lang), e.name, since(e), e.last_error || ""));
+      if (e.state === "failing") out.push(fmt(t("banner_road"), roadName(e.profile, lang), systemName(e.name), since(e), e.last_error || ""));
     }
     for (const e of u.sinks) {
-      if (e.state === "failing") out.push(fmt(t("banner_sink"), roadName(e.profile, lang), e.name, since(e), e.last_error || ""));
+      if (e.state === "failing") out.push(fmt(t("banner_sink"), roadName(e.profile, lang), systemName(e.name), since(e), e.last_error || ""));
     }
   }
   if (s.totals.dead) out.push(fmt(t("banner_dead"), s.totals.dead));
@@ -108,7 +110,7 @@ function renderDead() {
     <th>${esc(t("attempts"))}</th><th>${esc(t("reason"))}</th><th></th></tr>`;
   $("dead").innerHTML = view.dead.length ? head + view.dead.map((d) => `<tr class="dead-letter" data-id="${esc(d.id)}">
     <td>${esc(d.id)}</td><td><a href="#doc-${esc(d.document_id)}" class="doclink" data-id="${esc(d.document_id)}">#${esc(d.document_id)}</a></td>
-    <td>${esc(d.sink)}</td><td>${esc(STRINGS[lang].ops[d.op] || d.op)}</td><td class="num">${esc(d.attempts)}</td>
+    <td>${esc(systemName(d.sink))}</td><td>${esc(STRINGS[lang].ops[d.op] || d.op)}</td><td class="num">${esc(d.attempts)}</td>
     <td class="err">${esc(d.last_error)}</td>
     <td><button type="button" class="replay" data-id="${esc(d.id)}">${esc(t("replay"))}</button></td></tr>`).join("")
     : `<tr><td>${esc(t("none"))}</td></tr>`;
@@ -119,7 +121,7 @@ function renderQuarantine() {
   const head = `<tr><th>#</th><th>${esc(t("received_at"))}</th><th>${esc(t("source"))}</th><th>${esc(t("kind"))}</th>
     <th>${esc(t("reason"))}</th><th></th></tr>`;
   $("quarantine").innerHTML = view.quarantine.length ? head + view.quarantine.map((q) => `<tr class="quarantined" data-id="${esc(q.id)}">
-    <td>${esc(q.id)}</td><td>${when(q.created_at)}</td><td>${esc(q.source)}<br><span class="muted">${esc(q.external_id)}</span></td>
+    <td>${esc(q.id)}</td><td>${when(q.created_at)}</td><td>${esc(systemName(q.source))}<br><span class="muted">${esc(q.external_id)}</span></td>
     <td>${esc(STRINGS[lang].kinds[q.kind] || q.kind)}</td><td>${esc(q.reason)}</td>
     <td class="actions"><button type="button" class="retry secondary" data-id="${esc(q.id)}">${esc(t("retry"))}</button>
     <button type="button" class="release danger" data-id="${esc(q.id)}" data-kind="${esc(q.kind)}">${esc(t("release"))}</button></td></tr>`).join("")

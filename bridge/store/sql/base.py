@@ -10,7 +10,7 @@ people), `_write_soon` (a small write that may ride along with another commit) a
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Any, Self
 
@@ -137,3 +137,8 @@ def delivery_row(r: Row) -> Delivery:
         r[13],
         r[14],
     )
+
+
+def in_params(values: Collection[str], first: int = 1) -> str:
+    """`($1, $2, …)`: the placeholders of an IN list of `values`, numbered from `first`."""
+    return "(" + ", ".join(f"${i}" for i in range(first, first + len(values))) + ")"
