@@ -10,6 +10,7 @@ from aiohttp import web
 
 from bridge.domain.enums import HealthState
 from bridge.domain.search import EXACT, PARTIAL, STATES, search_patterns
+from bridge.domain.timeline import timeline
 from bridge.export import csv_rows, period
 from bridge.http.context import json_response, services_of
 from bridge.interfaces import Operation
@@ -142,6 +143,7 @@ async def document(request: web.Request) -> web.Response:
             "corrections": corrections_of(records, deliveries),
             "status": await store.statuses_of(doc_id),
             "deliveries": [delivery_view(d) for d in deliveries],
+            "timeline": timeline(await store.timeline_rows(doc_id)),
         }
     )
 

@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
-from bridge.http import api, hooks, page
+from bridge.http import api, controls, hooks, page
 from bridge.http.context import SERVICES
 from bridge.http.guard import check_http
 from bridge.services import Services
@@ -41,6 +41,7 @@ def build_app(services: Services) -> web.Application:
     app = web.Application(middlewares=[auth], client_max_size=64 * 1024 * 1024)
     app[SERVICES] = services
     api.add_routes(app)
+    controls.add_routes(app)
     hooks.add_routes(app)
     page.add_routes(app)
     return app

@@ -234,6 +234,18 @@ _SHARED: list[tuple[int, str]] = [
     # Search as clerks type (bridge/domain/search.py): the keys lose their diacritics and the
     # symbol's separators (REKEY_AT).
     (9, "UPDATE documents SET search_key = ''"),
+    # An operator's controls of an endpoint that outlive a restart (a paused source).
+    (
+        11,
+        """
+        CREATE TABLE$ine endpoint_controls (
+            name TEXT PRIMARY KEY,
+            paused $bool,
+            actor TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        )
+        """,
+    ),
 ]
 _PG_ONLY: list[tuple[int, str]] = [
     (

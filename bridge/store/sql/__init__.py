@@ -6,6 +6,7 @@ whose dialect (bridge/store/dialect.py) supplies what the two databases write di
 
 from __future__ import annotations
 
+from bridge.store.sql.controls import Controls
 from bridge.store.sql.documents import Documents
 from bridge.store.sql.leases import Leases
 from bridge.store.sql.operator import Operator
@@ -15,9 +16,22 @@ from bridge.store.sql.records import Records
 from bridge.store.sql.retention import Retention
 from bridge.store.sql.schema import Schema
 from bridge.store.sql.status import Status
+from bridge.store.sql.timeline import Timeline
 
 
-class SqlStore(Records, Documents, Outbox, Status, Operator, Reading, Retention, Leases, Schema):
+class SqlStore(
+    Records,
+    Documents,
+    Outbox,
+    Status,
+    Operator,
+    Reading,
+    Retention,
+    Leases,
+    Controls,
+    Timeline,
+    Schema,
+):
     """Every method of the store, over the hooks of a driver."""
 
 
