@@ -14,7 +14,8 @@ delivery still being retried), `kind`, and the fields that kind carries:
 - `action`: an operator's action naming the document (actor, action, detail).
 
 Entries at the same time keep the order above (a record before its decision before the
-delivery it caused).
+delivery it caused). A status from the home system carries the home's clock: it is placed no
+earlier than the delivery it is about (its `at` stays as reported).
 """
 
 from __future__ import annotations
@@ -47,10 +48,27 @@ def timeline(rows: Rows) -> list[Entry]:
         *_statuses(rows.get("home", ()), rows.get("sent", ())),
         *_actions(rows.get("audit", ())),
     ]
-    ordered = sorted(
-        enumerate(entries), key=lambda ie: (_when(ie[1]["at"]), _RANK[ie[1]["kind"]], ie[0])
-    )
-    return [e for _, e in ordered]
+    floor = _first_delivered(entries)
+
+    def key(item: tuple[int, Entry]) -> tuple[dt.datetime, int, int]:
+        seq, e = item
+        when = _when(e["at"])
+        if e["kind"] == "status_in" and e.get("sink") in floor:
+            when = max(when, floor[e["sink"]])
+        return when, _RANK[e["kind"]], seq
+
+    return [e for _, e in sorted(enumerate(entries), key=key)]
+
+
+def _first_delivered(entries: list[Entry]) -> dict[str, dt.datetime]:
+    """When each sink first held the document. The home system's statuses come with its own
+    clock (often to the second): one never goes before the delivery it is about."""
+    floor: dict[str, dt.datetime] = {}
+    for e in entries:
+        if e["kind"] == "delivery_done" and e.get("state") == "delivered" and e["at"]:
+            when = _when(e["at"])
+            floor[e["sink"]] = min(floor.get(e["sink"], when), when)
+    return floor
 
 
 def _when(at: str | None) -> dt.datetime:

@@ -68,5 +68,28 @@ def test_pending_without_attempts_has_no_result_and_bad_times_go_last() -> None:
     assert [e["kind"] for e in entries] == ["record", "delivery_queued"]
 
 
+def test_a_home_status_never_goes_before_the_delivery_it_is_about() -> None:
+    """The home's clock counts seconds: its "received" reads earlier than our delivery."""
+    early = "2026-03-06T14:59:59+07:00"  # 07:59:59 UTC, before the delivery at 08:00:01
+    rows: dict[str, list[dict[str, Any]]] = {
+        "deliveries": [
+            {"id": 1, "sink": "home", "unit": "u1", "op": "create", "revision": 1,
+             "state": "delivered", "attempts": 1, "remote_id": "R", "created_at": T0,
+             "done_at": T1},
+        ],
+        "home": [
+            {"sink": "home", "status": "received", "updated_at": early},
+            {"sink": "other", "status": "received", "updated_at": early},
+        ],
+    }  # fmt: skip
+    entries = timeline(rows)
+    assert [(e["kind"], e.get("sink"), e["at"]) for e in entries] == [
+        ("status_in", "other", early),  # no delivery to that sink here: its own time
+        ("delivery_queued", "home", T0),
+        ("delivery_done", "home", T1),
+        ("status_in", "home", early),
+    ]
+
+
 def test_empty() -> None:
     assert timeline({}) == []
