@@ -50,6 +50,10 @@ FUZZED = {
     ("POST", "/quarantine/{id}/retry"),
     ("GET", "/audit"),
     ("GET", "/export.csv"),
+    ("POST", "/sources/{name}/pause"),
+    ("POST", "/sources/{name}/resume"),
+    ("POST", "/sources/{name}/poll"),
+    ("POST", "/sinks/{name}/retry"),
 }
 
 
