@@ -238,7 +238,7 @@ _SHARED: list[tuple[int, str]] = [
     (
         11,
         """
-        CREATE TABLE$ine endpoint_controls (
+        CREATE TABLE IF NOT EXISTS endpoint_controls (
             name TEXT PRIMARY KEY,
             paused $bool,
             actor TEXT NOT NULL,
