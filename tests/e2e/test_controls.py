@@ -16,6 +16,7 @@ from bridge.daemon import Daemon
 from simulators.folder import FolderDropper
 from simulators.tdoffice import TdofficeSim
 from tests.e2e.harness import UNIT, config_dict, make_doc, wait_until
+from tests.faults.harness import push_object
 
 SOURCE, SINK = "vd-tdoffice", "vd-home"
 INBOX = "/api/v2/documents/inbox"
@@ -136,3 +137,26 @@ async def test_retry_now_delivers_a_parked_delivery_once_home_is_back(tmp_path: 
             await wait_until(lambda: home.received, timeout_s=10, what="delivered")
             assert time.monotonic() - asked < 3.0
             assert await _actions(daemon) == [("retry_now", f"sink:{SINK}", "token")]
+
+
+async def test_a_paused_push_source_answers_503_so_the_sender_keeps_it(tmp_path: Path) -> None:
+    async with (
+        TdofficeSim(api_key="src") as source,
+        TdofficeSim(api_key="home") as home,
+        FolderDropper(tmp_path / "inbox") as dropper,
+    ):
+        raw = config_dict(tmp_path / "data", source, home, dropper, poll_s=60)
+        raw["units"][0]["sources"][0]["webhook_secret"] = "hook-secret"
+        async with build_daemon(parse_config(raw, {})) as daemon:
+            hook = f"http://127.0.0.1:{daemon.http.port}/hooks/{SOURCE}"
+            assert (await _post(daemon, f"/sources/{SOURCE}/pause"))[0] == 200
+            obj = push_object(source, *make_doc(4))
+            status = await source.push(hook, "document.created", obj, "hook-secret", max_attempts=1)
+            assert status == 503 and await _stored(daemon) == 0
+            async with aiohttp.ClientSession() as http, http.post(hook, data=b"{}") as resp:
+                assert resp.status == 503 and resp.headers["Retry-After"] == "60"
+                assert " / " in (await resp.json())["error"]
+            assert (await _post(daemon, f"/sources/{SOURCE}/resume"))[0] == 200
+            status = await source.push(hook, "document.created", obj, "hook-secret", max_attempts=1)
+            assert status == 200
+            await wait_until(lambda: _stored(daemon), timeout_s=5, what="the pushed document")
