@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +22,17 @@ from tests.faults.harness import push_object
 
 SOURCE, SINK = "vd-tdoffice", "vd-home"
 INBOX = "/api/v2/documents/inbox"
+
+
+@asynccontextmanager
+async def _sims(tmp_path: Path) -> AsyncIterator[tuple[TdofficeSim, TdofficeSim, FolderDropper]]:
+    """The source's and home's tdoffice and a drop folder, as the harness configures them."""
+    async with (
+        TdofficeSim(api_key="src") as source,
+        TdofficeSim(api_key="home") as home,
+        FolderDropper(tmp_path / "inbox") as dropper,
+    ):
+        yield source, home, dropper
 
 
 async def _post(daemon: Daemon, path: str) -> tuple[int, Any]:
@@ -53,11 +66,7 @@ async def _actions(daemon: Daemon) -> list[tuple[str, str, str]]:
 
 
 async def test_pause_stops_pulling_survives_a_restart_and_resume_pulls(tmp_path: Path) -> None:
-    async with (
-        TdofficeSim(api_key="src") as source,
-        TdofficeSim(api_key="home") as home,
-        FolderDropper(tmp_path / "inbox") as dropper,
-    ):
+    async with _sims(tmp_path) as (source, home, dropper):
         config = parse_config(config_dict(tmp_path / "data", source, home, dropper), {})
         async with build_daemon(config) as daemon:
             await wait_until(lambda: source.calls("GET", INBOX), what="the first pull")
@@ -90,11 +99,7 @@ async def test_pause_stops_pulling_survives_a_restart_and_resume_pulls(tmp_path:
 
 
 async def test_poll_now_pulls_at_once_and_unknown_names_are_404(tmp_path: Path) -> None:
-    async with (
-        TdofficeSim(api_key="src") as source,
-        TdofficeSim(api_key="home") as home,
-        FolderDropper(tmp_path / "inbox") as dropper,
-    ):
+    async with _sims(tmp_path) as (source, home, dropper):
         raw = config_dict(tmp_path / "data", source, home, dropper, poll_s=60)
         async with build_daemon(parse_config(raw, {})) as daemon:
             await wait_until(lambda: source.calls("GET", INBOX), what="the first pull")
@@ -116,11 +121,7 @@ async def test_poll_now_pulls_at_once_and_unknown_names_are_404(tmp_path: Path) 
 async def test_retry_now_delivers_a_parked_delivery_once_home_is_back(tmp_path: Path) -> None:
     """Home refuses with Retry-After 60 s: the delivery and the sink's breaker wait a minute;
     once home is back, retry now delivers it within a second or two."""
-    async with (
-        TdofficeSim(api_key="src") as source,
-        TdofficeSim(api_key="home") as home,
-        FolderDropper(tmp_path / "inbox") as dropper,
-    ):
+    async with _sims(tmp_path) as (source, home, dropper):
         home.faults.retry_after_s = 60
         home.faults.set_rates(throttle_rate=1.0)
         source.add_document(*make_doc(3), unit=UNIT)
@@ -140,11 +141,7 @@ async def test_retry_now_delivers_a_parked_delivery_once_home_is_back(tmp_path: 
 
 
 async def test_a_paused_push_source_answers_503_so_the_sender_keeps_it(tmp_path: Path) -> None:
-    async with (
-        TdofficeSim(api_key="src") as source,
-        TdofficeSim(api_key="home") as home,
-        FolderDropper(tmp_path / "inbox") as dropper,
-    ):
+    async with _sims(tmp_path) as (source, home, dropper):
         raw = config_dict(tmp_path / "data", source, home, dropper, poll_s=60)
         raw["units"][0]["sources"][0]["webhook_secret"] = "hook-secret"
         async with build_daemon(parse_config(raw, {})) as daemon:
