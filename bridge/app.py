@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 from adapters import registry
 from bridge import config as configuration
 from bridge import config_check
+from bridge.alerts.monitor import AlertMonitor
 from bridge.blobs import Blobs, BlobStore
 from bridge.config import Config
 from bridge.config_check import Reached
@@ -78,6 +79,7 @@ def build_daemon(
         processor=lambda daemon: _processor(daemon, config),
         retention=Retention(store, blobs, bridge.data_dir, bridge.retention_days),
         frontend=_http_server,
+        alerts=_alerts,
     )
     return Daemon(config, config_path, parts=parts, role=role)
 
@@ -107,6 +109,17 @@ def _processor(daemon: Daemon, config: Config) -> Processor:
         strict_signatures=lambda unit: strict_signatures(daemon.config, unit),
         directory=OrganDirectory.from_entries(o.model_dump() for o in config.organs),
         on_enqueued=daemon.wake_sinks,
+    )
+
+
+def _alerts(daemon: Daemon) -> AlertMonitor:
+    """The alert monitor, reading the current configuration and endpoints of the daemon."""
+    return AlertMonitor(
+        daemon.store,
+        lambda: daemon.config.alerts,
+        lambda: daemon.endpoints,
+        lambda: {u.id: u.name for u in daemon.config.units},
+        daemon.started_at,
     )
 
 

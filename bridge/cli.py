@@ -17,6 +17,7 @@ from bridge.cli_status import (
     quarantine_list,
     show_status,
 )
+from bridge.operators import Role, new_token, operator_block
 
 Command = Callable[[argparse.Namespace], int]
 
@@ -57,6 +58,15 @@ def cmd_documents(args: argparse.Namespace) -> int:
     return operator_action(
         args.url, args.token, f"/documents/{args.document}/merge", {"other_id": args.other}
     )
+
+
+def cmd_token(args: argparse.Namespace) -> int:
+    token = new_token()
+    print(f"Mã truy cập của {args.name} (chỉ hiện lần này) / {args.name}'s token (shown only now):")
+    print(f"  {token}\n")
+    print("Dán vào tệp cấu hình / paste into the configuration:")
+    print(operator_block(args.name, token, args.units, Role(args.role)))
+    return 0
 
 
 _REMOTE: dict[str, dict[str, str]] = {
@@ -145,6 +155,25 @@ def build_parser() -> argparse.ArgumentParser:
         help="thư mục chứng thư gốc tin cậy (PEM) / folder of trusted CA certificates (PEM)",
     )
     norm.set_defaults(func=_local("cmd_normalize"))
+
+    tok = sub.add_parser(
+        "token",
+        help="cấp mã truy cập cho người vận hành / issue an operator's token",
+        description="In một mã mới một lần, và bảng [[operators]] chỉ giữ mã băm của nó /"
+        " prints a fresh token once, and the [[operators]] block holding only its hash.",
+    )
+    tok.add_argument("action", choices=["new"], help="new: cấp mã mới / issue a new token")
+    tok.add_argument("--name", required=True, help="tên người vận hành / the operator's name")
+    tok.add_argument(
+        "--units", nargs="*", default=[], help="mã đơn vị được xem / unit ids (default: all)"
+    )
+    tok.add_argument(
+        "--role",
+        choices=[r.value for r in Role],
+        default=Role.OPERATOR.value,
+        help="viewer: chỉ xem / read only; operator: xem và thao tác / read and act (default)",
+    )
+    tok.set_defaults(func=cmd_token)
 
     remote: list[argparse.ArgumentParser] = []
     quar = sub.add_parser("quarantine", help="bản ghi cách ly / quarantined records")

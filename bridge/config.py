@@ -16,10 +16,12 @@ from typing import Any
 
 from pydantic import BaseModel, Field, SecretStr, ValidationError
 
+from bridge.alerts.settings import AlertsSettings
 from bridge.config_errors import explain, suggestion
 from bridge.domain.enums import EndpointRole
 from bridge.errors import ConfigError
 from bridge.interfaces import Profiles
+from bridge.operators import OperatorEntry, check_operators
 from bridge.settings import SinkSettings, SourceSettings
 from schemas.base import Model
 
@@ -86,7 +88,9 @@ class Config(Model):
     bridge: BridgeSection = BridgeSection()
     http: HttpSection = HttpSection()
     organs: tuple[OrganEntry, ...] = ()
+    operators: tuple[OperatorEntry, ...] = ()  # named tokens (bridge/operators.py)
     units: tuple[UnitConfig, ...] = ()
+    alerts: AlertsSettings | None = None  # e-mail and webhook alerts (bridge/alerts)
 
     def unit(self, unit_id: str) -> UnitConfig:
         return next(u for u in self.units if u.id == unit_id)
@@ -122,6 +126,7 @@ def parse_config(
         errors.extend(_format(exc, "", Config))
         top = Config()
     units = _parse_units(units_raw, profiles, errors)
+    errors.extend(check_operators(top.operators, [u.id for u in units]))
     if errors:
         raise ConfigError(errors)
     return top.model_copy(update={"units": tuple(units)})

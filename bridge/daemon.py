@@ -25,6 +25,7 @@ from typing import Any, Protocol
 import structlog
 
 from bridge import __version__
+from bridge.alerts.monitor import AlertMonitor
 from bridge.blobs import Blobs
 from bridge.config import Config, UnitConfig
 from bridge.controls import EndpointControls
@@ -67,6 +68,7 @@ class Parts:
     processor: Callable[[Daemon], Processor]  # wired to the daemon's endpoints and config
     retention: Retention
     frontend: Callable[[Services], Frontend] | None = None
+    alerts: Callable[[Daemon], AlertMonitor] | None = None
 
 
 class Daemon:
@@ -182,7 +184,9 @@ class Daemon:
         return intake_for(self.endpoints.get(name), self.store, self.processor.notify)
 
     def services(self) -> Services:
-        return Services(self.config.http, self.store, self, self, self.intake_of)
+        return Services(
+            self.config.http, self.store, self, self, self.intake_of, lambda: self.config.operators
+        )
 
     def _wanted(self, config: Config) -> Wanted:
         return wanted(config, self.profiles, self.role)
@@ -251,7 +255,7 @@ class Daemon:
         return self
 
     def _start_background(self) -> None:
-        """The processor, retention and the heartbeat, each under its own lease."""
+        """The processor, retention, the heartbeat and the alerts, each under its own lease."""
         ttl = self.config.bridge.lease_ttl
         processor_lease = Lease(self.store, "processor", self.instance, ttl)
         retention_lease = Lease(self.store, "retention", self.instance, ttl)
@@ -266,6 +270,13 @@ class Daemon:
             ),
             supervise("heartbeat", lambda: self.share.heartbeat(self.stop), self.stop),
         }
+        if self.parts.alerts is not None:  # e-mail and webhook alerts, one instance sending
+            monitor = self.parts.alerts(self)
+            alerts_lease = Lease(self.store, "alerts", self.instance, ttl)
+            self._leases.append(alerts_lease)
+            self._background.add(
+                supervise("alerts", lambda: monitor.run(self.stop, alerts_lease), self.stop)
+            )
 
     def _start_delivery_child(self) -> None:
         if self.config_path is None:

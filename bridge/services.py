@@ -16,6 +16,7 @@ from typing import Any, Protocol
 from bridge.config import HttpSection, UnitConfig
 from bridge.domain.enums import EndpointRole
 from bridge.health import Health
+from bridge.operators import OperatorEntry
 from bridge.store import Store
 from bridge.supervisor import TaskState
 
@@ -124,3 +125,4 @@ class Services:
     view: RuntimeView
     actions: OperatorActions
     intake_of: Callable[[str], PushIntake | None]
+    operators: Callable[[], tuple[OperatorEntry, ...]] = tuple  # as configured now (SIGHUP)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from bridge.alerts.monitor import firing
 from bridge.domain.enums import DeliveryState, HealthState, RecordOutcome
 from bridge.services import RuntimeView
 from bridge.settings import SinkSettings, SourceSettings
@@ -79,6 +80,7 @@ async def snapshot(store: Store, view: RuntimeView) -> dict[str, Any]:
         "totals": _totals(counts["documents"], outcomes, per_source, per_sink),
         "disk": view.disk(),
         "cluster": await _cluster(store, view.instance),
+        "alerts": firing(await store.alerts()),  # e-mail and webhook alerts firing now
     }
 
 

@@ -21,7 +21,7 @@ earlier than the delivery it is about (its `at` stays as reported).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from typing import Any
 
 Entry = dict[str, Any]
@@ -69,6 +69,13 @@ def _first_delivered(entries: list[Entry]) -> dict[str, dt.datetime]:
             when = _when(e["at"])
             floor[e["sink"]] = min(floor.get(e["sink"], when), when)
     return floor
+
+
+def without(entries: list[Entry], hidden: Collection[str]) -> list[Entry]:
+    """The entries an operator who does not see the sources and sinks `hidden` may read."""
+    if not hidden:
+        return entries
+    return [e for e in entries if e.get("source") not in hidden and e.get("sink") not in hidden]
 
 
 def _when(at: str | None) -> dt.datetime:

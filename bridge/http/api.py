@@ -10,9 +10,19 @@ from aiohttp import web
 
 from bridge.domain.enums import HealthState
 from bridge.domain.search import EXACT, PARTIAL, STATES, search_patterns
-from bridge.domain.timeline import timeline
+from bridge.domain.timeline import timeline, without
 from bridge.export import csv_rows, period
+from bridge.http import scoped
 from bridge.http.context import json_response, services_of
+from bridge.http.operators import (
+    actor_of,
+    not_found,
+    operator_of,
+    require_all_units,
+    sees,
+    sees_any,
+    visible_units,
+)
 from bridge.interfaces import Operation
 from bridge.metrics import render
 from bridge.snapshot import not_ready, snapshot
@@ -30,6 +40,7 @@ async def readyz(request: web.Request) -> web.Response:
 
 
 async def metrics(request: web.Request) -> web.Response:
+    require_all_units(request)
     services = services_of(request)
     body = await render(services.store, services.view)
     return web.Response(
@@ -39,7 +50,11 @@ async def metrics(request: web.Request) -> web.Response:
 
 async def status_snapshot(request: web.Request) -> web.Response:
     services = services_of(request)
-    return json_response(await snapshot(services.store, services.view))
+    snap = await snapshot(services.store, services.view)
+    units = operator_of(request).units
+    if units is not None:
+        snap = await scoped.scoped_snapshot(snap, units, services.store, services.view)
+    return json_response(snap)
 
 
 def _int(request: web.Request, name: str, default: int, hi: int = 500) -> int:
@@ -55,7 +70,7 @@ async def documents(request: web.Request) -> web.Response:
     services = services_of(request)
     unit = request.query.get("unit") or None
     state = request.query.get("state") or None
-    units = [u.id for u in services.view.units()]
+    units = visible_units(request, [u.id for u in services.view.units()])
     if unit is not None and unit not in units:
         return json_response(
             {
@@ -79,11 +94,20 @@ async def documents(request: web.Request) -> web.Response:
     q = request.query.get("q") or None
     searching = q is not None and search_patterns(q) is not None
     rows = await services.store.search_documents(
-        unit=unit, q=q, state=state, limit=limit, before=before, before_rank=rank
+        unit=unit,
+        q=q,
+        state=state,
+        limit=limit,
+        before=before,
+        before_rank=rank,
+        units=None if operator_of(request).units is None else units,
     )
+    hidden = scoped.hidden_endpoints(services.view, operator_of(request).units)
     items = [
         {
-            **document_summary(r.id, r.document, r.state, r.revision),
+            **scoped.scoped_document(
+                document_summary(r.id, r.document, r.state, r.revision), hidden
+            ),
             "match": None if not searching else "exact" if r.exact else "partial",
         }
         for r in rows
@@ -117,11 +141,12 @@ async def document(request: web.Request) -> web.Response:
     except ValueError:
         raise web.HTTPNotFound() from None
     row = await store.document(doc_id)
-    if row is None:
+    if row is None or not sees_any(request, await store.document_units(doc_id)):
         return json_response({"error": "không có văn bản này / no such document"}, status=404)
-    records = await store.records_of(doc_id)
-    deliveries = await store.deliveries_of(doc_id)
-    return json_response(
+    records = [r for r in await store.records_of(doc_id) if sees(request, r.raw.unit)]
+    deliveries = [d for d in await store.deliveries_of(doc_id) if sees(request, d.unit)]
+    hidden = scoped.hidden_endpoints(services_of(request).view, operator_of(request).units)
+    body = scoped.scoped_document(
         {
             **document_summary(row.id, row.document, row.state, row.revision),
             "document": row.document.model_dump(mode="json"),
@@ -143,9 +168,11 @@ async def document(request: web.Request) -> web.Response:
             "corrections": corrections_of(records, deliveries),
             "status": await store.statuses_of(doc_id),
             "deliveries": [delivery_view(d) for d in deliveries],
-            "timeline": timeline(await store.timeline_rows(doc_id)),
-        }
+            "timeline": without(timeline(await store.timeline_rows(doc_id)), hidden),
+        },
+        hidden,
     )
+    return json_response(body)
 
 
 def corrections_of(records: list[Any], deliveries: list[Any]) -> dict[str, Any]:
@@ -179,14 +206,23 @@ def delivery_view(d: Any) -> dict[str, Any]:
 
 async def dead_letters(request: web.Request) -> web.Response:
     rows = await services_of(request).store.dead_letters()
-    return json_response({"items": [delivery_view(d) for d in rows]})
+    return json_response({"items": [delivery_view(d) for d in rows if sees(request, d.unit)]})
 
 
 async def replay(request: web.Request) -> web.Response:
     services = services_of(request)
     raw_id = request.match_info["id"]
     target = None if raw_id == "all" else int(raw_id) if raw_id.isdigit() else -1
-    count = await services.store.replay(target, actor=_actor(request))
+    units = operator_of(request).units
+    if target is None and units is not None:  # replay all: of its units only, one by one
+        count = await scoped.replay_in(services.store, units, actor_of(request))
+        services.actions.deliveries_changed()
+        return json_response({"replayed": count})
+    if target is not None:
+        unit = await services.store.delivery_unit(target)
+        if unit is None or not sees(request, unit):
+            raise not_found("không có thư chết này / no such dead letter")
+    count = await services.store.replay(target, actor=actor_of(request))
     services.actions.deliveries_changed()
     if count == 0 and target is not None:
         return json_response({"error": "không có thư chết này / no such dead letter"}, status=404)
@@ -194,13 +230,19 @@ async def replay(request: web.Request) -> web.Response:
 
 
 async def quarantine(request: web.Request) -> web.Response:
-    return json_response({"items": await services_of(request).store.quarantined()})
+    rows = await services_of(request).store.quarantined()
+    return json_response({"items": [q for q in rows if sees(request, q["unit"])]})
 
 
 async def _quarantine_action(request: web.Request, *, release: bool) -> web.Response:
     services = services_of(request)
     qid = _path_int(request, "id")
-    if not await services.store.release_quarantined(qid, _actor(request), release=release):
+    unit = await services.store.quarantine_unit(qid)
+    if unit is not None and not sees(request, unit):
+        unit = None  # another unit's record answers as one that does not exist
+    if unit is None or not await services.store.release_quarantined(
+        qid, actor_of(request), release=release
+    ):
         return json_response(
             {"error": "không có bản ghi cách ly này / no such quarantined record"}, status=404
         )
@@ -241,7 +283,10 @@ async def split(request: web.Request) -> web.Response:
         return json_response(
             {"error": "cần record_id (số) / record_id (integer) required"}, status=400
         )
-    if not await services.store.split_record(doc_id, record_id, _actor(request)):
+    record = await services.store.record(record_id)
+    if record is None or not sees(request, record.raw.unit):
+        raise not_found("bản ghi không thuộc văn bản này / record not in that document")
+    if not await services.store.split_record(doc_id, record_id, actor_of(request)):
         return json_response(
             {"error": "bản ghi không thuộc văn bản này / record not in that document"}, status=404
         )
@@ -257,7 +302,10 @@ async def merge(request: web.Request) -> web.Response:
         return json_response(
             {"error": "cần other_id (số) / other_id (integer) required"}, status=400
         )
-    if not await services.store.merge_documents(doc_id, other_id, _actor(request)):
+    for each in (doc_id, other_id):
+        if not sees_any(request, await services.store.document_units(each)):
+            raise not_found("không gộp được hai văn bản này / cannot merge those documents")
+    if not await services.store.merge_documents(doc_id, other_id, actor_of(request)):
         return json_response(
             {"error": "không gộp được hai văn bản này / cannot merge those documents"}, status=404
         )
@@ -266,9 +314,12 @@ async def merge(request: web.Request) -> web.Response:
 
 
 async def audit(request: web.Request) -> web.Response:
-    return json_response(
-        {"items": await services_of(request).store.audit_trail(_int(request, "limit", 200, 1000))}
+    services = services_of(request)
+    limit = _int(request, "limit", 200, 1000)
+    rows = await scoped.scoped_audit(
+        services.store, services.view, operator_of(request).units, limit
     )
+    return json_response({"items": rows})
 
 
 async def export_csv(request: web.Request) -> web.StreamResponse:
@@ -277,8 +328,16 @@ async def export_csv(request: web.Request) -> web.StreamResponse:
         start, end = period(request.query.get("from"), request.query.get("to"))
     except ValueError as exc:
         return json_response({"error": str(exc)}, status=400)
-    rows = await services_of(request).store.documents_received(
-        start, end, request.query.get("unit") or None
+    unit = request.query.get("unit") or None
+    if unit is not None and not sees(request, unit):
+        return json_response(
+            {"error": f"unit: không có đơn vị {unit!r} / unknown unit"}, status=400
+        )
+    services = services_of(request)
+    rows = scoped.received_in(
+        await services.store.documents_received(start, end, unit),
+        operator_of(request).units,
+        services.view,
     )
     body = "\ufeff" + "".join(csv_rows(rows))
     return web.Response(
@@ -299,10 +358,6 @@ async def openapi(request: web.Request) -> web.Response:
     except FileNotFoundError:
         return json_response({"error": "openapi.yaml missing from the package"}, status=404)
     return web.Response(text=text, content_type="application/yaml")
-
-
-def _actor(request: web.Request) -> str:
-    return request.headers.get("X-Actor", "") or (request.remote or "http")
 
 
 def add_routes(app: web.Application) -> None:

@@ -19,12 +19,12 @@ def is_loopback(host: str) -> bool:
 
 def check_listen(config: Config) -> None:
     """Raise ConfigError when the daemon would listen beyond loopback without a token."""
-    check_http(config.http)
+    check_http(config.http, named=bool(config.operators))
 
 
-def check_http(http: HttpSection) -> None:
-    """`check_listen` for the `[http]` section alone."""
-    if not is_loopback(http.host) and http.token is None:
+def check_http(http: HttpSection, *, named: bool = False) -> None:
+    """`check_listen` for the `[http]` section; `named`: `[[operators]]` hold tokens."""
+    if not is_loopback(http.host) and http.token is None and not named:
         raise ConfigError(
             [
                 "http.listen: nghe ngoài máy cục bộ cần http.token / listening beyond loopback needs http.token"

@@ -1,49 +1,29 @@
 """The HTTP server: the operators' API, webhook intake and the status page.
 
-Every endpoint but /healthz, /readyz and /hooks/* needs the bearer token when one is configured; the
-token is compared in constant time. The server refuses to listen beyond loopback without one.
+Every endpoint but /healthz, /readyz and /hooks/* needs a bearer token when one is configured,
+and sees only the units of its operator (`bridge.http.operators`). The server refuses to listen
+beyond loopback without a token.
 """
 
 from __future__ import annotations
 
-import hmac
-from collections.abc import Awaitable, Callable
-
 from aiohttp import web
 
-from bridge.http import api, controls, hooks, page
+from bridge.http import api, controls, hooks, operators, page
 from bridge.http.context import SERVICES
 from bridge.http.guard import check_http
 from bridge.services import Services
 
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-_OPEN_PATHS = ("/healthz", "/readyz", "/hooks/")  # health probes send no token
-_PAGE = "/"  # the page holds no data; every call it makes carries the token
-
 
 def build_app(services: Services) -> web.Application:
     """The aiohttp application over `services`: the API, the webhooks and the page."""
-    token = services.http.token.get_secret_value() if services.http.token else None
-
-    @web.middleware
-    async def auth(request: web.Request, handler: Handler) -> web.StreamResponse:
-        if token and request.path != _PAGE and not request.path.startswith(_OPEN_PATHS):
-            given = request.headers.get("Authorization", "")
-            ok = hmac.compare_digest(given.encode(), f"Bearer {token}".encode())
-            if not ok:
-                return web.json_response(
-                    {"error": "cần mã truy cập / bearer token required"},
-                    status=401,
-                    headers={"WWW-Authenticate": "Bearer"},
-                )
-        return await handler(request)
-
-    app = web.Application(middlewares=[auth], client_max_size=64 * 1024 * 1024)
+    app = web.Application(middlewares=[operators.operators], client_max_size=64 * 1024 * 1024)
     app[SERVICES] = services
     api.add_routes(app)
     controls.add_routes(app)
     hooks.add_routes(app)
     page.add_routes(app)
+    operators.add_routes(app)
     return app
 
 
@@ -57,7 +37,7 @@ class HttpServer:
 
     def check(self) -> None:
         """Refuse (ConfigError) before the daemon starts anything: see `bridge.http.guard`."""
-        check_http(self.services.http)
+        check_http(self.services.http, named=bool(self.services.operators()))
 
     async def __aenter__(self) -> HttpServer:
         http = self.services.http

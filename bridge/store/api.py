@@ -8,10 +8,11 @@ passed to another instance.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Any, Protocol
 
+from bridge.domain.alerts import AlertRecord
 from bridge.domain.decision import Outcome
 from bridge.domain.entities import Delivery, DocumentRow, StatusOut, StoredRecord
 from bridge.domain.search import FoundDocument
@@ -180,10 +181,12 @@ class Reading(Protocol):
         limit: int,
         before: int | None,
         before_rank: int = 0,
+        units: Collection[str] | None = None,
     ) -> list[FoundDocument]:
         """Exact hits first, then partial ones (bridge/domain/search.py), newest first within
         each; without `q` the latest documents. Paging: the last hit's (rank, id) as
-        (`before_rank`, `before`). Merged documents only when `state` asks for them."""
+        (`before_rank`, `before`). Merged documents only when `state` asks for them. `units`:
+        only documents addressed to one of them (None: every unit)."""
 
     async def revisions_of(self, doc_id: int) -> list[dict[str, Any]]: ...
     async def quarantined(self, limit: int = 200) -> list[dict[str, Any]]: ...
@@ -223,6 +226,35 @@ class Leases(Protocol):
     async def leases(self) -> list[dict[str, Any]]: ...
 
 
+class Alerts(Protocol):
+    """The alerts' durable state, and the counts their rules watch."""
+
+    async def alerts(self) -> list[AlertRecord]:
+        """Every alert kept: firing, or ended (what each channel was told of it)."""
+
+    async def save_alerts(self, records: Sequence[AlertRecord]) -> None:
+        """Keep these alerts' state (each replaces the one of its key), in one transaction."""
+
+    async def open_counts(self) -> dict[str, int]:
+        """{"dead_letters": deliveries given up, "quarantined": records held, not released}."""
+
+    async def unsent_status(self, code: str, before: str) -> list[tuple[str, str, int, str]]:
+        """Status messages of `code` owed before `before` (ISO) and not sent (pending, or
+        given up): (source, unit that owes it, how many, the oldest's time) per source and unit."""
+
+
+class Scope(Protocol):
+    """Which units a row belongs to, for filtering by an operator's units."""
+
+    async def quarantine_unit(self, quarantine_id: int) -> str | None: ...
+    async def delivery_unit(self, delivery_id: int) -> str | None: ...
+    async def document_units(self, document_id: int) -> set[str]:
+        """Every unit a document reached: by its records and by its deliveries."""
+
+    async def counts_in(self, units: Collection[str]) -> dict[str, Any]:
+        """Record outcomes and documents of the records addressed to `units`."""
+
+
 class Controls(Protocol):
     """An operator's controls of the running endpoints (bridge/store/sql/controls.py)."""
 
@@ -253,6 +285,8 @@ class Store(
     Reading,
     Retention,
     Leases,
+    Alerts,
+    Scope,
     Controls,
     Timeline,
     Protocol,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bridge.domain.timeline import timeline
+from bridge.domain.timeline import timeline, without
 
 T0 = "2026-03-06T08:00:00.000+00:00"
 T1 = "2026-03-06T08:00:01.000+00:00"
@@ -93,3 +93,14 @@ def test_a_home_status_never_goes_before_the_delivery_it_is_about() -> None:
 
 def test_empty() -> None:
     assert timeline({}) == []
+
+
+def test_without_the_endpoints_an_operator_does_not_see() -> None:
+    entries = [
+        {"at": T0, "kind": "record", "source": "commune-td"},
+        {"at": T0, "kind": "record", "source": "district-td"},
+        {"at": T1, "kind": "delivery_queued", "sink": "district-home"},
+        {"at": T2, "kind": "action", "actor": "lan"},
+    ]
+    assert without(entries, set()) == entries
+    assert without(entries, {"district-td", "district-home"}) == [entries[0], entries[3]]

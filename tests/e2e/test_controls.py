@@ -22,6 +22,7 @@ from tests.faults.harness import push_object
 
 SOURCE, SINK = "vd-tdoffice", "vd-home"
 INBOX = "/api/v2/documents/inbox"
+ACTOR = {"X-Actor": "lan"}  # the operator named without tokens (loopback only)
 
 
 @asynccontextmanager
@@ -37,7 +38,7 @@ async def _sims(tmp_path: Path) -> AsyncIterator[tuple[TdofficeSim, TdofficeSim,
 
 async def _post(daemon: Daemon, path: str) -> tuple[int, Any]:
     url = f"http://127.0.0.1:{daemon.http.port}{path}"
-    async with aiohttp.ClientSession() as http, http.post(url) as resp:
+    async with aiohttp.ClientSession() as http, http.post(url, headers=ACTOR) as resp:
         return resp.status, await resp.json()
 
 
@@ -92,9 +93,9 @@ async def test_pause_stops_pulling_survives_a_restart_and_resume_pulls(tmp_path:
             await wait_until(lambda: _stored(daemon), timeout_s=5, what="the document")
             assert not await _paused(daemon)
             assert await _actions(daemon) == [
-                ("pause", f"source:{SOURCE}", "token"),
-                ("pause", f"source:{SOURCE}", "token"),
-                ("resume", f"source:{SOURCE}", "token"),
+                ("pause", f"source:{SOURCE}", "lan"),
+                ("pause", f"source:{SOURCE}", "lan"),
+                ("resume", f"source:{SOURCE}", "lan"),
             ]
 
 
@@ -115,7 +116,7 @@ async def test_poll_now_pulls_at_once_and_unknown_names_are_404(tmp_path: Path) 
                 assert status == 404 and " / " in body["error"], path
             status, _ = await _post(daemon, f"/sources/{SINK}/resume")
             assert status == 404
-            assert await _actions(daemon) == [("poll_now", f"source:{SOURCE}", "token")]
+            assert await _actions(daemon) == [("poll_now", f"source:{SOURCE}", "lan")]
 
 
 async def test_retry_now_delivers_a_parked_delivery_once_home_is_back(tmp_path: Path) -> None:
@@ -137,7 +138,7 @@ async def test_retry_now_delivers_a_parked_delivery_once_home_is_back(tmp_path: 
             assert status == 200 and body["role"] == "sink"
             await wait_until(lambda: home.received, timeout_s=10, what="delivered")
             assert time.monotonic() - asked < 3.0
-            assert await _actions(daemon) == [("retry_now", f"sink:{SINK}", "token")]
+            assert await _actions(daemon) == [("retry_now", f"sink:{SINK}", "lan")]
 
 
 async def test_a_paused_push_source_answers_503_so_the_sender_keeps_it(tmp_path: Path) -> None:

@@ -1,5 +1,5 @@
 """The schema's numbered migrations, written once for both backends. Append only: never edit
-a migration that has shipped (deployed databases hold versions 1-9 of exactly this schema).
+a migration that has shipped (deployed databases hold versions 1-10 of exactly this schema).
 
 A migration's DDL names its types by role (`$id`, `$json`, …) and each dialect's `types`
 spell them (bridge/store/dialect.py): BIGSERIAL ids, BYTEA payloads, JSONB for JSON text and DOUBLE PRECISION for epoch
@@ -234,6 +234,25 @@ _SHARED: list[tuple[int, str]] = [
     # Search as clerks type (bridge/domain/search.py): the keys lose their diacritics and the
     # symbol's separators (REKEY_AT).
     (9, "UPDATE documents SET search_key = ''"),
+    # Alerts (bridge/alerts): what each channel was told, so a restart tells nobody twice; and
+    # the counts the alerts watch found from indexes (dead letters, 01s not yet sent).
+    (
+        10,
+        """
+        CREATE TABLE IF NOT EXISTS alerts (
+            key TEXT PRIMARY KEY,
+            kind TEXT NOT NULL,
+            firing $bool,
+            since TEXT NOT NULL,
+            ended_at TEXT,
+            detail $json NOT NULL,
+            told $json NOT NULL,
+            updated_at TEXT NOT NULL
+        );
+        CREATE INDEX IF NOT EXISTS outbox_dead ON outbox (id) WHERE state = 'dead';
+        CREATE INDEX IF NOT EXISTS status_out_unsent ON status_out (code, created_at) WHERE state <> 'sent'
+        """,
+    ),
     # An operator's controls of an endpoint that outlive a restart (a paused source).
     (
         11,

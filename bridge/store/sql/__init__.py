@@ -6,6 +6,7 @@ whose dialect (bridge/store/dialect.py) supplies what the two databases write di
 
 from __future__ import annotations
 
+from bridge.store.sql.alerts import Alerts
 from bridge.store.sql.controls import Controls
 from bridge.store.sql.documents import Documents
 from bridge.store.sql.leases import Leases
@@ -15,6 +16,7 @@ from bridge.store.sql.reading import Reading
 from bridge.store.sql.records import Records
 from bridge.store.sql.retention import Retention
 from bridge.store.sql.schema import Schema
+from bridge.store.sql.scope import Scope
 from bridge.store.sql.status import Status
 from bridge.store.sql.timeline import Timeline
 
@@ -28,6 +30,8 @@ class SqlStore(
     Reading,
     Retention,
     Leases,
+    Alerts,
+    Scope,
     Controls,
     Timeline,
     Schema,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
 from bridge.domain.enums import DocumentState
@@ -42,6 +43,7 @@ class Reading(SqlBase):
         limit: int,
         before: int | None,
         before_rank: int = EXACT,
+        units: Collection[str] | None = None,
     ) -> list[FoundDocument]:
         clauses = ["TRUE" if state else f"state != '{DocumentState.MERGED}'"]
         args: list[Any] = []
@@ -61,6 +63,9 @@ class Reading(SqlBase):
             clauses.append(f"search_key LIKE {arg(patterns[0])} ESCAPE '\\'")
         if unit:
             clauses.append(f"id IN (SELECT document_id FROM records WHERE unit = {arg(unit)})")
+        if units is not None:
+            listed = ", ".join(arg(u) for u in sorted(units)) or "NULL"
+            clauses.append(f"id IN (SELECT document_id FROM records WHERE unit IN ({listed}))")
         if state:
             clauses.append(f"state = {arg(state)}")
         if before:
