@@ -28,6 +28,7 @@ from bridge import __version__
 from bridge.alerts.monitor import AlertMonitor
 from bridge.blobs import Blobs
 from bridge.config import Config, UnitConfig
+from bridge.controls import EndpointControls
 from bridge.delivery_link import DeliveryChild
 from bridge.domain.enums import EndpointRole, ProcessRole
 from bridge.endpoint_runner import EndpointStarter
@@ -38,7 +39,7 @@ from bridge.interfaces import Profile, Profiles
 from bridge.leases import Lease
 from bridge.pipeline import Processor
 from bridge.retention import Retention
-from bridge.services import PushIntake, Services, Tasks
+from bridge.services import ControlResult, PushIntake, Services, Tasks
 from bridge.sharing import Share
 from bridge.store import Store
 from bridge.supervisor import Supervisor
@@ -114,6 +115,7 @@ class Daemon:
             held=self._held_sources,
         )
         self._background: set[asyncio.Task[None]] = set()
+        self._controls = EndpointControls(self.endpoints, self.store)
         self._starter = EndpointStarter(
             self.endpoints,
             self.supervisor,
@@ -142,6 +144,18 @@ class Daemon:
 
     def deliveries_changed(self) -> None:
         self.wake_sinks(list(self.endpoints))
+
+    async def pause_source(self, name: str, actor: str) -> ControlResult:
+        return await self._controls.pause_source(name, actor)
+
+    async def resume_source(self, name: str, actor: str) -> ControlResult:
+        return await self._controls.resume_source(name, actor)
+
+    async def poll_now(self, name: str, actor: str) -> ControlResult:
+        return await self._controls.poll_now(name, actor)
+
+    async def retry_sink(self, name: str, actor: str) -> ControlResult:
+        return await self._controls.retry_sink(name, actor)
 
     @property
     def http(self) -> Frontend:

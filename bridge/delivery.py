@@ -102,6 +102,12 @@ class DeliveryWorker:
             if in_flight:  # finish what is in hand; the daemon cancels us after its grace
                 await asyncio.gather(*in_flight.values(), return_exceptions=True)
 
+    def retry_now(self) -> None:
+        """An operator's "retry now": the breaker's wait is over, the worker looks at once (the
+        store has made the parked deliveries due)."""
+        self._open_until = 0.0
+        self.wake.set()
+
     @property
     def in_hand(self) -> int:
         """Deliveries started and not yet finished (some may be waiting for a call slot)."""

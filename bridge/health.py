@@ -70,6 +70,7 @@ class Health:
     last_error_at: dt.datetime | None = None
     count: int = 0
     standby: bool = False  # another instance holds this endpoint's lease
+    paused: bool = False  # an operator paused this source (bridge.controls)
     extra: dict[str, int] = field(default_factory=dict)
 
     def succeeded(self) -> bool:
@@ -107,4 +108,5 @@ class Health:
             "last_error": self.last_error,
             "last_error_at": self.last_error_at.isoformat() if self.last_error_at else None,
             "standby": self.standby,
+            "paused": self.paused,
         }

@@ -50,14 +50,17 @@ class SourceRunner:
         self.health = health
         self.poll_interval_s = poll_interval_s
         self.lease = lease
-        self.poke = asyncio.Event()
+        self.poke = asyncio.Event()  # poll now, or paused/resumed: look again at once
 
     async def run(self, stop: asyncio.Event) -> None:
         name = self.source.name
         while not stop.is_set():
             delay = self.poll_interval_s
             try:
-                if self.lease is not None and not self.share(self.source.name):
+                self.health.paused = await self.store.is_paused(name)
+                if self.health.paused:
+                    pass  # an operator paused it: nothing pulled until resumed (poke wakes us)
+                elif self.lease is not None and not self.share(self.source.name):
                     await self.lease.release()  # more than our share: let another instance pull it
                     self.health.standby = True
                 elif self.lease is not None and not await self.lease.hold():
@@ -106,7 +109,7 @@ class SourceRunner:
                 receipts = asyncio.create_task(
                     self.acknowledge(page.records), name=f"receipts:{self.source.name}"
                 )
-                if stop.is_set():
+                if stop.is_set() or self.health.paused:
                     break
             if receipts is not None:
                 await receipts

@@ -11,9 +11,10 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from bridge.config import HttpSection, UnitConfig
+from bridge.domain.enums import EndpointRole
 from bridge.health import Health
 from bridge.operators import OperatorEntry
 from bridge.store import Store
@@ -60,6 +61,27 @@ class RuntimeView(Protocol):
         ...
 
 
+@dataclass(frozen=True)
+class ControlResult:
+    """What a control did: the endpoint's name and role, whether it is paused now, and for
+    retry now how many deliveries were made due."""
+
+    name: str
+    role: EndpointRole
+    paused: bool = False
+    changed: bool = True
+    released: int = 0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "role": str(self.role),
+            "paused": self.paused,
+            "changed": self.changed,
+            "released": self.released,
+        }
+
+
 class OperatorActions(Protocol):
     """What an operator's call sets going once the store has changed."""
 
@@ -69,6 +91,20 @@ class OperatorActions(Protocol):
 
     def deliveries_changed(self) -> None:
         """Dead letters were replayed: every sink's delivery worker looks again."""
+        ...
+
+    async def pause_source(self, name: str, actor: str) -> ControlResult:
+        """Stop pulling `name` (kept across restarts) until resumed; audited."""
+        ...
+
+    async def resume_source(self, name: str, actor: str) -> ControlResult: ...
+
+    async def poll_now(self, name: str, actor: str) -> ControlResult:
+        """The source's runner pulls at once instead of at its next poll; audited."""
+        ...
+
+    async def retry_sink(self, name: str, actor: str) -> ControlResult:
+        """The sink's parked deliveries are due now and its worker woken; audited."""
         ...
 
 

@@ -10,6 +10,7 @@ from aiohttp import web
 
 from bridge.domain.enums import HealthState
 from bridge.domain.search import EXACT, PARTIAL, STATES, search_patterns
+from bridge.domain.timeline import timeline, without
 from bridge.export import csv_rows, period
 from bridge.http import scoped
 from bridge.http.context import json_response, services_of
@@ -179,6 +180,7 @@ async def document(request: web.Request) -> web.Response:
                 for e in (await delivered_to(services, [doc_id])).get(doc_id, [])
                 if sees(request, e["unit"])
             ],
+            "timeline": without(timeline(await store.timeline_rows(doc_id)), hidden),
         },
         hidden,
     )

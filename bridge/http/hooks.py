@@ -13,6 +13,7 @@ from bridge.errors import AuthError, PermanentError, TransientError
 from bridge.http.context import json_response, services_of
 
 MAX_HOOK_BYTES = 32 * 1024 * 1024
+PAUSED_RETRY_AFTER_S = 60
 
 
 async def hook(request: web.Request) -> web.Response:
@@ -22,6 +23,12 @@ async def hook(request: web.Request) -> web.Response:
     intake = services.intake_of(name)
     if intake is None:
         return json_response({"error": "không có điểm nhận này / no such hook"}, status=404)
+    if await services.store.is_paused(name):  # the sender keeps the document and tries again
+        return web.json_response(
+            {"error": "nguồn đang tạm dừng / source paused"},
+            status=503,
+            headers={"Retry-After": str(PAUSED_RETRY_AFTER_S)},
+        )
     body = await request.content.read(MAX_HOOK_BYTES + 1)
     if len(body) > MAX_HOOK_BYTES:
         return json_response({"error": "nội dung quá lớn / body too large"}, status=413)

@@ -266,6 +266,27 @@ class Scope(Protocol):
         """Every unit a document reached: by its records and by its deliveries."""
 
 
+class Controls(Protocol):
+    """An operator's controls of the running endpoints (bridge/store/sql/controls.py)."""
+
+    async def set_paused(self, name: str, paused: bool, actor: str) -> bool:
+        """Pause or resume a source, audited; True when its state changed."""
+
+    async def is_paused(self, name: str) -> bool: ...
+    async def paused_endpoints(self) -> set[str]: ...
+    async def note_action(
+        self, actor: str, action: str, target: str, detail: dict[str, Any]
+    ) -> None:
+        """Audit a control whose effect is in the running daemon only."""
+
+
+class Timeline(Protocol):
+    """The rows of one document's timeline (bridge/domain/timeline.py orders them)."""
+
+    async def timeline_rows(self, doc_id: int) -> dict[str, list[dict[str, Any]]]:
+        """records, deliveries, home (statuses in), sent (statuses out), audit."""
+
+
 class Store(
     Records,
     Documents,
@@ -277,6 +298,8 @@ class Store(
     Leases,
     Alerts,
     Scope,
+    Controls,
+    Timeline,
     Protocol,
 ):
     """The whole store: every concern, a schema version and group commit (`batch`)."""

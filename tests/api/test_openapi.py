@@ -51,6 +51,10 @@ FUZZED = {
     ("GET", "/audit"),
     ("GET", "/export.csv"),
     ("GET", "/throughput"),
+    ("POST", "/sources/{name}/pause"),
+    ("POST", "/sources/{name}/resume"),
+    ("POST", "/sources/{name}/poll"),
+    ("POST", "/sinks/{name}/retry"),
 }
 
 

@@ -80,7 +80,8 @@ function renderDoc(d) {
     ${conflictList(d.conflicts)}
     <h3>${esc(t("deliveries_h"))}</h3><div class="scroll"><table id="doc-deliveries">${deliveryRows(d.deliveries)}</table></div>
     ${statusList(d.status)}
-    ${revisionList(d.revisions)}`;
+    ${revisionList(d.revisions)}
+    ${timelineList(d.timeline)}`;
 }
 
 function fieldList(d, doc) {

@@ -37,7 +37,7 @@ function renderStatus(s) {
 
 function unitCard(u) {
   const head = `<tr><th></th><th></th><th>${esc(t("state"))}</th><th>${esc(t("last_ok"))}</th>
-    <th class="hide-narrow">${esc(t("last_error"))}</th><th>${esc(t("counts"))}</th></tr>`;
+    <th class="hide-narrow">${esc(t("last_error"))}</th><th>${esc(t("counts"))}</th><th></th></tr>`;
   const rows = u.sources.map((e) => endpointRow(e, "source", false))
     .concat(u.sinks.map((e, i) => endpointRow(e, "sink", i === 0)));
   return `<div class="unit" data-unit="${esc(u.id)}"><h2>${esc(u.name || u.id)} <small>${esc(u.id)}</small></h2>
@@ -49,13 +49,13 @@ function endpointRow(e, role, isHome) {
     ? `${esc(t("received"))}: ${esc(e.received ?? 0)}` + (e.backlog != null ? ` · ${esc(t("waiting"))}: ${esc(e.backlog)}` : "")
     : `${esc(t("delivered"))}: ${esc(e.delivered ?? 0)} · ${esc(t("pending"))}: ${esc(e.pending ?? 0)} · ${esc(t("dead"))}: ${esc(e.dead ?? 0)}`;
   const error = e.last_error ? `<span class="err">${esc(e.last_error)}</span>` : "—";
-  return `<tr class="endpoint" data-name="${esc(e.name)}" data-state="${esc(e.state)}">
+  return `<tr class="endpoint" data-name="${esc(e.name)}" data-state="${esc(e.state)}" data-paused="${e.paused ? "1" : ""}">
     <td>${esc(t(role))}</td>
     <td><b>${esc(endpointTitle(e))}</b>${isHome ? ` <small>(${esc(t("home"))})</small>` : ""}<br><span class="muted">${esc(e.title && e.title !== e.name ? roadName(e.profile, lang) + " · " : "")}${esc(e.name)}</span></td>
-    <td><span class="state ${esc(e.state)}">${esc(STRINGS[lang].states[e.state] || e.state)}</span></td>
+    <td>${stateLabel(e)}</td>
     <td>${when(e.last_success_at)}</td>
     <td class="hide-narrow">${error}</td>
-    <td>${counts}</td></tr>`;
+    <td>${counts}</td><td class="actions">${controlsOf(e, role)}</td></tr>`;
 }
 
 /** Alert conditions, most serious first: background tasks failing, roads down, sinks down,

@@ -253,6 +253,18 @@ _SHARED: list[tuple[int, str]] = [
         CREATE INDEX IF NOT EXISTS status_out_unsent ON status_out (code, created_at) WHERE state <> 'sent'
         """,
     ),
+    # An operator's controls of an endpoint that outlive a restart (a paused source).
+    (
+        11,
+        """
+        CREATE TABLE IF NOT EXISTS endpoint_controls (
+            name TEXT PRIMARY KEY,
+            paused $bool,
+            actor TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        )
+        """,
+    ),
 ]
 _PG_ONLY: list[tuple[int, str]] = [
     (

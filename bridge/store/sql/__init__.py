@@ -7,6 +7,7 @@ whose dialect (bridge/store/dialect.py) supplies what the two databases write di
 from __future__ import annotations
 
 from bridge.store.sql.alerts import Alerts
+from bridge.store.sql.controls import Controls
 from bridge.store.sql.documents import Documents
 from bridge.store.sql.leases import Leases
 from bridge.store.sql.operator import Operator
@@ -17,6 +18,7 @@ from bridge.store.sql.retention import Retention
 from bridge.store.sql.schema import Schema
 from bridge.store.sql.scope import Scope
 from bridge.store.sql.status import Status
+from bridge.store.sql.timeline import Timeline
 
 
 class SqlStore(
@@ -30,6 +32,8 @@ class SqlStore(
     Leases,
     Alerts,
     Scope,
+    Controls,
+    Timeline,
     Schema,
 ):
     """Every method of the store, over the hooks of a driver."""
