@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from playwright.async_api import Browser, expect
 
+from bridge.domain.alerts import AlertKind, AlertRecord
 from tests.e2e.two_units import COMMUNE, DISTRICT, NAMES, TOKENS, TwoUnits, two_units
 from tests.ui.test_page import WAIT_MS, browser
 
@@ -50,4 +51,35 @@ async def test_commune_clerk_sees_only_the_commune(setup: TwoUnits, browser: Bro
     await page.click("#lang")
     await expect(page.locator("#operator")).to_have_text(f"Signed in as {NAMES['commune']}")
     assert errors == [], f"script errors on the page: {errors}"
+    await context.close()
+
+
+async def test_alerts_sent_show_in_the_banner(setup: TwoUnits, browser: Browser) -> None:
+    """An alert firing (sent by mail or webhook) is named in the page's banner, in the clerk's
+    language, and only to the operators of its unit."""
+    detail = {"endpoint": "bd-source", "units": [[COMMUNE, NAMES["commune"]]]}
+    await setup.daemon.store.save_alerts(
+        [
+            AlertRecord(
+                "road:bd-source",
+                AlertKind.ROAD_DOWN,
+                True,
+                "2026-12-07T03:00:00+00:00",
+                detail=detail,
+            )
+        ]
+    )
+    context = await browser.new_context(viewport={"width": 1366, "height": 768}, locale="vi-VN")
+    page = await context.new_page()
+    page.set_default_timeout(WAIT_MS)
+    await page.goto(f"{setup.base}/?token={TOKENS['commune']}")
+    banner = page.locator("#banner")
+    await expect(banner).to_contain_text(
+        "Đã gửi cảnh báo (thư, webhook): đường nhận/chuyển hỏng lâu"
+    )
+    await page.click("#lang")
+    await expect(banner).to_contain_text("Alert sent (mail, webhook): road down too long")
+    await page.goto(f"{setup.base}/?token={TOKENS['district']}")
+    await expect(page.locator(".unit")).to_have_count(1)
+    await expect(banner).not_to_contain_text("road down too long")
     await context.close()

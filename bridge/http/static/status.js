@@ -59,7 +59,7 @@ function endpointRow(e, role, isHome) {
 }
 
 /** Alert conditions, most serious first: background tasks failing, roads down, sinks down,
- * dead letters, disk. */
+ * dead letters, the alerts sent by mail or webhook ([alerts]), disk. */
 function alertsOf(s) {
   const out = [];
   const failingTasks = (s.tasks || []).filter((task) => task.state === "failing");
@@ -75,6 +75,11 @@ function alertsOf(s) {
     }
   }
   if (s.totals.dead) out.push(fmt(t("banner_dead"), s.totals.dead));
+  for (const a of s.alerts || []) {
+    const what = (STRINGS[lang].alert_kinds || {})[a.kind] || a.kind;
+    const where = a.detail && a.detail.endpoint ? ` ${systemName(a.detail.endpoint)}` : "";
+    out.push(fmt(t("banner_alert"), what + where, clock(a.since)));
+  }
   const pct = diskPercent(s.disk);
   if (pct !== null && pct >= 85) out.push(fmt(t("banner_disk"), pct));
   return out;
