@@ -80,17 +80,43 @@ class GroupWriter:
             items = [(data, sha256) for data, sha256, _ in group]
             written = loop.run_in_executor(self._executor, self._write_group, items)
             try:
-                # Shielded: a group under way is finished and reported even if this task is
-                # cancelled (the loop shutting down), so no writer is left waiting.
                 errors: list[OSError | None] = await asyncio.shield(written)
+            except asyncio.CancelledError:
+                # The loop is shutting down: the group under way is still finished and each
+                # writer told, so none is left waiting on a future nobody will complete.
+                self._report(group, await _outcome(written, len(group)))
+                raise
             except Exception as exc:  # a bug: every blob of the group fails alike
                 errors = [OSError(str(exc))] * len(group)
-            for (data, sha256, future), error in zip(group, errors, strict=True):
-                if error is None:
+            self._report(group, errors)
+
+    def _report(
+        self,
+        group: Sequence[tuple[list[bytes], str, asyncio.Future[None]]],
+        errors: Sequence[OSError | None],
+    ) -> None:
+        """Tell each writer of `group` its blob's outcome; a failure to record one durable
+        blob fails that blob's writer alone."""
+        for (data, sha256, future), error in zip(group, errors, strict=True):
+            outcome: BaseException | None = error
+            if error is None:
+                try:
                     self._on_durable(sha256, data)
-                if future.done():
-                    continue  # its writer was cancelled meanwhile
-                if error is None:
-                    future.set_result(None)
-                else:
-                    future.set_exception(error)
+                except Exception as exc:
+                    outcome = exc
+            if future.done():
+                continue  # its writer was cancelled meanwhile
+            if outcome is None:
+                future.set_result(None)
+            else:
+                future.set_exception(outcome)
+
+
+async def _outcome(
+    written: asyncio.Future[list[OSError | None]], size: int
+) -> list[OSError | None]:
+    """The result of a group's write, or the same error for each of its `size` blobs."""
+    try:
+        return await written
+    except Exception as exc:
+        return [OSError(str(exc))] * size

@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-from collections.abc import AsyncIterator
+import threading
+from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 
 import pytest
 
 import bridge.blobs
 from bridge.blobs import SPILL_BYTES, BlobStore, deferred_flush
+from bridge.blobs.groups import GroupWriter
 from bridge.errors import PermanentError
 
 MAX = 64 * 1024 * 1024
@@ -173,3 +175,39 @@ def test_the_package_answers_for_every_public_name() -> None:
     assert set(bridge.blobs.__all__) == expected
     missing = [name for name in expected if not hasattr(bridge.blobs, name)]
     assert not missing, f"not importable from bridge.blobs: {missing}"
+
+
+async def test_a_group_writer_failing_to_record_one_blob_fails_that_writer_alone() -> None:
+    """`on_durable` raising for one blob fails its writer; the others of its group succeed and
+    nobody is left waiting."""
+
+    def record(sha256: str, data: list[bytes]) -> None:
+        if sha256 == "b":
+            raise RuntimeError("index full")
+
+    writer = GroupWriter(lambda items: [None] * len(items), record)
+    futures = [writer.submit([key.encode()], key) for key in "abc"]
+    results = await asyncio.wait_for(asyncio.gather(*futures, return_exceptions=True), 5)
+    assert results[0] is None and results[2] is None
+    assert isinstance(results[1], RuntimeError)
+
+
+async def test_a_group_writer_cancelled_midway_still_answers_its_writers() -> None:
+    """The loop shutting down cancels the group writer while a group is being written: the
+    write is finished and every writer of that group told, none left waiting."""
+    started, release = threading.Event(), threading.Event()
+    durable: list[str] = []
+
+    def write_group(items: Sequence[tuple[list[bytes], str]]) -> list[OSError | None]:
+        started.set()
+        release.wait(5)
+        return [None] * len(items)
+
+    writer = GroupWriter(write_group, lambda sha256, _: durable.append(sha256))
+    futures = [writer.submit([key.encode()], key) for key in "ab"]
+    await asyncio.to_thread(started.wait, 5)
+    assert writer._task is not None
+    writer._task.cancel()
+    release.set()
+    assert await asyncio.wait_for(asyncio.gather(*futures), 5) == [None, None]
+    assert durable == ["a", "b"]
