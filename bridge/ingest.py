@@ -105,17 +105,31 @@ class SourceRunner:
                 await self.store_page(page)
                 self.health.succeeded()  # a long first pull is not "unknown" while it stores
                 if receipts is not None:
-                    await receipts
+                    sending, receipts = receipts, None
+                    await sending  # a failed receipt raises here (ack_pending sends it again)
                 receipts = asyncio.create_task(
                     self.acknowledge(page.records), name=f"receipts:{self.source.name}"
                 )
                 if stop.is_set() or self.health.paused:
                     break
             if receipts is not None:
-                await receipts
+                sending, receipts = receipts, None
+                await sending
         finally:
-            if receipts is not None:  # failed or cut short: read its outcome, raise the first
-                await asyncio.gather(receipts, return_exceptions=True)
+            if receipts is not None:  # the pull failed or was cut short meanwhile: that error
+                await self._settle(receipts)  # is raised; this one's outcome is logged
+
+    async def _settle(self, receipts: asyncio.Task[None]) -> None:
+        """Wait for a page's receipts the pull no longer waits for, and log their failure (the
+        records are stored; ack_pending sends their receipts again)."""
+        (outcome,) = await asyncio.gather(receipts, return_exceptions=True)
+        if isinstance(outcome, Exception):
+            log.warning(
+                "receipts_not_sent",
+                source=self.source.name,
+                error=f"{type(outcome).__name__}: {outcome}",
+                reason="chưa báo đã nhận, sẽ gửi lại / receipts not sent, sent again later",
+            )
 
     async def ingest(self, page: Page) -> None:
         """Store a page (records and cursor) durably, then acknowledge each record."""
