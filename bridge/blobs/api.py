@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from bridge.errors import PermanentError
+
 CHUNK_BYTES = 256 * 1024
 
 
@@ -46,3 +48,25 @@ class Blobs(Protocol):
         """The bytes of a small blob stored moments ago, from memory; None otherwise (read
         them with `read` or `local_path` then)."""
         ...
+
+
+def check_size(size: int, max_bytes: int) -> None:
+    """Refuse a stream grown past `max_bytes` (every blob store, as the bytes arrive)."""
+    if size > max_bytes:
+        raise PermanentError(
+            f"tệp đính kèm quá lớn (> {max_bytes} byte) / attachment larger than {max_bytes} bytes"
+        )
+
+
+def check_sha256(sha256: str, expected_sha256: str | None) -> None:
+    """Refuse a blob whose hash is not the one its source announced."""
+    if expected_sha256 is not None and expected_sha256.lower() != sha256:
+        raise PermanentError(
+            f"SHA-256 của tệp không khớp / attachment SHA-256 mismatch "
+            f"(expected {expected_sha256.lower()}, got {sha256})"
+        )
+
+
+async def one_chunk(data: bytes) -> AsyncIterator[bytes]:
+    """Bytes already in memory as a stream of one chunk (for `put_bytes`)."""
+    yield data

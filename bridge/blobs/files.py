@@ -18,10 +18,9 @@ from typing import BinaryIO
 
 from cachetools import FIFOCache
 
-from bridge.blobs.api import CHUNK_BYTES, StoredBlob
+from bridge.blobs.api import CHUNK_BYTES, StoredBlob, check_sha256, check_size, one_chunk
 from bridge.blobs.disk import HAS_SYNCFS, open_part, part_name, syncfs
 from bridge.blobs.groups import GroupWriter, deferring
-from bridge.errors import PermanentError
 
 SPILL_BYTES = 512 * 1024  # a file up to this size is written from memory, with others
 RECENT_BYTES = 8 * 1024 * 1024  # the small blobs stored last, kept readable from memory
@@ -112,11 +111,7 @@ class BlobStore:
         try:
             async for chunk in chunks:
                 size += len(chunk)
-                if size > max_bytes:
-                    raise PermanentError(
-                        f"tệp đính kèm quá lớn (> {max_bytes} byte) / "
-                        f"attachment larger than {max_bytes} bytes"
-                    )
+                check_size(size, max_bytes)
                 digest.update(chunk)
                 if out is not None:
                     out.write(chunk)
@@ -129,7 +124,7 @@ class BlobStore:
                     head = []
             sha256 = digest.hexdigest()
             if out is None:
-                _check_sha256(sha256, expected_sha256)
+                check_sha256(sha256, expected_sha256)
                 flushed = self._group.submit(head, sha256)
                 deferred = deferring()
                 if deferred is None:
@@ -153,11 +148,8 @@ class BlobStore:
         self, data: bytes, *, max_bytes: int, expected_sha256: str | None = None
     ) -> StoredBlob:
         """Store bytes already in memory (inline base64 attachments, MIME parts)."""
-
-        async def one() -> AsyncIterator[bytes]:
-            yield data
-
-        return await self.put_stream(one(), max_bytes=max_bytes, expected_sha256=expected_sha256)
+        stream = one_chunk(data)
+        return await self.put_stream(stream, max_bytes=max_bytes, expected_sha256=expected_sha256)
 
     def _write_group(self, items: Sequence[tuple[list[bytes], str]]) -> list[OSError | None]:
         """Write blobs held in memory (on the group writer's thread): each to a temporary file,
@@ -217,7 +209,7 @@ class BlobStore:
             with out:
                 out.flush()
                 os.fsync(out.fileno())
-            _check_sha256(sha256, expected_sha256)
+            check_sha256(sha256, expected_sha256)
             final = self._file(sha256)
             if not os.path.exists(final):
                 self._place_file(str(tmp), final)
@@ -236,11 +228,3 @@ class BlobStore:
         with open(file, "rb") as src:  # noqa: ASYNC230 (a local file: microseconds)
             while chunk := src.read(chunk_bytes):
                 yield chunk
-
-
-def _check_sha256(sha256: str, expected_sha256: str | None) -> None:
-    if expected_sha256 is not None and expected_sha256.lower() != sha256:
-        raise PermanentError(
-            f"SHA-256 của tệp không khớp / attachment SHA-256 mismatch "
-            f"(expected {expected_sha256.lower()}, got {sha256})"
-        )

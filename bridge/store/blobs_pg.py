@@ -16,8 +16,7 @@ import secrets
 from collections.abc import AsyncIterable, AsyncIterator
 from pathlib import Path
 
-from bridge.blobs import CHUNK_BYTES, StoredBlob
-from bridge.errors import PermanentError
+from bridge.blobs.api import CHUNK_BYTES, StoredBlob, check_sha256, check_size, one_chunk
 from bridge.store.driver.postgres import PgDriver
 from bridge.store.driver.shim import PgConnection as Connection
 from bridge.store.sql.base import now_iso
@@ -68,11 +67,7 @@ class PgBlobStore:
         async with self._store.pool.acquire() as conn, conn.transaction():
             async for chunk in chunks:
                 size += len(chunk)
-                if size > max_bytes:
-                    raise PermanentError(
-                        f"tệp đính kèm quá lớn (> {max_bytes} byte) / "
-                        f"attachment larger than {max_bytes} bytes"
-                    )
+                check_size(size, max_bytes)
                 digest.update(chunk)
                 buffer += chunk
                 while len(buffer) >= self.chunk_bytes:
@@ -90,11 +85,8 @@ class PgBlobStore:
         self, data: bytes, *, max_bytes: int, expected_sha256: str | None = None
     ) -> StoredBlob:
         """Store bytes already in memory (inline base64 attachments, MIME parts)."""
-
-        async def one() -> AsyncIterator[bytes]:
-            yield data
-
-        return await self.put_stream(one(), max_bytes=max_bytes, expected_sha256=expected_sha256)
+        stream = one_chunk(data)
+        return await self.put_stream(stream, max_bytes=max_bytes, expected_sha256=expected_sha256)
 
     async def read(self, sha256: str, chunk_bytes: int = CHUNK_BYTES) -> AsyncIterator[bytes]:
         """Yield the blob's bytes in chunks. Raises FileNotFoundError for an unknown key.
@@ -155,11 +147,7 @@ async def _write_chunk(conn: Connection, key: str, seq: int, data: bytes) -> Non
 async def _commit(
     conn: Connection, tmp_key: str, sha256: str, size: int, chunks: int, expected: str | None
 ) -> None:
-    if expected is not None and expected.lower() != sha256:
-        raise PermanentError(
-            f"SHA-256 của tệp không khớp / attachment SHA-256 mismatch "
-            f"(expected {expected.lower()}, got {sha256})"
-        )
+    check_sha256(sha256, expected)
     inserted = await conn.fetchval(
         "INSERT INTO blobs (sha256, size, chunks, created_at) VALUES ($1, $2, $3, $4)"
         " ON CONFLICT DO NOTHING RETURNING 1",
