@@ -17,7 +17,16 @@ from typing import Any, Protocol, Self, runtime_checkable
 from bridge.blobs import Blobs
 from bridge.domain.enums import Operation
 from bridge.settings import SinkSettings, SourceSettings
-from schemas import Document, DocumentRef, Organ, Page, RawRecord, StatusEvent
+from schemas import (
+    Document,
+    DocumentRef,
+    Organ,
+    OutgoingItem,
+    Page,
+    RawRecord,
+    SentEdoc,
+    StatusEvent,
+)
 
 JsonObject = dict[str, Any]
 
@@ -193,6 +202,8 @@ class IncomingStatus:
 
     code: str
     document_id: str
+    from_organ: str | None = None  # the organ that sent the status (edXML `From/OrganId`)
+    description: str | None = None  # the receiver's note, shown to the clerk
 
 
 @dataclass(frozen=True)
@@ -207,6 +218,108 @@ class StatusMessages:
     media_type: str
     read: Callable[[RawRecord], IncomingStatus]
     target: Callable[[str], DocumentRef]
+
+
+# ---- sending (văn bản đi): what the outbound flow asks of adapters ---------------------------
+
+
+@runtime_checkable
+class DispatchReporter(Protocol):
+    """An outbox that keeps a dispatch log: one report per change of a recipient's state.
+
+    `body` is the exact JSON body (tdoffice.md "Dispatch reports"), stored before the first
+    try; the same `key` and body are sent on every retry. Returns normally on 201 and 200.
+    Raises TransientError (5xx, 429, timeouts), PermanentError for 404/409/422 with the
+    answer's error (a 409 `state_regression` or `road_in_use` is never retried)."""
+
+    name: str
+
+    async def report(self, document_id: str, key: str, body: JsonObject) -> None: ...
+
+
+@dataclass(frozen=True)
+class OutgoingMessage:
+    """What is sent to recipients on the axis or by mail: one version of an outgoing document.
+
+    `kind` is "new", "update" or "revocation" (edXML BussinessDocType 0, 2, 1; mail subject
+    prefix none, "Cập nhật: ", "Thu hồi: "). `document.issuer.code` is the unit's current
+    code; `document_key` is the edXML DocumentId `OrganId,yyyy/MM/dd,Number/Notation`, the
+    same in every message about the document. `to_places` names every recipient, whatever its
+    road. Attachment bytes are read from the blob store by `Attachment.blob`."""
+
+    document: Document
+    version: int
+    kind: str
+    document_key: str
+    to_places: tuple[str, ...] = ()
+    main_attachment: int | None = None
+    reason: str | None = None
+    built_at: Any = None  # datetime the message was first built (edXML TraceHeader)
+
+
+class AxisRefusedError(Exception):
+    """`sendEdoc` refused the whole message for some recipients (ErrorCode 18 or 23): each
+    refused code maps to its error code. A refusal for good, not a transient failure."""
+
+    def __init__(self, refused: Mapping[str, str], description: str) -> None:
+        super().__init__(description)
+        self.refused = dict(refused)
+        self.description = description
+
+
+class AmbiguousSendError(Exception):
+    """The message may or may not have been stored (timeout, cut connection, 5xx after the
+    body was sent): look with `sent_edocs` before sending again."""
+
+
+@runtime_checkable
+class AxisSender(Protocol):
+    """An axis node that sends documents (`sendEdoc`) and can be asked what it sent."""
+
+    name: str
+
+    def compose(self, message: OutgoingMessage, to: Sequence[str]) -> bytes:
+        """The edXML document message for the recipients `to` (current codes). Pure: the
+        bytes are stored before the first send and sent unchanged on every retry."""
+        ...
+
+    async def send_edoc(self, *, from_organ: str, file: bytes) -> str:
+        """Send the stored edXML file; return the axis's DocId. A single HTTP try.
+        Raises AxisRefusedError (18, 23), AmbiguousSendError, TransientError (refused before
+        the body was sent, or a 429/5xx answered before storing), PermanentError."""
+        ...
+
+    async def sent_edocs(self, *, doc_id: str | None = None, since: Any = None) -> list[SentEdoc]:
+        """`getSentEdocList` by DocId or from a local datetime. Raises TransientError."""
+        ...
+
+
+class MailRefusedError(Exception):
+    """The SMTP server refused the message for good (5xx to RCPT or DATA)."""
+
+
+@runtime_checkable
+class MailSender(Protocol):
+    """The unit's official mailbox on the mail road (SMTP submission)."""
+
+    name: str
+    address: str  # the unit's official address, the message's From
+
+    def compose(
+        self,
+        message: OutgoingMessage,
+        *,
+        to: str,
+        message_id: str,
+        in_reply_to: str | None = None,
+    ) -> bytes:
+        """The MIME message (mailbox.md "Sending (SMTP)"). Pure: stored before the first send."""
+        ...
+
+    async def send(self, *, to: str, message: bytes) -> None:
+        """Submit the stored bytes. Raises MailRefusedError (5xx), TransientError (4xx,
+        timeouts, cut connections), AuthError."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -230,6 +343,15 @@ class Profile:
     make_sink: Callable[[Any, AdapterContext], Sink] | None = None
     status_messages: StatusMessages | None = None
     shared_node: Callable[[SourceSettings], Hashable] | None = None
+    # sending: an outbox is a source of OutgoingItem records (pull and push, like any source)
+    # whose adapter may also be a DispatchReporter; `to_outgoing` maps its records.
+    outbox_settings: type[SourceSettings] | None = None
+    make_outbox: Callable[[Any, AdapterContext], Source] | None = None
+    to_outgoing: Callable[[RawRecord], OutgoingItem] | None = None
+    # the axis node's sending side and the mail road, built from the node's source settings
+    # and from an outbox's `smtp` table respectively
+    make_axis_sender: Callable[[Any, AdapterContext], AxisSender] | None = None
+    make_mail_sender: Callable[[Any, AdapterContext], MailSender] | None = None
 
 
 Profiles = Mapping[str, Profile]  # the adapter registry as the core receives it
@@ -237,11 +359,18 @@ Profiles = Mapping[str, Profile]  # the adapter registry as the core receives it
 
 __all__ = [
     "AdapterContext",
+    "AmbiguousSendError",
+    "AxisRefusedError",
+    "AxisSender",
+    "DispatchReporter",
     "Document",
     "IncomingStatus",
     "JsonObject",
     "Limits",
+    "MailRefusedError",
+    "MailSender",
     "Operation",
+    "OutgoingMessage",
     "Profile",
     "Profiles",
     "PushReceiver",

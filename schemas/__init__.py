@@ -14,21 +14,37 @@ from schemas.document import (
     SignatureStatus,
     Signer,
 )
+from schemas.outgoing import (
+    DispatchReport,
+    DispatchState,
+    OutgoingItem,
+    OutgoingRecipient,
+    OutgoingState,
+    Road,
+    SentEdoc,
+)
 from schemas.record import Page, RawRecord, RemoteStatus, StatusEvent
 
 __all__ = [
     "Action",
     "Attachment",
     "Confidentiality",
+    "DispatchReport",
+    "DispatchState",
     "Document",
     "DocumentRef",
     "DocumentState",
     "Organ",
+    "OutgoingItem",
+    "OutgoingRecipient",
+    "OutgoingState",
     "Page",
     "Priority",
     "Provenance",
     "RawRecord",
     "RemoteStatus",
+    "Road",
+    "SentEdoc",
     "Signature",
     "SignatureStatus",
     "Signer",
