@@ -8,6 +8,7 @@ import datetime as dt
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from bridge.normalize.organs import canonical_organ_name, organ_name_key
 
@@ -52,6 +53,35 @@ class Organ:
     previous: tuple[str, ...] = ()
     valid_from: dt.date | None = None
     valid_to: dt.date | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Resolution:
+    """What a code or a name meant on a date: the organ as of then, and why.
+
+    `code` is the organ's code on the road that date calls for (a successor's current code once
+    a merger took effect; the old organ itself before); None when nothing is known.
+    `mail` is its official address (or None), `has_node` whether the axis receives for it,
+    `deleted` whether the directory has deleted it (without a successor in force), `known`
+    whether the directory (or the configuration) lists it at all. `reason` says, Vietnamese
+    first, how the answer was reached ("mã cũ, sáp nhập từ 2025-07-01 / old code, merged …").
+    """
+
+    code: str | None
+    name: str | None = None
+    mail: str | None = None
+    has_node: bool = False
+    deleted: bool = False
+    known: bool = False
+    reason: str = ""
+
+
+class Resolver(Protocol):
+    """(code or name, document date) → the organ as of that date. One resolver serves
+    identity, the home copy's issuer, routing of outgoing documents, status messages and
+    the page. `at` None means today."""
+
+    def resolve_at(self, code_or_name: str | None, at: dt.date | None = None) -> Resolution: ...
 
 
 @dataclass(slots=True)
@@ -126,6 +156,19 @@ class OrganDirectory:
         """The comparison key of the organ's canonical name, when the code is known."""
         organ = self.get(code)
         return organ_name_key(organ.name) if organ is not None else None
+
+    def resolve_at(self, code_or_name: str | None, at: dt.date | None = None) -> Resolution:
+        """The organ a code names (dates not yet taken into account: previous codes always
+        stand for the current organ); names are not resolved here yet."""
+        code = normalize_code(code_or_name)
+        if code is None or not is_organ_code(code):
+            return Resolution(code=None, reason="không phải mã cơ quan / not an organ code")
+        organ = self.get(code)
+        if organ is None:
+            return Resolution(code=code, reason="mã chưa có trong danh bạ / code not in directory")
+        return Resolution(
+            code=organ.code, name=organ.name, known=True, reason="danh bạ / directory"
+        )
 
     def organs(self) -> list[Organ]:
         """Every organ of the directory (current codes)."""
