@@ -265,6 +265,53 @@ _SHARED: list[tuple[int, str]] = [
         )
         """,
     ),
+    # The organ directory synced from the axis (bridge/directory_sync.py): each entry's
+    # current state, every state it had (appended, never overwritten: the dated codes and
+    # names the resolver reads), and the sync's version, time and last error.
+    (
+        12,
+        """
+        CREATE TABLE IF NOT EXISTS directory_entries (
+            entry_id TEXT PRIMARY KEY,
+            code TEXT NOT NULL,
+            name TEXT NOT NULL,
+            mail TEXT NOT NULL,
+            pid TEXT NOT NULL,
+            old_codes TEXT NOT NULL,
+            center_code TEXT NOT NULL,
+            is_agency $bool,
+            deleted $bool,
+            modified TEXT,
+            version $bigint NOT NULL,
+            updated_at TEXT NOT NULL
+        );
+        CREATE INDEX IF NOT EXISTS directory_entries_code ON directory_entries (code);
+        CREATE TABLE IF NOT EXISTS directory_history (
+            id $id,
+            entry_id TEXT NOT NULL,
+            code TEXT NOT NULL,
+            name TEXT NOT NULL,
+            mail TEXT NOT NULL,
+            pid TEXT NOT NULL,
+            old_codes TEXT NOT NULL,
+            center_code TEXT NOT NULL,
+            is_agency $bool,
+            deleted $bool,
+            modified TEXT,
+            version $bigint NOT NULL,
+            observed_at TEXT NOT NULL
+        );
+        CREATE INDEX IF NOT EXISTS directory_history_entry
+            ON directory_history (entry_id, version);
+        CREATE TABLE IF NOT EXISTS directory_sync (
+            id INTEGER PRIMARY KEY,
+            version $bigint NOT NULL,
+            synced_at TEXT,
+            last_error TEXT,
+            failed_at TEXT
+        )
+        """,
+    ),
 ]
 _PG_ONLY: list[tuple[int, str]] = [
     (
