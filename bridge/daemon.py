@@ -30,6 +30,7 @@ from bridge.blobs import Blobs
 from bridge.config import Config, UnitConfig
 from bridge.controls import EndpointControls
 from bridge.delivery_link import DeliveryChild
+from bridge.directory_sync import DirectorySync
 from bridge.domain.enums import EndpointRole, ProcessRole
 from bridge.endpoint_runner import EndpointStarter
 from bridge.endpoints import Endpoint, Wanted, intake_for, wanted
@@ -69,6 +70,7 @@ class Parts:
     retention: Retention
     frontend: Callable[[Services], Frontend] | None = None
     alerts: Callable[[Daemon], AlertMonitor] | None = None
+    directory: Callable[[Daemon], DirectorySync] | None = None  # the organ directory's sync
 
 
 class Daemon:
@@ -276,6 +278,13 @@ class Daemon:
             self._leases.append(alerts_lease)
             self._background.add(
                 supervise("alerts", lambda: monitor.run(self.stop, alerts_lease), self.stop)
+            )
+        if self.parts.directory is not None:  # synced by one instance, reloaded by each
+            sync = self.parts.directory(self)
+            directory_lease = Lease(self.store, "directory", self.instance, ttl)
+            self._leases.append(directory_lease)
+            self._background.add(
+                supervise("directory", lambda: sync.run(self.stop, directory_lease), self.stop)
             )
 
     def _start_delivery_child(self) -> None:

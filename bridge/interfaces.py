@@ -16,6 +16,7 @@ from typing import Any, Protocol, Self, runtime_checkable
 
 from bridge.blobs import Blobs
 from bridge.domain.enums import Operation
+from bridge.normalize.organ_history import DirectoryEntry
 from bridge.settings import SinkSettings, SourceSettings
 from schemas import (
     Document,
@@ -322,6 +323,31 @@ class MailSender(Protocol):
         ...
 
 
+@runtime_checkable
+class DirectorySource(Protocol):
+    """An axis node that serves the organ directory (vxp.md "The organ directory"). An async
+    context manager owning its connection."""
+
+    async def __aenter__(self) -> Self: ...
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+
+    async def agencies(self) -> list[DirectoryEntry]:
+        """Every organ not deleted (`getAgenciesList`: no deletion, node or version).
+        Raises TransientError, AuthError, PermanentError (an entry it cannot read)."""
+        ...
+
+    async def synchronize(self, version: int) -> tuple[list[DirectoryEntry], int]:
+        """The entries changed after `version` (0: every entry, deleted ones too), oldest
+        change first, and the newest version (`getSynchronizeUnit`). Raises as `agencies`."""
+        ...
+
+
 @dataclass(frozen=True)
 class Profile:
     """Everything the bridge knows about one kind of system.
@@ -352,6 +378,8 @@ class Profile:
     # and from an outbox's `smtp` table respectively
     make_axis_sender: Callable[[Any, AdapterContext], AxisSender] | None = None
     make_mail_sender: Callable[[Any, AdapterContext], MailSender] | None = None
+    # the organ directory an axis node serves, built from the node's source settings
+    make_directory_source: Callable[[Any, AdapterContext], DirectorySource] | None = None
 
 
 Profiles = Mapping[str, Profile]  # the adapter registry as the core receives it
@@ -362,6 +390,8 @@ __all__ = [
     "AmbiguousSendError",
     "AxisRefusedError",
     "AxisSender",
+    "DirectoryEntry",
+    "DirectorySource",
     "DispatchReporter",
     "Document",
     "IncomingStatus",

@@ -5,7 +5,7 @@ ErrorCode, the signature and its 15-minute freshness are checked as received, an
 back in every list until `updateStatus` says `done` or `fail`, and getEdoc answers the whole
 edXML file in base64. Knobs: `fail` (operation → ErrorCode, ErrorDesc), `clock_skew_s` (the
 node's clock error), `list_garbage` (an unreadable pending list), and the base class's faults
-(5xx, 429).
+(5xx, 429). `directory` is the organ directory it serves (simulators/vxp_directory.py).
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from adapters.vxp.signing import SignatureRejected, verify
 from bridge.normalize import VN_TZ
 from schemas import Document, DocumentRef
 from simulators.server import SimServer
+from simulators.vxp_directory import SimDirectory
 
 DEFAULT_SYSTEM = "vxp.sim.01"
 DEFAULT_SECRET = "vxp-sim-secret"  # noqa: S105 - a loopback simulator's demo credential
@@ -81,7 +82,9 @@ class VxpSim(SimServer):
         self.fail: dict[str, tuple[str, str]] = {}
         self.clock_skew_s = 0.0
         self.list_garbage = False
-        for operation in ("getReceivedEdocList", "getEdoc", "updateStatus", "sendEdoc"):
+        self.directory = SimDirectory()  # the organ directory, changed by tests between syncs
+        operations = ("getReceivedEdocList", "getEdoc", "updateStatus", "sendEdoc")
+        for operation in (*operations, "getAgenciesList", "getSynchronizeUnit"):
             self.app.router.add_post(f"/{operation}", self._dispatch)
 
     # ---- loading the node -------------------------------------------------------------
@@ -188,6 +191,13 @@ class VxpSim(SimServer):
             return self._get(params, system_id)
         if operation == "updateStatus":
             return self._update(params, system_id)
+        if operation == "getAgenciesList":
+            return _answer(**self.directory.agencies())
+        if operation == "getSynchronizeUnit":
+            changes = self.directory.synchronize(params)
+            if changes is None:
+                return _fail("2002", "Phiên bản không hợp lệ / bad version")
+            return _answer(**changes)
         return await self._send(request, params)
 
     def _list(self, params: Mapping[str, str], system_id: str) -> web.Response:

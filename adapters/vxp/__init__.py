@@ -12,6 +12,7 @@ import hashlib
 from collections.abc import Hashable
 from typing import Any
 
+from adapters.vxp.directory import VxpDirectory
 from adapters.vxp.mapping import (
     DOCUMENT_MEDIA_TYPE,
     STATUS_MEDIA_TYPE,
@@ -30,6 +31,7 @@ from schemas import RawRecord
 
 __all__ = [
     "PROFILE",
+    "VxpDirectory",
     "VxpSettings",
     "VxpSource",
     "document_from_edxml",
@@ -66,6 +68,11 @@ def _make_source(settings: Any, ctx: AdapterContext) -> VxpSource:
     return VxpSource(settings, ctx)
 
 
+def _make_directory(settings: Any, ctx: AdapterContext) -> VxpDirectory:
+    assert isinstance(settings, VxpSettings)
+    return VxpDirectory(settings, ctx)
+
+
 def read_status(record: RawRecord) -> IncomingStatus:
     """The code of the edXML status message a record carries, and the document it answers."""
     message = to_status(record)
@@ -90,4 +97,5 @@ PROFILE = Profile(
         media_type=STATUS_MEDIA_TYPE, read=read_status, target=parse_document_id
     ),
     shared_node=node_of,
+    make_directory_source=_make_directory,
 )

@@ -163,9 +163,9 @@ class _View:
         found: set[str] = set()
         for entries in self.by_name.values():
             for record, full, since, until in entries:
-                if (since is None or since <= at) and (until is None or at < until):
-                    if is_short_form(name, full):
-                        found.add(record.key)
+                in_force = (since is None or since <= at) and (until is None or at < until)
+                if in_force and is_short_form(name, full):
+                    found.add(record.key)
         return found
 
 

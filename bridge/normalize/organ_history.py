@@ -236,10 +236,12 @@ def _link_old(index: _Index, record: OrganRecord, old: str, announced: dt.date |
         record.aliases.add(old)
         index.add(record)
         return
-    if holder.deleted and holder.deleted_on is not None:
-        since, why = holder.deleted_on, "danh bạ xóa mã cũ / the directory deleted the old code"
+    since: dt.date | None = holder.deleted_on
+    if holder.deleted and since is not None:
+        why = "danh bạ xóa mã cũ / the directory deleted the old code"
     else:
-        since, why = announced, "sáp nhập đã báo trước / merger announced ahead"
+        since = announced
+        why = "sáp nhập đã báo trước / merger announced ahead"
     holder.links.append(Link(record.key, since, why))
 
 
