@@ -117,6 +117,7 @@ class Daemon:
             held=self._held_sources,
         )
         self._background: set[asyncio.Task[None]] = set()
+        self._directory_sync: DirectorySync | None = None
         self._controls = EndpointControls(self.endpoints, self.store)
         self._starter = EndpointStarter(
             self.endpoints,
@@ -243,6 +244,9 @@ class Daemon:
         self._stack.push_async_callback(self._drain)
         if self.role is ProcessRole.DELIVERIES:
             return await self._start_deliveries()
+        if self.parts.directory is not None:  # the stored directory, before anything matches
+            self._directory_sync = self.parts.directory(self)
+            await self._directory_sync.load()
         self._start_background()
         if self.config.bridge.delivery_process:
             self._start_delivery_child()
@@ -279,8 +283,8 @@ class Daemon:
             self._background.add(
                 supervise("alerts", lambda: monitor.run(self.stop, alerts_lease), self.stop)
             )
-        if self.parts.directory is not None:  # synced by one instance, reloaded by each
-            sync = self.parts.directory(self)
+        if self._directory_sync is not None:  # synced by one instance, reloaded by each
+            sync = self._directory_sync
             directory_lease = Lease(self.store, "directory", self.instance, ttl)
             self._leases.append(directory_lease)
             self._background.add(

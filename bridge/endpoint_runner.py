@@ -66,8 +66,15 @@ class EndpointStarter:
         self, settings: EndpointSettings, units: tuple[str, ...], role: EndpointRole
     ) -> None:
         spec = self.profiles[settings.profile]
+        directory = self.processor.directory
         ctx = AdapterContext(
-            units=units, blobs=self.blobs, limits=limits_of(settings), ssl=ssl_context(settings)
+            units=units,
+            blobs=self.blobs,
+            limits=limits_of(settings),
+            ssl=ssl_context(settings),
+            aliases=(lambda code: directory.unit_for(code, units))
+            if directory is not None
+            else None,
         )
         factory = spec.make_source if role is EndpointRole.SOURCE else spec.make_sink
         assert factory is not None

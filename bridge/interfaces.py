@@ -49,13 +49,27 @@ class AdapterContext:
     """What the daemon hands every adapter it builds.
 
     `units` are the organ ids of the units this adapter serves (one for most sources; several
-    for a vxp node shared by units). `blobs` is where attachment bytes go.
+    for a vxp node shared by units). `blobs` is where attachment bytes go. `aliases` names
+    the unit among `units` another code stands for during a transition (the unit's old code
+    once it was re-coded or merged, its new code before the configuration says so), from the
+    organ directory; None when there is none.
     """
 
     units: tuple[str, ...]
     blobs: Blobs
     limits: Limits = field(default_factory=Limits)
     ssl: Any = None  # ssl.SSLContext | None | bool, passed to aiohttp connectors
+    aliases: Callable[[str], str | None] | None = None
+
+    def unit_for(self, code: str) -> str | None:
+        """The unit a recipient code in a message names: one of `units`, or the one it
+        stands for during a transition; None when it names none of them."""
+        if code in self.units:
+            return code
+        if self.aliases is not None and code:
+            found = self.aliases(code)
+            return found if found in self.units else None
+        return None
 
 
 class Source(Protocol):

@@ -6,6 +6,7 @@ a full name, and by the Decree 30 conventions of `is_short_form`. Never from a l
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import defaultdict
 
 from bridge.normalize import OrganDirectory, canonical_organ_name, normalize_code
@@ -32,27 +33,36 @@ class IssuerNames:
         self._by_code: dict[str, str] = {}
         self._by_word: dict[str, set[str]] = defaultdict(set)  # names with initials: scanned
         self._headless: dict[str, set[str]] = defaultdict(set)  # "Điện lực X" → "Công ty …"
-        if directory is not None:
-            for organ in directory.organs():
-                self._index(organ.name)
+        self._generation = -1
+        self._index_directory()
 
-    def name_for(self, code: str | None) -> str | None:
-        """The full name the directory, else what was learned, gives the organ ``code``."""
-        organ = self.directory.get(code) if self.directory is not None else None
-        if organ is not None:
+    def _index_directory(self) -> None:
+        """Index the directory's names again when it changed (a sync refreshed it)."""
+        if self.directory is None or self.directory.generation == self._generation:
+            return
+        self._generation = self.directory.generation
+        for organ in self.directory.organs():
+            self._index(organ.name)
+
+    def name_for(self, code: str | None, at: dt.date | None = None) -> str | None:
+        """The full name the directory (as of the document's date `at`), else what was
+        learned, gives the organ ``code``."""
+        organ = self.directory.get(code, at) if self.directory is not None else None
+        if organ is not None and organ.name:
             return organ.name
-        resolved = self.directory.resolve(code) if self.directory is not None else code
+        resolved = self.directory.resolve(code, at) if self.directory is not None else code
         return self._by_code.get(resolved or "")
 
     def resolve(self, doc: Document) -> Document:
         """``doc`` with its issuer's name made full where a known name is what it shortens
         (or, without a name, the name its code is known by); otherwise unchanged."""
-        issuer = self.resolve_organ(doc.issuer)
+        self._index_directory()
+        issuer = self.resolve_organ(doc.issuer, doc.issued_on)
         return doc if issuer is doc.issuer else doc.model_copy(update={"issuer": issuer})
 
-    def resolve_organ(self, organ: Organ) -> Organ:
+    def resolve_organ(self, organ: Organ, at: dt.date | None = None) -> Organ:
         name = canonical_organ_name(organ.name)
-        known = self.name_for(normalize_code(organ.code))
+        known = self.name_for(normalize_code(organ.code), at)
         if known is not None and (name is None or is_short_form(name, known)):
             return organ.model_copy(update={"name": known})
         if known is None and name is not None:
@@ -72,9 +82,14 @@ class IssuerNames:
         if code is None:
             self._index(name)
             return
-        if self.directory is not None and self.directory.get(code) is not None:
-            return
-        resolved = (self.directory.resolve(code) if self.directory is not None else code) or code
+        if self.directory is not None:
+            self.directory.learn_name(code, name)  # names resolve to codes through it
+            if self.directory.get(code, doc.issued_on) is not None:
+                return
+        at = doc.issued_on
+        resolved = (
+            self.directory.resolve(code, at) if self.directory is not None else code
+        ) or code
         current = self._by_code.get(resolved)
         if current is None or is_short_form(current, name):
             self._by_code[resolved] = name

@@ -182,6 +182,7 @@ class OrganDirectory:
         self._successors: tuple[Successor, ...] = ()
         self._learned: dict[str, set[str]] = {}
         self._view: _View | None = None
+        self.generation = 0  # moves at each change: holders of derived indexes rebuild them
 
     # ---- filling it ------------------------------------------------------------------
 
@@ -202,7 +203,7 @@ class OrganDirectory:
         olds = tuple(c for c in (normalize_code(p) for p in previous) if c is not None)
         organ = Organ(current, canonical_organ_name(name) or name, olds, valid_from, valid_to)
         self._configured.append(ConfigOrgan(current, organ.name, olds, valid_from, valid_to))
-        self._view = None
+        self._changed()
         return organ
 
     @classmethod
@@ -229,12 +230,16 @@ class OrganDirectory:
             Successor(normalize_code(s.old) or s.old, normalize_code(s.new) or s.new, s.since)
             for s in successors
         )
-        self._view = None
+        self._changed()
 
     def refresh(self, history: Iterable[DirectoryEntry]) -> None:
         """Replace the axis's part with every state the store holds (after a sync)."""
         self._history = tuple(history)
+        self._changed()
+
+    def _changed(self) -> None:
         self._view = None
+        self.generation += 1
 
     def learn_name(self, code: str | None, name: str | None) -> None:
         """A record carried both a code and a full name: the name may name the organ later."""
@@ -384,6 +389,27 @@ class OrganDirectory:
         """The comparison key of the organ's name on `at`, when the code is known."""
         organ = self.get(code, at)
         return organ_name_key(organ.name) if organ is not None and organ.name else None
+
+    def unit_for(
+        self, code: str | None, units: Iterable[str], at: dt.date | None = None
+    ) -> str | None:
+        """The unit among `units` that `code` names on `at` (today): the same organ (an old
+        code of the unit, or a merged organ's once the merger holds), or the organ the unit
+        is being merged or re-coded into (its new code used before the configuration says so).
+        """
+        day = at or today()
+        organ = self.organ_of(code, day)
+        if organ is None:
+            return None
+        listed = list(units)
+        for unit in listed:
+            if self.organ_of(unit, day) == organ:
+                return unit
+        for unit in listed:
+            successor = self._resolve_code(normalize_code(unit) or unit, day).successor
+            if successor is not None and self.organ_of(successor, day) == organ:
+                return unit
+        return None
 
     def organs(self) -> list[Organ]:
         """Every organ of the directory (current codes and names)."""
