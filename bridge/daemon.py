@@ -38,6 +38,7 @@ from bridge.errors import ConfigError
 from bridge.health import Health
 from bridge.interfaces import Profile, Profiles
 from bridge.leases import Lease
+from bridge.normalize.directory import OrganDirectory
 from bridge.pipeline import Processor
 from bridge.retention import Retention
 from bridge.services import ControlResult, PushIntake, Services, Tasks
@@ -182,6 +183,9 @@ class Daemon:
 
     def disk(self) -> dict[str, object]:
         return self.retention.disk.as_dict()
+
+    def directory(self) -> OrganDirectory | None:
+        return self.processor.directory
 
     def intake_of(self, name: str) -> PushIntake | None:
         return intake_for(self.endpoints.get(name), self.store, self.processor.notify)

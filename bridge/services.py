@@ -16,6 +16,7 @@ from typing import Any, Protocol
 from bridge.config import HttpSection, UnitConfig
 from bridge.domain.enums import EndpointRole
 from bridge.health import Health
+from bridge.normalize.directory import OrganDirectory
 from bridge.operators import OperatorEntry
 from bridge.store import Store
 from bridge.supervisor import TaskState
@@ -58,6 +59,10 @@ class RuntimeView(Protocol):
 
     def disk(self) -> dict[str, object]:
         """The data folder's use as retention last measured it."""
+        ...
+
+    def directory(self) -> OrganDirectory | None:
+        """The organ directory the matcher resolves with (refreshed after each sync)."""
         ...
 
 

@@ -12,6 +12,8 @@ import hashlib
 from pathlib import Path
 from typing import Any
 
+import aiohttp
+
 from bridge.app import build_daemon, parse_config
 from bridge.daemon import Daemon
 from schemas import Attachment, Document, Organ
@@ -125,6 +127,25 @@ async def test_identity_across_the_merger(tmp_path: Path) -> None:
             await wait_until(lambda: len(home.received) == 5, what="five documents at home")
             await wait_until(_processed(daemon), what="every record decided")
             by_doc = {d: r for d, r in (await _records(daemon)).items()}
+            base = f"http://127.0.0.1:{daemon.http.port}"
+            async with aiohttp.ClientSession() as http:
+                before = await _get(http, f"{base}/directory?q={A}&at=2025-06-30")
+                after = await _get(http, f"{base}/directory?q={A}&at=2025-07-01")
+                by_name = await _get(http, f"{base}/directory?q=xa an phu")
+                async with http.get(f"{base}/directory?at=30/06/2025") as bad:
+                    bad_status = bad.status
+                status = await _get(http, f"{base}/status")
+        assert before["resolved"]["code"] == A and before["resolved"]["deleted"]
+        assert after["resolved"]["code"] == C and after["resolved"]["since"] == "2025-07-01"
+        assert "2025-07-01" in after["resolved"]["reason"]
+        organ = before["organs"][0]
+        assert (organ["code"], organ["successor"], organ["successor_from"]) == (A, C, "2025-07-01")
+        assert organ["deleted"] and not organ["has_node"] and organ["other_form"] == "H59.31.01.000"
+        assert [o["code"] for o in by_name["organs"]] == [A]  # without diacritics, any case
+        assert bad_status == 400
+        block = status["directory"]
+        assert block["organs"] == 3 and block["version"] == axis.directory.version
+        assert block["last_error"] is None and block["synced_at"]
         assert sorted(a[1] for a in axis.acks) == ["done"] * 6  # the old To reached the unit
         docs = {key: by_doc[doc_id] for key, doc_id in ids.items()}
         assert docs["a15"]["document"] != docs["b15"]["document"]
@@ -134,6 +155,12 @@ async def test_identity_across_the_merger(tmp_path: Path) -> None:
         assert "issuer_code_alias" in joined["decision"]["matched"]
         assert docs["a16"]["document"] != docs["c16"]["document"]
         assert len(home.received) == 5
+
+
+async def _get(http: aiohttp.ClientSession, url: str) -> Any:
+    async with http.get(url) as response:
+        assert response.status == 200, await response.text()
+        return await response.json()
 
 
 async def _synced(daemon: Daemon) -> bool:
