@@ -28,15 +28,14 @@ def _spans(spans: list[Span], key: str) -> list[dict[str, Any]]:
 
 def organ_view(directory: OrganDirectory, record: OrganRecord, at: dt.date) -> dict[str, Any]:
     """One organ as the directory page and API show it, as of `at`."""
-    found = directory.resolve_at(record.code, at)
-    successor_link = record.links[0] if len(record.links) == 1 else None
+    successor = directory.successor_of(record)
     return {
         "code": record.code,
         "other_form": other_form(record.code),
         "name": record.name_at(at) or None,
         "old_codes": record.old_codes(),
-        "successor": found.successor,
-        "successor_from": _day(successor_link.since) if successor_link else None,
+        "successor": successor[0] if successor else None,
+        "successor_from": _day(successor[1]) if successor else None,
         "mail": record.mail,
         "has_node": record.has_node,
         "is_agency": record.is_agency,

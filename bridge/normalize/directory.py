@@ -419,6 +419,14 @@ class OrganDirectory:
             if r.name
         ]
 
+    def successor_of(self, record: OrganRecord) -> tuple[str, dt.date | None] | None:
+        """The current code of the one organ that takes `record` over, and from when."""
+        targets = {link.target: link for link in record.links}
+        if len(targets) != 1:
+            return None
+        (link,) = targets.values()
+        return self._built().records[link.target].code, link.since
+
     def records(self) -> list[OrganRecord]:
         """Every organ with its dated codes and names (for the directory page)."""
         return list(self._built().records.values())
