@@ -88,7 +88,9 @@ class EndpointStarter:
             f"{role}:{settings.name}", lambda: runner.run(ep.stop), ep.stop
         )
         if self.role is ProcessRole.ALL:
-            ep.helpers = helpers_for(ep, self.profiles, self.store, self.supervisor)
+            ep.helpers = helpers_for(
+                ep, self.profiles, self.store, self.supervisor, self.processor.directory
+            )
         self.endpoints[settings.name] = ep
         log.info(
             "endpoint_started",

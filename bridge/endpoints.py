@@ -19,6 +19,7 @@ from bridge.config import Config
 from bridge.domain.enums import EndpointRole, ProcessRole
 from bridge.health import Health
 from bridge.interfaces import Limits, Profiles, PushReceiver, StatusPolling, StatusSender
+from bridge.normalize.directory import Resolver
 from bridge.services import PushIntake
 from bridge.settings import EndpointSettings, SinkSettings
 from bridge.status_messages import StatusPoller, StatusRelay
@@ -121,7 +122,11 @@ def claim_ttl(config: Config) -> float:
 
 
 def helpers_for(
-    ep: Endpoint, profiles: Profiles, store: Store, supervisor: Supervisor
+    ep: Endpoint,
+    profiles: Profiles,
+    store: Store,
+    supervisor: Supervisor,
+    resolver: Resolver | None = None,
 ) -> list[asyncio.Task[None]]:
     """The status relay of a source whose senders expect business status back (and which can
     send it), the status poller of a sink that can be asked; supervised, stopped with `ep`."""
@@ -132,7 +137,7 @@ def helpers_for(
         and profiles[profile].status_messages is not None
         and isinstance(ep.adapter, StatusSender)
     ):
-        relay = StatusRelay(ep.adapter, store, Health(f"{name}:status", profile))
+        relay = StatusRelay(ep.adapter, store, Health(f"{name}:status", profile), resolver=resolver)
         tasks.append(supervisor.start(f"status-relay:{name}", lambda: relay.run(ep.stop), ep.stop))
     if ep.role is EndpointRole.SINK and isinstance(ep.adapter, StatusPolling):
         assert isinstance(ep.settings, SinkSettings)
