@@ -10,6 +10,7 @@ field its `Profile` fills in; the core asks for the capability, never for a prof
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Hashable, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any, Protocol, Self, runtime_checkable
@@ -339,17 +340,9 @@ class MailSender(Protocol):
 
 @runtime_checkable
 class DirectorySource(Protocol):
-    """An axis node that serves the organ directory (vxp.md "The organ directory"). An async
-    context manager owning its connection."""
-
-    async def __aenter__(self) -> Self: ...
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None: ...
+    """An axis node that serves the organ directory (vxp.md "The organ directory"). Its
+    `Profile.make_directory_source` makes it as an async context manager owning its
+    connection."""
 
     async def agencies(self) -> list[DirectoryEntry]:
         """Every organ not deleted (`getAgenciesList`: no deletion, node or version).
@@ -393,7 +386,9 @@ class Profile:
     make_axis_sender: Callable[[Any, AdapterContext], AxisSender] | None = None
     make_mail_sender: Callable[[Any, AdapterContext], MailSender] | None = None
     # the organ directory an axis node serves, built from the node's source settings
-    make_directory_source: Callable[[Any, AdapterContext], DirectorySource] | None = None
+    make_directory_source: (
+        Callable[[Any, AdapterContext], AbstractAsyncContextManager[DirectorySource]] | None
+    ) = None
 
 
 Profiles = Mapping[str, Profile]  # the adapter registry as the core receives it

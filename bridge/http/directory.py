@@ -11,8 +11,8 @@ from aiohttp import web
 
 from bridge.domain.search import fold_search, query_key
 from bridge.http.context import json_response, services_of
-from bridge.normalize.directory import OrganDirectory, Resolution, other_form, today
-from bridge.normalize.organ_history import OrganRecord, Span
+from bridge.normalize.directory import OrganDirectory, Resolution, today
+from bridge.normalize.organ_history import OrganRecord, Span, other_form
 from bridge.snapshot import directory_block
 
 LIMIT = 200

@@ -18,13 +18,14 @@ from typing import Protocol
 
 from bridge.normalize.dates import VN_TZ
 from bridge.normalize.organ_history import (
-    ConfigOrgan,
     DirectoryEntry,
+    Organ,
+    OrganIndex,
     OrganRecord,
     Successor,
     build_organs,
 )
-from bridge.normalize.organs import canonical_organ_name, is_short_form, organ_name_key
+from bridge.normalize.organs import canonical_organ_name, organ_name_key
 
 _SPACE = re.compile(r"\s+")
 _CODE = re.compile(r"[0-9A-Z]{2,4}(?:\.[0-9A-Z]{2,4}){0,3}")
@@ -45,13 +46,6 @@ def is_organ_code(code: str) -> bool:
     return len(text) <= 35 and _CODE.fullmatch(text) is not None
 
 
-def other_form(code: str) -> str | None:
-    """The same four-level code in the other format: QCVN 102 (`000.00.31.H59`, level 1
-    last) ↔ QĐ 20/2020 (`H59.31.00.000`, level 1 first); None when not four levels."""
-    parts = code.split(".")
-    return ".".join(reversed(parts)) if len(parts) == 4 else None
-
-
 def parent_code(code: str) -> str | None:
     """The parent organ's code: the lowest non-zero level zeroed ("000.00.31.H59" →
     "000.00.00.H59"); None for a level-1 code or a code not in the four-part shape."""
@@ -63,17 +57,6 @@ def parent_code(code: str) -> str | None:
             parts[index] = "0" * len(part)
             return ".".join(parts)
     return None
-
-
-@dataclass(frozen=True, slots=True)
-class Organ:
-    """One organ of the directory: its current code, canonical name, and previous codes."""
-
-    code: str
-    name: str
-    previous: tuple[str, ...] = ()
-    valid_from: dt.date | None = None
-    valid_to: dt.date | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,57 +101,6 @@ def today() -> dt.date:
     return dt.datetime.now(VN_TZ).date()
 
 
-class _View:
-    """The built directory: organs, and their codes and names for looking up."""
-
-    def __init__(self, records: dict[str, OrganRecord]) -> None:
-        self.records = records
-        self.by_code: dict[str, list[OrganRecord]] = {}
-        self.by_name: dict[str, list[tuple[OrganRecord, str, dt.date | None, dt.date | None]]] = {}
-        for record in records.values():
-            for code in [*(s.value for s in record.codes), *sorted(record.aliases)]:
-                self.by_code.setdefault(code, []).append(record)
-            spans = [(s.value, s.since, s.until) for s in record.names]
-            if record.configured_name:
-                spans.append((record.configured_name, None, None))
-            for name, since, until in spans:
-                key = organ_name_key(name)
-                if key:
-                    self.by_name.setdefault(key, []).append((record, name, since, until))
-
-    def find(self, code: str, at: dt.date) -> OrganRecord | None:
-        """The organ that bore `code` on `at` (else the latest that bore it, else one that
-        listed it as an earlier code of its own), in either code format."""
-        found = self.by_code.get(code)
-        if not found:
-            swapped = other_form(code)
-            found = self.by_code.get(swapped) if swapped else None
-            code = swapped or code
-        if not found:
-            return None
-        dated = [r for r in found if any(s.value == code and s.holds(at) for s in r.codes)]
-        held = [r for r in found if any(s.value == code for s in r.codes)]
-        return (dated or held or found)[-1]
-
-    def named(self, key: str, at: dt.date) -> set[str]:
-        """The organs bearing a name of this key on `at`."""
-        return {
-            r.key
-            for r, _, since, until in self.by_name.get(key, [])
-            if (since is None or since <= at) and (until is None or at < until)
-        }
-
-    def shortened(self, name: str, at: dt.date) -> set[str]:
-        """The organs whose name on `at` `name` shortens by Decree 30 conventions."""
-        found: set[str] = set()
-        for entries in self.by_name.values():
-            for record, full, since, until in entries:
-                in_force = (since is None or since <= at) and (until is None or at < until)
-                if in_force and is_short_form(name, full):
-                    found.add(record.key)
-        return found
-
-
 class OrganDirectory:
     """The organ directory: the axis's entries (every state kept, `refresh`), the
     configuration's organs (`add`) and successors (`set_successors`), which win.
@@ -178,10 +110,10 @@ class OrganDirectory:
 
     def __init__(self) -> None:
         self._history: tuple[DirectoryEntry, ...] = ()
-        self._configured: list[ConfigOrgan] = []
+        self._configured: list[Organ] = []
         self._successors: tuple[Successor, ...] = ()
         self._learned: dict[str, set[str]] = {}
-        self._view: _View | None = None
+        self._view: OrganIndex | None = None
         self.generation = 0  # moves at each change: holders of derived indexes rebuild them
 
     # ---- filling it ------------------------------------------------------------------
@@ -202,7 +134,7 @@ class OrganDirectory:
             raise ValueError("mã cơ quan rỗng / empty organ code")
         olds = tuple(c for c in (normalize_code(p) for p in previous) if c is not None)
         organ = Organ(current, canonical_organ_name(name) or name, olds, valid_from, valid_to)
-        self._configured.append(ConfigOrgan(current, organ.name, olds, valid_from, valid_to))
+        self._configured.append(organ)
         self._changed()
         return organ
 
@@ -247,10 +179,10 @@ class OrganDirectory:
         if current is not None and key:
             self._learned.setdefault(key, set()).add(current)
 
-    def _built(self) -> _View:
+    def _built(self) -> OrganIndex:
         view = self._view
         if view is None:
-            view = _View(build_organs(self._history, self._configured, self._successors))
+            view = OrganIndex(build_organs(self._history, self._configured, self._successors))
             self._view = view
         return view
 
@@ -352,29 +284,27 @@ class OrganDirectory:
                 )
         return Resolution(code=None, name=canonical, reason="không rõ cơ quan / unknown organ")
 
+    def _known(self, code: str | None, at: dt.date | None) -> tuple[str | None, Resolution]:
+        """The code normalized, and what it named on `at` (today when None)."""
+        current = normalize_code(code)
+        if current is None:
+            return None, Resolution(code=None)
+        return current, self._resolve_code(current, at or today())
+
     def resolve(self, code: str | None, at: dt.date | None = None) -> str | None:
         """The code of the organ ``code`` names on `at` (today when None; itself when
         unknown): an earlier code of the organ, or a merged organ's once the merger holds."""
-        current = normalize_code(code)
-        if current is None:
-            return None
-        found = self._resolve_code(current, at or today())
+        current, found = self._known(code, at)
         return found.code if found.known else current
 
     def organ_of(self, code: str | None, at: dt.date | None = None) -> str | None:
         """The organ ``code`` names on `at`: its key, or the bare code when unknown."""
-        current = normalize_code(code)
-        if current is None:
-            return None
-        found = self._resolve_code(current, at or today())
+        current, found = self._known(code, at)
         return found.organ if found.known else current
 
     def get(self, code: str | None, at: dt.date | None = None) -> Organ | None:
         """The organ a code (current or previous) names on `at`, or None."""
-        current = normalize_code(code)
-        if current is None or not self._built().by_code:
-            return None
-        found = self._resolve_code(current, at or today())
+        _, found = self._known(code, at)
         if not found.known or found.code is None:
             return None
         return Organ(found.code, found.name or "", found.old_codes)

@@ -18,6 +18,8 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from bridge.normalize.organs import is_short_form, organ_name_key
+
 AXIS = "axis:"  # key prefix of an organ the axis lists
 CONFIG = "config:"  # key prefix of an organ only the configuration names
 
@@ -71,8 +73,9 @@ class Successor:
 
 
 @dataclass(frozen=True, slots=True)
-class ConfigOrgan:
-    """`[[organs]]`: an organ the configuration names, with its earlier codes."""
+class Organ:
+    """One organ: its current code, canonical name, and previous codes (`[[organs]]`: an
+    organ the configuration names, with the codes it carried before)."""
 
     code: str
     name: str
@@ -143,6 +146,13 @@ class OrganRecord:
         return list(seen)
 
 
+def other_form(code: str) -> str | None:
+    """The same four-level code in the other format: QCVN 102 (`000.00.31.H59`, level 1
+    last) ↔ QĐ 20/2020 (`H59.31.00.000`, level 1 first); None when not four levels."""
+    parts = code.split(".")
+    return ".".join(reversed(parts)) if len(parts) == 4 else None
+
+
 def _date_of(moment: dt.datetime | None) -> dt.date | None:
     return moment.date() if moment is not None else None
 
@@ -206,7 +216,7 @@ class _Index:
 
 def build_organs(
     history: Iterable[DirectoryEntry],
-    organs: Iterable[ConfigOrgan] = (),
+    organs: Iterable[Organ] = (),
     successors: Iterable[Successor] = (),
 ) -> dict[str, OrganRecord]:
     """Every organ, keyed `axis:<entry id>` or `config:<code>`, from the states the axis gave
@@ -245,7 +255,7 @@ def _link_old(index: _Index, record: OrganRecord, old: str, announced: dt.date |
     holder.links.append(Link(record.key, since, why))
 
 
-def _add_configured(index: _Index, organ: ConfigOrgan) -> None:
+def _add_configured(index: _Index, organ: Organ) -> None:
     record = index.holder(organ.code)
     if record is None:
         record = OrganRecord(
@@ -288,3 +298,54 @@ def _stub(index: _Index, code: str) -> OrganRecord:
     index.organs[record.key] = record
     index.add(record)
     return record
+
+
+class OrganIndex:
+    """The built directory: organs, and their codes and names (dated) for looking up."""
+
+    def __init__(self, records: dict[str, OrganRecord]) -> None:
+        self.records = records
+        self.by_code: dict[str, list[OrganRecord]] = {}
+        self.by_name: dict[str, list[tuple[OrganRecord, str, dt.date | None, dt.date | None]]] = {}
+        for record in records.values():
+            for code in [*(s.value for s in record.codes), *sorted(record.aliases)]:
+                self.by_code.setdefault(code, []).append(record)
+            spans = [(s.value, s.since, s.until) for s in record.names]
+            if record.configured_name:
+                spans.append((record.configured_name, None, None))
+            for name, since, until in spans:
+                key = organ_name_key(name)
+                if key:
+                    self.by_name.setdefault(key, []).append((record, name, since, until))
+
+    def find(self, code: str, at: dt.date) -> OrganRecord | None:
+        """The organ that bore `code` on `at` (else the latest that bore it, else one that
+        listed it as an earlier code of its own), in either code format."""
+        found = self.by_code.get(code)
+        if not found:
+            swapped = other_form(code)
+            found = self.by_code.get(swapped) if swapped else None
+            code = swapped or code
+        if not found:
+            return None
+        dated = [r for r in found if any(s.value == code and s.holds(at) for s in r.codes)]
+        held = [r for r in found if any(s.value == code for s in r.codes)]
+        return (dated or held or found)[-1]
+
+    def named(self, key: str, at: dt.date) -> set[str]:
+        """The organs bearing a name of this key on `at`."""
+        return {
+            r.key
+            for r, _, since, until in self.by_name.get(key, [])
+            if (since is None or since <= at) and (until is None or at < until)
+        }
+
+    def shortened(self, name: str, at: dt.date) -> set[str]:
+        """The organs whose name on `at` `name` shortens by Decree 30 conventions."""
+        found: set[str] = set()
+        for entries in self.by_name.values():
+            for record, full, since, until in entries:
+                in_force = (since is None or since <= at) and (until is None or at < until)
+                if in_force and is_short_form(name, full):
+                    found.add(record.key)
+        return found

@@ -17,8 +17,7 @@ from hypothesis import strategies as st
 
 from bridge.dedup import Matcher
 from bridge.normalize import OrganDirectory
-from bridge.normalize.directory import other_form
-from bridge.normalize.organ_history import DirectoryEntry, Successor
+from bridge.normalize.organ_history import DirectoryEntry, Successor, other_form
 from bridge.store import SqliteStore
 from schemas import Organ
 from tests.dedup.helpers import Desk, attachment, document

@@ -46,12 +46,26 @@ async def store(tmp_path: Path) -> AsyncIterator[SqliteStore]:
         yield opened
 
 
-def _sync(sim: VxpSim, store: SqliteStore, directory: OrganDirectory, tmp: Path) -> DirectorySync:
+def _node(sim: VxpSim, tmp: Path) -> VxpDirectory:
     settings = VxpSettings(
         name="tv-vxp", base_url=sim.base_url, system_id=SYSTEM, secret=SECRET, timeout_s=5
     )
-    ctx = AdapterContext(units=(), blobs=BlobStore(tmp / "blobs"))
-    return DirectorySync(store, directory, lambda: VxpDirectory(settings, ctx), lambda: 3600.0)
+    return VxpDirectory(settings, AdapterContext(units=(), blobs=BlobStore(tmp / "blobs")))
+
+
+def _sync(sim: VxpSim, store: SqliteStore, directory: OrganDirectory, tmp: Path) -> DirectorySync:
+    return DirectorySync(store, directory, lambda: _node(sim, tmp), lambda: 3600.0)
+
+
+async def _synced_after_changes(
+    sim: VxpSim, store: SqliteStore, tmp: Path
+) -> tuple[OrganDirectory, DirectorySync, int]:
+    """The directory changed on the axis and synced once: the resolver, its sync, the version."""
+    directory = OrganDirectory()
+    sync = _sync(sim, store, directory, tmp)
+    _change_the_directory(sim)
+    assert await sync.sync_once()
+    return directory, sync, (await store.directory_state())["version"]
 
 
 def _change_the_directory(sim: VxpSim) -> None:
@@ -121,11 +135,7 @@ async def test_changes_between_syncs(sim: VxpSim, store: SqliteStore, tmp_path: 
 async def test_version_backwards_reads_everything_again(
     sim: VxpSim, store: SqliteStore, tmp_path: Path
 ) -> None:
-    directory = OrganDirectory()
-    sync = _sync(sim, store, directory, tmp_path)
-    _change_the_directory(sim)
-    assert await sync.sync_once()
-    stored = (await store.directory_state())["version"]
+    directory, sync, stored = await _synced_after_changes(sim, store, tmp_path)
     history = len(await store.directory_history())
     sim.directory.restore_older()  # versions start again from 1
     sim.directory.rename("4", "Ủy ban nhân dân xã Đông Hải Mới", dt.datetime(2025, 8, 20))
@@ -144,11 +154,7 @@ async def test_version_backwards_reads_everything_again(
 async def test_failed_sync_keeps_the_last_good_directory(
     sim: VxpSim, store: SqliteStore, tmp_path: Path
 ) -> None:
-    directory = OrganDirectory()
-    sync = _sync(sim, store, directory, tmp_path)
-    _change_the_directory(sim)
-    assert await sync.sync_once()
-    version = (await store.directory_state())["version"]
+    directory, sync, version = await _synced_after_changes(sim, store, tmp_path)
     sim.fail["getSynchronizeUnit"] = ("2009", "Lỗi truy vấn danh bạ")
     assert not await sync.sync_once()
     state = await store.directory_state()
@@ -184,12 +190,8 @@ async def test_deletion_never_removes_history(
 
 
 async def test_agencies_lists_the_organs_not_deleted(sim: VxpSim, tmp_path: Path) -> None:
-    settings = VxpSettings(
-        name="tv-vxp", base_url=sim.base_url, system_id=SYSTEM, secret=SECRET, timeout_s=5
-    )
-    ctx = AdapterContext(units=(), blobs=BlobStore(tmp_path / "blobs"))
     _change_the_directory(sim)
-    async with VxpDirectory(settings, ctx) as node:
+    async with _node(sim, tmp_path) as node:
         listed = await node.agencies()
     assert {e.code for e in listed} == {"000.00.00.H59", C, D, E, F}
     merged = next(e for e in listed if e.code == C)
