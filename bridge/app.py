@@ -23,7 +23,7 @@ from bridge.blobs import Blobs, BlobStore
 from bridge.config import Config
 from bridge.config_check import Reached
 from bridge.daemon import Daemon, Frontend, Parts
-from bridge.directory_sync import DirectorySync
+from bridge.directory_sync import DirectorySync, configure_directory
 from bridge.domain.enums import ProcessRole
 from bridge.endpoints import (
     claim_ttl,
@@ -36,7 +36,6 @@ from bridge.http.server import HttpServer
 from bridge.interfaces import AdapterContext, DirectorySource, Profiles
 from bridge.leases import default_instance
 from bridge.normalize.directory import OrganDirectory
-from bridge.normalize.organ_history import Successor
 from bridge.pipeline import Processor
 from bridge.retention import Retention
 from bridge.services import Services
@@ -98,9 +97,7 @@ def build_daemon(
 def organ_directory(config: Config) -> OrganDirectory:
     """The organ directory of the configuration (`[[organs]]`, `[[directory.successors]]`);
     the axis's part is added from the store by the directory sync."""
-    directory = OrganDirectory.from_entries(o.model_dump() for o in config.organs)
-    directory.set_successors(Successor(s.old, s.new, s.since) for s in config.directory.successors)
-    return directory
+    return configure_directory(OrganDirectory(), config)
 
 
 def _directory_sync(daemon: Daemon) -> DirectorySync:

@@ -30,7 +30,7 @@ from bridge.blobs import Blobs
 from bridge.config import Config, UnitConfig
 from bridge.controls import EndpointControls
 from bridge.delivery_link import DeliveryChild
-from bridge.directory_sync import DirectorySync
+from bridge.directory_sync import DirectorySync, configure_directory
 from bridge.domain.enums import EndpointRole, ProcessRole
 from bridge.endpoint_runner import EndpointStarter
 from bridge.endpoints import Endpoint, Wanted, intake_for, wanted
@@ -358,6 +358,8 @@ class Daemon:
             if new_wanted.get(name) != spec and name in self.endpoints:
                 await self._starter.stop(name, grace)
         self.config = new
+        if self.processor.directory is not None:  # [[organs]], [[directory.successors]]
+            configure_directory(self.processor.directory, new)
         for name, (settings, units, role) in new_wanted.items():
             if name not in self.endpoints:
                 await self._starter.start(settings, units, role)

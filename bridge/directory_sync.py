@@ -18,9 +18,11 @@ from typing import Any
 
 import structlog
 
+from bridge.config import Config
 from bridge.interfaces import DirectorySource
 from bridge.leases import Lease
 from bridge.normalize.directory import OrganDirectory
+from bridge.normalize.organ_history import Successor
 from bridge.store import Store
 from bridge.waiting import wait_any
 
@@ -28,6 +30,16 @@ log = structlog.get_logger(__name__)
 
 FAILED = "Không đồng bộ được danh bạ / Directory sync failed"
 RELOAD_S = 60.0  # how often an instance not syncing looks for a newer stored directory
+
+
+def configure_directory(directory: OrganDirectory, config: Config) -> OrganDirectory:
+    """Give `directory` the configuration's `[[organs]]` and `[[directory.successors]]` (at
+    start and on a reload); the part synced from the axis stays."""
+    directory.configure(
+        (o.model_dump() for o in config.organs),
+        (Successor(s.old, s.new, s.since) for s in config.directory.successors),
+    )
+    return directory
 
 
 class DirectorySync:

@@ -143,18 +143,27 @@ class OrganDirectory:
         """Build from mappings with ``code``, ``name`` and optional ``previous`` (list),
         ``valid_from``/``valid_to`` (ISO dates). Raises ValueError on a malformed entry."""
         directory = cls()
+        directory.configure(entries)
+        return directory
+
+    def configure(
+        self, entries: Iterable[Mapping[str, object]], successors: Iterable[Successor] = ()
+    ) -> None:
+        """Replace the configuration's part (`[[organs]]` as `from_entries` reads them, and
+        `[[directory.successors]]`); the axis's part stays. Raises ValueError."""
+        self._configured = []
+        self.set_successors(successors)
         for entry in entries:
             previous = entry.get("previous") or ()
             if not isinstance(previous, list | tuple):
                 raise ValueError(f"'previous' phải là danh sách / must be a list: {entry!r}")
-            directory.add(
+            self.add(
                 str(entry["code"]),
                 str(entry["name"]),
                 previous=[str(p) for p in previous],
                 valid_from=_date_or_none(entry.get("valid_from")),
                 valid_to=_date_or_none(entry.get("valid_to")),
             )
-        return directory
 
     def set_successors(self, successors: Iterable[Successor]) -> None:
         """The configuration's `[[directory.successors]]` (they win over the axis)."""

@@ -10,7 +10,9 @@ import pytest
 
 from bridge.app import organ_directory, parse_config, profiles
 from bridge.config import directory_axis
+from bridge.directory_sync import configure_directory
 from bridge.errors import ConfigError
+from bridge.normalize.organ_history import DirectoryEntry
 
 VXP = {"profile": "vxp", "base_url": "http://127.0.0.1:1", "system_id": "s", "secret": "k"}
 
@@ -78,3 +80,21 @@ def test_errors_name_the_key(directory: dict[str, Any], expected: str) -> None:
     with pytest.raises(ConfigError) as raised:
         parse_config(_config(directory), {})
     assert any(expected in e for e in raised.value.errors), raised.value.errors
+
+
+def test_a_reload_replaces_the_configured_part_only() -> None:
+    """On SIGHUP the daemon gives the directory the new file's organs and successors; what
+    came from the axis stays."""
+    first = parse_config(
+        _config(
+            {"successors": [{"old": "000.01.31.H59", "new": "000.03.31.H59", "from": "2025-07-01"}]}
+        ),
+        {},
+    )
+    directory = organ_directory(first)
+    directory.refresh([DirectoryEntry("7", "000.07.31.H59", "Ủy ban nhân dân xã Bảy")])
+    day = dt.date(2025, 7, 2)
+    assert directory.resolve_at("000.01.31.H59", day).code == "000.03.31.H59"
+    configure_directory(directory, parse_config(_config({}), {}))
+    assert directory.resolve_at("000.01.31.H59", day).code == "000.01.31.H59"
+    assert directory.resolve_at("000.07.31.H59", day).known
