@@ -82,11 +82,12 @@ class IssuerNames:
         if code is None:
             self._index(name)
             return
+        at = doc.issued_on
         if self.directory is not None:
             self.directory.learn_name(code, name)  # names resolve to codes through it
-            if self.directory.get(code, doc.issued_on) is not None:
+            known = self.directory.get(code, at)
+            if known is not None and known.name:  # the directory names it already
                 return
-        at = doc.issued_on
         resolved = (
             self.directory.resolve(code, at) if self.directory is not None else code
         ) or code
