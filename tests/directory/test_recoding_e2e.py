@@ -187,3 +187,45 @@ async def _records(daemon: Daemon) -> dict[str, dict[str, Any]]:
             "decision": record.decision or {},
         }
     return found
+
+
+async def test_a_merger_synced_while_running_reaches_the_matcher(tmp_path: Path) -> None:
+    """The directory changes on the axis while the daemon runs: the next sync (no restart)
+    makes a document under the old code dated after the merger join the successor's."""
+    async with VxpSim() as axis, TdofficeSim(api_key="home") as home:
+        d = axis.directory
+        d.put("9", UNIT, "Sở Khoa học và Công nghệ tỉnh Trà Vinh", center_code="N9")
+        d.put("1", A, NAMES[A], center_code="N1")
+        d.put("3", C, NAMES[C], center_code="N3")
+        raw = _config(tmp_path, axis, home)
+        config = raw.model_copy(
+            update={"directory": raw.directory.model_copy(update={"sync_interval": 0.3})}
+        )
+        async with build_daemon(config) as daemon:
+            await wait_until(lambda: _synced(daemon), what="the first sync")
+            july = dt.date(2025, 7, 5)
+            before = [
+                axis.add_document(*_doc(A, "30", july, "a30"), unit=UNIT),
+                axis.add_document(*_doc(C, "30", july, "c30"), unit=UNIT),
+            ]
+            await wait_until(lambda: len(home.received) == 2, what="two documents, not merged")
+            d.put("3", C, NAMES[C], center_code="N3", old_codes=(A,), modified=MERGER)
+            d.delete("1", MERGER)
+            version = d.version
+            await wait_until(
+                lambda: _version_is(daemon, version), what="the merger synced while running"
+            )
+            after = [
+                axis.add_document(*_doc(A, "31", july, "a31"), unit=UNIT),
+                axis.add_document(*_doc(C, "31", july, "c31"), unit=UNIT),
+            ]
+            await wait_until(lambda: len(axis.acks) == 4, what="every message acknowledged")
+            await wait_until(_processed(daemon), what="every record decided")
+            records = await _records(daemon)
+        assert records[before[0]]["document"] != records[before[1]]["document"]
+        assert records[after[0]]["document"] == records[after[1]]["document"]
+        assert len(home.received) == 3
+
+
+async def _version_is(daemon: Daemon, version: int) -> bool:
+    return (await daemon.store.directory_state())["version"] == version
