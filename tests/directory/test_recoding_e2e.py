@@ -228,4 +228,4 @@ async def test_a_merger_synced_while_running_reaches_the_matcher(tmp_path: Path)
 
 
 async def _version_is(daemon: Daemon, version: int) -> bool:
-    return (await daemon.store.directory_state())["version"] == version
+    return bool((await daemon.store.directory_state())["version"] == version)
