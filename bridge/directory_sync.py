@@ -64,7 +64,9 @@ class DirectorySync:
         state = await self.store.directory_state()
         seen = (state["version"], state["synced_at"])
         if seen != self._loaded:
-            self.directory.refresh(await self.store.directory_history())
+            history = await self.store.directory_history()
+            prepared = await asyncio.to_thread(self.directory.preparer(history))
+            self.directory.install(prepared)  # one swap: lookups see the old or the new one
             self._loaded = seen
             log.info("directory_loaded", organs=state["organs"], version=state["version"])
 

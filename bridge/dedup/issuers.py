@@ -7,16 +7,14 @@ a full name, and by the Decree 30 conventions of `is_short_form`. Never from a l
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
 
 from bridge.normalize import OrganDirectory, canonical_organ_name, normalize_code
+from bridge.normalize.name_index import NameIndex
 from bridge.normalize.organs import (
-    generic_head_size,
     is_short_form,
     looks_short,
     organ_name_key,
 )
-from bridge.normalize.text import ascii_key
 from schemas import Document, Organ
 
 
@@ -31,18 +29,7 @@ class IssuerNames:
     def __init__(self, directory: OrganDirectory | None = None) -> None:
         self.directory = directory
         self._by_code: dict[str, str] = {}
-        self._by_word: dict[str, set[str]] = defaultdict(set)  # names with initials: scanned
-        self._headless: dict[str, set[str]] = defaultdict(set)  # "Điện lực X" → "Công ty …"
-        self._generation = -1
-        self._index_directory()
-
-    def _index_directory(self) -> None:
-        """Index the directory's names again when it changed (a sync refreshed it)."""
-        if self.directory is None or self.directory.generation == self._generation:
-            return
-        self._generation = self.directory.generation
-        for organ in self.directory.organs():
-            self._index(organ.name)
+        self._learned = NameIndex()  # the directory keeps its own (built with it)
 
     def name_for(self, code: str | None, at: dt.date | None = None) -> str | None:
         """The full name the directory (as of the document's date `at`), else what was
@@ -56,7 +43,6 @@ class IssuerNames:
     def resolve(self, doc: Document) -> Document:
         """``doc`` with its issuer's name made full where a known name is what it shortens
         (or, without a name, the name its code is known by); otherwise unchanged."""
-        self._index_directory()
         issuer = self.resolve_organ(doc.issuer, doc.issued_on)
         return doc if issuer is doc.issuer else doc.model_copy(update={"issuer": issuer})
 
@@ -97,33 +83,15 @@ class IssuerNames:
             self._index(name)
 
     def _index(self, name: str) -> None:
-        words = name.split()
-        if words:
-            self._by_word[ascii_key(words[0])].add(name)
-        headless = _headless_key(name)
-        if headless is not None:
-            self._headless[headless].add(name)
+        self._learned.add(name)
 
     def _only_expansion(self, name: str) -> str | None:
         """The one known full name ``name`` shortens; None when none or several do.
 
         A name without initials can only have lost a generic head: one dictionary look-up.
         A name with initials is checked against the known names sharing its first word."""
-        if looks_short(name):
-            first = ascii_key(name.split()[0])
-            candidates = self._by_word.get(first, set()) | self._headless.get(_key(name), set())
-        else:
-            candidates = self._headless.get(_key(name), set())
+        candidates = self._learned.candidates(name)
+        if self.directory is not None:
+            candidates |= self.directory.names().candidates(name)
         found = {organ_name_key(c): c for c in candidates if is_short_form(name, c)}
         return next(iter(found.values())) if len(found) == 1 else None
-
-
-def _key(name: str) -> str:
-    return organ_name_key(name) or ""
-
-
-def _headless_key(name: str) -> str | None:
-    """The key of a name with its generic head dropped; None when it has no such head."""
-    head = generic_head_size(name)
-    words = name.split()
-    return _key(" ".join(words[head:])) if head and len(words) > head else None

@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
 from bridge.normalize.dates import VN_TZ
+from bridge.normalize.name_index import NameIndex
 from bridge.normalize.organ_history import (
     DirectoryEntry,
     Organ,
@@ -101,6 +102,15 @@ def today() -> dt.date:
     return dt.datetime.now(VN_TZ).date()
 
 
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """A directory built off the event loop (`OrganDirectory.prepare`), to `install`."""
+
+    history: tuple[DirectoryEntry, ...]
+    view: OrganIndex
+    generation: int
+
+
 class OrganDirectory:
     """The organ directory: the axis's entries (every state kept, `refresh`), the
     configuration's organs (`add`) and successors (`set_successors`), which win.
@@ -177,6 +187,28 @@ class OrganDirectory:
         """Replace the axis's part with every state the store holds (after a sync)."""
         self._history = tuple(history)
         self._changed()
+
+    def preparer(self, history: Iterable[DirectoryEntry]) -> Callable[[], Prepared]:
+        """What builds the directory with `history` as its axis part, not yet in force. Called
+        on the event loop (it takes the configuration as it is now); the builder it returns is
+        slow for a national directory (names are folded), so run it in a thread, then
+        `install` what it returns."""
+        states, configured = tuple(history), tuple(self._configured)
+        successors, generation = self._successors, self.generation
+
+        def build() -> Prepared:
+            view = OrganIndex(build_organs(states, configured, successors))
+            return Prepared(states, view, generation)
+
+        return build
+
+    def install(self, prepared: Prepared) -> None:
+        """Put a prepared directory in force at once (its index is dropped, to be built again
+        when asked, if the configuration changed meanwhile)."""
+        fresh = prepared.generation == self.generation
+        self.refresh(prepared.history)
+        if fresh:
+            self._view = prepared.view
 
     def _changed(self) -> None:
         self._view = None
@@ -365,6 +397,10 @@ class OrganDirectory:
             return None
         (link,) = targets.values()
         return self._built().records[link.target].code, link.since
+
+    def names(self) -> NameIndex:
+        """The organs' current names, indexed for the short forms clerks write."""
+        return self._built().names
 
     def records(self) -> list[OrganRecord]:
         """Every organ with its dated codes and names (for the directory page)."""

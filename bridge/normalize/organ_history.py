@@ -18,6 +18,7 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from bridge.normalize.name_index import NameIndex
 from bridge.normalize.organs import is_short_form, organ_name_key
 
 AXIS = "axis:"  # key prefix of an organ the axis lists
@@ -305,9 +306,12 @@ class OrganIndex:
 
     def __init__(self, records: dict[str, OrganRecord]) -> None:
         self.records = records
+        self.names = NameIndex()  # the current names, for short forms (bridge/dedup/issuers)
         self.by_code: dict[str, list[OrganRecord]] = {}
         self.by_name: dict[str, list[tuple[OrganRecord, str, dt.date | None, dt.date | None]]] = {}
         for record in records.values():
+            if record.name:
+                self.names.add(record.name)
             for code in [*(s.value for s in record.codes), *sorted(record.aliases)]:
                 self.by_code.setdefault(code, []).append(record)
             spans = [(s.value, s.since, s.until) for s in record.names]
