@@ -287,7 +287,7 @@ class OrganDirectory:
         targets = [records[lk.target].code for lk in record.links]
         return Resolution(
             code=record.code,
-            name=record.name_at(day) or None,
+            name=canonical_organ_name(record.name_at(day)) or None,
             mail=record.mail,
             has_node=record.has_node,
             deleted=record.deleted,
