@@ -194,10 +194,10 @@ class OrganDirectory:
         slow for a national directory (names are folded), so run it in a thread, then
         `install` what it returns."""
         states, configured = tuple(history), tuple(self._configured)
-        successors, generation = self._successors, self.generation
+        successors, generation, day = self._successors, self.generation, today()
 
         def build() -> Prepared:
-            view = OrganIndex(build_organs(states, configured, successors))
+            view = OrganIndex(build_organs(states, configured, successors, day))
             return Prepared(states, view, generation)
 
         return build
@@ -223,7 +223,8 @@ class OrganDirectory:
     def _built(self) -> OrganIndex:
         view = self._view
         if view is None:
-            view = OrganIndex(build_organs(self._history, self._configured, self._successors))
+            built = build_organs(self._history, self._configured, self._successors, today())
+            view = OrganIndex(built)
             self._view = view
         return view
 

@@ -219,9 +219,11 @@ def build_organs(
     history: Iterable[DirectoryEntry],
     organs: Iterable[Organ] = (),
     successors: Iterable[Successor] = (),
+    today: dt.date | None = None,
 ) -> dict[str, OrganRecord]:
     """Every organ, keyed `axis:<entry id>` or `config:<code>`, from the states the axis gave
-    (any order), then the configuration's organs and successors, which win."""
+    (any order), then the configuration's organs and successors, which win. A configured
+    organ whose `valid_to` has passed by `today` is deleted (None: any `valid_to`)."""
     by_entry: dict[str, list[DirectoryEntry]] = {}
     for state in history:
         by_entry.setdefault(state.entry_id, []).append(state)
@@ -231,7 +233,7 @@ def build_organs(
         for old, announced in record.announced.items():
             _link_old(index, record, old, announced)
     for organ in organs:
-        _add_configured(index, organ)
+        _add_configured(index, organ, today)
     for successor in successors:
         _add_successor(index, successor)
     return records
@@ -256,14 +258,14 @@ def _link_old(index: _Index, record: OrganRecord, old: str, announced: dt.date |
     holder.links.append(Link(record.key, since, why))
 
 
-def _add_configured(index: _Index, organ: Organ) -> None:
+def _add_configured(index: _Index, organ: Organ, today: dt.date | None) -> None:
     record = index.holder(organ.code)
     if record is None:
         record = OrganRecord(
             key=CONFIG + organ.code,
             codes=[Span(organ.code, organ.valid_from)],
             names=[Span(organ.name)],
-            deleted=organ.valid_to is not None,
+            deleted=organ.valid_to is not None and (today is None or organ.valid_to <= today),
             deleted_on=organ.valid_to,
         )
         index.organs[record.key] = record
