@@ -25,6 +25,7 @@ from bridge.normalize.organ_history import (
     OrganRecord,
     Successor,
     build_organs,
+    qcvn_form,
 )
 from bridge.normalize.organs import canonical_organ_name, organ_name_key
 
@@ -340,9 +341,12 @@ class OrganDirectory:
         return found.code if found.known else current
 
     def organ_of(self, code: str | None, at: dt.date | None = None) -> str | None:
-        """The organ ``code`` names on `at`: its key, or the bare code when unknown."""
+        """The organ ``code`` names on `at`: its key, or, unknown, the code itself (in the
+        QCVN 102 format: both formats of one code are one organ)."""
         current, found = self._known(code, at)
-        return found.organ if found.known else current
+        if found.known or current is None:
+            return found.organ
+        return qcvn_form(current)
 
     def get(self, code: str | None, at: dt.date | None = None) -> Organ | None:
         """The organ a code (current or previous) names on `at`, or None."""

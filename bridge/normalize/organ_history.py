@@ -15,6 +15,7 @@ successor (an `oldCode` naming a live entry: a merger announced ahead, effective
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -152,6 +153,18 @@ def other_form(code: str) -> str | None:
     last) ↔ QĐ 20/2020 (`H59.31.00.000`, level 1 first); None when not four levels."""
     parts = code.split(".")
     return ".".join(reversed(parts)) if len(parts) == 4 else None
+
+
+_LEVEL_ONE = re.compile(r"[A-Z][0-9]{2}")
+
+
+def qcvn_form(code: str) -> str:
+    """A four-level code in the QCVN 102 format (level 1 last): a QĐ 20/2020 code
+    (`H59.31.00.000`) turned around, any other code as it is."""
+    parts = code.split(".")
+    if len(parts) == 4 and _LEVEL_ONE.fullmatch(parts[0]) and not _LEVEL_ONE.fullmatch(parts[3]):
+        return ".".join(reversed(parts))
+    return code
 
 
 def _date_of(moment: dt.datetime | None) -> dt.date | None:

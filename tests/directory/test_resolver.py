@@ -103,3 +103,10 @@ def test_a_unit_answers_to_its_old_and_new_codes() -> None:
     assert directory.unit_for("000.00.05.H49", [old, new], today) is None
     # either code format
     assert directory.unit_for("H49.12.00.000", [new], today) == new
+
+
+def test_both_code_formats_name_one_organ_known_or_not() -> None:
+    empty = OrganDirectory()
+    assert empty.same_organ("H59.31.00.000", "000.00.31.H59", dt.date(2025, 1, 1))
+    assert not empty.same_organ("H59.31.00.000", "000.00.32.H59", dt.date(2025, 1, 1))
+    assert _axis().same_organ("H49.33.08.000", EAST, dt.date(2025, 1, 1))
