@@ -10,6 +10,9 @@ import pytest
 from playwright.async_api import Browser, expect
 
 from bridge.app import build_daemon, parse_config
+from bridge.daemon import Daemon
+from simulators.vxp import VxpSim
+from tests.e2e.harness import wait_until
 from tests.ui.test_page import TOKEN, WAIT_MS, browser
 
 __all__ = ["browser"]  # the fixture, shared with the page's other browser tests
@@ -19,10 +22,17 @@ A, C = "000.01.31.H59", "000.03.31.H59"
 
 @pytest.fixture
 async def url(tmp_path: Path) -> AsyncIterator[str]:
+    """The configuration's organs and successor; the axis node refuses the directory sync."""
+    axis = VxpSim()
+    axis.fail["getSynchronizeUnit"] = ("2009", "Lỗi truy vấn danh bạ")
+    system_id, secret = next(iter(axis.systems.items()))
+    await axis.start()
+    vxp = {"profile": "vxp", "base_url": axis.base_url, "system_id": system_id, "secret": secret}
     config = parse_config(
         {
             "bridge": {"data_dir": str(tmp_path / "data")},
             "http": {"listen": "127.0.0.1:0", "token": TOKEN},
+            "units": [{"id": C, "sources": [{"name": "phuhoa-vxp", **vxp}]}],
             "organs": [
                 {"code": A, "name": "Ủy ban nhân dân xã An Phú"},
                 {"code": C, "name": "Ủy ban nhân dân xã Phú Hòa"},
@@ -31,8 +41,16 @@ async def url(tmp_path: Path) -> AsyncIterator[str]:
         },
         {},
     )
-    async with build_daemon(config) as daemon:
-        yield f"http://127.0.0.1:{daemon.http.port}/?token={TOKEN}"
+    try:
+        async with build_daemon(config) as daemon:
+            await wait_until(lambda: _failed(daemon), what="the failed directory sync")
+            yield f"http://127.0.0.1:{daemon.http.port}/?token={TOKEN}"
+    finally:
+        await axis.close()
+
+
+async def _failed(daemon: Daemon) -> bool:
+    return (await daemon.store.directory_state())["last_error"] is not None
 
 
 async def test_directory_tab_answers_what_a_code_meant_on_a_date(
@@ -44,10 +62,14 @@ async def test_directory_tab_answers_what_a_code_meant_on_a_date(
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     await page.goto(url)
+    await expect(page.locator("#banner")).to_contain_text(
+        "Không đồng bộ được danh bạ cơ quan, danh bạ cũ vẫn được dùng"
+    )
     await page.click("#tab-directory")
     rows = page.locator("#directory tr.organ")
     await expect(rows).to_have_count(2)
     await expect(page.locator("#directory-sync")).to_contain_text("chưa lần nào")
+    await expect(page.locator("#directory-sync .err")).to_contain_text("Lỗi truy vấn danh bạ")
     old = page.locator(f"#directory tr.organ[data-code='{A}']")
     await expect(old.locator(".successor")).to_have_text(f"{C} (từ 2025-07-01)")
 
