@@ -135,6 +135,8 @@ async def test_identity_across_the_merger(tmp_path: Path) -> None:
                 async with http.get(f"{base}/directory?at=30/06/2025") as bad:
                     bad_status = bad.status
                 status = await _get(http, f"{base}/status")
+                async with http.get(f"{base}/metrics") as response:
+                    metrics = await response.text()
         assert before["resolved"]["code"] == A and before["resolved"]["deleted"]
         assert after["resolved"]["code"] == C and after["resolved"]["since"] == "2025-07-01"
         assert "2025-07-01" in after["resolved"]["reason"]
@@ -146,6 +148,8 @@ async def test_identity_across_the_merger(tmp_path: Path) -> None:
         block = status["directory"]
         assert block["organs"] == 3 and block["version"] == axis.directory.version
         assert block["last_error"] is None and block["synced_at"]
+        assert "lienthong_directory_organs 3.0" in metrics
+        assert "lienthong_directory_sync_failing 0.0" in metrics
         assert sorted(a[1] for a in axis.acks) == ["done"] * 6  # the old To reached the unit
         docs = {key: by_doc[doc_id] for key, doc_id in ids.items()}
         assert docs["a15"]["document"] != docs["b15"]["document"]
