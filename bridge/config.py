@@ -22,7 +22,7 @@ from bridge.domain.enums import EndpointRole
 from bridge.errors import ConfigError
 from bridge.interfaces import Profiles
 from bridge.operators import OperatorEntry, check_operators
-from bridge.settings import SinkSettings, SourceSettings
+from bridge.settings import OutboxSettings, SinkSettings, SourceSettings
 from schemas.base import Model
 
 _ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-(.*?))?\}")
@@ -67,6 +67,7 @@ class UnitConfig(Model):
     name: str = ""
     sources: tuple[SourceSettings, ...] = ()
     sinks: tuple[SinkSettings, ...] = ()
+    outboxes: tuple[OutboxSettings, ...] = ()  # the unit's issued documents (văn bản đi)
     quarantine_invalid_signatures: bool = False  # else delivered with the verdict in a note
 
     @property
@@ -144,8 +145,8 @@ def _parse_units(units_raw: Any, profiles: Profiles, errors: list[str]) -> list[
             errors.append(f"units[{i}]: phải là bảng / must be a table")
             continue
         where = f"units[{_label(unit.get('id'), i)}]"
-        endpoints: dict[str, list[Any]] = {"sources": [], "sinks": []}
-        for kind, role in (("sources", EndpointRole.SOURCE), ("sinks", EndpointRole.SINK)):
+        endpoints: dict[str, list[Any]] = {kind: [] for kind in _SETTINGS_OF}
+        for kind in _SETTINGS_OF:
             listed = unit.get(kind, [])
             if not isinstance(listed, list):
                 errors.append(
@@ -155,7 +156,7 @@ def _parse_units(units_raw: Any, profiles: Profiles, errors: list[str]) -> list[
             for j, ep_raw in enumerate(listed):
                 name = ep_raw.get("name") if isinstance(ep_raw, dict) else None
                 at = f"{where}.{kind}[{_label(name, j)}]"
-                endpoints[kind].append(_endpoint(ep_raw, at, role, profiles, errors))
+                endpoints[kind].append(_endpoint(ep_raw, at, kind, profiles, errors))
                 if not isinstance(name, str):
                     continue
                 if name in names:
@@ -163,12 +164,10 @@ def _parse_units(units_raw: Any, profiles: Profiles, errors: list[str]) -> list[
                         f"{at}.name: tên '{name}' đã dùng ở {names[name]} / name already used"
                     )
                 names.setdefault(name, at)
-        sources, sinks = endpoints["sources"], endpoints["sinks"]
-        fields = {k: v for k, v in unit.items() if k not in ("sources", "sinks")}
+        fields = {k: v for k, v in unit.items() if k not in _SETTINGS_OF}
+        listed = {kind: [e for e in found if e] for kind, found in endpoints.items()}
         try:
-            u = UnitConfig.model_validate(
-                {**fields, "sources": [s for s in sources if s], "sinks": [s for s in sinks if s]}
-            )
+            u = UnitConfig.model_validate({**fields, **listed})
         except ValidationError as exc:
             errors.extend(_format(exc, where, UnitConfig))
             continue
@@ -193,9 +192,16 @@ def _element_label(value: Any, index: int) -> str:
     return _label(value.get("id", value.get("name")), index)
 
 
-def _endpoint(
-    raw: Any, where: str, role: EndpointRole, profiles: Profiles, errors: list[str]
-) -> Any:
+# Each endpoint list of a unit, with the profile's settings model it is read with and the
+# word an error uses for it. Sources, sinks and outboxes share one namespace of names.
+_SETTINGS_OF = {
+    "sources": ("source_settings", EndpointRole.SOURCE.value),
+    "sinks": ("sink_settings", EndpointRole.SINK.value),
+    "outboxes": ("outbox_settings", "outbox"),
+}
+
+
+def _endpoint(raw: Any, where: str, kind: str, profiles: Profiles, errors: list[str]) -> Any:
     if not isinstance(raw, dict):
         errors.append(f"{where}: phải là bảng / must be a table")
         return None
@@ -208,7 +214,8 @@ def _endpoint(
             f"{where}.profile: không biết hồ sơ {name!r} / unknown profile (có / known: {known}){hint}"
         )
         return None
-    model = spec.source_settings if role is EndpointRole.SOURCE else spec.sink_settings
+    attribute, role = _SETTINGS_OF[kind]
+    model = getattr(spec, attribute)
     if model is None:
         errors.append(f"{where}.profile: '{name}' không dùng được làm {role} / cannot be a {role}")
         return None
