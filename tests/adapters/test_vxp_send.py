@@ -395,3 +395,31 @@ async def test_an_answer_that_never_comes_is_ambiguous(sim: VxpSim, ctx: Adapter
         with pytest.raises(AmbiguousSendError, match="TimeoutError"):
             await sender.send_edoc(from_organ=UNIT, file=sender.compose(_message({}), [SONV]))
     assert sim.sending.count(f"{UNIT},2026/11/20,335/UBND-VP", SONV) == 1
+
+
+async def test_looking_after_each_ambiguous_failure_sends_each_document_once(
+    sim: VxpSim, ctx: AdapterContext
+) -> None:
+    """The contract's rule, as the outbound flow applies it: after an ambiguous failure, look
+    with getSentEdocList (by the DocumentId the message carried) before sending again."""
+    sim.sending.fail_before_rate = sim.sending.fail_after_rate = 0.08
+    start = dt.datetime.now(VN_TZ) - dt.timedelta(seconds=1)
+    keys = []
+    async with VxpSender(_settings(sim), ctx) as sender:
+        for n in range(1, 61):
+            message = _message({}, number=str(n))
+            file = sender.compose(message, [SONV, SOTC])  # built once, sent unchanged
+            keys.append(message.document_key)
+            while True:
+                try:
+                    await sender.send_edoc(from_organ=UNIT, file=file)
+                    break
+                except AmbiguousSendError:
+                    listed = await sender.sent_edocs(since=start)
+                    if any(e.sender_doc_id == message.document_key for e in listed):
+                        break
+                except TransientError:
+                    continue
+    assert sim.sending.fault_counts["before"] > 0 and sim.sending.fault_counts["after"] > 0
+    for key in keys:
+        assert (sim.sending.count(key, SONV), sim.sending.count(key, SOTC)) == (1, 1)
