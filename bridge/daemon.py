@@ -28,6 +28,7 @@ from bridge import __version__
 from bridge.alerts.monitor import AlertMonitor
 from bridge.blobs import Blobs
 from bridge.config import Config, UnitConfig
+from bridge.config_watch import FileWatch
 from bridge.controls import EndpointControls
 from bridge.delivery_link import DeliveryChild
 from bridge.domain.enums import EndpointRole, ProcessRole
@@ -270,6 +271,13 @@ class Daemon:
             ),
             supervise("heartbeat", lambda: self.share.heartbeat(self.stop), self.stop),
         }
+        if self.config_path is not None:  # a changed units table reloads, as SIGHUP does
+            watch = FileWatch(
+                lambda: self.config.bridge.units_table,
+                lambda: self.config.bridge.units_check_interval,
+                self.request_reload,
+            )
+            self._background.add(supervise("units-watch", lambda: watch.run(self.stop), self.stop))
         if self.parts.alerts is not None:  # e-mail and webhook alerts, one instance sending
             monitor = self.parts.alerts(self)
             alerts_lease = Lease(self.store, "alerts", self.instance, ttl)
@@ -337,14 +345,19 @@ class Daemon:
             return False
         old_wanted, new_wanted = self._wanted(self.config), self._wanted(new)
         grace = new.bridge.shutdown_grace
-        for name, spec in old_wanted.items():
-            if new_wanted.get(name) != spec and name in self.endpoints:
-                await self._starter.stop(name, grace)
+        stopped = [
+            name
+            for name, spec in old_wanted.items()
+            if new_wanted.get(name) != spec and name in self.endpoints
+        ]
+        await asyncio.gather(*(self._starter.stop(name, grace) for name in stopped))
         self.config = new
+        started = []
         for name, (settings, units, role) in new_wanted.items():
             if name not in self.endpoints:
                 await self._starter.start(settings, units, role)
+                started.append(name)
         if self.delivery_child is not None:
             self.delivery_child.reload()
-        log.info("reloaded", endpoints=sorted(self.endpoints))
+        log.info("reloaded", endpoints=len(self.endpoints), stopped=stopped, started=started)
         return True
