@@ -148,7 +148,7 @@ def parse_config(
     units = _parse_units(units_raw, profiles, errors, inheritance)
     errors.extend(check_operators(top.operators, [u.id for u in units]))
     if errors:
-        raise ConfigError(collapse(errors))
+        raise ConfigError(collapse([inheritance.cite(e) for e in errors]))
     return top.model_copy(
         update={
             "units": tuple(u for u in units if u.enabled),
@@ -182,12 +182,7 @@ def _table_units(
         return []
     found = table_units(table, profiles, inheritance)
     errors.extend(found.errors)
-    units = []
-    for unit in found.units:
-        local: list[str] = []
-        units.append(_resolve(unit, f"units[{unit['id']}]", environ, path.parent, local))
-        errors.extend(inheritance.cite(line) for line in local)
-    return units
+    return [_resolve(u, f"units[{u['id']}]", environ, path.parent, errors) for u in found.units]
 
 
 def _parse_units(

@@ -180,7 +180,7 @@ class Inheritance:
     def cite(self, line: str) -> str:
         """An error about a table unit's value, with the row and column it came from."""
         match = _PATH.match(line)
-        if match is None:
+        if match is None or " (từ / from " in line or " (giá trị từ / value from " in line:
             return line
         if match["endpoint"] is not None:
             origins = self.table_origins.get(match["endpoint"], {})

@@ -177,11 +177,15 @@ def read_table(path: Path, roads: Iterable[str]) -> Table:
     lines = [(n, row) for n, row in enumerate(grid, start=1) if any(c.strip() for c in row)]
     if not lines:
         raise ConfigError([f"{name}: bảng đơn vị trống / the units table is empty"])
+    roads = list(roads)
+    header_at = next(
+        (i for i, (_, row) in enumerate(lines[:10]) if _names_code(row, roads)), 0
+    )  # a title row or two may stand above the header
+    lines = lines[header_at:]
     header_line, header = lines[0]
     table = Table(name)
     columns: list[str | None] = []
     errors = []
-    roads = list(roads)
     for text in header:
         try:
             column = canonical_column(text, roads) if text.strip() else None
@@ -212,10 +216,14 @@ def read_table(path: Path, roads: Iterable[str]) -> Table:
     return table
 
 
+def _names_code(row: list[str], roads: list[str]) -> bool:
+    return any("." not in c and canonical_column(c, roads) == "code" for c in row)
+
+
 def _csv_rows(data: bytes) -> list[list[str]]:
     text = _decode(data)
-    first = text.split("\n", 1)[0]
-    delimiter = max((";", ",", "\t"), key=first.count)
+    head = text.split("\n", 10)[:10]  # a title line may have no separator at all
+    delimiter = max((";", ",", "\t"), key=lambda d: sum(line.count(d) for line in head))
     return [list(row) for row in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)]
 
 

@@ -90,9 +90,9 @@ def _merge(new: Table, current: Table, plan: Plan) -> Table:
     """The table to write: the imported rows in their order, then the current table's units
     the import no longer lists, disabled. Fills `plan`'s lists."""
     merged = Table(new.source, ignored=new.ignored)
-    before = {r.cells.get("code"): r for r in current.rows}
+    before = {r.cells.get("code"): _enabled_said(r) for r in current.rows}
     listed = set()
-    for row in new.rows:
+    for row in map(_enabled_said, new.rows):
         code = row.cells.get("code", "")
         listed.add(code)
         old = before.get(code)
@@ -113,10 +113,17 @@ def _merge(new: Table, current: Table, plan: Plan) -> Table:
         merged.rows.append(Row(row.line, cells, source=current.source))
     order = [*UNIT_COLUMNS, *new.columns, *current.columns]
     used = {c for r in merged.rows for c in r.cells}
-    merged.columns = [c for c in dict.fromkeys(order) if c in used or c in UNIT_COLUMNS[:2]]
+    merged.columns = [c for c in dict.fromkeys(order) if c in used or c in UNIT_COLUMNS]
     plan.columns = merged.columns
     plan.rows = [r.cells for r in merged.rows]
     return merged
+
+
+def _enabled_said(row: Row) -> Row:
+    """The row with its `enabled` cell written out (`true` when it was left empty)."""
+    if "enabled" in row.cells:
+        return row
+    return Row(row.line, {**row.cells, "enabled": "true"}, row.source)
 
 
 def _differing(old: Row, new: Row) -> set[str]:
