@@ -3,6 +3,7 @@ nearest winning; errors name the road's key path and where the value came from."
 
 from __future__ import annotations
 
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ from adapters.vxp.settings import VxpSettings
 from bridge.app import parse_config
 from bridge.errors import ConfigError
 
+ROOT = Path(__file__).resolve().parents[2]
 UNIT = "000.00.33.H49"
 LEVELS = ("defaults", "profile", "role", "road")  # from farthest to nearest
 # key → (roles it belongs to, values per level: distinct so the winner is known)
@@ -175,3 +177,27 @@ def test_secrets_in_defaults_come_from_the_environment_or_a_file(tmp_path: Path)
         assert isinstance(source, VxpSettings)
         assert source.base_url == "http://axis.gov.vn"
         assert source.secret.get_secret_value() == "s3cret"
+
+
+def test_the_example_defaults_and_table_are_valid(tmp_path: Path) -> None:
+    """The commented `[defaults]` of config.example.toml, uncommented, with the units table
+    row it shows, gives a unit whose roads need nothing more."""
+    lines = (ROOT / "config.example.toml").read_text(encoding="utf-8").splitlines()
+    start = lines.index("# [defaults]")
+    block = []
+    for line in lines[start:]:
+        if not line.startswith("#") or line.startswith("# A units table"):
+            break
+        block.append(line.removeprefix("#").removeprefix(" "))
+    rows = [ln.removeprefix("#").strip() for ln in lines if ln.startswith("#   ")]
+    (tmp_path / "units.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    (tmp_path / "secrets").mkdir()
+    (tmp_path / "secrets" / "doanket-moffice").write_text("pw", encoding="utf-8")
+    text = '[bridge]\nunits_table = "units.csv"\n' + "\n".join(block)
+    env = {"VXP_SECRET": "s", "TD_KEY_DOANKET": "k"}
+    config = parse_config(tomllib.loads(text), env, tmp_path)
+    (unit,) = config.units
+    assert unit.id == "000.01.01.H49" and unit.area == "Vân Đồn"
+    assert [s.name for s in unit.sources] == ["000.01.01.H49-moffice", "000.01.01.H49-vxp"]
+    assert unit.home is not None and unit.home.name == "000.01.01.H49-home"
+    assert all(s.timeout_s == 30 and s.poll_interval == 60 for s in unit.sources)
