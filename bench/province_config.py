@@ -129,7 +129,7 @@ def _row(out: Path, unit: ProvinceUnit, roads: dict[str, dict[str, str]]) -> dic
     for road, values in roads.items():
         profile = values.get("profile", road)
         model = settings_model(registry(), profile, "sinks" if road == HOME else "sources")
-        secrets = secret_keys(model) if model is not None else set()
+        secrets = secret_keys(model) if model is not None else frozenset()
         for key, value in values.items():
             if key in secrets:
                 folder = out / "secrets" / unit.code

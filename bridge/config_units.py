@@ -16,6 +16,7 @@ the table's folder); a secret written in clear is allowed and warned about.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -47,9 +48,10 @@ def settings_model(profiles: Profiles, profile: Any, kind: str) -> type[BaseMode
     return spec.source_settings if kind == "sources" else spec.sink_settings
 
 
-def secret_keys(model: type[BaseModel]) -> set[str]:
+@functools.cache
+def secret_keys(model: type[BaseModel]) -> frozenset[str]:
     """Keys whose values are secrets (typed SecretStr)."""
-    return {k for k, f in model.model_fields.items() if SecretStr in _types(f.annotation)}
+    return frozenset(k for k, f in model.model_fields.items() if SecretStr in _types(f.annotation))
 
 
 def _types(annotation: Any) -> set[Any]:

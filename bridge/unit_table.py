@@ -11,6 +11,7 @@ and named in `Table.ignored`. `write_table` writes the canonical form atomically
 from __future__ import annotations
 
 import codecs
+import contextlib
 import csv
 import io
 import os
@@ -277,11 +278,25 @@ def write_table(path: Path, columns: Sequence[str], rows: Iterable[dict[str, str
                 writer.writerows([row.get(c, "") for c in columns] for row in rows)
                 out.flush()
                 os.fsync(out.fileno())
-        if path.exists():
-            os.chmod(tmp, path.stat().st_mode & 0o777)
+        _keep_access(Path(tmp), path)
         os.replace(tmp, path)
     finally:
         Path(tmp).unlink(missing_ok=True)
+
+
+def _keep_access(tmp: Path, path: Path) -> None:
+    """The new file gets the old one's mode and owner (the daemon's user must still read a
+    table root rewrote); a first one the mode a plain `open` would give."""
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
+        return
+    os.chmod(tmp, st.st_mode & 0o777)
+    with contextlib.suppress(PermissionError):  # not root: it stays ours, as an edit leaves it
+        os.chown(tmp, st.st_uid, st.st_gid)
 
 
 def _write_xlsx(path: Path, columns: Sequence[str], rows: Iterable[dict[str, str]]) -> None:

@@ -174,10 +174,12 @@ def test_a_unit_no_longer_listed_is_kept_disabled_and_changes_are_named(
 ) -> None:
     config = _config(tmp_path)
     assert main(["units", "import", str(_write(tmp_path / "a.csv", "cp1258-comma")), "--config", str(config)]) == 0  # fmt: skip
+    (tmp_path / "units.csv").chmod(0o640)
     renamed = [[*ROWS[0][:3], "vt-moi", *ROWS[0][4:]]]
     source = _write(tmp_path / "b.csv", "cp1258-comma", renamed)
     capsys.readouterr()
     assert main(["units", "import", str(source), "--config", str(config)]) == 0
+    assert (tmp_path / "units.csv").stat().st_mode & 0o777 == 0o640, "the table keeps its mode"
     out = capsys.readouterr().out
     assert "Đổi / changed: 1: 000.01.01.H49 (moffice.username)" in out
     assert "disabled (no longer listed): 1: 000.01.02.H49" in out
@@ -226,3 +228,21 @@ def test_check_config_reports_each_unit(tmp_path: Path, capsys: pytest.CaptureFi
     )
     assert "tắt / disabled" in row_c
     assert out[-1].startswith("Đơn vị / units: 3: 1 được / ok, 1 lỗi / with errors, 1 tắt")
+
+
+def test_a_table_kept_as_a_workbook_is_written_and_read_as_one(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = _config(tmp_path, table=False)
+    text = config.read_text(encoding="utf-8").replace(
+        "[bridge]\n", '[bridge]\nunits_table = "don-vi.xlsx"\n'
+    )
+    config.write_text(text, encoding="utf-8")
+    source = _write(tmp_path / "donvi.csv", "utf8-bom-semicolon")
+    assert main(["units", "import", str(source), "--config", str(config)]) == 0
+    book = openpyxl.load_workbook(tmp_path / "don-vi.xlsx", read_only=True)
+    header = next(book.worksheets[0].iter_rows(values_only=True))
+    book.close()
+    assert header[:4] == ("code", "name", "area", "enabled")
+    loaded = load_config(config, environ=dict(os.environ))
+    assert [u.name for u in loaded.units] == [ROWS[0][1], ROWS[1][1]]
