@@ -96,28 +96,36 @@ def write_province(
     poll_interval: float = 60.0,
     bridge: Mapping[str, Any] | None = None,
     http: Mapping[str, Any] | None = None,
+    defaults: Mapping[str, Any] | None = None,
 ) -> ProvinceFiles:
     """Write `config.toml`, `units.csv`, `secrets/` and `old-config.toml` into `out`.
 
     `urls` maps each road (`moffice`, …, and `home`) to its system's base URL; secrets go to
-    one file each under `secrets/<code>/`, named in both configurations by `KEY_file`."""
+    one file each under `secrets/<code>/`, named in both configurations by `KEY_file`.
+    `defaults` adds keys to `[defaults]` (a table for a profile is merged with the one made
+    here); the old-style file leaves them out, so compare sizes without them."""
     out.mkdir(parents=True, exist_ok=True)
     bridge = {"data_dir": str(out / "data"), **(bridge or {})}
     http = {"listen": "127.0.0.1:0", **(http or {})}
     (out / "secrets").mkdir(exist_ok=True)
     (out / "secrets" / "vxp").write_text(VXP_SECRET, encoding="utf-8")
-    defaults: dict[str, Any] = {"poll_interval": poll_interval}
+    made: dict[str, Any] = {"poll_interval": poll_interval}
     for road in ROADS:
-        defaults[road] = {"base_url": urls[road]}
-    defaults["vxp"]["secret_file"] = "secrets/vxp"
-    defaults["tdoffice"]["sink"] = {"base_url": urls[HOME]}
+        made[road] = {"base_url": urls[road]}
+    made["vxp"]["secret_file"] = "secrets/vxp"
+    made["tdoffice"]["sink"] = {"base_url": urls[HOME]}
+    for key, value in (defaults or {}).items():
+        if isinstance(value, Mapping) and isinstance(made.get(key), dict):
+            made[key] = {**made[key], **value}
+        else:
+            made[key] = value
     rows = [_row(out, unit, roads(unit)) for unit in units]
     columns = [*UNIT_COLUMNS, *dict.fromkeys(c for r in rows for c in r if "." in c)]
     table = out / "units.csv"
     write_table(table, columns, rows)
     config = out / "config.toml"
     text = tomli_w.dumps({"bridge": {**bridge, "units_table": table.name}, "http": http})
-    config.write_text(text + "\n" + tomli_w.dumps({"defaults": defaults}), encoding="utf-8")
+    config.write_text(text + "\n" + tomli_w.dumps({"defaults": made}), encoding="utf-8")
     old = out / "old-config.toml"
     old.write_text(_old_toml(bridge, http, units, rows, urls, poll_interval), encoding="utf-8")
     return ProvinceFiles(config, table, old)
