@@ -36,11 +36,12 @@ from bridge.endpoint_runner import EndpointStarter
 from bridge.endpoints import Endpoint, Wanted, intake_for, wanted
 from bridge.errors import ConfigError
 from bridge.health import Health
-from bridge.interfaces import Profile, Profiles
+from bridge.interfaces import Profile, Profiles, UnitsServed
 from bridge.leases import Lease
 from bridge.pipeline import Processor
 from bridge.retention import Retention
 from bridge.services import ControlResult, PushIntake, Services, Tasks
+from bridge.settings import EndpointSettings
 from bridge.sharing import Share
 from bridge.store import Store
 from bridge.supervisor import Supervisor
@@ -345,11 +346,13 @@ class Daemon:
             return False
         old_wanted, new_wanted = self._wanted(self.config), self._wanted(new)
         grace = new.bridge.shutdown_grace
-        stopped = [
+        changed = [
             name
             for name, spec in old_wanted.items()
             if new_wanted.get(name) != spec and name in self.endpoints
         ]
+        served = [name for name in changed if self._serve_units(name, new_wanted.get(name))]
+        stopped = [name for name in changed if name not in served]
         await asyncio.gather(*(self._starter.stop(name, grace) for name in stopped))
         self.config = new
         started = []
@@ -359,5 +362,25 @@ class Daemon:
                 started.append(name)
         if self.delivery_child is not None:
             self.delivery_child.reload()
-        log.info("reloaded", endpoints=len(self.endpoints), stopped=stopped, started=started)
+        log.info(
+            "reloaded",
+            endpoints=len(self.endpoints),
+            stopped=stopped,
+            started=started,
+            units_changed=served,
+        )
+        return True
+
+    def _serve_units(
+        self, name: str, new: tuple[EndpointSettings, tuple[str, ...], EndpointRole] | None
+    ) -> bool:
+        """A shared node whose only change is the units it serves takes them as it runs;
+        False when the endpoint must be restarted instead."""
+        ep = self.endpoints[name]
+        if new is None or new[0] != ep.settings or new[2] is not ep.role:
+            return False
+        if not isinstance(ep.adapter, UnitsServed):
+            return False
+        ep.adapter.serve_units(new[1])
+        ep.units = new[1]
         return True
