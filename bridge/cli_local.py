@@ -103,7 +103,9 @@ def cmd_units_import(args: argparse.Namespace) -> int:
             parse=parse_config,
         )
     except ConfigError as exc:
-        print_config_errors(args.file, exc.errors)
+        print(f"Không nhập được / cannot import: {args.file}", file=sys.stderr)
+        for err in exc.errors:
+            print(f"  - {err}", file=sys.stderr)
         return 2
     if not plan.errors and not args.dry_run:
         apply(plan)

@@ -246,3 +246,18 @@ def test_a_table_kept_as_a_workbook_is_written_and_read_as_one(
     assert header[:4] == ("code", "name", "area", "enabled")
     loaded = load_config(config, environ=dict(os.environ))
     assert [u.name for u in loaded.units] == [ROWS[0][1], ROWS[1][1]]
+
+
+def test_a_file_that_cannot_be_read_is_refused_whole(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = _config(tmp_path)
+    broken = tmp_path / "donvi.xlsx"
+    broken.write_bytes(b"not a workbook")
+    no_code = tmp_path / "donvi.csv"
+    no_code.write_text("Tên đơn vị;Huyện\nXã A;Vân Đồn\n", encoding="utf-8")
+    for source, reason in ((broken, "cannot read"), (no_code, "no unit code column")):
+        assert main(["units", "import", str(source), "--config", str(config)]) == 2
+        err = capsys.readouterr().err
+        assert f"Không nhập được / cannot import: {source}" in err and reason in err
+    assert not (tmp_path / "units.csv").exists()
