@@ -72,9 +72,7 @@ class EndpointStarter:
             blobs=self.blobs,
             limits=limits_of(settings),
             ssl=ssl_context(settings),
-            aliases=(lambda code: directory.unit_for(code, units))
-            if directory is not None
-            else None,
+            aliases=directory.unit_for if directory is not None else None,
         )
         factory = spec.make_source if role is EndpointRole.SOURCE else spec.make_sink
         assert factory is not None
