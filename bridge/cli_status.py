@@ -8,12 +8,12 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from typing import Any
-
-from rich.console import Console
-from rich.table import Table
+from typing import TYPE_CHECKING, Any
 
 from bridge.domain.enums import HealthState
+
+if TYPE_CHECKING:  # rich is loaded by the commands that print tables, not by `run`
+    from rich.console import Console
 
 STATE_LABELS: dict[str, str] = {
     HealthState.UNKNOWN: "chưa kết nối / not connected yet",
@@ -72,6 +72,8 @@ def render(status: dict[str, Any], console: Console) -> None:
         f"chờ/pending {t['pending']} · chết/dead {t['dead']}"
     )
     for unit in status["units"]:
+        from rich.table import Table  # loaded here: the console renderer on demand
+
         table = Table(title=f"{unit['name']} ({unit['id']})", expand=False)
         for col in (
             "",

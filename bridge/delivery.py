@@ -23,6 +23,7 @@ from bridge.errors import AuthError, PermanentError, TransientError
 from bridge.health import OK, UNKNOWN, Health, backoff_s, probe_wait_s
 from bridge.interfaces import Operation, Sink
 from bridge.latency import DELIVERY_LATENCY
+from bridge.logging import Tally
 from bridge.store import Delivery, Store
 from bridge.waiting import unless_stopped, wait_any
 
@@ -73,6 +74,7 @@ class DeliveryWorker:
         self._keys: dict[int, tuple[int, str]] = {}  # in-flight delivery -> (document, unit)
         # At most `rate_limit` calls a second to this sink (a leaky bucket, bursts of one second).
         self._limiter = AsyncLimiter(rate_limit, 1.0) if rate_limit else None
+        self._tally = Tally(log, "deliveries_made", sink=sink.name)  # at info, many at a time
 
     async def run(self, stop: asyncio.Event) -> None:
         """Keep up to `max_in_flight` deliveries going; start the next as soon as one ends.
@@ -97,6 +99,8 @@ class DeliveryWorker:
                 if not started and not in_flight and self._should_probe():
                     await unless_stopped(stop, self._probe())
                 elif not started:
+                    if not in_flight:
+                        self._tally.flush()
                     await wait_any(stop, self.wake, IDLE_LOOK_S)
         finally:
             if in_flight:  # finish what is in hand; the daemon cancels us after its grace
@@ -249,13 +253,14 @@ class DeliveryWorker:
         self._on_latency(self.sink.name, max(0.0, time.time() - delivery.created_ts))
         self.health.count += 1
         await self._answered()
-        log.info(
+        log.debug(
             "delivered",
             sink=self.sink.name,
             delivery=delivery.id,
             op=delivery.op,
             document=delivery.document_id,
         )
+        self._tally.add(str(delivery.op))
 
     async def _attempt(self, delivery: Delivery) -> str | None:
         if self._limiter is not None:

@@ -25,8 +25,9 @@ from bridge.domain.enums import RecordOutcome
 from bridge.errors import PermanentError, StaleLeaseError
 from bridge.interfaces import Profile, Profiles, StatusMessages
 from bridge.leases import Lease
+from bridge.logging import Tally
 from bridge.normalize.directory import OrganDirectory
-from bridge.signatures import TrustStore, verify_document, verify_inline
+from bridge.signatures import TrustStore, may_be_signed, verify_document, verify_inline
 from bridge.status_messages import TAKE_BACK
 from bridge.store import Outcome, Store, StoredRecord
 from bridge.verdicts import (
@@ -97,6 +98,7 @@ class Processor:
         self.directory = directory
         self.forward_secret = forward_secret
         self._wake = asyncio.Event()
+        self._tally = Tally(log, "records_processed")  # one line at info for many records
 
     def notify(self) -> None:
         self._wake.set()
@@ -113,6 +115,7 @@ class Processor:
                 processed = 0
             if processed:
                 continue
+            self._tally.flush()
             await wait_any(stop, self._wake, 5.0)
 
     async def _hold(self) -> bool:
@@ -189,13 +192,14 @@ class Processor:
             self.on_enqueued(sinks)
         if outcome.outcome == RecordOutcome.DOCUMENT:
             await self.matcher.absorb_held()  # a mail held for review may belong to it
-        log.info(
+        log.debug(
             "record_processed",
             source=record.raw.source,
             record=record.raw.external_id,
             outcome=outcome.outcome,
             rule=outcome.decision.get("rule"),
         )
+        self._tally.add(str(outcome.outcome))
         return outcome
 
     async def retry_waiting(self) -> None:
@@ -266,7 +270,11 @@ class Processor:
         """Check signed PDFs (and an edXML envelope signature) off the event loop."""
         if self.blobs is None or self.trust is None or not doc.attachments:
             return doc
-        edxml = raw.payload if raw.media_type.startswith("application/vnd.edxml+xml") else None
+        edxml = (
+            raw.payload
+            if raw.media_type.startswith("application/vnd.edxml+xml") and may_be_signed(raw.payload)
+            else None
+        )  # an unsigned message is settled inline like any other record, not parsed again
         paths = LocalPaths()
         in_memory: dict[str, bytes] = {}  # small files stored moments ago: not read back
         for att in doc.attachments:
