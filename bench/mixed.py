@@ -12,7 +12,7 @@ With `--push`, a third run: the same catch-up with signed tdoffice webhooks at 5
 meanwhile (latency from the POST to the create at home). With `--tree PATH`, a second bridge
 (another checkout with its own `.venv`, e.g. the main branch) runs after this one, on the
 same simulators' code, so a before/after pair comes from one sitting. The last run's daemon
-log is kept in `bench/out/mixed-daemon.log`.
+log and store are kept in `bench/out/` (`mixed[-other][-push]-daemon.log`, `….sqlite3`).
 
     python -m bench.mixed [--docs 2000 | --full] [--push] [--tree /path/to/other/checkout]
 """
@@ -21,8 +21,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import shutil
+import sqlite3
 import sys
 import tempfile
 import time
@@ -51,6 +53,20 @@ FULL_DOCS = 20_000
 DUP = 0.5  # with 30 % of tdoffice's documents revised: ~1.6 records per document
 PUSH_RATE = 50.0
 SETTLE_S = 2.0
+
+
+def _keep(workdir: Path, name: str) -> None:
+    """The run's daemon log and a copy of its store, in bench/out (the last run's of each)."""
+    kept = ROOT / "bench" / "out"
+    kept.mkdir(exist_ok=True)
+    shutil.copy(workdir / "daemon.log", kept / f"{name}-daemon.log")
+    store = workdir / "data" / "lienthong.sqlite3"
+    if store.exists():
+        with (
+            contextlib.closing(sqlite3.connect(store)) as source,
+            contextlib.closing(sqlite3.connect(kept / f"{name}.sqlite3")) as copy,
+        ):
+            source.backup(copy)
 
 
 def scenario(docs: int) -> list[str]:
@@ -121,6 +137,7 @@ async def bridge(docs: int, *, tree: Path | None = None, push_s: float = 0.0) ->
                                 "secret": HOOK_SECRET,
                                 "rate": PUSH_RATE,
                                 "duration_s": push_s,
+                                "wait_s": 300,
                             },
                             timeout_s=push_s + 600,
                         )
@@ -134,9 +151,7 @@ async def bridge(docs: int, *, tree: Path | None = None, push_s: float = 0.0) ->
                 hwm = memory_kb(proc.pid).get("VmHWM", 0)
             stats = await host.get("/stats")
         wall_s = time.monotonic() - started
-        kept = ROOT / "bench" / "out"
-        kept.mkdir(exist_ok=True)
-        shutil.copy(workdir / "daemon.log", kept / "mixed-daemon.log")  # the last run's
+        _keep(workdir, f"mixed{'-other' if tree else ''}{'-push' if push_s else ''}")
     records = int(host.info["records"]) + (answer["sent"] if answer else 0)
     elapsed = stats["last_write_s"] - stats["first_source_s"]
     result: dict[str, Any] = {
@@ -168,19 +183,22 @@ async def bridge(docs: int, *, tree: Path | None = None, push_s: float = 0.0) ->
     return result
 
 
-async def run(docs: int, *, push: bool, tree: Path | None) -> dict[str, Any]:
+async def run(
+    docs: int, *, push: bool, tree: Path | None, push_only: bool = False
+) -> dict[str, Any]:
     """Raw loop, bridge (, the other tree's bridge) (, both with webhooks) in turn."""
     out: dict[str, Any] = {"benchmark": "mixed", "documents": docs}
-    out["raw"] = raw = await raw_loop(docs)
-    emit(raw, raw_summary(raw))
     trees: list[tuple[str, Path | None]] = [("bridge", None)]
     if tree is not None:
         trees.append(("other", tree))
-    for name, where in trees:
+    if not push_only:
+        out["raw"] = raw = await raw_loop(docs)
+        emit(raw, raw_summary(raw))
+    for name, where in [] if push_only else trees:
         out[name] = one = await bridge(docs, tree=where)
         one["ratio"] = round(one["elapsed_s"] / raw["elapsed_s"], 2)
         emit(one, bridge_summary(one))
-    if push:
+    if push or push_only:
         for name, where in trees:
             out[f"{name}_push"] = one = await bridge(docs, tree=where, push_s=30.0)
             emit(one, bridge_summary(one))
@@ -216,10 +234,11 @@ def main() -> int:
     parser.add_argument("--docs", type=int, default=QUICK_DOCS)
     parser.add_argument("--full", action="store_true", help=f"{FULL_DOCS} documents")
     parser.add_argument("--push", action="store_true", help="also a run with webhooks at 50/s")
+    parser.add_argument("--push-only", action="store_true", help="only the runs with webhooks")
     parser.add_argument("--tree", type=Path, help="another checkout whose bridge runs too")
     args = parser.parse_args()
     docs = FULL_DOCS if args.full else args.docs
-    result = asyncio.run(run(docs, push=args.push, tree=args.tree))
+    result = asyncio.run(run(docs, push=args.push, tree=args.tree, push_only=args.push_only))
     print(json.dumps(result, ensure_ascii=False), flush=True)
     return 0
 

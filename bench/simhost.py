@@ -7,8 +7,9 @@ it causes, are measured on one clock:
 
 - `GET /stats`: creates at home, first source request and last create (monotonic seconds),
   this process's CPU seconds;
-- `POST /push {url, secret, rate, duration_s, seed}`: signed document webhooks at `rate`
-  per second; answers with each event's latency to its create at home (ms);
+- `POST /push {url, secret, rate, duration_s, seed, wait_s}`: signed document webhooks at
+  `rate` per second; answers with each event's latency to its create at home (ms), for those
+  created within `wait_s` (30) seconds of the last POST;
 - `POST /big {mb}`: one document with a file of `mb` MiB, served by the tdoffice source;
 - `POST /home {down}`: the home sink answers 503 to everything (or stops doing so); the
   stats then say when it came back (`home_up_s`) and its first create after that
@@ -158,7 +159,8 @@ class Host:
                     _send(session, str(body["url"]), str(body["secret"]), data, key, sent, statuses)
                 ))  # fmt: skip
             await asyncio.gather(*tasks)
-        await _until(lambda: all(k in self.created_at for k in sent), timeout_s=30)
+        wait_s = float(body.get("wait_s", 30))  # longer while a backlog is caught up too
+        await _until(lambda: all(k in self.created_at for k in sent), timeout_s=wait_s)
         latencies = [
             (self.created_at[k] - t0) * 1000 for k, t0 in sent.items() if k in self.created_at
         ]

@@ -109,6 +109,7 @@ def _processor(daemon: Daemon, config: Config) -> Processor:
         strict_signatures=lambda unit: strict_signatures(daemon.config, unit),
         directory=OrganDirectory.from_entries(o.model_dump() for o in config.organs),
         on_enqueued=daemon.wake_sinks,
+        on_preferred=daemon.prefer_deliveries,
     )
 
 

@@ -129,6 +129,8 @@ def show_status(url: str, token: str | None, *, watch: bool = False, wide: bool 
     """Print the daemon's status. Exit 0 when nothing is failing, 1 when a source or sink is
     failing, 2 when the daemon cannot be reached or refuses the token. `wide` never cuts
     a line (the default fits the terminal, 80 columns when not on one)."""
+    from rich.console import Console  # loaded here: the console renderer on demand
+
     console = Console(width=100_000, soft_wrap=True) if wide else Console()
     while True:
         try:
