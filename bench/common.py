@@ -178,15 +178,21 @@ async def stop_process(proc: asyncio.subprocess.Process, timeout_s: float = 30) 
 
 @contextlib.asynccontextmanager
 async def daemon(
-    config: dict[str, Any], workdir: Path
+    config: dict[str, Any], workdir: Path, *, tree: Path | None = None
 ) -> AsyncIterator[asyncio.subprocess.Process]:
-    """Write `config` as TOML in `workdir` and run `python -m bridge run` on it (log to a file)."""
+    """Write `config` as TOML in `workdir` and run `python -m bridge run` on it (log to a file).
+
+    `tree`: another checkout of lienthong (with its own `.venv`) whose daemon runs instead of
+    this one's, so an old and a new tree meet the same simulators in one sitting."""
     config_path = workdir / "lienthong.toml"
     config_path.write_text(toml_of(config), encoding="utf-8")
+    python = str(tree / ".venv" / "bin" / "python") if tree is not None else sys.executable
+    profiler = os.environ.get("DAEMON_CPROFILE")
     with (workdir / "daemon.log").open("ab") as log:
         proc = await asyncio.create_subprocess_exec(
-            sys.executable, *(["-m", "cProfile", "-o", os.environ["DAEMON_CPROFILE"]] if os.environ.get("DAEMON_CPROFILE") else []), "-m", "bridge", "run", "--config", str(config_path),
-            cwd=ROOT, stdout=log, stderr=log, env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            python, *(["-m", "cProfile", "-o", profiler] if profiler else []),
+            "-m", "bridge", "run", "--config", str(config_path),
+            cwd=tree or ROOT, stdout=log, stderr=log, env={**os.environ, "PYTHONUNBUFFERED": "1"},
         )  # fmt: skip
     try:
         yield proc

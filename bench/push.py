@@ -30,6 +30,15 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+async def healthy(port: int) -> bool:
+    """Whether the daemon on `port` answers /healthz yet."""
+    try:
+        await http_json("GET", f"http://127.0.0.1:{port}/healthz", timeout_s=2)
+    except (OSError, aiohttp.ClientError, TimeoutError):  # not listening yet
+        return False
+    return True
+
+
 async def run(rate: float, duration_s: float, *, delivery_process: bool = False) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="lienthong-push-") as tmp:
         workdir = Path(tmp)
@@ -46,15 +55,7 @@ async def run(rate: float, duration_s: float, *, delivery_process: bool = False)
             config["http"]["listen"] = f"127.0.0.1:{port}"
             base = f"http://127.0.0.1:{port}"
             async with daemon(config, workdir):
-
-                async def healthy() -> bool:
-                    try:
-                        await http_json("GET", base + "/healthz", timeout_s=2)
-                    except (OSError, aiohttp.ClientError, TimeoutError):  # not listening yet
-                        return False
-                    return True
-
-                await wait_for(healthy, timeout_s=60, what="the daemon's /healthz")
+                await wait_for(lambda: healthy(port), timeout_s=60, what="the daemon's /healthz")
                 answer = await host.post(
                     "/push",
                     {

@@ -7,6 +7,8 @@ sent by two roads is delivered twice), no outbox, no acknowledgements, no retrie
 yardstick, not a design: `catchup` time / this time is the price of doing it properly.
 
     python -m bench.raw_ceiling [--docs 20000]
+
+`bench.mixed` runs the same loop on its five-road workload (the vxp axis as well).
 """
 
 from __future__ import annotations
@@ -15,13 +17,14 @@ import argparse
 import asyncio
 import base64
 import contextlib
+import datetime as dt
 import io
 import sqlite3
 import statistics
 import tempfile
 import time
 import zipfile
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,11 +34,13 @@ import aiohttp
 import orjson
 from lxml import etree  # type: ignore[import-untyped]
 
+from adapters.vxp.signing import sign
 from bench.common import UNIT, emit, simhost, wait_for
 
 IN_FLIGHT = 16
 IDESK_NS = "http://idesk.vn/services/"
 IDESK_PATH = "/services/DocumentService.asmx"
+EDXML = "{http://www.mic.gov.vn/TBT/QCVN_102_2016}"
 Fetch = Callable[[], Awaitable[list[tuple[str, bytes]]]]
 
 
@@ -81,7 +86,7 @@ async def tdoffice_items(s: aiohttp.ClientSession, wiring: dict[str, Any]) -> As
                     (n, await _get(s, f"{base}/api/v2/files/{i}", headers=headers)) for n, i in ids
                 ]
 
-            yield Item("tdoffice", obj["documentId"], obj.get("codeNumber") or "",
+            yield Item("tdoffice", f"{obj['documentId']}@{obj.get('version', 1)}", obj.get("codeNumber") or "",
                        obj.get("codeNotation") or "", obj.get("subject") or "", orjson.dumps(obj), files)  # fmt: skip
         cursor = page["nextCursor"]
 
@@ -183,8 +188,36 @@ async def idesk_items(s: aiohttp.ClientSession, wiring: dict[str, Any]) -> Async
         page += 1
 
 
+async def _vxp_call(
+    s: aiohttp.ClientSession, wiring: dict[str, Any], operation: str, params: dict[str, str]
+) -> Any:
+    headers = sign(params, system_id=wiring["system_id"], secret=wiring["secret"],
+                   now=dt.datetime.now(dt.UTC))  # fmt: skip
+    async with s.post(f"{wiring['base_url']}/{operation}", headers=headers) as resp:
+        return orjson.loads(await resp.read())["data"]
+
+
+async def vxp_items(s: aiohttp.ClientSession, wiring: dict[str, Any]) -> AsyncIterator[Item]:
+    listed = await _vxp_call(s, wiring, "getReceivedEdocList",
+                             {"servicetype": "eDoc", "messagetype": "edoc"})  # fmt: skip
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=True)
+    for entry in listed:
+        data = base64.b64decode(await _vxp_call(s, wiring, "getEdoc", {"docId": entry["docId"]}))
+        root = etree.fromstring(data, parser)
+        got = [(a.findtext(f"{EDXML}AttachmentName") or "",
+                base64.b64decode(a.findtext(f"{EDXML}ContentTransferEncoded") or ""))
+               for a in root.iter(f"{EDXML}Attachment")]  # fmt: skip
+
+        async def files(got: list[tuple[str, bytes]] = got) -> list[tuple[str, bytes]]:
+            return got
+
+        yield Item("vxp", entry["docId"], root.findtext(f".//{EDXML}CodeNumber") or "",
+                   root.findtext(f".//{EDXML}CodeNotation") or "",
+                   root.findtext(f".//{EDXML}Subject") or "", data, files)  # fmt: skip
+
+
 READERS = {"tdoffice": tdoffice_items, "moffice": moffice_items, "voffice": voffice_items,
-           "idesk": idesk_items}  # fmt: skip
+           "idesk": idesk_items, "vxp": vxp_items}  # fmt: skip
 
 
 class Loop:
@@ -238,8 +271,11 @@ class Loop:
             return str((await resp.json())["fileId"])
 
 
-async def run_once(docs: int, workdir: Path) -> dict[str, Any]:
-    async with simhost("catchup", "--docs", str(docs)) as host:
+async def run_once(
+    docs: int, workdir: Path, scenario: Sequence[str] = ("catchup",)
+) -> dict[str, Any]:
+    """One pass of the loop over fresh simulators of `scenario` (simhost arguments)."""
+    async with simhost(*scenario, "--docs", str(docs)) as host:
         db = sqlite3.connect(workdir / "raw.sqlite3", isolation_level=None)
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA synchronous=FULL")
@@ -260,6 +296,7 @@ async def run_once(docs: int, workdir: Path) -> dict[str, Any]:
             return int((await host.get("/stats"))["home_created"]) >= records
 
         await wait_for(all_created, timeout_s=60, what="raw loop creates")
+        peak_rss_kb = _peak_rss_kb()
         stats = await host.get("/stats")
     elapsed = stats["last_create_s"] - stats["first_source_s"]
     return {
@@ -270,15 +307,17 @@ async def run_once(docs: int, workdir: Path) -> dict[str, Any]:
         "items_per_s": round(records / elapsed, 1),
         "docs_per_s": round(int(host.info["documents"]) / elapsed, 1),
         "loop_cpu_s": round(own_cpu, 1),
+        "loop_cpu_ms_per_record": round(own_cpu * 1000 / records, 3),
+        "loop_peak_rss_mb": round(peak_rss_kb / 1024, 1),
         "simhost_cpu_s": round(stats["cpu_s"] - cpu0, 1),
     }
 
 
-async def run(docs: int, runs: int = 1) -> dict[str, Any]:
+async def run(docs: int, runs: int = 1, scenario: Sequence[str] = ("catchup",)) -> dict[str, Any]:
     results = []
     for _ in range(runs):
         with tempfile.TemporaryDirectory(prefix="lienthong-raw-") as tmp:
-            results.append(await run_once(docs, Path(tmp)))
+            results.append(await run_once(docs, Path(tmp), scenario))
     median = statistics.median(r["elapsed_s"] for r in results)
     chosen = min(results, key=lambda r: abs(r["elapsed_s"] - median))
     return {"benchmark": "raw_ceiling", "runs": results, "median_elapsed_s": median, **chosen}
@@ -290,6 +329,14 @@ def summary(r: dict[str, Any]) -> str:
         f" {r['items_per_s']} items/s, loop CPU {r['loop_cpu_s']} s,"
         f" simulators CPU {r['simhost_cpu_s']} s"
     )
+
+
+def _peak_rss_kb() -> int:
+    """This process's peak RSS so far (the loop runs in the benchmark's own process)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1])
+    return 0
 
 
 def _uvloop_run(coro: Any) -> Any:
@@ -304,8 +351,13 @@ def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.raw_ceiling")
     parser.add_argument("--docs", type=int, default=20_000)
     parser.add_argument("--runs", type=int, default=1)
+    parser.add_argument(
+        "--scenario",
+        default="catchup",
+        help="the simulator host's scenario and its options, one string (bench.mixed's own)",
+    )
     args = parser.parse_args()
-    result = _uvloop_run(run(args.docs, args.runs))
+    result = _uvloop_run(run(args.docs, args.runs, args.scenario.split()))
     emit(result, summary(result))
     return 0
 

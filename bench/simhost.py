@@ -7,8 +7,9 @@ it causes, are measured on one clock:
 
 - `GET /stats`: creates at home, first source request and last create (monotonic seconds),
   this process's CPU seconds;
-- `POST /push {url, secret, rate, duration_s, seed}`: signed document webhooks at `rate`
-  per second; answers with each event's latency to its create at home (ms);
+- `POST /push {url, secret, rate, duration_s, seed, wait_s}`: signed document webhooks at
+  `rate` per second; answers with each event's latency to its create at home (ms), for those
+  created within `wait_s` (30) seconds of the last POST;
 - `POST /big {mb}`: one document with a file of `mb` MiB, served by the tdoffice source;
 - `POST /home {down}`: the home sink answers 503 to everything (or stops doing so); the
   stats then say when it came back (`home_up_s`) and its first create after that
@@ -37,6 +38,7 @@ from aiohttp import web
 
 from adapters.tdoffice import webhook
 from bench.common import UNIT
+from bench.legacy_fonts import tcvn3, vni
 from schemas import Attachment, Document, Organ
 from simulators.demo_data import SeedDocument, duplicate_roads, generate
 from simulators.idesk import IdeskSim
@@ -44,9 +46,11 @@ from simulators.moffice import MofficeSim
 from simulators.server import SimServer
 from simulators.tdoffice import TdofficeSim
 from simulators.voffice import VofficeSim
+from simulators.vxp import VxpSim
 from simulators.wiring import WIRING
 
 CREATE_PATH = "/api/v2/documents/incoming"
+LEGACY_ROADS = ("moffice", "idesk")  # the profiles whose old records carry TCVN3/VNI text
 Key = tuple[str, str, str]
 
 
@@ -63,6 +67,8 @@ class Host:
         self.first_source_s: float | None = None
         self.last_create_s: float | None = None
         self.creates = 0
+        self.revised = 0
+        self.last_write_s: float | None = None
         self.created_at: dict[Key, float] = {}
         self.track_keys = False
         self.home_up_s: float | None = None
@@ -78,9 +84,13 @@ class Host:
             self.first_source_s = time.monotonic()
 
     async def _on_home_response(self, request: web.Request, resp: web.StreamResponse) -> None:
+        if request.method == "PATCH" and resp.status == 200:
+            self.revised += 1
+            self.last_write_s = time.monotonic()
         if request.method != "POST" or request.path != CREATE_PATH or resp.status != 201:
             return
         now = time.monotonic()
+        self.last_write_s = now
         self.creates += 1
         self.last_create_s = now
         if self.home_up_s is not None and self.first_create_after_up_s is None:
@@ -102,6 +112,8 @@ class Host:
         return {
             "home_created": self.creates,
             "home_received": len(self.home.received),
+            "home_revised": self.revised,
+            "last_write_s": self.last_write_s,
             "first_source_s": self.first_source_s,
             "last_create_s": self.last_create_s,
             "now_s": time.monotonic(),
@@ -147,7 +159,8 @@ class Host:
                     _send(session, str(body["url"]), str(body["secret"]), data, key, sent, statuses)
                 ))  # fmt: skip
             await asyncio.gather(*tasks)
-        await _until(lambda: all(k in self.created_at for k in sent), timeout_s=30)
+        wait_s = float(body.get("wait_s", 30))  # longer while a backlog is caught up too
+        await _until(lambda: all(k in self.created_at for k in sent), timeout_s=wait_s)
         latencies = [
             (self.created_at[k] - t0) * 1000 for k, t0 in sent.items() if k in self.created_at
         ]
@@ -238,6 +251,53 @@ def seed_roads(
     return records
 
 
+def _mixed_sources(seed: int) -> dict[str, SimServer]:
+    return {**_catchup_sources(seed), "vxp": VxpSim(seed=seed)}
+
+
+def legacy_text(docs: list[SeedDocument], fraction: float, seed: int) -> list[SeedDocument]:
+    """`fraction` of the documents with their subject typed in a legacy font (TCVN3 and VNI
+    in turn); the rest as they were."""
+    chosen = set(duplicate_roads(docs, fraction, seed + 1))
+    out = []
+    for i, d in enumerate(docs):
+        if i in chosen:
+            font = tcvn3 if i % 2 else vni
+            doc = d.document.model_copy(update={"subject": font(d.document.subject or "")})
+            d = SeedDocument(doc, d.files, d.unit)
+        out.append(d)
+    return out
+
+
+def seed_mixed(
+    sources: dict[str, SimServer], docs: list[SeedDocument], args: argparse.Namespace
+) -> dict[str, int]:
+    """The real mix: each document to one road in turn, `args.dup` of them by the next road
+    too; legacy-font subjects on the roads that carry them; `args.revisions` of tdoffice's
+    documents revised once (a second record, version 2). Returns the counts served."""
+    legacy = legacy_text(docs, args.legacy, args.seed)
+    names = list(sources)
+    twice = set(duplicate_roads(docs, args.dup, args.seed))
+    records = files = 0
+    on_tdoffice: list[str] = []
+    for i, d in enumerate(docs):
+        roads = [names[i % len(names)]] + ([names[(i + 1) % len(names)]] if i in twice else [])
+        for road in roads:
+            one = legacy[i] if road in LEGACY_ROADS else d
+            doc_id = sources[road].add_document(one.document, one.files, unit=UNIT)  # type: ignore[attr-defined]
+            records += 1
+            files += len(one.files)
+            if road == "tdoffice":
+                on_tdoffice.append(doc_id)
+    tdoffice = sources["tdoffice"]
+    assert isinstance(tdoffice, TdofficeSim)
+    revised = on_tdoffice[:: max(1, round(1 / args.revisions))] if args.revisions > 0 else []
+    for doc_id in revised:
+        subject = str(tdoffice.documents[doc_id]["subject"])
+        tdoffice.update_document(doc_id, subject=f"{subject} (sửa đổi, bổ sung)")
+    return {"records": records + len(revised), "revisions": len(revised), "files": files}
+
+
 def _prebuild_bundles(sim: SimServer) -> None:
     """Zip each V-Office document's files before the clock starts, as a real server serves
     stored bundles: the simulator should not be what a benchmark measures."""
@@ -260,6 +320,12 @@ def build(args: argparse.Namespace) -> tuple[Host, dict[str, Any]]:
         sources = _catchup_sources(args.seed)
         docs = generate(args.seed, args.docs, units=[UNIT])
         facts["records"] = seed_roads(list(sources.values()), docs, args.dup, args.seed)
+        facts["documents"] = len(docs)
+        _prebuild_bundles(sources["voffice"])
+    elif args.scenario == "mixed":
+        sources = _mixed_sources(args.seed)
+        docs = generate(args.seed, args.docs, units=[UNIT])
+        facts |= seed_mixed(sources, docs, args)
         facts["documents"] = len(docs)
         _prebuild_bundles(sources["voffice"])
     else:
@@ -329,10 +395,12 @@ async def serve(args: argparse.Namespace) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.simhost")
-    parser.add_argument("scenario", choices=("catchup", "push", "pending", "big"))
+    parser.add_argument("scenario", choices=("catchup", "mixed", "push", "pending", "big"))
     parser.add_argument("--docs", type=int, default=20_000)
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--dup", type=float, default=0.25, help="share sent by two roads")
+    parser.add_argument("--legacy", type=float, default=0.3, help="share in legacy fonts")
+    parser.add_argument("--revisions", type=float, default=0.3, help="tdoffice share revised")
     parser.add_argument("--files", action=argparse.BooleanOptionalAction, default=True)
     parser.add_argument("--error-rate", type=float, default=0.0, help="sources' 500/503 share")
     parser.add_argument("--throttle-rate", type=float, default=0.0, help="sources' 429 share")

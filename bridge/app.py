@@ -147,6 +147,7 @@ def _processor(daemon: Daemon, config: Config) -> Processor:
         strict_signatures=lambda unit: strict_signatures(daemon.config, unit),
         directory=organ_directory(config),
         on_enqueued=daemon.wake_sinks,
+        on_preferred=daemon.prefer_deliveries,
     )
 
 

@@ -8,12 +8,12 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from typing import Any
-
-from rich.console import Console
-from rich.table import Table
+from typing import TYPE_CHECKING, Any
 
 from bridge.domain.enums import HealthState
+
+if TYPE_CHECKING:  # rich is loaded by the commands that print tables, not by `run`
+    from rich.console import Console
 
 STATE_LABELS: dict[str, str] = {
     HealthState.UNKNOWN: "chưa kết nối / not connected yet",
@@ -72,6 +72,8 @@ def render(status: dict[str, Any], console: Console) -> None:
         f"chờ/pending {t['pending']} · chết/dead {t['dead']}"
     )
     for unit in status["units"]:
+        from rich.table import Table  # loaded here: the console renderer on demand
+
         table = Table(title=f"{unit['name']} ({unit['id']})", expand=False)
         for col in (
             "",
@@ -154,6 +156,8 @@ def show_status(url: str, token: str | None, *, watch: bool = False, wide: bool 
     """Print the daemon's status. Exit 0 when nothing is failing, 1 when a source or sink is
     failing, 2 when the daemon cannot be reached or refuses the token. `wide` never cuts
     a line (the default fits the terminal, 80 columns when not on one)."""
+    from rich.console import Console  # loaded here: the console renderer on demand
+
     console = Console(width=100_000, soft_wrap=True) if wide else Console()
     while True:
         try:

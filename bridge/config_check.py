@@ -13,8 +13,6 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-import asyncpg
-
 from bridge.blobs import BlobStore
 from bridge.config import Config
 from bridge.domain.enums import EndpointRole
@@ -117,6 +115,8 @@ async def connect_all(
 
 async def _connect_database(url: str, timeout_s: float) -> Reached:
     """Log in to the PostgreSQL store (the SQLite one is a file `run` creates)."""
+    import asyncpg  # loaded here: only a PostgreSQL store loads it
+
     error: str | None = None
     try:
         conn = await asyncpg.connect(url, timeout=timeout_s)

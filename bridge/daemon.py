@@ -145,6 +145,18 @@ class Daemon:
             if ep is not None and ep.role is EndpointRole.SINK:
                 ep.runner.wake.set()
 
+    def prefer_deliveries(self, pairs: Iterable[tuple[str, int]]) -> None:
+        """A pushed document's deliveries were enqueued: each sink starts them before its
+        backlog (where the sink's worker runs in this process; else it is only woken)."""
+        for name, document_id in pairs:
+            ep = self.endpoints.get(name)
+            if ep is not None and ep.role is EndpointRole.SINK:
+                prefer = getattr(ep.runner, "prefer", None)
+                if prefer is not None:
+                    prefer(document_id)
+                else:
+                    ep.runner.wake.set()
+
     def records_changed(self) -> None:
         self.processor.notify()
 
@@ -190,7 +202,9 @@ class Daemon:
         return self.processor.directory
 
     def intake_of(self, name: str) -> PushIntake | None:
-        return intake_for(self.endpoints.get(name), self.store, self.processor.notify)
+        return intake_for(
+            self.endpoints.get(name), self.store, self.processor.notify, self.processor.urgent
+        )
 
     def services(self) -> Services:
         return Services(

@@ -23,8 +23,9 @@ from bridge.errors import AuthError, PermanentError, TransientError
 from bridge.health import OK, UNKNOWN, Health, backoff_s, probe_wait_s
 from bridge.interfaces import Operation, Sink
 from bridge.latency import DELIVERY_LATENCY
+from bridge.logging import Tally
 from bridge.store import Delivery, Store
-from bridge.waiting import unless_stopped, wait_any
+from bridge.waiting import PrioritySlots, unless_stopped, wait_any
 
 log = structlog.get_logger(__name__)
 
@@ -64,15 +65,20 @@ class DeliveryWorker:
         self.store = store
         self.health = health
         self.max_in_flight = max_in_flight
-        self._calls = asyncio.Semaphore(max_in_flight)  # calls to the sink at once
+        self._calls = PrioritySlots(max_in_flight)  # calls to the sink at once
         self.max_attempts = max_attempts
         self.wake = asyncio.Event()
         self._open_until = 0.0  # wall-clock time the breaker stays open until
         self._opened_at = 0.0  # when it last opened: attempts started before it count no more
         self._crash: BaseException | None = None  # a delivery task that raised (a bug)
         self._keys: dict[int, tuple[int, str]] = {}  # in-flight delivery -> (document, unit)
+        # Pushed documents (webhooks) go before the backlog: looked for first, started even
+        # when every place in hand is taken, and first to the next free call slot.
+        self._preferred: set[int] = set()  # documents to look for first
+        self._urgent: set[int] = set()  # deliveries started from that lane
         # At most `rate_limit` calls a second to this sink (a leaky bucket, bursts of one second).
         self._limiter = AsyncLimiter(rate_limit, 1.0) if rate_limit else None
+        self._tally = Tally(log, "deliveries_made", sink=sink.name)  # at info, many at a time
 
     async def run(self, stop: asyncio.Event) -> None:
         """Keep up to `max_in_flight` deliveries going; start the next as soon as one ends.
@@ -97,10 +103,17 @@ class DeliveryWorker:
                 if not started and not in_flight and self._should_probe():
                     await unless_stopped(stop, self._probe())
                 elif not started:
+                    if not in_flight:
+                        self._tally.flush()
                     await wait_any(stop, self.wake, IDLE_LOOK_S)
         finally:
             if in_flight:  # finish what is in hand; the daemon cancels us after its grace
                 await asyncio.gather(*in_flight.values(), return_exceptions=True)
+
+    def prefer(self, document_id: int) -> None:
+        """A pushed document's deliveries were just enqueued: start them before the backlog."""
+        self._preferred.add(document_id)
+        self.wake.set()
 
     def retry_now(self) -> None:
         """An operator's "retry now": the breaker's wait is over, the worker looks at once (the
@@ -128,7 +141,7 @@ class DeliveryWorker:
     async def _probe(self) -> None:
         started = time.time()
         try:
-            async with self._calls:
+            async with self._calls.hold():
                 await self.sink.check()
         except (TransientError, AuthError) as exc:
             wait_s = self._failed(exc, started)
@@ -145,25 +158,47 @@ class DeliveryWorker:
         await self._answered()
 
     async def _start_due(self, in_flight: dict[int, asyncio.Task[None]], now: float) -> int:
+        started = await self._start_preferred(in_flight, now)
         room = self._capacity() - len(in_flight)
         if room <= 0:
-            return 0
+            return started
         due = await self.store.due_deliveries(self.sink.name, room + len(in_flight), now)
-        busy = {
-            (t_doc, t_unit) for t_doc, t_unit in (self._keys.get(i, (0, "")) for i in in_flight)
-        }
-        started = 0
+        busy = self._busy(in_flight)
         for d in _one_per_document(due):
-            if started == room:
+            if room == 0:
                 break
             if d.id in in_flight or (d.document_id, d.unit) in busy:
                 continue
-            task = asyncio.create_task(self.deliver(d), name=f"deliver:{self.sink.name}:{d.id}")
-            in_flight[d.id] = task
-            self._keys[d.id] = (d.document_id, d.unit)
-            task.add_done_callback(functools.partial(self._finished, in_flight, d.id))
+            self._start(in_flight, d)
+            room -= 1
             started += 1
         return started
+
+    async def _start_preferred(self, in_flight: dict[int, asyncio.Task[None]], now: float) -> int:
+        """The due deliveries of pushed documents, whatever the room left."""
+        if not self._preferred:
+            return 0
+        documents, self._preferred = self._preferred, set()
+        busy = self._busy(in_flight)
+        started = 0
+        for document_id in sorted(documents):
+            due = await self.store.due_deliveries_of(self.sink.name, document_id, now)
+            for d in _one_per_document(due):
+                if d.id in in_flight or (d.document_id, d.unit) in busy:
+                    continue
+                self._urgent.add(d.id)
+                self._start(in_flight, d)
+                started += 1
+        return started
+
+    def _busy(self, in_flight: dict[int, asyncio.Task[None]]) -> set[tuple[int, str]]:
+        return {(doc, unit) for doc, unit in (self._keys.get(i, (0, "")) for i in in_flight)}
+
+    def _start(self, in_flight: dict[int, asyncio.Task[None]], d: Delivery) -> None:
+        task = asyncio.create_task(self.deliver(d), name=f"deliver:{self.sink.name}:{d.id}")
+        in_flight[d.id] = task
+        self._keys[d.id] = (d.document_id, d.unit)
+        task.add_done_callback(functools.partial(self._finished, in_flight, d.id))
 
     def _failed(self, exc: TransientError | AuthError, started: float) -> float:
         """Count one sink failure per outage round and open the breaker, synchronously (no
@@ -193,6 +228,7 @@ class DeliveryWorker:
     ) -> None:
         in_flight.pop(delivery_id, None)
         self._keys.pop(delivery_id, None)
+        self._urgent.discard(delivery_id)
         if not task.cancelled() and (exc := task.exception()) is not None:
             # Its outcome was not recorded: the row is still pending and is tried again.
             log.error(
@@ -249,18 +285,20 @@ class DeliveryWorker:
         self._on_latency(self.sink.name, max(0.0, time.time() - delivery.created_ts))
         self.health.count += 1
         await self._answered()
-        log.info(
+        log.debug(
             "delivered",
             sink=self.sink.name,
             delivery=delivery.id,
             op=delivery.op,
             document=delivery.document_id,
         )
+        self._tally.add(str(delivery.op))
 
     async def _attempt(self, delivery: Delivery) -> str | None:
         if self._limiter is not None:
             await self._limiter.acquire()
         op = Operation(delivery.op)
+        first = delivery.id in self._urgent  # a pushed document's: first to a free call slot
         remote_id = None
         if op is not Operation.CREATE:
             remote_id = await self.store.remote_id(
@@ -275,7 +313,7 @@ class DeliveryWorker:
             row = await self.store.document(delivery.document_id)
             if row is None:
                 raise PermanentError(f"văn bản {delivery.document_id} không còn / document gone")
-            async with self._calls:
+            async with self._calls.hold(first=first):
                 body = await self.sink.prepare(
                     op,
                     row.document,
@@ -285,7 +323,7 @@ class DeliveryWorker:
                 )
             if not await self.store.store_body(delivery.id, body):
                 return None  # cancelled while it was being prepared (a revocation, a merge)
-        async with self._calls:
+        async with self._calls.hold(first=first):
             return await self.sink.send(op, body, delivery.key, remote_id)
 
 

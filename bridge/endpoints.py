@@ -147,10 +147,14 @@ def helpers_for(
 
 
 def intake_for(
-    ep: Endpoint | None, store: Store, records_stored: Callable[[], None]
+    ep: Endpoint | None,
+    store: Store,
+    records_stored: Callable[[], None],
+    urgent: Callable[[Sequence[int]], None] | None = None,
 ) -> PushIntake | None:
     """The push intake of an endpoint whose adapter can be pushed to: a source's records are
-    stored (and the processor told), a sink's status events stored. None otherwise."""
+    stored (and the processor told, `urgent` with their ids: a pushed record goes before the
+    backlog), a sink's status events stored. None otherwise."""
     if ep is None or not isinstance(ep.adapter, PushReceiver):
         return None
     receiver: PushReceiver = ep.adapter
@@ -160,7 +164,12 @@ def intake_for(
         items: Sequence[Any] = await receiver.accept_push(headers, body)
         if role is EndpointRole.SOURCE:
             records: list[RawRecord] = list(items)
-            if await store.save_records(records):
+            new_ids = await store.save_records(records)
+            if urgent is not None:  # stored by the pull a moment ago: still goes first
+                urgent(
+                    new_ids if len(new_ids) == len(records) else await store.undecided_ids(records)
+                )
+            if new_ids:
                 records_stored()
         else:
             events: list[StatusEvent] = list(items)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import logging
 import sys
+import time
 from collections.abc import MutableMapping
 from typing import Any
 
@@ -66,3 +67,36 @@ def configure(
         logger_factory=structlog.WriteLoggerFactory(stream),  # one write per line
         cache_logger_on_first_use=cache,
     )
+
+
+class Tally:
+    """Events too frequent to log one by one (a record decided, a delivery made): each is
+    logged at debug by its caller and counted here; the counts go out as one line at info at
+    most every `every_s` seconds, and whenever the caller goes idle (`flush`)."""
+
+    def __init__(self, logger: Any, event: str, every_s: float = 10.0, **fields: Any) -> None:
+        self._log = logger
+        self._event = event
+        self._every_s = every_s
+        self._fields = fields
+        self._counts: dict[str, int] = {}
+        self._since = time.monotonic()
+
+    def add(self, key: str, n: int = 1) -> None:
+        self._counts[key] = self._counts.get(key, 0) + n
+        if time.monotonic() - self._since >= self._every_s:
+            self.flush()
+
+    def flush(self) -> None:
+        """Log the counts so far (nothing when there are none) and start counting again."""
+        now = time.monotonic()
+        if self._counts:
+            self._log.info(
+                self._event,
+                **self._fields,
+                **self._counts,
+                total=sum(self._counts.values()),
+                seconds=round(now - self._since, 1),
+            )
+            self._counts = {}
+        self._since = now

@@ -25,8 +25,9 @@ from bridge.domain.enums import RecordOutcome
 from bridge.errors import PermanentError, StaleLeaseError
 from bridge.interfaces import Profile, Profiles, StatusMessages
 from bridge.leases import Lease
+from bridge.logging import Tally
 from bridge.normalize.directory import OrganDirectory
-from bridge.signatures import TrustStore, verify_document, verify_inline
+from bridge.signatures import TrustStore, may_be_signed, verify_document, verify_inline
 from bridge.status_messages import TAKE_BACK
 from bridge.store import Outcome, Store, StoredRecord
 from bridge.verdicts import (
@@ -84,8 +85,11 @@ class Processor:
         strict_signatures: Callable[[str], bool] = lambda unit: False,
         directory: OrganDirectory | None = None,
         on_enqueued: Callable[[Sequence[str]], None] = lambda sinks: None,
+        on_preferred: Callable[[Sequence[tuple[str, int]]], None] | None = None,
     ) -> None:
         self.on_enqueued = on_enqueued  # wakes the named sinks' delivery workers
+        # (sink, document) of pushed records' deliveries: each sink starts them before its backlog
+        self.on_preferred = on_preferred
         self.lease: Lease | None = None
         self.store = store
         self.blobs = blobs
@@ -97,8 +101,17 @@ class Processor:
         self.directory = directory
         self.forward_secret = forward_secret
         self._wake = asyncio.Event()
+        self._tally = Tally(log, "records_processed")  # one line at info for many records
+        self._urgent: list[int] = []  # pushed records (webhooks): decided before the backlog
+        self._urgent_done: set[int] = set()
 
     def notify(self) -> None:
+        self._wake.set()
+
+    def urgent(self, record_ids: Sequence[int]) -> None:
+        """Records pushed to the bridge were stored: decide them before the stored backlog,
+        and have their deliveries start before the sinks' backlog."""
+        self._urgent.extend(record_ids)
         self._wake.set()
 
     async def run(self, stop: asyncio.Event, lease: Lease | None = None) -> None:
@@ -113,6 +126,7 @@ class Processor:
                 processed = 0
             if processed:
                 continue
+            self._tally.flush()
             await wait_any(stop, self._wake, 5.0)
 
     async def _hold(self) -> bool:
@@ -137,19 +151,24 @@ class Processor:
         Raises StaleLeaseError when the matching lease passed to another instance meanwhile
         (the batch in hand is rolled back; that instance decides those records).
         """
+        created = await self._decide_urgent()
         records = await self.store.unprocessed(batch)
-        created = False
         loop = asyncio.get_running_loop()
         position = 0
         ready: list[tuple[StoredRecord, Prepared]] = []
         while position < len(records) or ready:
             if not await self._hold():
                 raise StaleLeaseError("mất quyền đối chiếu / matching lease lost")
+            created = await self._decide_urgent() or created
             # Reading a record (mapping, names, signatures) needs no lock: done ahead, outside
             # the write transaction, so sources and deliveries are not kept waiting meanwhile.
-            while position < len(records) and len(ready) < PREPARE_AHEAD:
-                ready.append((records[position], await self._prepare(records[position])))
+            while position < len(records) and len(ready) < PREPARE_AHEAD and not self._urgent:
+                if records[position].id not in self._urgent_done:
+                    ready.append((records[position], await self._prepare(records[position])))
                 position += 1
+            if self._urgent:
+                continue  # a record was pushed meanwhile: it goes first
+            ready = [(r, p) for r, p in ready if r.id not in self._urgent_done]
             # Group commit: decisions made in a ~20 ms window share one transaction.
             woken: list[str] = []
             applied = 0
@@ -162,9 +181,32 @@ class Processor:
             del ready[:applied]
             if woken:
                 self.on_enqueued(woken)  # only once the deliveries are committed
+        self._urgent_done.clear()
         if created:
             await self.retry_waiting()
         return len(records)
+
+    async def _decide_urgent(self) -> bool:
+        """Decide the pushed records not decided yet, in one transaction; True when one made a
+        new document. Their deliveries are handed to the sinks' first lane."""
+        if not self._urgent:
+            return False
+        ids, self._urgent = self._urgent, []
+        found = [await self.store.record(record_id) for record_id in ids]
+        records = [r for r in found if r is not None and r.outcome is None]
+        prepared = [(r, await self._prepare(r)) for r in records]
+        woken: list[str] = []
+        preferred: list[tuple[str, int]] = []
+        outcomes = []
+        async with self.store.batch():
+            for record, ready in prepared:
+                outcomes.append(await self._conclude(record, ready, woken, preferred))
+                self._urgent_done.add(record.id)
+        if preferred and self.on_preferred is not None:
+            self.on_preferred(preferred)
+        if woken:
+            self.on_enqueued(woken)
+        return any(o.outcome == RecordOutcome.DOCUMENT for o in outcomes)
 
     async def process(self, record: StoredRecord, woken: list[str] | None = None) -> Outcome:
         """Decide about one record and apply the decision; the sinks to wake go to `woken`
@@ -172,30 +214,38 @@ class Processor:
         return await self._conclude(record, await self._prepare(record), woken)
 
     async def _conclude(
-        self, record: StoredRecord, prepared: Prepared, woken: list[str] | None
+        self,
+        record: StoredRecord,
+        prepared: Prepared,
+        woken: list[str] | None,
+        preferred: list[tuple[str, int]] | None = None,
     ) -> Outcome:
-        """Match a prepared record and apply the decision (inside the write transaction)."""
+        """Match a prepared record and apply the decision (inside the write transaction);
+        `preferred` receives the (sink, document) of each delivery it owes."""
         try:
             outcome = await self._match(record, prepared)
         except StaleLeaseError:
             raise
         except Exception as exc:  # a bug in a mapper must not stop every other record
             outcome = failed(record, exc)
-        await self.store.apply(outcome, fence=self._fence)
+        document_id = await self.store.apply(outcome, fence=self._fence)
         sinks = [sink for _, sink, _, _ in outcome.deliveries]
+        if preferred is not None and document_id is not None:
+            preferred.extend((sink, document_id) for sink in sinks)
         if woken is not None:
             woken.extend(sinks)
         elif sinks:
             self.on_enqueued(sinks)
         if outcome.outcome == RecordOutcome.DOCUMENT:
             await self.matcher.absorb_held()  # a mail held for review may belong to it
-        log.info(
+        log.debug(
             "record_processed",
             source=record.raw.source,
             record=record.raw.external_id,
             outcome=outcome.outcome,
             rule=outcome.decision.get("rule"),
         )
+        self._tally.add(str(outcome.outcome))
         return outcome
 
     async def retry_waiting(self) -> None:
@@ -266,7 +316,11 @@ class Processor:
         """Check signed PDFs (and an edXML envelope signature) off the event loop."""
         if self.blobs is None or self.trust is None or not doc.attachments:
             return doc
-        edxml = raw.payload if raw.media_type.startswith("application/vnd.edxml+xml") else None
+        edxml = (
+            raw.payload
+            if raw.media_type.startswith("application/vnd.edxml+xml") and may_be_signed(raw.payload)
+            else None
+        )  # an unsigned message is settled inline like any other record, not parsed again
         paths = LocalPaths()
         in_memory: dict[str, bytes] = {}  # small files stored moments ago: not read back
         for att in doc.attachments:

@@ -146,7 +146,7 @@ class StatusRelay:
             )
             return exc
         await self.store.status_sent(item.id, sent_id)
-        log.info("status_sent", source=self.source.name, code=item.code, record=item.record_id)
+        log.debug("status_sent", source=self.source.name, code=item.code, record=item.record_id)
         return None
 
 

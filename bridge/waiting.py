@@ -1,9 +1,12 @@
-"""The one way long-running tasks pause: until stop, a wake-up, or a timeout, whichever first."""
+"""The one way long-running tasks pause: until stop, a wake-up, or a timeout, whichever first;
+and slots that let the work of a pushed document pass the backlog's."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Coroutine
+import collections
+import contextlib
+from collections.abc import AsyncIterator, Coroutine
 from typing import Any
 
 
@@ -34,3 +37,43 @@ async def unless_stopped(stop: asyncio.Event, work: Coroutine[Any, Any, None]) -
         await asyncio.wait({task, stopped})  # both settle; outcomes are read below
     if not task.cancelled():
         task.result()
+
+
+class PrioritySlots:
+    """At most `n` holders at once, like a semaphore; a waiting holder marked `first` (a
+    pushed document's delivery) gets the next free slot before any other waiting one."""
+
+    def __init__(self, n: int) -> None:
+        self._free = n
+        self._first: collections.deque[asyncio.Future[None]] = collections.deque()
+        self._rest: collections.deque[asyncio.Future[None]] = collections.deque()
+
+    @contextlib.asynccontextmanager
+    async def hold(self, *, first: bool = False) -> AsyncIterator[None]:
+        await self._acquire(first)
+        try:
+            yield
+        finally:
+            self._release()
+
+    async def _acquire(self, first: bool) -> None:
+        if self._free > 0:
+            self._free -= 1
+            return
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        (self._first if first else self._rest).append(waiter)
+        try:
+            await waiter
+        except asyncio.CancelledError:
+            if waiter.done() and not waiter.cancelled():
+                self._release()  # handed a slot at the moment it was cancelled: pass it on
+            raise
+
+    def _release(self) -> None:
+        for queue in (self._first, self._rest):
+            while queue:
+                waiter = queue.popleft()
+                if not waiter.done():
+                    waiter.set_result(None)  # the slot goes straight to the waiter
+                    return
+        self._free += 1

@@ -86,6 +86,8 @@ class TdofficeSource(SessionOwner):
         self._unit = ctx.units[0]
         # one bound for every download of this source, however many records a page holds
         self._downloads = asyncio.Semaphore(settings.download_concurrency)
+        # A webhook's files have slots of their own: never queued behind a page of the pull.
+        self._push_downloads = asyncio.Semaphore(settings.download_concurrency)
         self.retry = DEFAULT_RETRY  # every call of this source goes through it
 
     def _open_session(self) -> aiohttp.ClientSession:
@@ -159,7 +161,7 @@ class TdofficeSource(SessionOwner):
             # the event says what happened even when a sender forgets to flip `state`
             data = {**data, "state": state}
         ack = webhook.header(headers, webhook.EVENT_ID_HEADER)
-        return list(await self._records([data], ack=ack))
+        return list(await self._records([data], ack=ack, slots=self._push_downloads))
 
     async def _get_log(self, cursor: str | None, *, limit: int) -> bytes:
         params = {"limit": str(limit)}
@@ -186,7 +188,13 @@ class TdofficeSource(SessionOwner):
             return (self._error_record("page", raw, reason),)
         return await self._records(data)
 
-    async def _records(self, items: list[Any], *, ack: str | None = None) -> tuple[RawRecord, ...]:
+    async def _records(
+        self,
+        items: list[Any],
+        *,
+        ack: str | None = None,
+        slots: asyncio.Semaphore | None = None,
+    ) -> tuple[RawRecord, ...]:
         """The records of `items`, every declared file streamed into the blob store first.
 
         The files of all the items download together, bounded by `download_concurrency`
@@ -198,7 +206,7 @@ class TdofficeSource(SessionOwner):
             for position, item in enumerate(items)
             for entry in _declared_files(item)
         ]
-        stored = await fetch_all(fetches, self._downloads)
+        stored = await fetch_all(fetches, slots or self._downloads)
         return tuple(
             self._record(item, stored.get(position, []), ack=ack)
             for position, item in enumerate(items)

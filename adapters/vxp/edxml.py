@@ -1,9 +1,11 @@
 """Reads and writes edXML (QCVN 102:2016) document and status messages, safely.
 
 Parsing never expands entities, never touches the network and refuses any DOCTYPE. It builds a
-light tree through an lxml parser target, so huge-tree mode stays off while multi-megabyte
-base64 attachments (one text node each) still parse. Elements are matched by local name: the
-namespace may be the default one or redeclared with the `edXML:` prefix.
+light tree: from lxml's own tree for a message too small to hold a text node past libxml2's
+limit (no Python call per parser event), else through an lxml parser target, so huge-tree mode
+stays off while multi-megabyte base64 attachments (one text node each) still parse. Elements are
+matched by local name: the namespace may be the default one or redeclared with the `edXML:`
+prefix.
 """
 
 from __future__ import annotations
@@ -112,9 +114,53 @@ _DOCTYPE_REFUSED = (
 )
 
 
+# Below this size no text node can reach libxml2's 10 MB limit without huge-tree mode.
+_C_TREE_MAX_BYTES = 8 * 1024 * 1024
+
+
+def _from_element(el: Any) -> _Node:
+    """The light tree of an lxml element (text and the children's tails, in order, as the
+    parser target collects them)."""
+    node = _Node(el.tag, dict(el.attrib))
+    if el.text:
+        node.parts.append(el.text)
+    for child in el:
+        node.children.append(_from_element(child))
+        if child.tail:
+            node.parts.append(child.tail)
+    return node
+
+
+def _c_tree(data: bytes) -> _Node | None:
+    parser = etree.XMLParser(
+        resolve_entities=False,
+        no_network=True,
+        huge_tree=False,
+        load_dtd=False,
+        remove_comments=True,
+        remove_pis=True,
+    )
+    try:
+        el = etree.fromstring(data, parser)
+    except etree.XMLSyntaxError as exc:
+        raise EdxmlError(f"edXML không đúng cú pháp XML / malformed XML: {exc}") from exc
+    if el.getroottree().docinfo.doctype:
+        raise EdxmlError(_DOCTYPE_REFUSED)
+    return _from_element(el)
+
+
 def _tree(data: bytes) -> _Node:
     if b"<!DOCTYPE" in data or b"<!ENTITY" in data:
         raise EdxmlError(_DOCTYPE_REFUSED)
+    root: _Node | None = _c_tree(data) if len(data) <= _C_TREE_MAX_BYTES else _target_tree(data)
+    if root is None or root.local != "edXML":
+        raise EdxmlError("không phải thông điệp edXML / not an edXML message")
+    if root.ns not in (NAMESPACE, ""):
+        raise EdxmlError(f"không gian tên edXML lạ / unknown edXML namespace {root.ns!r}")
+    return root
+
+
+def _target_tree(data: bytes) -> _Node | None:
     parser = etree.XMLParser(
         target=_Builder(),
         resolve_entities=False,
@@ -126,10 +172,6 @@ def _tree(data: bytes) -> _Node:
         root: _Node | None = etree.fromstring(data, parser)
     except etree.XMLSyntaxError as exc:
         raise EdxmlError(f"edXML không đúng cú pháp XML / malformed XML: {exc}") from exc
-    if root is None or root.local != "edXML":
-        raise EdxmlError("không phải thông điệp edXML / not an edXML message")
-    if root.ns not in (NAMESPACE, ""):
-        raise EdxmlError(f"không gian tên edXML lạ / unknown edXML namespace {root.ns!r}")
     return root
 
 

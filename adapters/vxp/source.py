@@ -2,8 +2,10 @@
 acknowledges them with `updateStatus`, and sends business status back with `sendEdoc`.
 
 The node's pending list is the cursor: an item stays pending until `updateStatus` says `done`
-or `fail`, so `pull` always reads everything pending (oldest first) and yields one page per
-message, and a bridge that crashes before acknowledging reads the message again.
+or `fail`, so `pull` always reads everything pending (oldest first) and a bridge that crashes
+before acknowledging reads the message again. Messages are fetched a few at a time
+(`FETCH_GROUP`) and each group is one page, stored in one transaction while the next group is
+fetched: a backlog on the axis costs a commit and a flush per group, not per message.
 """
 
 from __future__ import annotations
@@ -15,11 +17,12 @@ import dataclasses
 import datetime as dt
 import hashlib
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Mapping
 from typing import Any, Self, TypeVar
 
 import structlog
 
+from adapters._ahead import read_ahead
 from adapters._http import SINGLE_TRY, RetryPolicy
 from adapters._records import stored_file
 from adapters._session import AsyncResource
@@ -52,6 +55,7 @@ NO_UNIT = "không gửi cho đơn vị nào của cầu nối / addressed to non
 _FAIL_PREFIX = "fail:"
 _ACKED_REMEMBERED = 10_000
 INLINE_BYTES = 256 * 1024  # messages and attachments up to this size are read on the loop
+FETCH_GROUP = 8  # messages fetched at once, and stored as one page
 T = TypeVar("T")
 
 
@@ -63,7 +67,7 @@ class VxpSource(AsyncResource):
         self._ctx = ctx
         self._client = VxpClient(settings, ctx)
         self._acked: OrderedDict[str, None] = OrderedDict()
-        self._ack_lock = asyncio.Lock()
+        self._acking: dict[str, asyncio.Task[None]] = {}  # updateStatus under way, by docId
 
     async def __aenter__(self) -> Self:
         await self._client.__aenter__()
@@ -90,18 +94,38 @@ class VxpSource(AsyncResource):
         await self._list("status")
 
     async def pull(self, cursor: str | None) -> AsyncIterator[Page]:
-        """Yield one page per pending message: documents first, then status messages.
+        """Yield the pending messages, documents first, then status messages, `FETCH_GROUP`
+        to a page (in the node's order), the next group fetched while a page is stored.
 
         `cursor` is ignored and every page's cursor is None: pending-until-acknowledged is the
-        cursor. Raises TransientError, AuthError.
+        cursor. Raises TransientError, AuthError (after a page of the messages of its group
+        fetched before the one that failed).
         """
+        async for page in read_ahead(self._pages()):
+            yield page
+
+    async def _pages(self) -> AsyncGenerator[Page, None]:
         for message_type in ("edoc", "status"):
             items = await self._list(message_type)
             if isinstance(items, RawRecord):
                 yield Page(records=(items,))
                 continue
-            for item in items:
-                yield Page(records=tuple(await self._fetch(item)))
+            for start in range(0, len(items), FETCH_GROUP):
+                group = items[start : start + FETCH_GROUP]
+                fetched = await asyncio.gather(
+                    *(self._fetch(i) for i in group), return_exceptions=True
+                )
+                records: list[RawRecord] = []
+                failure = None
+                for one in fetched:
+                    if isinstance(one, BaseException):
+                        failure = one
+                        break
+                    records.extend(one)
+                if records:
+                    yield Page(records=tuple(records))
+                if failure is not None:
+                    raise failure
 
     async def acknowledge(self, record: RawRecord) -> None:
         """`updateStatus(done)` once per docId (`fail` for a message for none of our units).
@@ -114,16 +138,23 @@ class VxpSource(AsyncResource):
         status, doc_id = "done", record.ack
         if doc_id.startswith(_FAIL_PREFIX):
             status, doc_id = "fail", doc_id[len(_FAIL_PREFIX) :]
-        async with self._ack_lock:
-            if doc_id in self._acked:
-                return
-            try:
-                await self._client.call("updateStatus", {"docId": doc_id, "status": status})
-            except PermanentError as exc:
-                log.warning("vxp_ack_refused", doc_id=doc_id, status=status, reason=exc.reason)
-            self._acked[doc_id] = None
-            while len(self._acked) > _ACKED_REMEMBERED:
-                self._acked.popitem(last=False)
+        if doc_id in self._acked:
+            return
+        under_way = self._acking.get(doc_id)
+        if under_way is None:  # receipts of different messages go out side by side
+            under_way = asyncio.ensure_future(self._update_status(doc_id, status))
+            self._acking[doc_id] = under_way
+            under_way.add_done_callback(lambda _: self._acking.pop(doc_id, None))
+        await asyncio.shield(under_way)  # a second record of the message waits for the first
+
+    async def _update_status(self, doc_id: str, status: str) -> None:
+        try:
+            await self._client.call("updateStatus", {"docId": doc_id, "status": status})
+        except PermanentError as exc:
+            log.warning("vxp_ack_refused", doc_id=doc_id, status=status, reason=exc.reason)
+        self._acked[doc_id] = None
+        while len(self._acked) > _ACKED_REMEMBERED:
+            self._acked.popitem(last=False)
         log.debug("vxp_acknowledged", doc_id=doc_id, status=status)
 
     async def send_status(
@@ -166,7 +197,7 @@ class VxpSource(AsyncResource):
             "sendEdoc", params, file_doc=emit_status(message), policy=SINGLE_TRY
         )
         doc_id = str(answer.get("DocId") or answer.get("docId") or "")
-        log.info("vxp_status_sent", doc_id=doc_id, code=code, from_organ=from_organ)
+        log.debug("vxp_status_sent", doc_id=doc_id, code=code, from_organ=from_organ)
         return doc_id
 
     async def _list(self, message_type: str) -> list[Mapping[str, Any]] | RawRecord:
@@ -217,7 +248,7 @@ class VxpSource(AsyncResource):
             attachments = await self._store(message)
         except PermanentError as exc:
             return self._error(doc_id, payload, exc.reason, tuple(units))
-        log.info("vxp_message_fetched", doc_id=doc_id, units=units, files=len(attachments))
+        log.debug("vxp_message_fetched", doc_id=doc_id, units=units, files=len(attachments))
         return [
             self._record(doc_id, unit, payload, DOCUMENT_MEDIA_TYPE, attachments) for unit in units
         ]

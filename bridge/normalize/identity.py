@@ -8,8 +8,6 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
-from rapidfuzz import fuzz
-
 from bridge.normalize.directory import OrganDirectory, normalize_code
 from bridge.normalize.legacy import clean_text
 from bridge.normalize.organs import organ_name_key
@@ -96,7 +94,7 @@ def subject_similarity(a: str | None, b: str | None) -> float:
     first, second = subject_key(a), subject_key(b)
     if not first and not second:
         return 1.0
-    return fuzz.ratio(first, second) / 100.0
+    return _ratio(first, second)
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,4 +128,12 @@ def fallback_matches(a: FallbackKey, b: FallbackKey, *, min_similarity: float = 
         return False
     if not a.subject or not b.subject:
         return False
-    return fuzz.ratio(a.subject, b.subject) / 100.0 >= min_similarity
+    return _ratio(a.subject, b.subject) >= min_similarity
+
+
+def _ratio(first: str, second: str) -> float:
+    """rapidfuzz's ratio in [0, 1]; rapidfuzz is loaded at the first comparison, not at start
+    (a bridge whose roads all carry numbers never needs it)."""
+    from rapidfuzz import fuzz  # loaded here: fuzzy matching on demand
+
+    return float(fuzz.ratio(first, second)) / 100.0

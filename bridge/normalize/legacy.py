@@ -16,8 +16,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
-import ftfy
-
 from bridge.normalize.frequent import FREQUENT_SYLLABLES
 from bridge.normalize.syllables import is_vietnamese_syllable
 from bridge.normalize.text import is_vietnamese_latin, normalize_text, place_tones
@@ -275,6 +273,8 @@ def repair_field(s: str) -> Repair:
     """Undo a legacy encoding of one field when the evidence is clear; report which one."""
     s = _fold_notation_eth(s)
     if _MOJIBAKE_HINT.search(s):
+        import ftfy  # loaded here: ~10 MB, and only text that looks like mojibake needs it
+
         fixed = ftfy.fix_encoding(s)
         # A repair never changes a text's script: "QÐ—UBND" is no mojibake of "QЗUBND".
         is_letters = any(ord(c) > 0xFF and c.isalpha() for c in fixed)

@@ -8,7 +8,7 @@ at once (only small unsigned PDFs).
 import warnings
 
 from bridge.signatures.document import verify_document, verify_inline
-from bridge.signatures.edxml import verify_edxml
+from bridge.signatures.edxml import may_be_signed, verify_edxml
 from bridge.signatures.pdf import verify_pdf
 from bridge.signatures.trust import TrustStore
 
@@ -20,4 +20,11 @@ warnings.filterwarnings(
     "ignore", message="DSA is deprecated", category=UserWarning, module=r"pyhanko\."
 )
 
-__all__ = ["TrustStore", "verify_document", "verify_edxml", "verify_inline", "verify_pdf"]
+__all__ = [
+    "TrustStore",
+    "may_be_signed",
+    "verify_document",
+    "verify_edxml",
+    "verify_inline",
+    "verify_pdf",
+]

@@ -9,32 +9,47 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
+import functools
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import structlog
-from asn1crypto import x509 as asn1_x509  # type: ignore[import-untyped]
-from cryptography import x509
 from lxml import etree  # type: ignore[import-untyped]  # no stubs shipped
-from signxml.algorithms import DigestAlgorithm, SignatureMethod
-from signxml.exceptions import InvalidInput, InvalidSignature
-from signxml.verifier import SignatureConfiguration, XMLVerifier
 
-from bridge.signatures.chain import check_chain, signer_label
 from bridge.signatures.trust import TrustStore
 from schemas.document import Signature, SignatureStatus
+
+if TYPE_CHECKING:
+    from signxml.verifier import SignatureConfiguration
+
+# signxml, cryptography and pyhanko's validator (~20 MB together) are loaded by the first
+# message that carries a signature: most carry none (`may_be_signed` says so without parsing).
 
 log = structlog.get_logger(__name__)
 
 DSIG_NS = "http://www.w3.org/2000/09/xmldsig#"
 _NS = {"ds": DSIG_NS}
-# The national axis and its senders still sign with RSA-SHA1, so SHA-1 is accepted.
-_CONFIG = SignatureConfiguration(
-    location=".//",
-    expect_references=True,
-    signature_methods=frozenset(SignatureMethod),
-    digest_algorithms=frozenset(DigestAlgorithm),
-)
+_DSIG_MARK = DSIG_NS.encode()
+
+
+def may_be_signed(data: bytes) -> bool:
+    """Whether an edXML message may carry an XML signature: False when it never names the
+    XML-DSig namespace (then `verify_edxml` would find none, and nothing needs parsing)."""
+    return _DSIG_MARK in data
+
+
+@functools.cache
+def _config() -> SignatureConfiguration:
+    """The national axis and its senders still sign with RSA-SHA1, so SHA-1 is accepted."""
+    from signxml.algorithms import DigestAlgorithm, SignatureMethod
+    from signxml.verifier import SignatureConfiguration
+
+    return SignatureConfiguration(
+        location=".//",
+        expect_references=True,
+        signature_methods=frozenset(SignatureMethod),
+        digest_algorithms=frozenset(DigestAlgorithm),
+    )
 
 
 def _parser() -> etree.XMLParser:
@@ -67,6 +82,8 @@ def verify_edxml(
             reason="không đọc được chứng thư số trong chữ ký / "
             "the signature's certificate cannot be read",
         )
+    from bridge.signatures.chain import check_chain, signer_label
+
     cert, others = certs[0], certs[1:]
     signer = signer_label(cert)
     problem = _check_signature(root, cert)
@@ -90,6 +107,9 @@ def _find_signature(root: Any) -> Any:
 
 def _certificates(signature: Any) -> list[Any]:
     """KeyInfo's X509Certificates as asn1crypto, signer first; [] when one is unreadable."""
+    from asn1crypto import x509 as asn1_x509  # type: ignore[import-untyped]
+    from cryptography import x509
+
     texts = signature.xpath("ds:KeyInfo/ds:X509Data/ds:X509Certificate/text()", namespaces=_NS)
     certs = []
     try:
@@ -106,6 +126,10 @@ def _certificates(signature: Any) -> list[Any]:
 
 def _check_signature(root: Any, cert: Any) -> tuple[SignatureStatus, str] | None:
     """Cryptographic check; returns (status, reason) on failure, None when it holds."""
+    from cryptography import x509
+    from signxml.exceptions import InvalidInput, InvalidSignature
+    from signxml.verifier import XMLVerifier
+
     pem = x509.load_der_x509_certificate(cert.dump())
     try:
         results = XMLVerifier().verify(
@@ -135,4 +159,4 @@ def _check_signature(root: Any, cert: Any) -> tuple[SignatureStatus, str] | None
 def _replace_time(cert: Any) -> SignatureConfiguration:
     """signxml rechecks the validity period; pin it inside it, check_chain judges the time."""
     moment = cert.not_valid_before + (cert.not_valid_after - cert.not_valid_before) / 2
-    return replace(_CONFIG, verification_time=moment)
+    return replace(_config(), verification_time=moment)

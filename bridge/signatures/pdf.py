@@ -12,13 +12,15 @@ import datetime as dt
 import io
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import structlog
 
-from bridge.signatures.chain import Verdict, check_chain, signer_label
 from bridge.signatures.trust import TrustStore
 from schemas.document import Signature, SignatureStatus
+
+if TYPE_CHECKING:  # the chain check (pyhanko's validator, ~20 MB) loads with the first signature
+    from bridge.signatures.chain import Verdict
 
 log = structlog.get_logger(__name__)
 
@@ -128,6 +130,8 @@ def _has_byte_range(file: io.BufferedReader) -> bool:
 
 
 def _verify_one(sig: Any, trust: TrustStore, now: dt.datetime) -> Signature:
+    from bridge.signatures.chain import check_chain, signer_label
+
     cert = sig.signer_cert
     signed_at = sig.self_reported_timestamp
     verdict = _integrity(sig)
@@ -145,6 +149,8 @@ def _verify_one(sig: Any, trust: TrustStore, now: dt.datetime) -> Signature:
 def _integrity(sig: Any) -> Verdict | None:
     """INVALID when the signed bytes changed or later revisions alter the content; else None."""
     from pyhanko.sign.validation.generic_cms import validate_sig_integrity
+
+    from bridge.signatures.chain import Verdict
 
     sig.compute_integrity_info()
     content_type = sig.signed_data["encap_content_info"]["content_type"].native

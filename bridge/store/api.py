@@ -41,7 +41,13 @@ class Records(Protocol):
     async def mark_acked_many(
         self, keys: Sequence[tuple[str, str, str, str]], *, fence: Fence = None
     ) -> None:
-        """Mark (source, unit, external_id, version) records acknowledged, in one transaction."""
+        """Mark (source, unit, external_id, version) records acknowledged: without a fence they
+        ride along with the next commit (durable when it returns; a mark lost to a crash only
+        sends an idempotent receipt again), with one in a transaction of their own."""
+
+    async def undecided_ids(self, records: Sequence[RawRecord]) -> list[int]:
+        """The ids of these records, stored and not decided yet (a pushed document the pull
+        stored a moment before its webhook arrived)."""
 
     async def unprocessed(self, limit: int = 200) -> list[StoredRecord]: ...
     async def waiting(self, limit: int = 500) -> list[StoredRecord]:
@@ -91,6 +97,11 @@ class Outbox(Protocol):
         """Pending deliveries for `sink` whose time has come, oldest first. A delivery waits
         while an earlier one of the same (document, unit, sink) is not done, so updates and
         revocations reach the sink after the create, in order."""
+
+    async def due_deliveries_of(
+        self, sink: str, document_id: int, now: float | None = None
+    ) -> list[Delivery]:
+        """`due_deliveries` of one document (a pushed one, delivered before the backlog)."""
 
     async def remote_id(self, doc_id: int, unit: str, sink: str) -> str | None: ...
     async def store_body(self, delivery_id: int, body: dict[str, Any]) -> bool:

@@ -14,7 +14,6 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any, Self
 
-import asyncpg
 import structlog
 
 from bridge.errors import ConfigError
@@ -52,6 +51,8 @@ class PgDriver(SqlBase):
         self._pool: PgPool | None = None
 
     async def open(self) -> Self:
+        import asyncpg  # loaded here: only a PostgreSQL store loads it (~14 MB)
+
         try:
             self._pool = await asyncpg.create_pool(
                 self.url,

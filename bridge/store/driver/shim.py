@@ -9,12 +9,13 @@ read by position.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Any, Protocol, TypeAlias
-
-import asyncpg
+from typing import TYPE_CHECKING, Any, Protocol, TypeAlias
 
 from bridge.errors import StaleLeaseError
 from bridge.store.dialect import POSTGRES, SQLITE, Dialect
+
+if TYPE_CHECKING:  # loaded at run time only by a PostgreSQL store (bridge.store.driver.postgres)
+    import asyncpg
 
 # A row read by position: a tuple from sqlite3, a Record from asyncpg (not a Sequence to
 # the type checker).

@@ -35,6 +35,14 @@ class Outbox(SqlBase):
         rows = await self._due("outbox", "outbox_pending", DELIVERY_COLS, _DUE, (sink, now, limit))
         return sorted((delivery_row(r) for r in rows), key=lambda d: d.id)
 
+    async def due_deliveries_of(
+        self, sink: str, document_id: int, now: float | None = None
+    ) -> list[Delivery]:
+        now = time.time() if now is None else now
+        where = f"o.document_id = {int(document_id)} AND {_DUE}"
+        rows = await self._due("outbox", "outbox_document", DELIVERY_COLS, where, (sink, now, 8))
+        return sorted((delivery_row(r) for r in rows), key=lambda d: d.id)
+
     async def remote_id(self, doc_id: int, unit: str, sink: str) -> str | None:
         value = await self._read().fetchval(
             "SELECT remote_id FROM outbox WHERE document_id = $1 AND unit = $2 AND sink = $3"

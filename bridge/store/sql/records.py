@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 
 from bridge.domain.entities import StoredRecord
@@ -50,6 +51,10 @@ class Records(SqlBase):
     async def mark_acked_many(
         self, keys: Sequence[tuple[str, str, str, str]], *, fence: Fence = None
     ) -> None:
+        if fence is None:  # ride along with the next commit: no transaction of their own
+            sql = _ACK.format(true=self.dialect.true)
+            await asyncio.gather(*(self._write_soon(sql, key) for key in keys))
+            return
         async with self._tx(fence) as conn:
             await conn.executemany(_ACK.format(true=self.dialect.true), keys)
 
@@ -57,6 +62,18 @@ class Records(SqlBase):
         self, source: str, unit: str, external_id: str, version: str, *, fence: Fence = None
     ) -> None:
         await self.mark_acked_many([(source, unit, external_id, version)], fence=fence)
+
+    async def undecided_ids(self, records: Sequence[RawRecord]) -> list[int]:
+        ids = []
+        for r in records:
+            found = await self._read().fetchval(
+                "SELECT id FROM records WHERE source = $1 AND unit = $2 AND external_id = $3"
+                " AND version = $4 AND outcome IS NULL",
+                (r.source, r.unit, r.external_id, r.version),
+            )
+            if found is not None:
+                ids.append(int(found))
+        return ids
 
     async def unprocessed(self, limit: int = 200) -> list[StoredRecord]:
         return await self._records("outcome IS NULL ORDER BY id LIMIT $1", (limit,))
