@@ -129,6 +129,8 @@ def render(status: dict[str, Any], console: Console) -> None:
 
 def render_directory(directory: dict[str, Any], console: Console) -> None:
     """The organ directory's line of the status table: its size, version, last sync, error."""
+    from rich.table import Table  # loaded here: the console renderer on demand
+
     table = Table(title="Danh bạ cơ quan / Organ directory", expand=False)
     for col in (
         "cơ quan / organs",
