@@ -15,6 +15,7 @@ from typing import Any, Protocol
 from bridge.domain.alerts import AlertRecord
 from bridge.domain.decision import Outcome
 from bridge.domain.entities import Delivery, DocumentRow, StatusOut, StoredRecord
+from bridge.domain.outgoing import Intake, Move, OutDoc, OutMessage, OutRecipient, OutReport
 from bridge.domain.search import FoundDocument
 from schemas import Document, Page, RawRecord, StatusEvent
 
@@ -287,6 +288,89 @@ class Timeline(Protocol):
         """records, deliveries, home (statuses in), sent (statuses out), audit."""
 
 
+class Outgoing(Protocol):
+    """Sending (văn bản đi, bridge/store/sql/outgoing*.py): outbox items as taken in, outgoing
+    documents and recipients, their moves with the dispatch reports they owe, the messages
+    kept before their first attempt, paper tasks and what operators read."""
+
+    async def save_outbox_page(self, outbox: str, page: Page, *, fence: Fence = None) -> list[int]:
+        """Store an outbox's page of items and its cursor in one transaction (new ids)."""
+
+    async def save_outbox_items(
+        self, outbox: str, records: Sequence[RawRecord], *, fence: Fence = None
+    ) -> list[int]: ...
+    async def outbox_unacked(self, outbox: str, limit: int = 500) -> list[RawRecord]: ...
+    async def mark_outbox_acked(
+        self, outbox: str, keys: Sequence[tuple[str, str, str]], *, fence: Fence = None
+    ) -> None:
+        """Mark (unit, external_id, version) items of `outbox` acknowledged."""
+
+    async def untaken_items(self, limit: int = 100) -> list[tuple[int, str, RawRecord]]: ...
+    async def skip_item(self, item_id: int, error: str) -> None: ...
+    async def outgoing_doc(self, outbox: str, home_id: str) -> OutDoc | None: ...
+    async def outgoing_doc_by_id(self, doc_id: int) -> OutDoc | None: ...
+    async def outgoing_docs_by_key(self, document_key: str) -> list[OutDoc]: ...
+    async def recipients_of(self, doc_id: int) -> list[OutRecipient]: ...
+    async def recipient(self, recipient_id: int) -> OutRecipient | None: ...
+    async def recipients_in(
+        self, road: str, states: Sequence[str], limit: int = 200, due_by: float | None = None
+    ) -> list[OutRecipient]: ...
+    async def take_item(self, intake: Intake) -> int:
+        """Apply what taking an outbox item changes, in one transaction; the document's id."""
+
+    async def move(self, *moves: Move, paper: Sequence[tuple[int, int, str]] = ()) -> list[bool]:
+        """Move recipients (each move owes its dispatch reports), in one transaction."""
+
+    async def note_attempt(
+        self,
+        recipient_ids: Sequence[int],
+        message_id: int | None,
+        road: str,
+        error: str | None,
+        next_at: float | None = None,
+    ) -> None: ...
+    async def attempts_of(self, recipient_id: int) -> list[dict[str, Any]]: ...
+    async def keep_message(
+        self,
+        doc_id: int,
+        version: int,
+        road: str,
+        kind: str,
+        recipients: Sequence[int],
+        ident: str,
+        data: bytes,
+    ) -> int:
+        """Keep a message's exact bytes before its first attempt; its id."""
+
+    async def messages_of(self, doc_id: int, version: int | None = None) -> list[OutMessage]: ...
+    async def message_started(self, message_id: int) -> str:
+        """An attempt starts (`sending` until its answer is kept); the first attempt's time."""
+
+    async def message_ended(
+        self, message_id: int, state: str, remote_id: str | None = None
+    ) -> None: ...
+    async def deliver_internal(self, record: RawRecord, *moves: Move) -> bool:
+        """The internal road: the record stored for the receiving unit with the moves."""
+
+    async def internal_statuses(
+        self, unit: str, external_id: str, sink: str | None
+    ) -> list[str]: ...
+    async def due_reports(
+        self, outbox: str, limit: int = 50, now: float | None = None
+    ) -> list[OutReport]:
+        """Pending dispatch reports due now, the oldest of each recipient only."""
+
+    async def report_sent(self, report_id: int) -> None: ...
+    async def report_failed(self, report_id: int, error: str, retry_at: float | None) -> None: ...
+    async def reports_of(self, doc_id: int) -> list[dict[str, Any]]: ...
+    async def paper_tasks(self, units: Collection[str] | None = None) -> list[dict[str, Any]]: ...
+    async def outgoing_page(
+        self, units: Collection[str] | None, state: str | None, limit: int, before: int | None
+    ) -> list[OutDoc]: ...
+    async def outbound_figures(self, units: Collection[str] | None = None) -> dict[str, Any]: ...
+    async def waiting_for_01(self, sent_before: str) -> list[tuple[OutDoc, OutRecipient]]: ...
+
+
 class Store(
     Records,
     Documents,
@@ -300,6 +384,7 @@ class Store(
     Scope,
     Controls,
     Timeline,
+    Outgoing,
     Protocol,
 ):
     """The whole store: every concern, a schema version and group commit (`batch`)."""
