@@ -67,6 +67,7 @@ class UnitConfig(Model):
     name: str = ""
     sources: tuple[SourceSettings, ...] = ()
     sinks: tuple[SinkSettings, ...] = ()
+    outboxes: tuple[SourceSettings, ...] = ()  # documents the unit sends (bridge.outbound)
     quarantine_invalid_signatures: bool = False  # else delivered with the verdict in a note
 
     @property
@@ -144,8 +145,8 @@ def _parse_units(units_raw: Any, profiles: Profiles, errors: list[str]) -> list[
             errors.append(f"units[{i}]: phải là bảng / must be a table")
             continue
         where = f"units[{_label(unit.get('id'), i)}]"
-        endpoints: dict[str, list[Any]] = {"sources": [], "sinks": []}
-        for kind, role in (("sources", EndpointRole.SOURCE), ("sinks", EndpointRole.SINK)):
+        endpoints: dict[str, list[Any]] = {"sources": [], "sinks": [], "outboxes": []}
+        for kind, role in _KINDS:
             listed = unit.get(kind, [])
             if not isinstance(listed, list):
                 errors.append(
@@ -158,16 +159,17 @@ def _parse_units(units_raw: Any, profiles: Profiles, errors: list[str]) -> list[
                 endpoints[kind].append(_endpoint(ep_raw, at, role, profiles, errors))
                 if not isinstance(name, str):
                     continue
+                if name == RESERVED_SOURCE:
+                    errors.append(f"{at}.name: tên '{name}' dành riêng / name reserved")
                 if name in names:
                     errors.append(
                         f"{at}.name: tên '{name}' đã dùng ở {names[name]} / name already used"
                     )
                 names.setdefault(name, at)
-        sources, sinks = endpoints["sources"], endpoints["sinks"]
-        fields = {k: v for k, v in unit.items() if k not in ("sources", "sinks")}
+        fields = {k: v for k, v in unit.items() if k not in endpoints}
         try:
             u = UnitConfig.model_validate(
-                {**fields, "sources": [s for s in sources if s], "sinks": [s for s in sinks if s]}
+                {**fields, **{k: [e for e in v if e] for k, v in endpoints.items()}}
             )
         except ValidationError as exc:
             errors.extend(_format(exc, where, UnitConfig))
@@ -177,6 +179,14 @@ def _parse_units(units_raw: Any, profiles: Profiles, errors: list[str]) -> list[
         unit_ids.add(u.id)
         units.append(u)
     return units
+
+
+RESERVED_SOURCE = "internal"  # the internal road's source in a receiving unit (contract.md)
+_KINDS = (
+    ("sources", EndpointRole.SOURCE),
+    ("sinks", EndpointRole.SINK),
+    ("outboxes", EndpointRole.OUTBOX),
+)
 
 
 def _label(name: Any, index: int) -> str:
@@ -208,7 +218,11 @@ def _endpoint(
             f"{where}.profile: không biết hồ sơ {name!r} / unknown profile (có / known: {known}){hint}"
         )
         return None
-    model = spec.source_settings if role is EndpointRole.SOURCE else spec.sink_settings
+    model = {
+        EndpointRole.SOURCE: spec.source_settings,
+        EndpointRole.SINK: spec.sink_settings,
+        EndpointRole.OUTBOX: spec.outbox_settings,
+    }[role]
     if model is None:
         errors.append(f"{where}.profile: '{name}' không dùng được làm {role} / cannot be a {role}")
         return None

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from typing import Any
+
+from pydantic import Field, field_validator
 
 from schemas.base import Model
 
@@ -42,3 +44,21 @@ class SinkSettings(EndpointSettings):
     status_poll_interval: float = Field(
         default=60.0, gt=0
     )  # seconds between processing-status polls
+
+
+class OutboxSettings(SourceSettings):
+    """Keys every outbox has beside its profile's (contract.md, `[[units.outboxes]]`); an
+    adapter's outbox settings extend this."""
+
+    roads: tuple[str, ...] = ("internal", "axis", "mail", "paper")
+    axis: str | None = None  # the vxp source whose node sends (default: the unit's first)
+    require_signature: bool = False  # send only when the main file's signature is `valid`
+    smtp: dict[str, Any] | None = None  # the unit's official mailbox, for the mail road
+
+    @field_validator("roads")
+    @classmethod
+    def _known_roads(cls, roads: tuple[str, ...]) -> tuple[str, ...]:
+        unknown = [r for r in roads if r not in ("internal", "axis", "mail", "paper")]
+        if unknown:
+            raise ValueError(f"đường không có / unknown road: {', '.join(unknown)}")
+        return roads

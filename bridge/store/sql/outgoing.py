@@ -362,6 +362,8 @@ async def _insert_recipient(conn: Conn, doc_id: int, version: int, n: NewRecipie
     )
     if rid is None:
         return
+    if n.road == "paper":
+        await _paper_task(conn, doc_id, int(rid), version, "new")
     row = await conn.fetchrow(f"SELECT {RCPT_COLS} FROM outgoing_recipients WHERE id = $1", (rid,))
     assert row is not None
     body = {
