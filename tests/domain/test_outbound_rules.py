@@ -85,7 +85,7 @@ def _item(doc: Document, codes: list[str], version: int = 1, **kw: object) -> Ou
         document=doc,
         main_attachment=0,
         recipients=tuple(OutgoingRecipient(organ_id=c, email=f"{c}@home.vn") for c in codes),
-        **kw,  # type: ignore[arg-type]
+        **kw,
     )
 
 
