@@ -28,6 +28,8 @@ from bridge.http.server import HttpServer
 from bridge.interfaces import Profiles
 from bridge.leases import default_instance
 from bridge.normalize.directory import OrganDirectory
+from bridge.outbound.manager import Outbound
+from bridge.outbound.roads import INTERNAL, INTERNAL_PROFILE
 from bridge.pipeline import Processor
 from bridge.retention import Retention
 from bridge.services import Services
@@ -80,6 +82,7 @@ def build_daemon(
         retention=Retention(store, blobs, bridge.data_dir, bridge.retention_days),
         frontend=_http_server,
         alerts=_alerts,
+        outbound=lambda daemon: _outbound(daemon, config),
     )
     return Daemon(config, config_path, parts=parts, role=role)
 
@@ -100,8 +103,12 @@ def _processor(daemon: Daemon, config: Config) -> Processor:
     )
     return Processor(
         daemon.store,
-        daemon.profiles,
-        lambda source: profile_of_source(source, daemon.endpoints, daemon.config),
+        {**daemon.profiles, INTERNAL: INTERNAL_PROFILE},
+        lambda source: (
+            INTERNAL
+            if source == INTERNAL
+            else profile_of_source(source, daemon.endpoints, daemon.config)
+        ),
         lambda unit: sinks_of(daemon.config, unit),
         forward_secret=bridge.forward_secret,
         blobs=daemon.blobs,
@@ -110,6 +117,30 @@ def _processor(daemon: Daemon, config: Config) -> Processor:
         directory=OrganDirectory.from_entries(o.model_dump() for o in config.organs),
         on_enqueued=daemon.wake_sinks,
     )
+
+
+def _outbound(daemon: Daemon, config: Config) -> Outbound:
+    """Sending: every unit's outboxes with their roads; the processor tells it the status
+    messages that answer its documents."""
+
+    def adapter_of(name: str) -> object:
+        ep = daemon.endpoints.get(name)
+        return None if ep is None else ep.adapter
+
+    outbound = Outbound(
+        daemon.config,
+        daemon.profiles,
+        daemon.store,
+        daemon.blobs,
+        daemon.supervisor,
+        OrganDirectory.from_entries(o.model_dump() for o in config.organs),
+        records_stored=daemon.processor.notify,
+        endpoint_adapter=adapter_of,
+        verify=daemon.processor.verify,
+        owner=daemon.share.lease.owner,
+    )
+    daemon.processor.on_status = outbound.on_status
+    return outbound
 
 
 def _alerts(daemon: Daemon) -> AlertMonitor:

@@ -37,6 +37,8 @@ from bridge.errors import ConfigError
 from bridge.health import Health
 from bridge.interfaces import Profile, Profiles
 from bridge.leases import Lease
+from bridge.outbound.actions import cancel, retry
+from bridge.outbound.manager import Outbound
 from bridge.pipeline import Processor
 from bridge.retention import Retention
 from bridge.services import ControlResult, PushIntake, Services, Tasks
@@ -69,6 +71,7 @@ class Parts:
     retention: Retention
     frontend: Callable[[Services], Frontend] | None = None
     alerts: Callable[[Daemon], AlertMonitor] | None = None
+    outbound: Callable[[Daemon], Outbound] | None = None  # sending (văn bản đi)
 
 
 class Daemon:
@@ -104,6 +107,7 @@ class Daemon:
         self.endpoints: dict[str, Endpoint] = {}
         self.version = __version__
         self._http: Frontend | None = None
+        self.outbound: Outbound | None = None
         self.processor = parts.processor(self)
         self.share = Share(
             self.store,
@@ -175,12 +179,31 @@ class Daemon:
 
     def health_of(self, name: str) -> Health | None:
         ep = self.endpoints.get(name)
+        if ep is None and self.outbound is not None and name in self.outbound.outboxes:
+            return self.outbound.outboxes[name].health
         return ep.health if ep is not None else None
+
+    async def outbox_rows(self) -> dict[str, list[dict[str, object]]]:
+        return await self.outbound.status_rows() if self.outbound is not None else {}
+
+    async def retry_recipient(self, doc_id: int, code: str, actor: str) -> dict[str, object]:
+        done = await retry(self.store, doc_id, code, actor)
+        if self.outbound is not None:
+            self.outbound.wake_roads()
+        return done
+
+    async def cancel_recipient(self, doc_id: int, code: str, actor: str) -> dict[str, object]:
+        done = await cancel(self.store, doc_id, code, actor)
+        if self.outbound is not None:
+            self.outbound.wake_roads()
+        return done
 
     def disk(self) -> dict[str, object]:
         return self.retention.disk.as_dict()
 
     def intake_of(self, name: str) -> PushIntake | None:
+        if self.outbound is not None and (push := self.outbound.intake_of(name)) is not None:
+            return push
         return intake_for(self.endpoints.get(name), self.store, self.processor.notify)
 
     def services(self) -> Services:
@@ -248,6 +271,10 @@ class Daemon:
             await self._starter.start(settings, units, role)
         if self.delivery_child is not None:
             self.supervisor.watch("delivery-process", await self.delivery_child.start())
+        if self.parts.outbound is not None and any(u.outboxes for u in self.config.units):
+            self.outbound = self.parts.outbound(self)
+            self._stack.push_async_callback(self.outbound.close, self.config.bridge.shutdown_grace)
+            await self.outbound.start()
         if self._http is not None:
             await self._stack.enter_async_context(self._http)
         self.ready = True

@@ -313,7 +313,12 @@ class Outgoing(Protocol):
     async def recipients_of(self, doc_id: int) -> list[OutRecipient]: ...
     async def recipient(self, recipient_id: int) -> OutRecipient | None: ...
     async def recipients_in(
-        self, road: str, states: Sequence[str], limit: int = 200, due_by: float | None = None
+        self,
+        road: str,
+        states: Sequence[str],
+        limit: int = 200,
+        due_by: float | None = None,
+        outbox: str | None = None,
     ) -> list[OutRecipient]: ...
     async def take_item(self, intake: Intake) -> int:
         """Apply what taking an outbox item changes, in one transaction; the document's id."""
@@ -330,6 +335,9 @@ class Outgoing(Protocol):
         next_at: float | None = None,
     ) -> None: ...
     async def attempts_of(self, recipient_id: int) -> list[dict[str, Any]]: ...
+    async def retry_now(self, recipient_id: int) -> None:
+        """A queued recipient is due at once (an operator's retry)."""
+
     async def keep_message(
         self,
         doc_id: int,

@@ -122,15 +122,26 @@ class Outgoing(SqlBase):
         return None if row is None else _recipient(row)
 
     async def recipients_in(
-        self, road: str, states: Sequence[str], limit: int = 200, due_by: float | None = None
+        self,
+        road: str,
+        states: Sequence[str],
+        limit: int = 200,
+        due_by: float | None = None,
+        outbox: str | None = None,
     ) -> list[OutRecipient]:
-        """Recipients on `road` in one of `states` (due by then, when given), oldest first."""
+        """Recipients on `road` in one of `states` (due by then, and of that outbox's
+        documents, when given), oldest first."""
         marks = ", ".join(f"'{s}'" for s in states)
-        due = " AND next_at <= $3" if due_by is not None else ""
-        args: tuple[Any, ...] = (road, limit) + ((due_by,) if due_by is not None else ())
+        where, args = [f"road = $1 AND state IN ({marks})"], [road, limit]
+        if due_by is not None:
+            args.append(due_by)
+            where.append(f"next_at <= ${len(args)}")
+        if outbox is not None:
+            args.append(outbox)
+            where.append(f"doc_id IN (SELECT id FROM outgoing_docs WHERE outbox = ${len(args)})")
         rows = await self._read().fetch(
-            f"SELECT {RCPT_COLS} FROM outgoing_recipients WHERE road = $1 AND state IN ({marks})"
-            f"{due} ORDER BY id LIMIT $2",
+            f"SELECT {RCPT_COLS} FROM outgoing_recipients WHERE {' AND '.join(where)}"
+            " ORDER BY id LIMIT $2",
             args,
         )
         return [_recipient(r) for r in rows]
@@ -196,6 +207,12 @@ class Outgoing(SqlBase):
                     " next_at = COALESCE($2, next_at) WHERE id = $3",
                     (error, next_at, rid),
                 )
+
+    async def retry_now(self, recipient_id: int) -> None:
+        async with self._tx() as conn:
+            await conn.execute(
+                "UPDATE outgoing_recipients SET next_at = 0 WHERE id = $1", (recipient_id,)
+            )
 
     async def attempts_of(self, recipient_id: int) -> list[dict[str, Any]]:
         rows = await self._read().fetch(

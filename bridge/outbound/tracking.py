@@ -1,0 +1,137 @@
+"""Tracking what became of each recipient, and telling the outbox: the receiving unit's home
+status on the internal road, the status messages recipients send back over the axis, and the
+dispatch reporter that sends every change of state to the outbox's dispatch log in order,
+each under its stable Idempotency-Key, retrying transient failures without holding up the
+other recipients."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable, Sequence
+
+import structlog
+
+from bridge.domain.outbound import HOME_STATES, advances, is_code_known, state_of_code
+from bridge.domain.outgoing import Move, OutReport
+from bridge.errors import AuthError, PermanentError, TransientError
+from bridge.health import Health, backoff_s
+from bridge.interfaces import DispatchReporter, IncomingStatus
+from bridge.normalize.directory import normalize_code
+from bridge.outbound.common import run_loop
+from bridge.outbound.roads import internal_id
+from bridge.store import Store
+from schemas.outgoing import DispatchState
+
+log = structlog.get_logger(__name__)
+REPORTS_IN_FLIGHT = 8
+_TRACKED = ("arrived", "registered", "assigned", "processing", "sent")
+
+
+class DispatchWorker:
+    """Sends an outbox's owed dispatch reports (the oldest of each recipient, several
+    recipients at once)."""
+
+    def __init__(
+        self,
+        outbox: str,
+        reporter: DispatchReporter,
+        store: Store,
+        health: Health,
+        backoff_base_s: float = 1.0,
+    ) -> None:
+        self.outbox = outbox
+        self.reporter = reporter
+        self.store = store
+        self.health = health
+        self.backoff_base_s = backoff_base_s
+        self.wake = asyncio.Event()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        await run_loop(f"dispatch:{self.outbox}", self.send_due, stop, self.wake, idle_s=0.5)
+
+    async def send_due(self) -> int:
+        due = await self.store.due_reports(self.outbox, limit=REPORTS_IN_FLIGHT * 4)
+        slots = asyncio.Semaphore(REPORTS_IN_FLIGHT)
+
+        async def one(report: OutReport) -> None:
+            async with slots:
+                await self._send(report)
+
+        await asyncio.gather(*(one(r) for r in due))
+        return len(due)
+
+    async def _send(self, report: OutReport) -> None:
+        try:
+            await self.reporter.report(report.home_id, report.key, report.body)
+        except (TransientError, AuthError) as exc:
+            after = exc.retry_after_s if isinstance(exc, TransientError) else None
+            wait = backoff_s(report.attempts + 1, self.backoff_base_s, 300.0, after)
+            await self.store.report_failed(report.id, exc.reason, time.time() + wait)
+            self.health.failed(exc)
+            return
+        except PermanentError as exc:  # 404, 409, 422: never taken; kept aside, shown
+            log.warning(
+                "dispatch_report_refused", outbox=self.outbox, key=report.key, reason=exc.reason
+            )
+            await self.store.report_failed(report.id, exc.reason, None)
+            return
+        await self.store.report_sent(report.id)
+        self.health.succeeded()
+
+
+class InternalTracker:
+    """Follows internal recipients in their receiving unit: `arrived` once stored, then that
+    unit's home status (received, assigned, processing, done; rejected is `refused`)."""
+
+    def __init__(self, store: Store, home_of: Callable[[str], str | None]) -> None:
+        self.store = store
+        self.home_of = home_of
+        self.wake = asyncio.Event()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        await run_loop("internal-tracker", self.track, stop, self.wake, idle_s=2.0)
+
+    async def track(self) -> int:
+        moved = 0
+        for r in await self.store.recipients_in("internal", _TRACKED, limit=500):
+            doc = await self.store.outgoing_doc_by_id(r.doc_id)
+            if doc is None or r.to is None:
+                continue
+            statuses = await self.store.internal_statuses(
+                r.to, internal_id(doc), self.home_of(r.to)
+            )
+            state = DispatchState(r.state)
+            moves = []
+            for status in statuses:
+                new = HOME_STATES.get(status)
+                if new is not None and advances(state, new):
+                    moves.append(Move(r.id, new, detail=f"hệ thống nhà: {status} / home status"))
+                    state = new
+            if moves:
+                moved += sum(await self.store.move(*moves))
+        return moved
+
+
+async def axis_status(store: Store, unit: str, message: IncomingStatus) -> bool:
+    """A status message a recipient sent back over the axis for one of our documents: its
+    state moves (01 arrived … 06 done, 02 refused) or the code is relayed (15, 16). True when
+    it named a recipient of ours."""
+    if not is_code_known(message.code):
+        return False
+    docs = [d for d in await store.outgoing_docs_by_key(message.document_id) if d.unit == unit]
+    sender = normalize_code(message.from_organ)
+    for doc in docs:
+        for r in await store.recipients_of(doc.id):
+            if r.road != "axis" or sender not in (r.to, r.code, *r.listed):
+                continue
+            new = state_of_code(message.code) or DispatchState(r.state)
+            await store.move(Move(r.id, new, status_code=message.code, detail=message.description))
+            return True
+    return False
+
+
+async def stored_count(store: Store, outboxes: Sequence[str]) -> dict[str, int]:
+    figures = await store.outbound_figures()
+    taken: dict[str, int] = figures["taken"]
+    return {name: taken.get(name, 0) for name in outboxes}
