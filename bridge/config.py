@@ -22,7 +22,7 @@ from bridge.domain.enums import EndpointRole
 from bridge.errors import ConfigError
 from bridge.interfaces import Profiles
 from bridge.operators import OperatorEntry, check_operators
-from bridge.settings import SinkSettings, SourceSettings
+from bridge.settings import OutboxSettings, SinkSettings, SourceSettings
 from schemas.base import Model
 
 _ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-(.*?))?\}")
@@ -67,7 +67,7 @@ class UnitConfig(Model):
     name: str = ""
     sources: tuple[SourceSettings, ...] = ()
     sinks: tuple[SinkSettings, ...] = ()
-    outboxes: tuple[SourceSettings, ...] = ()  # documents the unit sends (bridge.outbound)
+    outboxes: tuple[OutboxSettings, ...] = ()  # the unit's issued documents (văn bản đi)
     quarantine_invalid_signatures: bool = False  # else delivered with the verdict in a note
 
     @property
@@ -145,8 +145,8 @@ def _parse_units(units_raw: Any, profiles: Profiles, errors: list[str]) -> list[
             errors.append(f"units[{i}]: phải là bảng / must be a table")
             continue
         where = f"units[{_label(unit.get('id'), i)}]"
-        endpoints: dict[str, list[Any]] = {"sources": [], "sinks": [], "outboxes": []}
-        for kind, role in _KINDS:
+        endpoints: dict[str, list[Any]] = {kind: [] for kind in _SETTINGS_OF}
+        for kind in _SETTINGS_OF:
             listed = unit.get(kind, [])
             if not isinstance(listed, list):
                 errors.append(
@@ -156,21 +156,20 @@ def _parse_units(units_raw: Any, profiles: Profiles, errors: list[str]) -> list[
             for j, ep_raw in enumerate(listed):
                 name = ep_raw.get("name") if isinstance(ep_raw, dict) else None
                 at = f"{where}.{kind}[{_label(name, j)}]"
-                endpoints[kind].append(_endpoint(ep_raw, at, role, profiles, errors))
+                endpoints[kind].append(_endpoint(ep_raw, at, kind, profiles, errors))
                 if not isinstance(name, str):
                     continue
-                if name == RESERVED_SOURCE:
+                if name == RESERVED_SOURCE:  # the internal road's source (contract.md)
                     errors.append(f"{at}.name: tên '{name}' dành riêng / name reserved")
                 if name in names:
                     errors.append(
                         f"{at}.name: tên '{name}' đã dùng ở {names[name]} / name already used"
                     )
                 names.setdefault(name, at)
-        fields = {k: v for k, v in unit.items() if k not in endpoints}
+        fields = {k: v for k, v in unit.items() if k not in _SETTINGS_OF}
+        listed = {kind: [e for e in found if e] for kind, found in endpoints.items()}
         try:
-            u = UnitConfig.model_validate(
-                {**fields, **{k: [e for e in v if e] for k, v in endpoints.items()}}
-            )
+            u = UnitConfig.model_validate({**fields, **listed})
         except ValidationError as exc:
             errors.extend(_format(exc, where, UnitConfig))
             continue
@@ -179,14 +178,6 @@ def _parse_units(units_raw: Any, profiles: Profiles, errors: list[str]) -> list[
         unit_ids.add(u.id)
         units.append(u)
     return units
-
-
-RESERVED_SOURCE = "internal"  # the internal road's source in a receiving unit (contract.md)
-_KINDS = (
-    ("sources", EndpointRole.SOURCE),
-    ("sinks", EndpointRole.SINK),
-    ("outboxes", EndpointRole.OUTBOX),
-)
 
 
 def _label(name: Any, index: int) -> str:
@@ -203,9 +194,18 @@ def _element_label(value: Any, index: int) -> str:
     return _label(value.get("id", value.get("name")), index)
 
 
-def _endpoint(
-    raw: Any, where: str, role: EndpointRole, profiles: Profiles, errors: list[str]
-) -> Any:
+RESERVED_SOURCE = "internal"
+
+# Each endpoint list of a unit, with the profile's settings model it is read with and the
+# word an error uses for it. Sources, sinks and outboxes share one namespace of names.
+_SETTINGS_OF = {
+    "sources": ("source_settings", EndpointRole.SOURCE.value),
+    "sinks": ("sink_settings", EndpointRole.SINK.value),
+    "outboxes": ("outbox_settings", "outbox"),
+}
+
+
+def _endpoint(raw: Any, where: str, kind: str, profiles: Profiles, errors: list[str]) -> Any:
     if not isinstance(raw, dict):
         errors.append(f"{where}: phải là bảng / must be a table")
         return None
@@ -218,11 +218,8 @@ def _endpoint(
             f"{where}.profile: không biết hồ sơ {name!r} / unknown profile (có / known: {known}){hint}"
         )
         return None
-    model = {
-        EndpointRole.SOURCE: spec.source_settings,
-        EndpointRole.SINK: spec.sink_settings,
-        EndpointRole.OUTBOX: spec.outbox_settings,
-    }[role]
+    attribute, role = _SETTINGS_OF[kind]
+    model = getattr(spec, attribute)
     if model is None:
         errors.append(f"{where}.profile: '{name}' không dùng được làm {role} / cannot be a {role}")
         return None

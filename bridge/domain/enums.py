@@ -59,7 +59,6 @@ class EndpointRole(StrEnum):
 
     SOURCE = "source"
     SINK = "sink"
-    OUTBOX = "outbox"  # a unit's issued documents (văn bản đi), run by bridge.outbound
 
 
 class ProcessRole(StrEnum):

@@ -201,11 +201,11 @@ def push_object(sim: Any, doc: Any, files: dict[str, bytes]) -> dict[str, Any]:
 
     file_ids = []
     for att in doc.attachments:
-        file_id = sim._new_id()
+        file_id = sim.new_id()
         sim.files[file_id] = StoredFile(files[att.name], att.content_type, att.name)
         file_ids.append(file_id)
     obj: dict[str, Any] = from_document(
-        doc, file_ids, document_id=sim._new_id(), version=1, updated_at="2026-03-02T08:00:00+07:00"
+        doc, file_ids, document_id=sim.new_id(), version=1, updated_at="2026-03-02T08:00:00+07:00"
     )
     return obj
 
