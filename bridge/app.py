@@ -10,7 +10,7 @@ asks `adapters` for the registry; the simulators are never imported here.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -27,7 +27,7 @@ from bridge.endpoints import claim_ttl, profile_of_source, sinks_of, strict_sign
 from bridge.http.server import HttpServer
 from bridge.interfaces import Profiles
 from bridge.leases import default_instance
-from bridge.normalize.directory import OrganDirectory
+from bridge.normalize.directory import OrganDirectory, Resolver
 from bridge.outbound.manager import Outbound
 from bridge.outbound.roads import INTERNAL, INTERNAL_PROFILE
 from bridge.pipeline import Processor
@@ -60,10 +60,17 @@ async def connect_all(config: Config, timeout_s: float) -> list[Reached]:
 
 
 def build_daemon(
-    config: Config, config_path: Path | None = None, *, role: ProcessRole = ProcessRole.ALL
+    config: Config,
+    config_path: Path | None = None,
+    *,
+    role: ProcessRole = ProcessRole.ALL,
+    resolver: Resolver | None = None,
+    registry_of: Callable[[], Profiles] | None = None,
 ) -> Daemon:
     """A daemon wired from `config`: its store and blobs, processor, retention and (for the
-    main process) the HTTP server. Nothing runs until it is entered or `run()`."""
+    main process) the HTTP server. Nothing runs until it is entered or `run()`. `resolver`
+    (the organ directory sending routes by) and `registry_of` replace the configured ones
+    where a caller brings its own (the demo, tests)."""
     bridge = config.bridge
     instance = bridge.instance or default_instance(bridge.data_dir)
     if role is ProcessRole.DELIVERIES:
@@ -73,7 +80,7 @@ def build_daemon(
     )
     blobs = _blobs(store, bridge.data_dir)
     parts = Parts(
-        profiles=profiles(),
+        profiles=(registry_of or profiles)(),
         load_config=load_config,
         instance=instance,
         store=store,
@@ -82,7 +89,7 @@ def build_daemon(
         retention=Retention(store, blobs, bridge.data_dir, bridge.retention_days),
         frontend=_http_server,
         alerts=_alerts,
-        outbound=lambda daemon: _outbound(daemon, config),
+        outbound=lambda daemon: _outbound(daemon, config, resolver),
     )
     return Daemon(config, config_path, parts=parts, role=role)
 
@@ -119,7 +126,7 @@ def _processor(daemon: Daemon, config: Config) -> Processor:
     )
 
 
-def _outbound(daemon: Daemon, config: Config) -> Outbound:
+def _outbound(daemon: Daemon, config: Config, resolver: Resolver | None) -> Outbound:
     """Sending: every unit's outboxes with their roads; the processor tells it the status
     messages that answer its documents."""
 
@@ -133,7 +140,7 @@ def _outbound(daemon: Daemon, config: Config) -> Outbound:
         daemon.store,
         daemon.blobs,
         daemon.supervisor,
-        OrganDirectory.from_entries(o.model_dump() for o in config.organs),
+        resolver or OrganDirectory.from_entries(o.model_dump() for o in config.organs),
         records_stored=daemon.processor.notify,
         endpoint_adapter=adapter_of,
         verify=daemon.processor.verify,
