@@ -46,7 +46,7 @@ from schemas import Attachment, DocumentRef, Organ, Page, RawRecord
 
 log = structlog.get_logger(__name__)
 
-SEND_CODES = frozenset({"01", "02", "03", "04", "05", "06", "15", "16"})
+SEND_CODES = frozenset({"01", "02", "03", "04", "05", "06", "13", "15", "16"})  # 13: take-back
 NO_UNIT = "không gửi cho đơn vị nào của cầu nối / addressed to none of the bridge's units"
 _FAIL_PREFIX = "fail:"
 _ACKED_REMEMBERED = 10_000

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -20,7 +19,8 @@ from adapters.tdoffice.settings import TdofficeOutboxSettings
 from bridge.blobs import BlobStore
 from bridge.errors import AuthError, PermanentError, TransientError
 from bridge.interfaces import AdapterContext, DispatchReporter, Source
-from schemas import Attachment, Document, Organ, OutgoingState, RawRecord, Signer
+from schemas import Document, Organ, OutgoingState, RawRecord, Signer
+from simulators.demo_data import pdf_attachments
 from simulators.tdoffice import TdofficeSim
 
 UNIT = "000.00.31.H59"
@@ -71,15 +71,7 @@ def _document(number: int, files: dict[str, bytes]) -> Document:
         type_name="Công văn",
         subject=f"V/v báo cáo số {number}",
         signer=Signer(name="Nguyễn Văn A", position="Chủ tịch"),
-        attachments=tuple(
-            Attachment(
-                name=name,
-                content_type="application/pdf",
-                size=len(data),
-                sha256=hashlib.sha256(data).hexdigest(),
-            )
-            for name, data in files.items()
-        ),
+        attachments=pdf_attachments(files),
     )
 
 
