@@ -107,6 +107,7 @@ class AxisRoad:
             reason=item.reason,
             built_at=built,
         )
+        message = await self.ctx.loaded(message)
         data = self.sender.compose(message, [r.to or r.code for r in rs])
         mid = await self.ctx.store.keep_message(
             doc.id, doc.version, "axis", kind, [r.id for r in rs], doc.document_key, data

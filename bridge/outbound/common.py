@@ -15,8 +15,10 @@ import structlog
 from bridge.domain.outbound import PAPER_TASK, message_kind
 from bridge.domain.outbound_plan import Routing
 from bridge.domain.outgoing import Move, OutDoc, OutRecipient
+from bridge.blobs import Blobs
 from bridge.errors import BridgeError
 from bridge.health import Health, backoff_s
+from bridge.interfaces import OutgoingMessage
 from bridge.store import Store
 from bridge.waiting import wait_any
 from schemas.outgoing import OutgoingItem, Road
@@ -35,6 +37,11 @@ class OutboxContext:
     health: Health
     backoff_base_s: float = 1.0
     backoff_max_s: float = 300.0
+    blobs: Blobs | None = None  # where the attachments' bytes are, for composing
+
+    async def loaded(self, message: OutgoingMessage) -> OutgoingMessage:
+        """The message with its attachments' bytes (compose is pure and reads them there)."""
+        return message if self.blobs is None else await message.with_files(self.blobs)
 
     def retry_at(self, attempts: int, exc: BaseException | None = None) -> float:
         after = getattr(exc, "retry_after_s", None)

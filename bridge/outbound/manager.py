@@ -133,7 +133,13 @@ class Outbound:
             self.resolver,
         )
         octx = OutboxContext(
-            settings.name, unit.id, self.store, routing, health, self.backoff_base_s
+            settings.name,
+            unit.id,
+            self.store,
+            routing,
+            health,
+            self.backoff_base_s,
+            blobs=self.blobs,
         )
         running = RunningOutbox(settings, unit.id, adapter, health, octx)
         self.outboxes[settings.name] = running

@@ -97,6 +97,7 @@ class MailRoad:
             built_at=dt.datetime.now(dt.UTC),
         )
         assert r.to is not None
+        message = await self.ctx.loaded(message)
         data = self.sender.compose(message, to=r.to, message_id=ident, in_reply_to=first)
         mid = await self.ctx.store.keep_message(
             doc.id, doc.version, "mail", kind, [r.id], ident, data

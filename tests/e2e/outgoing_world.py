@@ -183,12 +183,9 @@ class Mailroom:
         self.accepted.append((to, body["id"], body["subject"]))
 
 
-def registry_with(axis: AxisNode, mail: Mailroom) -> Profiles:
-    """The registry, the vxp node sending through `axis` and the mail road through `mail`."""
+def registry_with(mail: Mailroom) -> Profiles:
+    """The registry, the mail road through `mail`."""
     profiles = dict(registry())
-    profiles["vxp"] = dataclasses.replace(
-        profiles["vxp"], make_axis_sender=lambda settings, ctx: axis
-    )
     profiles["mailbox"] = dataclasses.replace(
         profiles["mailbox"], make_mail_sender=lambda settings, ctx: mail
     )

@@ -16,7 +16,6 @@ import aiohttp
 
 from bridge.app import build_daemon, parse_config
 from bridge.daemon import Daemon
-from bridge.interfaces import IncomingStatus
 from schemas import Confidentiality
 from simulators.tdoffice import TdofficeSim
 from simulators.vxp import VxpSim
@@ -31,7 +30,6 @@ from tests.e2e.outgoing_world import (
     NOWHERE,
     OLD_CODE,
     SENDER,
-    AxisNode,
     Mailroom,
     TableResolver,
     config_dict,
@@ -70,7 +68,7 @@ def _final(log: list[dict[str, Any]]) -> dict[str, tuple[str | None, str]]:
 
 
 async def test_every_road_once_then_update_and_revocation(tmp_path: Path) -> None:
-    axis, mail = AxisNode(), Mailroom()
+    mail = Mailroom()
     async with (
         TdofficeSim(api_key="o1") as office,
         TdofficeSim(api_key="ha") as home_a,
@@ -78,6 +76,10 @@ async def test_every_road_once_then_update_and_revocation(tmp_path: Path) -> Non
         VxpSim() as node,
     ):
         out = office.outbox
+        sending = node.sending
+        sending.refuse[LOCKED] = "23"
+        sending.replies.update({AXIS_OK: ("01", "03", "06"), NEW_CODE: ("02",)})
+        sending.update_replies[AXIS_OK] = "15"
         main = out.issue(
             *_doc(1),
             _to(INTERNAL_A, AXIS_OK, OLD_CODE, NEW_CODE, LOCKED, DEAD_MAIL, NOWHERE),
@@ -89,7 +91,7 @@ async def test_every_road_once_then_update_and_revocation(tmp_path: Path) -> Non
         raw = config_dict(tmp_path, office, {INTERNAL_A: home_a, INTERNAL_B: home_b}, node)
         config = parse_config(raw, {})
         daemon = build_daemon(
-            config, resolver=TableResolver(), registry_of=lambda: registry_with(axis, mail)
+            config, resolver=TableResolver(), registry_of=lambda: registry_with(mail)
         )
         async with daemon:
 
@@ -101,8 +103,8 @@ async def test_every_road_once_then_update_and_revocation(tmp_path: Path) -> Non
                     state_of(main).get(NOWHERE) == ("paper", "undeliverable")
                     and state_of(main).get(LOCKED) == ("mail", "sent")
                     and state_of(main).get(DEAD_MAIL) == ("paper", "undeliverable")
-                    and state_of(main).get(OLD_CODE) == ("axis", "sent")
-                    and state_of(other).get(AXIS_OK) == ("axis", "sent")
+                    and state_of(main).get(OLD_CODE) == ("axis", "refused")
+                    and state_of(other).get(AXIS_OK) == ("axis", "done")
                 ),
                 timeout_s=20,
                 what="first sends reported",
@@ -111,27 +113,7 @@ async def test_every_road_once_then_update_and_revocation(tmp_path: Path) -> Non
                 lambda: len(home_a.received) == 1 and len(home_b.received) == 1,
                 what="internal deliveries at the receiving homes",
             )
-            # the axis recipients answer 01, then 03 and 06 for one; the internal home works on it
-            key = next(s["key"] for s in axis.stored if s["to"] == NEW_CODE)
-            for code in ("01", "03", "06"):
-                await daemon.outbound.on_status(  # type: ignore[union-attr]
-                    SENDER,
-                    IncomingStatus(
-                        code=code,
-                        document_id=key,
-                        from_organ=AXIS_OK,
-                        description="Văn thư đã nhận",
-                    ),
-                )
-            await daemon.outbound.on_status(  # type: ignore[union-attr]
-                SENDER,
-                IncomingStatus(
-                    code="02",
-                    document_id=key,
-                    from_organ=NEW_CODE,
-                    description="Không thuộc thẩm quyền",
-                ),
-            )
+            # the axis recipients answer by themselves (01, 03, 06; 02); the home works on it
             (home_doc,) = home_a.received
             home_a.set_status(home_doc, "done")
             await wait_until(
@@ -146,8 +128,8 @@ async def test_every_road_once_then_update_and_revocation(tmp_path: Path) -> Non
             out.revoke(other, "Ban hành nhầm")
             await wait_until(
                 lambda: (
-                    sum(1 for s in axis.stored if s["btype"] == 2) == 1
-                    and sum(1 for s in axis.stored if s["btype"] == 1) == 1
+                    sum(1 for e in sending.sent_log if e.business == 2) == 1
+                    and sum(1 for e in sending.sent_log if e.business == 1) == 1
                     and any(subj.startswith("Cập nhật: ") for _, _, subj in mail.accepted)
                     and any(
                         r["version"] == 2 and r["state"] == "sent" and r["road"] == "internal"
@@ -157,6 +139,15 @@ async def test_every_road_once_then_update_and_revocation(tmp_path: Path) -> Non
                 ),
                 timeout_s=20,
                 what="the update and the revocation by each road",
+            )
+            await wait_until(
+                lambda: (
+                    state_of(other).get(AXIS_OK) == ("axis", "sent")
+                    and state_of(main).get(AXIS_OK) == ("axis", "sent")
+                    and [r["statusCode"] for r in out.log_of(main)].count("15") == 1
+                    and [r["statusCode"] for r in out.log_of(other)].count("15") == 1
+                ),
+                what="the update and the revocation reported sent, and answered 15",
             )
             detail = await _get(daemon, f"/outgoing/{1}")
             status = await _get(daemon, "/status")
@@ -173,7 +164,7 @@ async def test_every_road_once_then_update_and_revocation(tmp_path: Path) -> Non
                 what="no report refused",
             )
         # at the axis: each (DocumentId, kind, recipient) once, the locked one never stored
-        per = axis.per_recipient()
+        per = Counter((e.sender_doc_id, e.business, e.to_code) for e in sending.sent_log)
         assert max(per.values()) == 1
         assert {to for (_, btype, to) in per if btype == 0} == {AXIS_OK, NEW_CODE}
         assert {to for (_, btype, to) in per if btype == 2} == {AXIS_OK}  # NEW_CODE refused 02
@@ -199,7 +190,7 @@ async def test_every_road_once_then_update_and_revocation(tmp_path: Path) -> Non
         assert final[DEAD_MAIL] == ("paper", "undeliverable")
         assert final[NOWHERE] == ("paper", "undeliverable")
         codes = [r["statusCode"] for r in out.log_of(main) if r["recipient"] == AXIS_OK]
-        assert [c for c in codes if c] == ["01", "03", "06"]
+        assert [c for c in codes if c] == ["01", "03", "06", "15"]
         locked = [(r["road"], r["state"]) for r in out.log_of(main) if r["recipient"] == LOCKED]
         assert locked[:3] == [("axis", "queued"), ("axis", "failed"), ("mail", "queued")]
         assert _final(out.log_of(other))[AXIS_OK] == ("axis", "sent")
