@@ -12,10 +12,10 @@ from dataclasses import dataclass
 
 import structlog
 
+from bridge.blobs import Blobs
 from bridge.domain.outbound import PAPER_TASK, message_kind
 from bridge.domain.outbound_plan import Routing
 from bridge.domain.outgoing import Move, OutDoc, OutRecipient
-from bridge.blobs import Blobs
 from bridge.errors import BridgeError
 from bridge.health import Health, backoff_s
 from bridge.interfaces import OutgoingMessage
