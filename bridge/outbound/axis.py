@@ -26,6 +26,7 @@ from schemas import DocumentRef
 log = structlog.get_logger(__name__)
 BUSSINESS = {"new": 0, "revocation": 1, "update": 2}
 LOOK_MARGIN = dt.timedelta(minutes=2)  # clocks of the node and the bridge may differ a little
+SENDS_IN_FLIGHT = 4  # documents sent at once (each its own message)
 TakeBack = Callable[[OutDoc, OutRecipient, str], Awaitable[None]]
 
 
@@ -52,13 +53,18 @@ class AxisRoad:
         groups: dict[tuple[int, int], list[OutRecipient]] = defaultdict(list)
         for r in due:
             groups[(r.doc_id, r.version)].append(r)
-        tried = 0
-        for (doc_id, version), rs in groups.items():
-            doc = await store.outgoing_doc_by_id(doc_id)
-            if doc is None or doc.version != version:
-                continue  # a later version was taken meanwhile: it moved them
-            tried += await self._send_version(doc, rs)
-        return tried
+        slots = asyncio.Semaphore(SENDS_IN_FLIGHT)
+        tried = [0]
+
+        async def one(doc_id: int, version: int, rs: list[OutRecipient]) -> None:
+            async with slots:
+                doc = await store.outgoing_doc_by_id(doc_id)
+                if doc is None or doc.version != version:
+                    return  # a later version was taken meanwhile: it moved them
+                tried[0] += await self._send_version(doc, rs)
+
+        await asyncio.gather(*(one(d, v, rs) for (d, v), rs in groups.items()))
+        return tried[0]
 
     async def _send_version(self, doc: OutDoc, due: list[OutRecipient]) -> int:
         store = self.ctx.store
@@ -164,9 +170,10 @@ class AxisRoad:
 
     async def _sent(self, m: OutMessage, doc_id: str) -> None:
         store = self.ctx.store
-        await store.message_ended(m.id, "sent", doc_id)
-        await store.note_attempt(m.recipients, m.id, "axis", None)
-        await store.move(*(Move(rid, "sent", detail=f"DocId {doc_id}") for rid in m.recipients))
+        async with store.batch():  # one commit: the answer kept and the recipients moved
+            await store.message_ended(m.id, "sent", doc_id)
+            await store.note_attempt(m.recipients, m.id, "axis", None)
+            await store.move(*(Move(rid, "sent", detail=f"DocId {doc_id}") for rid in m.recipients))
         self.ctx.health.succeeded()
 
     async def _refused(self, doc: OutDoc, m: OutMessage, exc: AxisRefusedError) -> None:

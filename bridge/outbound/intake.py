@@ -20,6 +20,7 @@ from schemas import Document, Page, RawRecord
 from schemas.outgoing import OutgoingItem
 
 log = structlog.get_logger(__name__)
+TAKEN_TOGETHER = 16  # items taken in one transaction (a short one: other writers wait)
 Verify = Callable[[Document, RawRecord], Awaitable[Document]]
 
 
@@ -88,8 +89,10 @@ class Taker:
 
     async def take_pending(self, batch: int = 100) -> int:
         items = await self.store.untaken_items(batch)
-        for item_id, outbox, raw in items:
-            await self._take(item_id, outbox, raw)
+        for start in range(0, len(items), TAKEN_TOGETHER):
+            async with self.store.batch():  # one commit for several items
+                for item_id, outbox, raw in items[start : start + TAKEN_TOGETHER]:
+                    await self._take(item_id, outbox, raw)
         if items:
             self.on_taken()
         return len(items)

@@ -20,6 +20,7 @@ from schemas import Action, Document, DocumentRef, DocumentState, RawRecord
 
 log = structlog.get_logger(__name__)
 INTERNAL = "internal"  # the reserved source name of the internal road (contract.md)
+MAILS_IN_FLIGHT = 4  # messages submitted at once
 INTERNAL_MEDIA = "application/vnd.lienthong.document+json"
 
 
@@ -39,10 +40,15 @@ class MailRoad:
         due = await store.recipients_in(
             "mail", ["queued"], due_by=time.time(), outbox=self.ctx.name
         )
-        for r in due:
-            doc = await store.outgoing_doc_by_id(r.doc_id)
-            if doc is not None and doc.version == r.version:
-                await self._send(doc, r)
+        slots = asyncio.Semaphore(MAILS_IN_FLIGHT)
+
+        async def one(r: OutRecipient) -> None:
+            async with slots:
+                doc = await store.outgoing_doc_by_id(r.doc_id)
+                if doc is not None and doc.version == r.version:
+                    await self._send(doc, r)
+
+        await asyncio.gather(*(one(r) for r in due))
         return len(due)
 
     async def _send(self, doc: OutDoc, r: OutRecipient) -> None:
@@ -73,9 +79,10 @@ class MailRoad:
             await store.message_ended(m.id, "refused")
             await self.ctx.fail_over(doc, r, exc.reason)
             return
-        await store.message_ended(m.id, "sent", m.ident)
-        await store.note_attempt([r.id], m.id, "mail", None)
-        await store.move(Move(r.id, "sent", detail=f"Message-ID {m.ident}"))
+        async with store.batch():
+            await store.message_ended(m.id, "sent", m.ident)
+            await store.note_attempt([r.id], m.id, "mail", None)
+            await store.move(Move(r.id, "sent", detail=f"Message-ID {m.ident}"))
         self.ctx.health.succeeded()
 
     async def _compose(self, doc: OutDoc, r: OutRecipient, mine: list[OutMessage]) -> OutMessage:
@@ -122,22 +129,23 @@ class InternalRoad:
             "internal", ["queued"], due_by=time.time(), outbox=self.ctx.name
         )
         stored = False
-        for r in due:
-            doc = await store.outgoing_doc_by_id(r.doc_id)
-            if doc is None or doc.version != r.version or r.to is None:
-                continue
-            record = internal_record(doc, r.to)
-            stored = (
-                await store.deliver_internal(
-                    record,
-                    Move(r.id, "sent", detail="vào luồng đến / into the inbound flow"),
-                    Move(r.id, "arrived", status_code=None, detail="đã lưu / stored"),
-                )
-                or stored
-            )
+        async with store.batch():  # one commit for the pass
+            for r in due:
+                stored = await self._deliver(r) or stored
         if stored:
             self.records_stored()
         return len(due)
+
+    async def _deliver(self, r: OutRecipient) -> bool:
+        store = self.ctx.store
+        doc = await store.outgoing_doc_by_id(r.doc_id)
+        if doc is None or doc.version != r.version or r.to is None:
+            return False
+        return await store.deliver_internal(
+            internal_record(doc, r.to),
+            Move(r.id, "sent", detail="vào luồng đến / into the inbound flow"),
+            Move(r.id, "arrived", status_code=None, detail="đã lưu / stored"),
+        )
 
 
 def _read_internal(raw: RawRecord) -> Document:

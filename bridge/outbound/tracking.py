@@ -51,17 +51,24 @@ class DispatchWorker:
         await run_loop(f"dispatch:{self.outbox}", self.send_due, stop, self.wake, idle_s=0.5)
 
     async def send_due(self) -> int:
-        due = await self.store.due_reports(self.outbox, limit=REPORTS_IN_FLIGHT * 4)
+        due = await self.store.due_reports(self.outbox, limit=REPORTS_IN_FLIGHT * 8)
         slots = asyncio.Semaphore(REPORTS_IN_FLIGHT)
+        taken: list[int] = []
 
         async def one(report: OutReport) -> None:
             async with slots:
-                await self._send(report)
+                if await self._send(report):
+                    taken.append(report.id)
 
-        await asyncio.gather(*(one(r) for r in due))
+        try:
+            await asyncio.gather(*(one(r) for r in due))
+        finally:
+            if taken:  # noted together: a crash before this sends them again, same key
+                await self.store.report_sent(*taken)
         return len(due)
 
-    async def _send(self, report: OutReport) -> None:
+    async def _send(self, report: OutReport) -> bool:
+        """True when the outbox took the report (201, or 200 for the same key again)."""
         try:
             await self.reporter.report(report.home_id, report.key, report.body)
         except (TransientError, AuthError) as exc:
@@ -69,15 +76,15 @@ class DispatchWorker:
             wait = backoff_s(report.attempts + 1, self.backoff_base_s, 300.0, after)
             await self.store.report_failed(report.id, exc.reason, time.time() + wait)
             self.health.failed(exc)
-            return
+            return False
         except PermanentError as exc:  # 404, 409, 422: never taken; kept aside, shown
             log.warning(
                 "dispatch_report_refused", outbox=self.outbox, key=report.key, reason=exc.reason
             )
             await self.store.report_failed(report.id, exc.reason, None)
-            return
-        await self.store.report_sent(report.id)
+            return False
         self.health.succeeded()
+        return True
 
 
 class InternalTracker:

@@ -121,12 +121,13 @@ class OutgoingSend(Outgoing):
         )
         return [OutReport(r[0], r[1], r[2], r[3], r[4], jsonutil.loads(r[5]), r[6]) for r in rows]
 
-    async def report_sent(self, report_id: int) -> None:
+    async def report_sent(self, *report_ids: int) -> None:
+        """These reports were taken (one transaction for all)."""
         async with self._tx() as conn:
-            await conn.execute(
+            await conn.executemany(
                 "UPDATE outgoing_reports SET state = 'sent', attempts = attempts + 1,"
                 " last_error = NULL WHERE id = $1",
-                (report_id,),
+                [(rid,) for rid in report_ids],
             )
 
     async def report_failed(self, report_id: int, error: str, retry_at: float | None) -> None:
