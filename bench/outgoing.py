@@ -82,8 +82,6 @@ async def run(count: int) -> dict[str, Any]:
             to = [{"organId": c, "organName": None, "email": None} for c in RECIPIENTS]
             docs = [office.outbox.issue(*_document(i), to, unit=SENDER) for i in range(count)]
             raw = config_dict(Path(tmp), office, {INTERNAL_A: home_a, INTERNAL_B: home_b}, node)
-            raw["units"][0]["outboxes"][0]["roads"] = ["internal", "axis", "paper"]
-            del raw["units"][0]["outboxes"][0]["smtp"]
             del raw["http"]
             raw["bridge"]["log_level"] = "warning"
             daemon = DaemonProcess(Path(tmp), raw)

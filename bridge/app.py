@@ -10,7 +10,7 @@ asks `adapters` for the registry; the simulators are never imported here.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Coroutine
+from collections.abc import Coroutine
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -65,12 +65,11 @@ def build_daemon(
     *,
     role: ProcessRole = ProcessRole.ALL,
     resolver: Resolver | None = None,
-    registry_of: Callable[[], Profiles] | None = None,
 ) -> Daemon:
     """A daemon wired from `config`: its store and blobs, processor, retention and (for the
     main process) the HTTP server. Nothing runs until it is entered or `run()`. `resolver`
-    (the organ directory sending routes by) and `registry_of` replace the configured ones
-    where a caller brings its own (the demo, tests)."""
+    (the organ directory sending routes by) replaces the configured one where a caller
+    brings its own (tests)."""
     bridge = config.bridge
     instance = bridge.instance or default_instance(bridge.data_dir)
     if role is ProcessRole.DELIVERIES:
@@ -80,7 +79,7 @@ def build_daemon(
     )
     blobs = _blobs(store, bridge.data_dir)
     parts = Parts(
-        profiles=(registry_of or profiles)(),
+        profiles=profiles(),
         load_config=load_config,
         instance=instance,
         store=store,

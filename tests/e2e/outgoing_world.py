@@ -1,35 +1,18 @@
 """Three units on one bridge for the sending tests: the sender's tdoffice (outbox, dispatch log,
 home), two receiving units with their homes, one axis node, and a directory given as a table.
 
-The axis's sending side and the mail road are reached through their protocols
-(`bridge.interfaces.AxisSender`, `MailSender`): `AxisNode` and `Mailroom` below keep every
-message they took, keyed the way duplicates are counted (DocumentId per recipient on the axis,
-Message-ID per recipient by mail), and can fail on purpose.
+The simulators count what they took the way duplicates are counted: the axis by DocumentId
+per recipient (`VxpSim.sending`), the mailbox by Message-ID per recipient (`SmtpSim`).
 """
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
-import json
-import random
-from collections import Counter
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from adapters import registry
-from bridge.errors import TransientError
-from bridge.interfaces import (
-    AmbiguousSendError,
-    AxisRefusedError,
-    MailRefusedError,
-    OutgoingMessage,
-    Profiles,
-)
 from bridge.normalize.directory import Resolution
-from schemas.outgoing import SentEdoc
 
 SENDER = "000.00.31.H59"
 INTERNAL_A = "000.00.32.H59"
@@ -74,126 +57,11 @@ class TableResolver:
         return Resolution(code, name, mail, node, deleted, True, why)
 
 
-@dataclass
-class AxisNode:
-    """The axis's sending side: stores a message for all its recipients or none; `refuse`
-    codes answer 23; `fail_before`/`fail_after` are the chances a send fails before storing
-    (a 503) or after storing with the answer lost."""
-
-    refuse: set[str] = field(default_factory=lambda: {LOCKED})
-    fail_before: float = 0.0
-    fail_after: float = 0.0
-    seed: int = 1
-    name: str = "axis"
-    stored: list[dict[str, Any]] = field(default_factory=list)  # one per (message, recipient)
-    sends: int = 0
-
-    def __post_init__(self) -> None:
-        self.rng = random.Random(self.seed)
-
-    def compose(self, message: OutgoingMessage, to: Sequence[str]) -> bytes:
-        return json.dumps(
-            {
-                "key": message.document_key,
-                "kind": message.kind,
-                "version": message.version,
-                "to": list(to),
-                "subject": message.document.subject,
-            }
-        ).encode()
-
-    async def send_edoc(self, *, from_organ: str, file: bytes) -> str:
-        self.sends += 1
-        body = json.loads(file)
-        if self.rng.random() < self.fail_before:
-            raise TransientError("503 trước khi lưu / before storing")
-        refused = {c: "23" for c in body["to"] if c in self.refuse}
-        if refused:
-            raise AxisRefusedError(refused, f"23: {', '.join(refused)}")
-        doc_id = f"D{len(self.stored) + 1}"
-        btype = {"new": 0, "revocation": 1, "update": 2}[body["kind"]]
-        for code in body["to"]:
-            self.stored.append(
-                {
-                    "doc_id": doc_id,
-                    "key": body["key"],
-                    "btype": btype,
-                    "to": code,
-                    "version": body["version"],
-                    "at": dt.datetime.now(dt.UTC),
-                }
-            )
-        if self.rng.random() < self.fail_after:
-            raise AmbiguousSendError("câu trả lời bị mất / answer lost")
-        return doc_id
-
-    async def sent_edocs(self, *, doc_id: str | None = None, since: Any = None) -> list[SentEdoc]:
-        return [
-            SentEdoc(
-                doc_id=s["doc_id"],
-                sender_doc_id=s["key"],
-                bussiness_doc_type=s["btype"],
-                to_code=s["to"],
-                send_status="sent",
-                sent_time=s["at"],
-            )
-            for s in self.stored
-            if (doc_id is None or s["doc_id"] == doc_id) and (since is None or s["at"] >= since)
-        ]
-
-    def per_recipient(self) -> Counter[tuple[str, int, str]]:
-        """(DocumentId, BussinessDocType, recipient) → how many times stored."""
-        return Counter((s["key"], s["btype"], s["to"]) for s in self.stored)
-
-
-@dataclass
-class Mailroom:
-    """The unit's mailbox over SMTP: `dead` addresses answer 550, `tempfail` is the chance of
-    a 451."""
-
-    dead: set[str] = field(default_factory=lambda: {"bdt@dead.tv.gov.vn"})
-    tempfail: float = 0.0
-    seed: int = 2
-    name: str = "mail"
-    address: str = "ubndtieucan@tv.gov.vn"
-    accepted: list[tuple[str, str, str]] = field(default_factory=list)  # (to, Message-ID, subj)
-
-    def __post_init__(self) -> None:
-        self.rng = random.Random(self.seed)
-
-    def compose(
-        self, message: OutgoingMessage, *, to: str, message_id: str, in_reply_to: str | None = None
-    ) -> bytes:
-        prefix = {"update": "Cập nhật: ", "revocation": "Thu hồi: "}.get(message.kind, "")
-        return json.dumps(
-            {
-                "to": to,
-                "id": message_id,
-                "subject": prefix + message.document.subject,
-                "reply": in_reply_to,
-            }
-        ).encode()
-
-    async def send(self, *, to: str, message: bytes) -> None:
-        if to in self.dead:
-            raise MailRefusedError("550 hộp thư không tồn tại / no such mailbox")
-        if self.rng.random() < self.tempfail:
-            raise TransientError("451 thử lại sau / try again later")
-        body = json.loads(message)
-        self.accepted.append((to, body["id"], body["subject"]))
-
-
-def registry_with(mail: Mailroom) -> Profiles:
-    """The registry, the mail road through `mail`."""
-    profiles = dict(registry())
-    profiles["mailbox"] = dataclasses.replace(
-        profiles["mailbox"], make_mail_sender=lambda settings, ctx: mail
-    )
-    return profiles
-
-
-def config_dict(tmp: Path, office: Any, homes: dict[str, Any], node: Any) -> dict[str, Any]:
-    """The sender (outbox + home on `office`, node `node`) and two receiving units."""
+def config_dict(
+    tmp: Path, office: Any, homes: dict[str, Any], node: Any, smtp: Any = None
+) -> dict[str, Any]:
+    """The sender (outbox + home on `office`, node `node`, mailbox `smtp`) and the receiving
+    units of `homes`."""
     system_id, secret = next(iter(node.systems.items()))
     units: list[dict[str, Any]] = [
         {
@@ -224,12 +92,21 @@ def config_dict(tmp: Path, office: Any, homes: dict[str, Any], node: Any) -> dic
                     "base_url": office.base_url,
                     "api_key": office.api_key,
                     "poll_interval": 0.2,
-                    "smtp": {
-                        "host": "127.0.0.1",
-                        "port": 2525,
-                        "tls": "none",
-                        "from": "ubndtieucan@tv.gov.vn",
-                    },
+                    "roads": ["internal", "axis", "mail", "paper"]
+                    if smtp
+                    else ["internal", "axis", "paper"],
+                    **(
+                        {
+                            "smtp": {
+                                "host": smtp.host,
+                                "port": smtp.port,
+                                "tls": "none",
+                                "from": "ubndtieucan@tv.gov.vn",
+                            }
+                        }
+                        if smtp
+                        else {}
+                    ),
                 }
             ],
         }

@@ -17,6 +17,7 @@ import aiohttp
 from bridge.app import build_daemon, parse_config
 from bridge.daemon import Daemon
 from schemas import Confidentiality
+from simulators.smtp import SmtpSim
 from simulators.tdoffice import TdofficeSim
 from simulators.vxp import VxpSim
 from tests.e2e.harness import make_doc, wait_until
@@ -30,10 +31,8 @@ from tests.e2e.outgoing_world import (
     NOWHERE,
     OLD_CODE,
     SENDER,
-    Mailroom,
     TableResolver,
     config_dict,
-    registry_with,
 )
 
 
@@ -68,18 +67,19 @@ def _final(log: list[dict[str, Any]]) -> dict[str, tuple[str | None, str]]:
 
 
 async def test_every_road_once_then_update_and_revocation(tmp_path: Path) -> None:
-    mail = Mailroom()
     async with (
         TdofficeSim(api_key="o1") as office,
         TdofficeSim(api_key="ha") as home_a,
         TdofficeSim(api_key="hb") as home_b,
         VxpSim() as node,
+        SmtpSim() as smtp,
     ):
         out = office.outbox
         sending = node.sending
         sending.refuse[LOCKED] = "23"
         sending.replies.update({AXIS_OK: ("01", "03", "06"), NEW_CODE: ("02",)})
         sending.update_replies[AXIS_OK] = "15"
+        smtp.dead.add("bdt@dead.tv.gov.vn")
         main = out.issue(
             *_doc(1),
             _to(INTERNAL_A, AXIS_OK, OLD_CODE, NEW_CODE, LOCKED, DEAD_MAIL, NOWHERE),
@@ -88,11 +88,9 @@ async def test_every_road_once_then_update_and_revocation(tmp_path: Path) -> Non
         other = out.issue(*_doc(2), _to(INTERNAL_B, AXIS_OK), unit=SENDER)
         secret = out.issue(*_doc(3, confidentiality=Confidentiality.MAT), _to(AXIS_OK), unit=SENDER)
         unnumbered = out.issue(*_doc(4, notation=None), _to(AXIS_OK, INTERNAL_A), unit=SENDER)
-        raw = config_dict(tmp_path, office, {INTERNAL_A: home_a, INTERNAL_B: home_b}, node)
+        raw = config_dict(tmp_path, office, {INTERNAL_A: home_a, INTERNAL_B: home_b}, node, smtp)
         config = parse_config(raw, {})
-        daemon = build_daemon(
-            config, resolver=TableResolver(), registry_of=lambda: registry_with(mail)
-        )
+        daemon = build_daemon(config, resolver=TableResolver())
         async with daemon:
 
             def state_of(doc: str) -> dict[str, tuple[str | None, str]]:
@@ -130,7 +128,9 @@ async def test_every_road_once_then_update_and_revocation(tmp_path: Path) -> Non
                 lambda: (
                     sum(1 for e in sending.sent_log if e.business == 2) == 1
                     and sum(1 for e in sending.sent_log if e.business == 1) == 1
-                    and any(subj.startswith("Cập nhật: ") for _, _, subj in mail.accepted)
+                    and any(
+                        str(m.message["Subject"]).startswith("Cập nhật: ") for m in smtp.received
+                    )
                     and any(
                         r["version"] == 2 and r["state"] == "sent" and r["road"] == "internal"
                         for r in out.log_of(main)
@@ -170,7 +170,7 @@ async def test_every_road_once_then_update_and_revocation(tmp_path: Path) -> Non
         assert {to for (_, btype, to) in per if btype == 2} == {AXIS_OK}  # NEW_CODE refused 02
         assert LOCKED not in {to for (_, _, to) in per}
         # by mail: the locked organ, once per version, each with its own Message-ID
-        ids = Counter((to, mid) for to, mid, _ in mail.accepted)
+        ids = Counter((to, m.message_id) for m in smtp.received for to in m.recipients)
         assert max(ids.values()) == 1 and {to for to, _ in ids} == {"syt@tv.gov.vn"}
         assert len(ids) == 2
         # the receiving units: one document each, updated and revoked in place

@@ -1,7 +1,9 @@
 """Sending under faults: `sendEdoc` failing 8 % before storing and 8 % after storing with the
-answer lost, and the daemon killed with SIGKILL twice while it sends. Every (document,
+answer lost, the mailbox answering 451 to many recipients, and the daemon killed with SIGKILL
+twice while it sends. Every (document,
 recipient) still gets each version exactly once at the axis (counted by DocumentId and
-BussinessDocType per recipient), once in each receiving unit's flow, and the dispatch log
+BussinessDocType per recipient), once by mail (by Message-ID per recipient), once in each
+receiving unit's flow, and the dispatch log
 ends in the right state for every recipient."""
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from simulators.smtp import SmtpSim
 from simulators.tdoffice import TdofficeSim
 from simulators.vxp import VxpSim
 from tests.e2e.harness import make_doc, wait_until
@@ -68,15 +71,17 @@ async def test_no_duplicate_nothing_missing_under_faults_and_kills(tmp_path: Pat
         TdofficeSim(api_key="ha") as home_a,
         TdofficeSim(api_key="hb") as home_b,
         VxpSim(seed=21) as node,
+        SmtpSim(seed=22) as smtp,
     ):
         sending = node.sending
         sending.refuse[LOCKED] = "23"
         sending.fail_before_rate = 0.08
         sending.fail_after_rate = 0.08
+        smtp.rcpt_451_rate = 0.3  # the mailbox asks to try again later, often
         docs = [_issue(office, i) for i in range(DOCS)]
-        raw = config_dict(tmp_path, office, {INTERNAL_A: home_a, "000.00.34.H59": home_b}, node)
-        raw["units"][0]["outboxes"][0]["roads"] = ["internal", "axis", "paper"]
-        del raw["units"][0]["outboxes"][0]["smtp"]
+        raw = config_dict(
+            tmp_path, office, {INTERNAL_A: home_a, "000.00.34.H59": home_b}, node, smtp
+        )
         del raw["http"]  # the harness gives the daemon its port
         daemon = DaemonProcess(tmp_path, raw)
         daemon.module = "tests.faults.outgoing_daemon"
@@ -98,7 +103,7 @@ async def test_no_duplicate_nothing_missing_under_faults_and_kills(tmp_path: Pat
                 for i, d in enumerate(docs):
                     want = 2 if i in UPDATED or i in REVOKED else 1
                     final = _final(office, d)
-                    for code in (AXIS_OK, OLD_CODE, INTERNAL_A):
+                    for code in (AXIS_OK, OLD_CODE, INTERNAL_A, LOCKED):
                         _, state, version = final.get(code, (None, None, None))
                         if version != want or state not in ("sent", "arrived", "registered"):
                             return False
@@ -119,9 +124,14 @@ async def test_no_duplicate_nothing_missing_under_faults_and_kills(tmp_path: Pat
         assert len(home_a.received) == DOCS  # one document each in the receiving unit
         revoked = [b for b in home_a.received.values() if b.get("state") == "revoked"]
         assert len(revoked) == len(REVOKED)
+        # by mail (the locked organ): each version once, by Message-ID per recipient
+        assert smtp.refusals, "some 451s were answered"
+        mails = Counter((m.message_id, to) for m in smtp.received for to in m.recipients)
+        assert max(mails.values()) == 1, [k for k, n in mails.items() if n > 1]
+        assert len(mails) == DOCS + len(UPDATED) + len(REVOKED)
         for d in docs:
             final = _final(office, d)
-            assert final[LOCKED][:2] == ("paper", "undeliverable")
+            assert final[LOCKED][:2] == ("mail", "sent")
             log = office.outbox.log_of(d)
             keys = [r for r in office.outbox.dispatch.get(d, [])]
             assert len(keys) == len(log)

@@ -9,6 +9,7 @@ from pathlib import Path
 from playwright.async_api import Browser, expect
 
 from bridge.app import build_daemon, parse_config
+from simulators.smtp import SmtpSim
 from simulators.tdoffice import TdofficeSim
 from simulators.vxp import VxpSim
 from tests.e2e.harness import make_doc, wait_until
@@ -18,10 +19,8 @@ from tests.e2e.outgoing_world import (
     LOCKED,
     NOWHERE,
     SENDER,
-    Mailroom,
     TableResolver,
     config_dict,
-    registry_with,
 )
 from tests.ui.test_page import WAIT_MS, browser
 
@@ -30,13 +29,14 @@ TOKEN = "out-ui-token"
 
 
 async def test_outgoing_view_shows_roads_and_cancels(tmp_path: Path, browser: Browser) -> None:
-    mail = Mailroom()
     async with (
         TdofficeSim(api_key="o1") as office,
         TdofficeSim(api_key="ha") as home_a,
         VxpSim() as node,
+        SmtpSim() as smtp,
     ):
         node.sending.refuse[LOCKED] = "23"
+        smtp.dead.add("bdt@dead.tv.gov.vn")
         doc, files = make_doc(1)
         doc = doc.model_copy(
             update={
@@ -49,11 +49,9 @@ async def test_outgoing_view_shows_roads_and_cancels(tmp_path: Path, browser: Br
             for c in (INTERNAL_A, AXIS_OK, LOCKED, NOWHERE)
         ]
         main = office.outbox.issue(doc, files, to, unit=SENDER)
-        raw = config_dict(tmp_path, office, {INTERNAL_A: home_a}, node)
+        raw = config_dict(tmp_path, office, {INTERNAL_A: home_a}, node, smtp)
         raw["http"]["token"] = TOKEN
-        daemon = build_daemon(
-            parse_config(raw, {}), resolver=TableResolver(), registry_of=lambda: registry_with(mail)
-        )
+        daemon = build_daemon(parse_config(raw, {}), resolver=TableResolver())
         async with daemon:
             await wait_until(
                 lambda: (
