@@ -86,6 +86,7 @@ async def test_every_road_once_then_update_and_revocation(tmp_path: Path) -> Non
             unit=SENDER,
         )
         other = out.issue(*_doc(2), _to(INTERNAL_B, AXIS_OK), unit=SENDER)
+        taken_back = out.issue(*_doc(5), _to(AXIS_OK, LOCKED), unit=SENDER)
         secret = out.issue(*_doc(3, confidentiality=Confidentiality.MAT), _to(AXIS_OK), unit=SENDER)
         unnumbered = out.issue(*_doc(4, notation=None), _to(AXIS_OK, INTERNAL_A), unit=SENDER)
         raw = config_dict(tmp_path, office, {INTERNAL_A: home_a, INTERNAL_B: home_b}, node, smtp)
@@ -126,6 +127,14 @@ async def test_every_road_once_then_update_and_revocation(tmp_path: Path) -> Non
             out.revoke(other, "Ban hành nhầm")
             await wait_until(
                 lambda: (
+                    state_of(taken_back).get(AXIS_OK) == ("axis", "done")
+                    and state_of(taken_back).get(LOCKED) == ("mail", "sent")
+                ),
+                what="the document sent by mistake sent",
+            )
+            out.recall(taken_back, "Gửi nhầm")  # lấy lại: status 13 on the axis, a mail
+            await wait_until(
+                lambda: (
                     sum(1 for e in sending.sent_log if e.business == 2) == 1
                     and sum(1 for e in sending.sent_log if e.business == 1) == 1
                     and any(
@@ -146,6 +155,9 @@ async def test_every_road_once_then_update_and_revocation(tmp_path: Path) -> Non
                     and state_of(main).get(AXIS_OK) == ("axis", "sent")
                     and [r["statusCode"] for r in out.log_of(main)].count("15") == 1
                     and [r["statusCode"] for r in out.log_of(other)].count("15") == 1
+                    and [r["statusCode"] for r in out.log_of(taken_back)].count("15") == 1
+                    and state_of(taken_back).get(LOCKED) == ("mail", "sent")
+                    and sum(1 for r in out.log_of(taken_back) if r["version"] == 2) >= 4
                 ),
                 what="the update and the revocation reported sent, and answered 15",
             )
@@ -172,7 +184,7 @@ async def test_every_road_once_then_update_and_revocation(tmp_path: Path) -> Non
         # by mail: the locked organ, once per version, each with its own Message-ID
         ids = Counter((to, m.message_id) for m in smtp.received for to in m.recipients)
         assert max(ids.values()) == 1 and {to for to, _ in ids} == {"syt@tv.gov.vn"}
-        assert len(ids) == 2
+        assert len(ids) == 4  # the main document twice, the one taken back twice
         # the receiving units: one document each, updated and revoked in place
         assert len(home_a.received) == 1 and len(home_b.received) == 1
         # never sent: every recipient refused with the contract's reason, road null
@@ -194,17 +206,30 @@ async def test_every_road_once_then_update_and_revocation(tmp_path: Path) -> Non
         locked = [(r["road"], r["state"]) for r in out.log_of(main) if r["recipient"] == LOCKED]
         assert locked[:3] == [("axis", "queued"), ("axis", "failed"), ("mail", "queued")]
         assert _final(out.log_of(other))[AXIS_OK] == ("axis", "sent")
+        # taken back: status 13 to the axis recipient (answered 15), "Thu hồi:" by mail, and no
+        # second document message to either
+        back = [
+            r for r in out.log_of(taken_back) if r["recipient"] == AXIS_OK and r["version"] == 2
+        ]
+        assert [(r["state"], r["statusCode"]) for r in back] == [
+            ("queued", None),
+            ("sent", None),
+            ("sent", "15"),
+        ]
+        assert back[1]["detail"].startswith("13: Gửi nhầm")
+        subjects = [str(m.message["Subject"]) for m in smtp.received]
+        assert sum(1 for x in subjects if x.startswith("Thu hồi: ")) == 1  # the one taken back
         # what operators read
         by_code = {r["code"]: r for r in detail["recipients"]}
         assert by_code[NEW_CODE]["listed"] == [OLD_CODE, NEW_CODE]
         assert by_code[LOCKED]["failed_roads"] == ["axis"] and by_code[LOCKED]["why"]
         assert any(a["error"] for a in by_code[LOCKED]["attempts_log"])
         outbound = status["outbound"]
-        assert outbound["documents"] == 4 and outbound["refused"] == 2
+        assert outbound["documents"] == 5 and outbound["refused"] == 2
         assert sum(outbound["by_state"].values()) == outbound["recipients"]
         assert sum(outbound["by_road"].values()) <= outbound["recipients"]
         sender = next(u for u in status["units"] if u["id"] == SENDER)
-        assert sender["outboxes"][0]["name"] == "tc-out" and sender["outboxes"][0]["taken"] == 4
+        assert sender["outboxes"][0]["name"] == "tc-out" and sender["outboxes"][0]["taken"] == 5
         receiving = next(u for u in status["units"] if u["id"] == INTERNAL_A)
         assert {"name": "internal", "profile": "internal"}.items() <= receiving["sources"][
             0
