@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from bridge.alerts.state import Observation, Seen
 from bridge.alerts.workdays import deadline
@@ -88,15 +89,20 @@ def overdue(
     key = overdue_key(source)
     if not rows:
         return Observation(key, AlertKind.STATUS_OVERDUE, Seen.CLEAR)
-    oldest = min(dt.datetime.fromisoformat(r[2]) for r in rows)
+    oldest, since = _oldest(rows, holidays)
     detail = {
         "endpoint": source,
         "count": sum(r[1] for r in rows),
         "units": [[unit, unit_names.get(unit, "")] for unit, _, _ in rows],
-        "oldest": oldest.isoformat(),
+        "oldest": oldest,
     }
-    since = deadline(oldest, holidays).isoformat()
     return Observation(key, AlertKind.STATUS_OVERDUE, Seen.FIRING, since, detail)
+
+
+def _oldest(rows: Sequence[tuple[str, Any, str]], holidays: Sequence[dt.date]) -> tuple[str, str]:
+    """The oldest time (ISO, the rows' third column) and the deadline it passed (ISO)."""
+    oldest = min(dt.datetime.fromisoformat(r[2]) for r in rows)
+    return oldest.isoformat(), deadline(oldest, holidays).isoformat()
 
 
 def outgoing_key(unit: str) -> str:
@@ -114,13 +120,12 @@ def outgoing_overdue(
     key = outgoing_key(unit)
     if not rows:
         return Observation(key, AlertKind.OUTGOING_OVERDUE, Seen.CLEAR)
-    oldest = min(dt.datetime.fromisoformat(r[2]) for r in rows)
+    oldest, since = _oldest(rows, holidays)
     detail = {
         "count": len(rows),
         "units": [[unit, unit_names.get(unit, "")]],
         "recipients": sorted({r[1] for r in rows})[:20],
         "documents": sorted({r[0] for r in rows})[:20],
-        "oldest": oldest.isoformat(),
+        "oldest": oldest,
     }
-    since = deadline(oldest, holidays).isoformat()
     return Observation(key, AlertKind.OUTGOING_OVERDUE, Seen.FIRING, since, detail)

@@ -12,6 +12,7 @@ from typing import Any
 from aiohttp import web
 
 from bridge.domain.outgoing import OutDoc, OutRecipient
+from bridge.http.api import list_query
 from bridge.http.context import json_response, services_of
 from bridge.http.operators import (
     actor_of,
@@ -19,7 +20,6 @@ from bridge.http.operators import (
     operator_of,
     require_unit,
     sees,
-    visible_units,
 )
 from bridge.outbound.actions import RecipientActionError
 from schemas.outgoing import DispatchState
@@ -73,27 +73,7 @@ def _recipient(r: OutRecipient) -> dict[str, Any]:
 
 async def outgoing(request: web.Request) -> web.Response:
     services = services_of(request)
-    unit = request.query.get("unit") or None
-    state = request.query.get("state") or None
-    units = visible_units(request, [u.id for u in services.view.units()])
-    if unit is not None and unit not in units:
-        return json_response(
-            {"error": f"unit: đơn vị {unit!r} không có trong cấu hình / not a configured unit"},
-            status=400,
-        )
-    if state is not None and state not in STATES:
-        return json_response(
-            {
-                "error": f"state: trạng thái {state!r} không có / unknown state"
-                f" (có / known: {', '.join(STATES)})"
-            },
-            status=400,
-        )
-    try:
-        limit = max(1, min(500, int(request.query.get("limit", 50))))
-    except ValueError:
-        raise web.HTTPBadRequest(text="limit: phải là số / must be an integer") from None
-    cursor = request.query.get("cursor", "")
+    unit, state, units, limit, cursor = list_query(request, STATES)
     before = int(cursor) if cursor.isdigit() else None
     scope = [unit] if unit is not None else (None if operator_of(request).units is None else units)
     docs = await services.store.outgoing_page(scope, state, limit, before)

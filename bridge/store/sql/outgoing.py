@@ -14,7 +14,8 @@ from bridge.domain.outbound import accepts, local_iso
 from bridge.domain.outgoing import Intake, Move, NewRecipient, OutDoc, OutRecipient
 from bridge.store.api import Fence
 from bridge.store.driver.shim import Conn, Row
-from bridge.store.sql.base import SqlBase, dumps, now_iso
+from bridge.store.sql.base import SqlBase, dumps, now_iso, raw_of
+from bridge.store.sql.records import insert_raw, save_cursor
 from schemas import Page, RawRecord
 
 ITEM_COLS = (
@@ -37,21 +38,15 @@ class Outgoing(SqlBase):
 
     async def save_outbox_page(self, outbox: str, page: Page, *, fence: Fence = None) -> list[int]:
         async with self._tx(fence) as conn:
-            new_ids = await _insert_items(conn, outbox, page.records)
-            if page.cursor is not None:
-                await conn.execute(
-                    "INSERT INTO cursors (source, cursor, updated_at) VALUES ($1, $2, $3)"
-                    " ON CONFLICT (source) DO UPDATE SET cursor = excluded.cursor,"
-                    " updated_at = excluded.updated_at",
-                    (outbox, page.cursor, now_iso()),
-                )
+            new_ids = await insert_raw(conn, page.records, into="outgoing_items", source=outbox)
+            await save_cursor(conn, outbox, page.cursor)
         return new_ids
 
     async def save_outbox_items(
         self, outbox: str, records: Sequence[RawRecord], *, fence: Fence = None
     ) -> list[int]:
         async with self._tx(fence) as conn:
-            return await _insert_items(conn, outbox, records)
+            return await insert_raw(conn, records, into="outgoing_items", source=outbox)
 
     async def outbox_unacked(self, outbox: str, limit: int = 500) -> list[RawRecord]:
         rows = await self._read().fetch(
@@ -59,7 +54,7 @@ class Outgoing(SqlBase):
             f" AND acked = {self.dialect.false} ORDER BY id LIMIT $2",
             (outbox, limit),
         )
-        return [_item(r)[1] for r in rows]
+        return [raw_of(r) for r in rows]
 
     async def mark_outbox_acked(
         self, outbox: str, keys: Sequence[tuple[str, str, str]], *, fence: Fence = None
@@ -77,7 +72,7 @@ class Outgoing(SqlBase):
             f"SELECT {ITEM_COLS} FROM outgoing_items WHERE taken = 0 ORDER BY id LIMIT $1",
             (limit,),
         )
-        return [(r[0], r[1], _item(r)[1]) for r in rows]
+        return [(r[0], r[1], raw_of(r)) for r in rows]
 
     async def skip_item(self, item_id: int, error: str) -> None:
         """An item that cannot be read: kept with its error, never taken again."""
@@ -301,31 +296,6 @@ async def _owe_reports(conn: Conn, r: OutRecipient, body: dict[str, Any]) -> Non
         )
 
 
-async def _insert_items(conn: Conn, outbox: str, records: Sequence[RawRecord]) -> list[int]:
-    new_ids: list[int] = []
-    for r in records:
-        new_id = await conn.fetchval(
-            "INSERT INTO outgoing_items (outbox, unit, external_id, version, media_type, payload,"
-            " attachments, ack, error, received_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10)"
-            " ON CONFLICT DO NOTHING RETURNING id",
-            (
-                outbox,
-                r.unit,
-                r.external_id,
-                r.version,
-                r.media_type,
-                r.payload,
-                dumps([a.model_dump(mode="json") for a in r.attachments]),
-                r.ack,
-                r.error,
-                r.received_at.isoformat(),
-            ),
-        )
-        if new_id is not None:
-            new_ids.append(int(new_id))
-    return new_ids
-
-
 async def _upsert_doc(conn: Conn, i: Intake) -> int:
     now = now_iso()
     found = await conn.fetchval(
@@ -401,24 +371,6 @@ async def _paper_task(conn: Conn, doc_id: int, rid: int, version: int, kind: str
         " VALUES ($1,$2,$3,$4,$5) ON CONFLICT DO NOTHING",
         (doc_id, rid, version, kind, now_iso()),
     )
-
-
-def _item(r: Row) -> tuple[int, RawRecord]:
-    from schemas import Attachment
-
-    raw = RawRecord(
-        source=r[1],
-        unit=r[2],
-        external_id=r[3],
-        version=r[4],
-        media_type=r[5],
-        payload=bytes(r[6]),
-        attachments=tuple(Attachment.model_validate(a) for a in jsonutil.loads(r[7])),
-        ack=r[8],
-        error=r[9],
-        received_at=dt.datetime.fromisoformat(r[10]),
-    )
-    return r[0], raw
 
 
 def _doc(r: Row) -> OutDoc:

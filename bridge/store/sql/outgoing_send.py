@@ -13,7 +13,7 @@ from bridge.domain.outgoing import Move, OutDoc, OutMessage, OutRecipient, OutRe
 from bridge.store.driver.shim import Row
 from bridge.store.sql.base import dumps, in_params, now_iso
 from bridge.store.sql.outgoing import DOC_COLS, RCPT_COLS, Outgoing, _doc, _recipient
-from bridge.store.sql.records import _insert_records
+from bridge.store.sql.records import insert_raw
 from schemas import RawRecord
 
 MSG_COLS = (
@@ -88,7 +88,7 @@ class OutgoingSend(Outgoing):
         """The internal road: the record enters the receiving unit's inbound flow (source
         `internal`) and the recipient moves, in one transaction. False when it was there."""
         async with self._tx() as conn:
-            new = await _insert_records(conn, [record])
+            new = await insert_raw(conn, [record])
             for m in moves:
                 await self._apply_move(conn, m)
             return bool(new)
