@@ -144,6 +144,7 @@ def _outbound(daemon: Daemon, config: Config, resolver: Resolver | None) -> Outb
         endpoint_adapter=adapter_of,
         verify=daemon.processor.verify,
         owner=daemon.share.lease.owner,
+        lease_ttl_s=config.bridge.lease_ttl,
     )
     daemon.processor.on_status = outbound.on_status
     return outbound

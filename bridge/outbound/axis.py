@@ -20,7 +20,7 @@ import structlog
 from bridge.domain.outgoing import Move, OutDoc, OutMessage, OutRecipient
 from bridge.errors import AuthError, PermanentError, TransientError
 from bridge.interfaces import AmbiguousSendError, AxisRefusedError, AxisSender, OutgoingMessage
-from bridge.outbound.common import OutboxContext, item_of, kind_for, run_loop
+from bridge.outbound.common import Hold, OutboxContext, item_of, kind_for, run_loop
 from schemas import DocumentRef
 
 log = structlog.get_logger(__name__)
@@ -40,9 +40,12 @@ class AxisRoad:
         self.sender = sender
         self.take_back = take_back
         self.wake = asyncio.Event()
+        self.hold: Hold | None = None  # the sending lease, when instances share the store
 
     async def run(self, stop: asyncio.Event) -> None:
-        await run_loop(f"axis:{self.ctx.name}", self.send_due, stop, self.wake, self.ctx.health)
+        await run_loop(
+            f"axis:{self.ctx.name}", self.send_due, stop, self.wake, self.ctx.health, hold=self.hold
+        )
 
     async def send_due(self) -> int:
         """One pass over the due axis recipients; how many messages were tried."""

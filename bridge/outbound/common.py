@@ -94,6 +94,9 @@ def kind_for(doc: OutDoc, r: OutRecipient, had_it: bool) -> str:
     return message_kind(item_of(doc), not had_it)
 
 
+Hold = Callable[[], Awaitable[bool]]  # whether this instance does the sending now (its lease)
+
+
 async def run_loop(
     name: str,
     once: Callable[[], Awaitable[int]],
@@ -101,13 +104,15 @@ async def run_loop(
     wake: asyncio.Event,
     health: Health | None = None,
     idle_s: float = 1.0,
+    hold: Hold | None = None,
 ) -> None:
     """Call `once` until stopped: again at once while it found work, else after `idle_s` or
-    when woken. A failure of one pass is logged and shown, never ends the loop."""
+    when woken. A failure of one pass is logged and shown, never ends the loop. With `hold`,
+    only while it says this instance holds the sending (another instance sends meanwhile)."""
     while not stop.is_set():
         wake.clear()
         try:
-            done = await once()
+            done = await once() if hold is None or await hold() else 0
         except BridgeError as exc:
             log.warning("outgoing_pass_failed", worker=name, reason=exc.reason)
             if health is not None:

@@ -13,7 +13,7 @@ import structlog
 from bridge.domain.entities import StoredRecord
 from bridge.domain.outbound_plan import Routing, plan
 from bridge.errors import PermanentError
-from bridge.outbound.common import run_loop
+from bridge.outbound.common import Hold, run_loop
 from bridge.store import Store
 from bridge.store.api import Fence
 from schemas import Document, Page, RawRecord
@@ -83,9 +83,10 @@ class Taker:
         self.on_taken = on_taken
         self.verify = verify
         self.wake = asyncio.Event()
+        self.hold: Hold | None = None  # the sending lease, when instances share the store
 
     async def run(self, stop: asyncio.Event) -> None:
-        await run_loop("outbox-intake", self.take_pending, stop, self.wake)
+        await run_loop("outbox-intake", self.take_pending, stop, self.wake, hold=self.hold)
 
     async def take_pending(self, batch: int = 100) -> int:
         items = await self.store.untaken_items(batch)

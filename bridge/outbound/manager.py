@@ -72,6 +72,7 @@ class Outbound:
         endpoint_adapter: Callable[[str], Any] = lambda name: None,
         verify: Verify | None = None,
         owner: str = "bridge",
+        lease_ttl_s: float = 30.0,
         backoff_base_s: float = 1.0,
     ) -> None:
         self.config = config
@@ -84,12 +85,17 @@ class Outbound:
         self.endpoint_adapter = endpoint_adapter
         self.owner = owner
         self.backoff_base_s = backoff_base_s
+        self.lease_ttl_s = lease_ttl_s
         self.outboxes: dict[str, RunningOutbox] = {}
         self.stop = asyncio.Event()
         self._stack = AsyncExitStack()
         self._tasks: list[asyncio.Task[None]] = []
         self.taker = Taker(store, self._mapper, self._routing, self._unit_of, self._taken, verify)
         self.tracker = InternalTracker(store, self._home_of)
+        # One instance sends at a time (intake is each outbox's own source lease): the taker,
+        # the roads, the tracker and the dispatch reporters work while this lease is held.
+        self.lease = Lease(store, "outbound", owner, lease_ttl_s)
+        self.taker.hold = self.tracker.hold = self.lease.hold
 
     # ---- lifecycle ------------------------------------------------------------------------
 
@@ -112,6 +118,10 @@ class Outbound:
             for task in pending:
                 task.cancel()
             await asyncio.gather(*self._tasks, return_exceptions=True)
+        try:
+            await self.lease.release()  # another instance takes the sending over at once
+        except Exception as exc:  # the store gone: the lease lapses after its time instead
+            log.warning("lease_not_released", resource=self.lease.resource, error=repr(exc))
         await self._stack.aclose()
 
     async def _start_outbox(self, unit: UnitConfig, settings: SourceSettings) -> None:
@@ -144,7 +154,8 @@ class Outbound:
         running = RunningOutbox(settings, unit.id, adapter, health, octx)
         self.outboxes[settings.name] = running
         records = OutboxRecords(self.store, self.taker.wake.set)
-        lease = Lease(self.store, f"source:{settings.name}", self.owner, 30.0)
+        ttl = max(self.lease_ttl_s, 3 * settings.poll_interval)  # as the sources' leases
+        lease = Lease(self.store, f"source:{settings.name}", self.owner, ttl)
         intake = SourceRunner(
             adapter, records, _Wake(self.taker.wake), health, settings.poll_interval, lease
         )
@@ -169,6 +180,7 @@ class Outbound:
         log.info("outbox_started", name=settings.name, unit=unit.id, roads=[r.value for r in roads])
 
     def _road(self, running: RunningOutbox, worker: Any, kind: str | None = None) -> None:
+        worker.hold = self.lease.hold
         running.workers.append(worker)
         label = kind or type(worker).__name__.removesuffix("Road").lower()
         self._supervise(f"{label}:{running.settings.name}", worker.run)

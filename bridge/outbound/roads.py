@@ -15,7 +15,7 @@ import structlog
 from bridge.domain.outgoing import Move, OutDoc, OutMessage, OutRecipient
 from bridge.errors import AuthError, PermanentError, TransientError
 from bridge.interfaces import MailRefusedError, MailSender, OutgoingMessage, Profile
-from bridge.outbound.common import OutboxContext, item_of, kind_for, run_loop
+from bridge.outbound.common import Hold, OutboxContext, item_of, kind_for, run_loop
 from schemas import Action, Document, DocumentRef, DocumentState, RawRecord
 
 log = structlog.get_logger(__name__)
@@ -31,9 +31,12 @@ class MailRoad:
         self.ctx = ctx
         self.sender = sender
         self.wake = asyncio.Event()
+        self.hold: Hold | None = None  # the sending lease, when instances share the store
 
     async def run(self, stop: asyncio.Event) -> None:
-        await run_loop(f"mail:{self.ctx.name}", self.send_due, stop, self.wake, self.ctx.health)
+        await run_loop(
+            f"mail:{self.ctx.name}", self.send_due, stop, self.wake, self.ctx.health, hold=self.hold
+        )
 
     async def send_due(self) -> int:
         store = self.ctx.store
@@ -119,9 +122,10 @@ class InternalRoad:
         self.ctx = ctx
         self.records_stored = records_stored
         self.wake = asyncio.Event()
+        self.hold: Hold | None = None  # the sending lease, when instances share the store
 
     async def run(self, stop: asyncio.Event) -> None:
-        await run_loop(f"internal:{self.ctx.name}", self.send_due, stop, self.wake)
+        await run_loop(f"internal:{self.ctx.name}", self.send_due, stop, self.wake, hold=self.hold)
 
     async def send_due(self) -> int:
         store = self.ctx.store

@@ -18,13 +18,13 @@ from bridge.errors import AuthError, PermanentError, TransientError
 from bridge.health import Health, backoff_s
 from bridge.interfaces import DispatchReporter, IncomingStatus
 from bridge.normalize.directory import normalize_code
-from bridge.outbound.common import run_loop
+from bridge.outbound.common import Hold, run_loop
 from bridge.outbound.roads import internal_id
 from bridge.store import Store
 from schemas.outgoing import DispatchState
 
 log = structlog.get_logger(__name__)
-REPORTS_IN_FLIGHT = 8
+REPORTS_IN_FLIGHT = 16
 _TRACKED = ("arrived", "registered", "assigned", "processing", "sent")
 
 
@@ -46,12 +46,15 @@ class DispatchWorker:
         self.health = health
         self.backoff_base_s = backoff_base_s
         self.wake = asyncio.Event()
+        self.hold: Hold | None = None  # the sending lease, when instances share the store
 
     async def run(self, stop: asyncio.Event) -> None:
-        await run_loop(f"dispatch:{self.outbox}", self.send_due, stop, self.wake, idle_s=0.5)
+        await run_loop(
+            f"dispatch:{self.outbox}", self.send_due, stop, self.wake, idle_s=0.5, hold=self.hold
+        )
 
     async def send_due(self) -> int:
-        due = await self.store.due_reports(self.outbox, limit=REPORTS_IN_FLIGHT * 8)
+        due = await self.store.due_reports(self.outbox, limit=REPORTS_IN_FLIGHT * 16)
         slots = asyncio.Semaphore(REPORTS_IN_FLIGHT)
         taken: list[int] = []
 
@@ -94,14 +97,20 @@ class InternalTracker:
     def __init__(self, store: Store, home_of: Callable[[str], str | None]) -> None:
         self.store = store
         self.home_of = home_of
+        self._after = 0  # where the next page of recipients starts
         self.wake = asyncio.Event()
+        self.hold: Hold | None = None  # the sending lease, when instances share the store
 
     async def run(self, stop: asyncio.Event) -> None:
-        await run_loop("internal-tracker", self.track, stop, self.wake, idle_s=2.0)
+        await run_loop("internal-tracker", self.track, stop, self.wake, idle_s=2.0, hold=self.hold)
 
     async def track(self) -> int:
+        """One page of the internal recipients still under way (the next page next time,
+        from the first again after the last); how many moved."""
+        page = await self.store.recipients_in("internal", _TRACKED, limit=200, after=self._after)
+        self._after = page[-1].id if len(page) == 200 else 0
         moved = 0
-        for r in await self.store.recipients_in("internal", _TRACKED, limit=500):
+        for r in page:
             doc = await self.store.outgoing_doc_by_id(r.doc_id)
             if doc is None or r.to is None:
                 continue
@@ -117,7 +126,7 @@ class InternalTracker:
                     state = new
             if moves:
                 moved += sum(await self.store.move(*moves))
-        return moved
+        return moved + (1 if self._after else 0)  # more pages: go on at once
 
 
 async def axis_status(store: Store, unit: str, message: IncomingStatus) -> bool:

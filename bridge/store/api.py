@@ -319,6 +319,7 @@ class Outgoing(Protocol):
         limit: int = 200,
         due_by: float | None = None,
         outbox: str | None = None,
+        after: int = 0,
     ) -> list[OutRecipient]: ...
     async def take_item(self, intake: Intake) -> int:
         """Apply what taking an outbox item changes, in one transaction; the document's id."""

@@ -340,6 +340,8 @@ _SHARED: list[tuple[int, str]] = [
         CREATE INDEX IF NOT EXISTS outgoing_recipients_due ON outgoing_recipients (road, next_at)
             WHERE state = 'queued';
         CREATE INDEX IF NOT EXISTS outgoing_recipients_state ON outgoing_recipients (state);
+        CREATE INDEX IF NOT EXISTS outgoing_recipients_road ON outgoing_recipients (road, id);
+        CREATE INDEX IF NOT EXISTS outgoing_recipients_doc ON outgoing_recipients (doc_id);
         CREATE TABLE IF NOT EXISTS outgoing_messages (
             id $id,
             doc_id $bigint NOT NULL,
@@ -382,6 +384,8 @@ _SHARED: list[tuple[int, str]] = [
         );
         CREATE INDEX IF NOT EXISTS outgoing_reports_pending ON outgoing_reports (outbox, id)
             WHERE state = 'pending';
+        CREATE INDEX IF NOT EXISTS outgoing_reports_recipient
+            ON outgoing_reports (recipient_id, id) WHERE state = 'pending';
         CREATE TABLE IF NOT EXISTS outgoing_tasks (
             id $id,
             doc_id $bigint NOT NULL,

@@ -123,11 +123,12 @@ class Outgoing(SqlBase):
         limit: int = 200,
         due_by: float | None = None,
         outbox: str | None = None,
+        after: int = 0,
     ) -> list[OutRecipient]:
         """Recipients on `road` in one of `states` (due by then, and of that outbox's
-        documents, when given), oldest first."""
+        documents, when given), oldest first from id `after` on."""
         marks = ", ".join(f"'{s}'" for s in states)
-        where, args = [f"road = $1 AND state IN ({marks})"], [road, limit]
+        where, args = [f"road = $1 AND state IN ({marks}) AND id > $3"], [road, limit, after]
         if due_by is not None:
             args.append(due_by)
             where.append(f"next_at <= ${len(args)}")
@@ -304,7 +305,7 @@ async def _upsert_doc(conn: Conn, i: Intake) -> int:
     if found is not None:
         await conn.execute(
             "UPDATE outgoing_docs SET version = $1, state = $2, data = $3, updated_at = $4,"
-            " refused = COALESCE(refused, $5) WHERE id = $6",
+            " refused = $5 WHERE id = $6",
             (i.version, i.state, dumps(i.data), now, i.refused, found),
         )
         return int(found)
