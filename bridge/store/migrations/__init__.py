@@ -385,7 +385,7 @@ _SHARED: list[tuple[int, str]] = [
         CREATE INDEX IF NOT EXISTS outgoing_reports_pending ON outgoing_reports (outbox, id)
             WHERE state = 'pending';
         CREATE INDEX IF NOT EXISTS outgoing_reports_recipient
-            ON outgoing_reports (recipient_id, id) WHERE state = 'pending';
+            ON outgoing_reports (recipient_id, id);
         CREATE TABLE IF NOT EXISTS outgoing_tasks (
             id $id,
             doc_id $bigint NOT NULL,

@@ -105,8 +105,10 @@ class OutgoingSend(Outgoing):
             return []
         if row[0] is None or sink is None:
             return ["stored"]
-        rows = await self._read().fetch(
-            "SELECT status FROM status_events WHERE document_id = $1 AND sink = $2 ORDER BY id",
+        rows = await self._read().fetch(  # by the delivery's remote id: both indexed
+            "SELECT e.status FROM outbox o JOIN status_events e ON e.sink = o.sink"
+            " AND e.remote_id = o.remote_id WHERE o.document_id = $1 AND o.sink = $2"
+            " AND o.op = 'create' ORDER BY e.id",
             (row[0], sink),
         )
         return ["stored", *(r[0] for r in rows)]
