@@ -177,6 +177,11 @@ def reaches_axis(res: Resolution) -> bool:
     return res.known and res.has_node and not res.deleted
 
 
+def rank(state: str) -> int:
+    """A state's place on its road (the three ends share the last)."""
+    return _RANK[DispatchState(state)]
+
+
 def advances(current: DispatchState, new: DispatchState) -> bool:
     """Whether `new` moves a recipient forward on its road (a final state is not left, except
     `failed`, after which a new road starts at queued)."""

@@ -91,7 +91,7 @@ class Outbound:
         self._stack = AsyncExitStack()
         self._tasks: list[asyncio.Task[None]] = []
         self.taker = Taker(store, self._mapper, self._routing, self._unit_of, self._taken, verify)
-        self.tracker = InternalTracker(store, self._home_of)
+        self.tracker = InternalTracker(store)
         # One instance sends at a time (intake is each outbox's own source lease): the taker,
         # the roads, the tracker and the dispatch reporters work while this lease is held.
         self.lease = Lease(store, "outbound", owner, lease_ttl_s)
@@ -253,12 +253,6 @@ class Outbound:
     def _unit_of(self, outbox: str) -> str | None:
         running = self.outboxes.get(outbox)
         return None if running is None else running.unit
-
-    def _home_of(self, unit_id: str) -> str | None:
-        for unit in self.config.units:
-            if unit.id == unit_id and unit.sinks:
-                return unit.sinks[0].name
-        return None
 
     def _taken(self) -> None:
         self.wake_roads()

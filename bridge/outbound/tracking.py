@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 import structlog
 
@@ -19,7 +19,6 @@ from bridge.health import Health, backoff_s
 from bridge.interfaces import DispatchReporter, IncomingStatus
 from bridge.normalize.directory import normalize_code
 from bridge.outbound.common import Hold, run_loop
-from bridge.outbound.roads import internal_id
 from bridge.store import Store
 from schemas.outgoing import DispatchState
 
@@ -94,10 +93,8 @@ class InternalTracker:
     """Follows internal recipients in their receiving unit: `arrived` once stored, then that
     unit's home status (received, assigned, processing, done; rejected is `refused`)."""
 
-    def __init__(self, store: Store, home_of: Callable[[str], str | None]) -> None:
+    def __init__(self, store: Store) -> None:
         self.store = store
-        self.home_of = home_of
-        self._after = 0  # where the next page of recipients starts
         self.wake = asyncio.Event()
         self.hold: Hold | None = None  # the sending lease, when instances share the store
 
@@ -105,18 +102,9 @@ class InternalTracker:
         await run_loop("internal-tracker", self.track, stop, self.wake, idle_s=2.0, hold=self.hold)
 
     async def track(self) -> int:
-        """One page of the internal recipients still under way (the next page next time,
-        from the first again after the last); how many moved."""
-        page = await self.store.recipients_in("internal", _TRACKED, limit=200, after=self._after)
-        self._after = page[-1].id if len(page) == 200 else 0
+        """Move the internal recipients whose receiving home system reported; how many moved."""
         moved = 0
-        for r in page:
-            doc = await self.store.outgoing_doc_by_id(r.doc_id)
-            if doc is None or r.to is None:
-                continue
-            statuses = await self.store.internal_statuses(
-                r.to, internal_id(doc), self.home_of(r.to)
-            )
+        for r, statuses in await self.store.internal_progress(_TRACKED):
             state = DispatchState(r.state)
             moves = []
             for status in statuses:
@@ -126,7 +114,7 @@ class InternalTracker:
                     state = new
             if moves:
                 moved += sum(await self.store.move(*moves))
-        return moved + (1 if self._after else 0)  # more pages: go on at once
+        return moved
 
 
 async def axis_status(store: Store, unit: str, message: IncomingStatus) -> bool:

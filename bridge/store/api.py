@@ -361,9 +361,12 @@ class Outgoing(Protocol):
     async def deliver_internal(self, record: RawRecord, *moves: Move) -> bool:
         """The internal road: the record stored for the receiving unit with the moves."""
 
-    async def internal_statuses(
-        self, unit: str, external_id: str, sink: str | None
-    ) -> list[str]: ...
+    async def internal_progress(
+        self, states: Sequence[str], limit: int = 500
+    ) -> list[tuple[OutRecipient, list[str]]]:
+        """Internal recipients in `states` whose receiving home system reported, with those
+        statuses, oldest first."""
+
     async def due_reports(
         self, outbox: str, limit: int = 50, now: float | None = None
     ) -> list[OutReport]:

@@ -127,7 +127,7 @@ async def test_internal_road_and_figures(store: Store) -> None:
     record = raw("out/D1", source="internal", unit="U2")
     assert await store.deliver_internal(record, Move(r.id, "sent"), Move(r.id, "arrived"))
     assert not await store.deliver_internal(record)  # once
-    assert await store.internal_statuses("U2", "out/D1", "home") == []  # not decided yet
+    assert await store.internal_progress(["arrived"]) == []  # nothing reported yet
     (stored,) = await store.unprocessed()
     assert stored.raw.source == "internal"
     figures = await store.outbound_figures()

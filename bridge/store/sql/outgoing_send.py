@@ -9,13 +9,24 @@ from collections.abc import Collection, Sequence
 from typing import Any
 
 from bridge import jsonutil
+from bridge.domain.outbound import HOME_STATES, rank
 from bridge.domain.outgoing import Move, OutDoc, OutMessage, OutRecipient, OutReport
 from bridge.store.driver.shim import Row
 from bridge.store.sql.base import dumps, in_params, now_iso
 from bridge.store.sql.outgoing import DOC_COLS, RCPT_COLS, Outgoing, _doc, _recipient
 from bridge.store.sql.records import insert_raw
 from schemas import RawRecord
+from schemas.outgoing import DispatchState
 
+# a home status that moves the recipient forward (only those are worth reading again)
+_AHEAD = (
+    "(CASE e.status "
+    + " ".join(f"WHEN '{k}' THEN {rank(v)}" for k, v in HOME_STATES.items())
+    + " ELSE 0 END) > (CASE r.state "
+    + " ".join(f"WHEN '{st.value}' THEN {rank(st)}" for st in DispatchState)
+    + " ELSE 99 END)"
+)
+_R_COLS = ", ".join(f"r.{c.strip()}" for c in RCPT_COLS.split(","))
 MSG_COLS = (
     "id, doc_id, version, road, kind, recipients::text, ident, bytes, remote_id, state, first_at"
 )
@@ -93,25 +104,29 @@ class OutgoingSend(Outgoing):
                 await self._apply_move(conn, m)
             return bool(new)
 
-    async def internal_statuses(self, unit: str, external_id: str, sink: str | None) -> list[str]:
-        """The home statuses the receiving unit's home system reported for the document an
-        internal record became, oldest first; `stored` first once the record is decided."""
-        row = await self._read().fetchrow(
-            "SELECT document_id, outcome FROM records WHERE source = 'internal' AND unit = $1"
-            " AND external_id = $2 ORDER BY id LIMIT 1",
-            (unit, external_id),
+    async def internal_progress(
+        self, states: Sequence[str], limit: int = 500
+    ) -> list[tuple[OutRecipient, list[str]]]:
+        """Internal recipients in one of `states` whose receiving unit's home system reported
+        on the document their record became: each with those statuses, oldest first."""
+        marks = ", ".join(f"'{s}'" for s in states)
+        rows = await self._read().fetch(
+            f"SELECT {_R_COLS}, e.status FROM outgoing_recipients r"
+            " JOIN outgoing_docs d ON d.id = r.doc_id"
+            " JOIN records rec ON rec.source = 'internal' AND rec.unit = r.to_addr"
+            " AND rec.external_id = d.outbox || '/' || d.home_id AND rec.document_id IS NOT NULL"
+            " JOIN outbox o ON o.document_id = rec.document_id AND o.unit = r.to_addr"
+            " AND o.op = 'create' AND o.remote_id IS NOT NULL"
+            " JOIN status_events e ON e.sink = o.sink AND e.remote_id = o.remote_id"
+            f" WHERE r.road = 'internal' AND r.state IN ({marks}) AND {_AHEAD}"
+            " ORDER BY r.id, e.id LIMIT $1",
+            (limit,),
         )
-        if row is None or row[1] is None:
-            return []
-        if row[0] is None or sink is None:
-            return ["stored"]
-        rows = await self._read().fetch(  # by the delivery's remote id: both indexed
-            "SELECT e.status FROM outbox o JOIN status_events e ON e.sink = o.sink"
-            " AND e.remote_id = o.remote_id WHERE o.document_id = $1 AND o.sink = $2"
-            " AND o.op = 'create' ORDER BY e.id",
-            (row[0], sink),
-        )
-        return ["stored", *(r[0] for r in rows)]
+        found: dict[int, tuple[OutRecipient, list[str]]] = {}
+        for row in rows:
+            r = _recipient(row)
+            found.setdefault(r.id, (r, []))[1].append(str(row[-1]))
+        return list(found.values())
 
     # ---- dispatch reports -----------------------------------------------------------------
 
