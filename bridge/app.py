@@ -107,9 +107,10 @@ def _processor(daemon: Daemon, config: Config) -> Processor:
         require_revocation=bridge.require_revocation,
         fetch_revocation=bridge.fetch_revocation,
     )
+    daemon.profiles.setdefault(INTERNAL, INTERNAL_PROFILE)  # the internal road's records
     return Processor(
         daemon.store,
-        {**daemon.profiles, INTERNAL: INTERNAL_PROFILE},
+        daemon.profiles,
         lambda source: (
             INTERNAL
             if source == INTERNAL
