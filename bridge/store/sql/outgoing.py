@@ -199,7 +199,10 @@ class Outgoing(SqlBase):
                     (rid, message_id, road, now_iso(), error),
                 )
                 await conn.execute(
-                    "UPDATE outgoing_recipients SET attempts = attempts + 1, last_error = $1,"
+                    # `attempts` counts the failures in a row (the backoff grows with them);
+                    # every attempt stays in outgoing_attempts
+                    "UPDATE outgoing_recipients SET last_error = $1,"
+                    " attempts = CASE WHEN $1 IS NULL THEN 0 ELSE attempts + 1 END,"
                     " next_at = COALESCE($2, next_at) WHERE id = $3",
                     (error, next_at, rid),
                 )
