@@ -171,6 +171,14 @@ class PushReceiver(Protocol):
 
 
 @runtime_checkable
+class UnitsServed(Protocol):
+    """A source serving several units at once (a shared axis node) that takes a new set of
+    them while it runs: a unit added or disabled by a reload does not restart it."""
+
+    def serve_units(self, units: tuple[str, ...]) -> None: ...
+
+
+@runtime_checkable
 class StatusPolling(Protocol):
     """Status polling: a home system asked what became of a document it was given."""
 

@@ -12,6 +12,7 @@ node's clock error), `list_garbage` (an unreadable pending list), and the base c
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import datetime as dt
 from collections.abc import Mapping, Sequence
@@ -273,6 +274,8 @@ class VxpSim(SimServer):
         doc_id = self.sending.store(message, data, system_id, params["from"])
         if fault == "after":
             return cut(request) if self.rng.random() < 0.5 else web.Response(status=502)
+        if self.sending.answer_delay_s:
+            await asyncio.sleep(self.sending.answer_delay_s)
         return _answer(DocId=doc_id)
 
 

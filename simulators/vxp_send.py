@@ -10,7 +10,8 @@ recipient may answer (`replies`: organ → codes such as ("01", "03", "04", "05"
 those come back as status messages pending for the sending node.
 
 Faults: `fail_before_rate` answers 500 before anything is stored; `fail_after_rate` stores
-the message and then loses the answer (the connection cut, or a 500). `deliveries` counts the
+the message and then loses the answer (the connection cut, or a 500); `answer_delay_s` holds
+the answer of a stored message (past a client's timeout). `deliveries` counts the
 stored document messages by (edXML DocumentId, recipient) for tests that prove "no duplicate".
 """
 
@@ -89,6 +90,7 @@ class Sending:
         self.update_replies: dict[str, str] = {}
         self.fail_before_rate = 0.0
         self.fail_after_rate = 0.0
+        self.answer_delay_s = 0.0  # the answer to a stored sendEdoc comes this much later
         self.sent_log: list[SentEntry] = []
         self.deliveries: Counter[tuple[str, str]] = Counter()
         self.fault_counts: Counter[str] = Counter()

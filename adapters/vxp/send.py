@@ -9,8 +9,7 @@ is one HTTP try, and its failures say whether the file may have been stored:
 | timeout or cut connection once connected, HTTP 5xx, an answer that is not JSON, OK without `DocId` | AmbiguousSendError: look with `sent_edocs` before sending again |
 | FAIL 18 (unknown, deleted or node-less recipient) or 23 (locked recipient) | AxisRefusedError with the refused codes |
 | FAIL 1000-1999, HTTP 401/403, signature words | AuthError |
-| FAIL 2000-2999 (file or sender refused), other HTTP 4xx | PermanentError |
-| any other FAIL (the node's own trouble, "-1") | TransientError: a FAIL is an answer, nothing was stored |
+| any other FAIL ("the file or the sender is not acceptable"), other HTTP 4xx | PermanentError |
 """
 
 from __future__ import annotations
@@ -32,7 +31,7 @@ from adapters.vxp.edxml import EdxmlError, parse_message
 from adapters.vxp.message import EdxmlMessage
 from adapters.vxp.settings import VxpSettings
 from adapters.vxp.signing import sign
-from bridge.errors import TransientError
+from bridge.errors import AuthError, PermanentError, TransientError
 from bridge.interfaces import AdapterContext, AmbiguousSendError, AxisRefusedError, OutgoingMessage
 from bridge.normalize import VN_TZ
 from schemas import SentEdoc
@@ -118,7 +117,13 @@ class VxpSender(VxpClient):
                 refused = refused_codes(description, file, code)
                 log.info("axis_send_refused", sender=self.name, code=code, refused=sorted(refused))
                 raise AxisRefusedError(refused, f"ErrorCode {code}: {description[:300]}")
-            raise error_for_answer(answer, "vxp sendEdoc")
+            error = error_for_answer(answer, "vxp sendEdoc")
+            if isinstance(error, AuthError):
+                raise error
+            raise PermanentError(
+                f"vxp sendEdoc: trục không nhận văn bản / the axis refused the document "
+                f"(ErrorCode {code}: {description[:300]})"
+            )
         doc_id = answer.get("DocId")
         if not isinstance(doc_id, str) or not doc_id.strip():
             raise AmbiguousSendError(

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import dataclasses
 import datetime as dt
 import hashlib
 from collections import OrderedDict
@@ -67,6 +68,10 @@ class VxpSource(AsyncResource):
     async def __aenter__(self) -> Self:
         await self._client.__aenter__()
         return self
+
+    def serve_units(self, units: tuple[str, ...]) -> None:
+        """Serve `units` from the next message on (units added or disabled by a reload)."""
+        self._ctx = dataclasses.replace(self._ctx, units=units)
 
     @property
     def retry(self) -> RetryPolicy:

@@ -302,3 +302,19 @@ def test_an_ascii_unit_name_with_a_comma_is_quoted() -> None:
     )
     mail = read_mail(raw)
     assert (mail.sender_address, mail.sender_name) == (FROM, "UBND, huyen Tieu Can")
+
+
+async def test_retrying_451s_delivers_each_message_once(smtp: SmtpSim, tmp_path: Path) -> None:
+    smtp.rcpt_451_rate = smtp.data_451_rate = 0.1
+    sender = _sender(smtp.port, tmp_path)
+    ids = [f"m-{n}" for n in range(30)]
+    for message_id in ids:
+        raw = sender.compose(_message({}), to=TO, message_id=message_id)
+        while True:
+            try:
+                await sender.send(to=TO, message=raw)
+                break
+            except TransientError:
+                continue
+    assert smtp.refusals["rcpt_451"] + smtp.refusals["data_451"] > 0
+    assert [smtp.count(f"{m}@travinh.gov.vn", TO) for m in ids] == [1] * 30

@@ -332,6 +332,10 @@ async def test_nothing_listening_is_transient_and_a_bad_file_permanent(
     async with VxpSender(_settings(sim), ctx) as sender:
         with pytest.raises(PermanentError, match="2003"):
             await sender.send_edoc(from_organ=UNIT, file=b"<not-edxml/>")
+        sim.fail["sendEdoc"] = ("-1", "Lỗi hệ thống")  # any other FAIL: not acceptable
+        with pytest.raises(PermanentError, match="-1"):
+            await sender.send_edoc(from_organ=UNIT, file=b"<edXML/>")
+        del sim.fail["sendEdoc"]
         sim.faults.throttle_rate = 1.0
         with pytest.raises(TransientError, match="429"):
             await sender.send_edoc(from_organ=UNIT, file=b"<edXML/>")
@@ -380,3 +384,42 @@ async def test_recipients_status_replies_come_back_with_their_sender_and_descrip
     ]
     assert {s.document_id for s in statuses} == {message.document_key}
     assert statuses[5].description == "Từ chối tiếp nhận"
+
+
+async def test_an_answer_that_never_comes_is_ambiguous(sim: VxpSim, ctx: AdapterContext) -> None:
+    settings = VxpSettings(
+        name="n", base_url=sim.base_url, system_id=SYSTEM, secret=SECRET, timeout_s=0.2
+    )
+    sim.sending.answer_delay_s = 1.0
+    async with VxpSender(settings, ctx) as sender:
+        with pytest.raises(AmbiguousSendError, match="TimeoutError"):
+            await sender.send_edoc(from_organ=UNIT, file=sender.compose(_message({}), [SONV]))
+    assert sim.sending.count(f"{UNIT},2026/11/20,335/UBND-VP", SONV) == 1
+
+
+async def test_looking_after_each_ambiguous_failure_sends_each_document_once(
+    sim: VxpSim, ctx: AdapterContext
+) -> None:
+    """The contract's rule, as the outbound flow applies it: after an ambiguous failure, look
+    with getSentEdocList (by the DocumentId the message carried) before sending again."""
+    sim.sending.fail_before_rate = sim.sending.fail_after_rate = 0.08
+    start = dt.datetime.now(VN_TZ) - dt.timedelta(seconds=1)
+    keys = []
+    async with VxpSender(_settings(sim), ctx) as sender:
+        for n in range(1, 61):
+            message = _message({}, number=str(n))
+            file = sender.compose(message, [SONV, SOTC])  # built once, sent unchanged
+            keys.append(message.document_key)
+            while True:
+                try:
+                    await sender.send_edoc(from_organ=UNIT, file=file)
+                    break
+                except AmbiguousSendError:
+                    listed = await sender.sent_edocs(since=start)
+                    if any(e.sender_doc_id == message.document_key for e in listed):
+                        break
+                except TransientError:
+                    continue
+    assert sim.sending.fault_counts["before"] > 0 and sim.sending.fault_counts["after"] > 0
+    for key in keys:
+        assert (sim.sending.count(key, SONV), sim.sending.count(key, SOTC)) == (1, 1)

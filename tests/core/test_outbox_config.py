@@ -86,3 +86,20 @@ def test_outbox_errors_name_their_key_path(
     with pytest.raises(ConfigError) as caught:
         parse_config(_raw(outbox, source_name=source_name), {"TD_KEY": "k"})
     assert any(expected in line for line in caught.value.errors), caught.value.errors
+
+
+def test_an_outbox_inherits_the_profiles_defaults_and_its_own_role_table() -> None:
+    raw = _raw({"api_key": None})
+    del raw["units"][0]["outboxes"][0]["api_key"]
+    raw["defaults"] = {"tdoffice": {"api_key": "shared-key", "outbox": {"poll_interval": 7.0}}}
+    config = parse_config(raw, {})
+    (outbox,) = config.units[0].outboxes
+    (source,) = config.units[0].sources
+    assert outbox.api_key.get_secret_value() == "shared-key"  # type: ignore[attr-defined]
+    assert (outbox.poll_interval, source.poll_interval) == (7.0, 30.0)
+    raw["defaults"] = {"tdoffice": {"outbox": {"page_size": 500}}}
+    with pytest.raises(ConfigError) as caught:
+        parse_config(raw, {})
+    assert any(
+        "page_size" in line and "defaults.tdoffice.outbox" in line for line in caught.value.errors
+    ), caught.value.errors
