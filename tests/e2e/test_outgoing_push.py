@@ -24,13 +24,12 @@ async def test_an_issued_document_pushed_is_sent_at_once(tmp_path: Path) -> None
         outbox["poll_interval"] = 3600  # read once at start: what comes later is pushed
         outbox["webhook_secret"] = office.outbox.webhook_secret
         async with build_daemon(parse_config(raw, {}), resolver=TableResolver()) as daemon:
-            await wait_until(
-                lambda: (
-                    daemon.health_of("tc-out") is not None
-                    and daemon.health_of("tc-out").state == "ok"
-                ),  # type: ignore[union-attr]
-                what="the outbox read once",
-            )
+
+            def read_once() -> bool:
+                health = daemon.health_of("tc-out")
+                return health is not None and health.state == "ok"
+
+            await wait_until(read_once, what="the outbox read once")
             office.outbox.webhook_url = f"http://127.0.0.1:{daemon.http.port}/hooks/tc-out"
             doc, files = make_doc(7)
             doc = doc.model_copy(
