@@ -35,7 +35,9 @@ from bridge.endpoints import (
 from bridge.http.server import HttpServer
 from bridge.interfaces import AdapterContext, DirectorySource, Profiles
 from bridge.leases import default_instance
-from bridge.normalize.directory import OrganDirectory
+from bridge.normalize.directory import OrganDirectory, Resolver
+from bridge.outbound.manager import Outbound
+from bridge.outbound.roads import INTERNAL, INTERNAL_PROFILE
 from bridge.pipeline import Processor
 from bridge.retention import Retention
 from bridge.services import Services
@@ -67,10 +69,16 @@ async def connect_all(config: Config, timeout_s: float) -> list[Reached]:
 
 
 def build_daemon(
-    config: Config, config_path: Path | None = None, *, role: ProcessRole = ProcessRole.ALL
+    config: Config,
+    config_path: Path | None = None,
+    *,
+    role: ProcessRole = ProcessRole.ALL,
+    resolver: Resolver | None = None,
 ) -> Daemon:
     """A daemon wired from `config`: its store and blobs, processor, retention and (for the
-    main process) the HTTP server. Nothing runs until it is entered or `run()`."""
+    main process) the HTTP server. Nothing runs until it is entered or `run()`. `resolver`
+    (the organ directory sending routes by) replaces the configured one where a caller
+    brings its own (tests)."""
     bridge = config.bridge
     instance = bridge.instance or default_instance(bridge.data_dir)
     if role is ProcessRole.DELIVERIES:
@@ -90,6 +98,7 @@ def build_daemon(
         frontend=_http_server,
         alerts=_alerts,
         directory=_directory_sync,
+        outbound=lambda daemon: _outbound(daemon, config, resolver),
     )
     return Daemon(config, config_path, parts=parts, role=role)
 
@@ -136,10 +145,15 @@ def _processor(daemon: Daemon, config: Config) -> Processor:
         require_revocation=bridge.require_revocation,
         fetch_revocation=bridge.fetch_revocation,
     )
+    daemon.profiles.setdefault(INTERNAL, INTERNAL_PROFILE)  # the internal road's records
     return Processor(
         daemon.store,
         daemon.profiles,
-        lambda source: profile_of_source(source, daemon.endpoints, daemon.config),
+        lambda source: (
+            INTERNAL
+            if source == INTERNAL
+            else profile_of_source(source, daemon.endpoints, daemon.config)
+        ),
         lambda unit: sinks_of(daemon.config, unit),
         forward_secret=bridge.forward_secret,
         blobs=daemon.blobs,
@@ -149,6 +163,33 @@ def _processor(daemon: Daemon, config: Config) -> Processor:
         on_enqueued=daemon.wake_sinks,
         on_preferred=daemon.prefer_deliveries,
     )
+
+
+def _outbound(daemon: Daemon, config: Config, resolver: Resolver | None) -> Outbound:
+    """Sending: every unit's outboxes with their roads; the processor tells it the status
+    messages that answer its documents."""
+
+    def adapter_of(name: str) -> object:
+        ep = daemon.endpoints.get(name)
+        return None if ep is None else ep.adapter
+
+    outbound = Outbound(
+        daemon.config,
+        daemon.profiles,
+        daemon.store,
+        daemon.blobs,
+        daemon.supervisor,
+        # the processor's directory: the configuration's organs and successors, and the axis's
+        # entries as the directory sync installs them (date-aware, refreshed in place)
+        resolver or daemon.processor.directory or organ_directory(config),
+        records_stored=daemon.processor.notify,
+        endpoint_adapter=adapter_of,
+        verify=daemon.processor.verify,
+        owner=daemon.share.lease.owner,
+        lease_ttl_s=config.bridge.lease_ttl,
+    )
+    daemon.processor.on_status = outbound.on_status
+    return outbound
 
 
 def _alerts(daemon: Daemon) -> AlertMonitor:

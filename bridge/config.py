@@ -282,6 +282,8 @@ def _parse_units(
                 endpoints[kind].append(_endpoint(ep_raw, at, kind, profiles, errors, note))
                 if not isinstance(name, str):
                     continue
+                if name == RESERVED_SOURCE:  # the internal road's source (contract.md)
+                    errors.append(f"{at}.name: tên '{name}' dành riêng / name reserved")
                 if name in names:
                     errors.append(
                         f"{at}.name: tên '{name}' đã dùng ở {names[name]} / name already used"
@@ -313,6 +315,9 @@ def _element_label(value: Any, index: int) -> str:
     if not isinstance(value, dict):
         return str(index)
     return _label(value.get("id", value.get("name")), index)
+
+
+RESERVED_SOURCE = "internal"  # the internal road's source in a receiving unit
 
 
 def _endpoint(

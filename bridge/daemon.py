@@ -40,6 +40,8 @@ from bridge.health import Health
 from bridge.interfaces import Profile, Profiles, UnitsServed
 from bridge.leases import Lease
 from bridge.normalize.directory import OrganDirectory
+from bridge.outbound.actions import cancel, retry
+from bridge.outbound.manager import Outbound
 from bridge.pipeline import Processor
 from bridge.retention import Retention
 from bridge.services import ControlResult, PushIntake, Services, Tasks
@@ -74,6 +76,7 @@ class Parts:
     frontend: Callable[[Services], Frontend] | None = None
     alerts: Callable[[Daemon], AlertMonitor] | None = None
     directory: Callable[[Daemon], DirectorySync] | None = None  # the organ directory's sync
+    outbound: Callable[[Daemon], Outbound] | None = None  # sending (văn bản đi)
 
 
 class Daemon:
@@ -109,6 +112,7 @@ class Daemon:
         self.endpoints: dict[str, Endpoint] = {}
         self.version = __version__
         self._http: Frontend | None = None
+        self.outbound: Outbound | None = None
         self.processor = parts.processor(self)
         self.share = Share(
             self.store,
@@ -193,7 +197,24 @@ class Daemon:
 
     def health_of(self, name: str) -> Health | None:
         ep = self.endpoints.get(name)
+        if ep is None and self.outbound is not None and name in self.outbound.outboxes:
+            return self.outbound.outboxes[name].health
         return ep.health if ep is not None else None
+
+    async def outbox_rows(self) -> dict[str, list[dict[str, object]]]:
+        return await self.outbound.status_rows() if self.outbound is not None else {}
+
+    async def retry_recipient(self, doc_id: int, code: str, actor: str) -> dict[str, object]:
+        done = await retry(self.store, doc_id, code, actor)
+        if self.outbound is not None:
+            self.outbound.wake_roads()
+        return done
+
+    async def cancel_recipient(self, doc_id: int, code: str, actor: str) -> dict[str, object]:
+        done = await cancel(self.store, doc_id, code, actor)
+        if self.outbound is not None:
+            self.outbound.wake_roads()
+        return done
 
     def disk(self) -> dict[str, object]:
         return self.retention.disk.as_dict()
@@ -202,6 +223,8 @@ class Daemon:
         return self.processor.directory
 
     def intake_of(self, name: str) -> PushIntake | None:
+        if self.outbound is not None and (push := self.outbound.intake_of(name)) is not None:
+            return push
         return intake_for(
             self.endpoints.get(name), self.store, self.processor.notify, self.processor.urgent
         )
@@ -274,6 +297,10 @@ class Daemon:
             await self._starter.start(settings, units, role)
         if self.delivery_child is not None:
             self.supervisor.watch("delivery-process", await self.delivery_child.start())
+        if self.parts.outbound is not None and any(u.outboxes for u in self.config.units):
+            self.outbound = self.parts.outbound(self)
+            self._stack.push_async_callback(self.outbound.close, self.config.bridge.shutdown_grace)
+            await self.outbound.start()
         if self._http is not None:
             await self._stack.enter_async_context(self._http)
         self.ready = True

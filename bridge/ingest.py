@@ -16,12 +16,25 @@ from bridge.errors import AuthError, PermanentError, StaleLeaseError, TransientE
 from bridge.health import Health, probe_wait_s
 from bridge.interfaces import Source
 from bridge.leases import Lease
-from bridge.store import Store
+from bridge.store import StoredRecord
+from bridge.store.api import Fence
 from bridge.waiting import wait_any
 from schemas import Page, RawRecord
 
 log = structlog.get_logger(__name__)
 ACK_CONCURRENCY = 8  # acknowledgements under way at once, per source
+
+
+class IntakeStore(Protocol):
+    """What a source runner asks of the store (the whole store, or an outbox's items)."""
+
+    async def is_paused(self, name: str) -> bool: ...
+    async def get_cursor(self, source: str) -> str | None: ...
+    async def save_page(self, source: str, page: Page, *, fence: Fence = None) -> list[int]: ...
+    async def mark_acked_many(
+        self, keys: Sequence[tuple[str, str, str, str]], *, fence: Fence = None
+    ) -> None: ...
+    async def unacked(self, source: str, limit: int = 500) -> list[StoredRecord]: ...
 
 
 class Notified(Protocol):
@@ -36,7 +49,7 @@ class SourceRunner:
     def __init__(
         self,
         source: Source,
-        store: Store,
+        store: IntakeStore,
         processor: Notified,
         health: Health,
         poll_interval_s: float,

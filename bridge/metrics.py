@@ -125,10 +125,35 @@ def _directory(snap: dict[str, Any]) -> list[Metric]:
     return [organs, version, failing]
 
 
+def _outbound(snap: dict[str, Any]) -> list[Metric]:
+    """Sending (văn bản đi): documents taken per outbox, (document, recipient) pairs by road
+    and by state."""
+    outbound = snap.get("outbound")
+    if outbound is None:
+        return []
+    taken = _counter("lienthong_outgoing_taken", "Outgoing documents an outbox gave", ["outbox"])
+    for unit in snap["units"]:
+        for box in unit.get("outboxes", []):
+            taken.add_metric([box["name"]], box["taken"])
+    refused = GaugeMetricFamily("lienthong_outgoing_refused", "Outgoing documents never sent")
+    refused.add_metric([], outbound["refused"])
+    by_road = GaugeMetricFamily(
+        "lienthong_outgoing_recipients_by_road", "Recipients by the road they took", labels=["road"]
+    )
+    for road, n in outbound["by_road"].items():
+        by_road.add_metric([road], n)
+    by_state = GaugeMetricFamily(
+        "lienthong_outgoing_recipients", "Recipients by their state", labels=["state"]
+    )
+    for state, n in outbound["by_state"].items():
+        by_state.add_metric([state], n)
+    return [taken, refused, by_road, by_state]
+
+
 async def render(store: Store, view: RuntimeView) -> bytes:
     """The Prometheus text exposition of the /status snapshot and the live histograms."""
     snap = await snapshot(store, view)
-    families = _units(snap) + _endpoints(snap) + _levels(snap) + _directory(snap)
+    families = _units(snap) + _endpoints(snap) + _levels(snap) + _directory(snap) + _outbound(snap)
     reg = CollectorRegistry(auto_describe=False)
 
     class _Snapshot:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import functools
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
 import structlog
@@ -23,7 +23,7 @@ from bridge.corrections import best_of_roads
 from bridge.dedup import Matcher
 from bridge.domain.enums import RecordOutcome
 from bridge.errors import PermanentError, StaleLeaseError
-from bridge.interfaces import Profile, Profiles, StatusMessages
+from bridge.interfaces import IncomingStatus, Profile, Profiles, StatusMessages
 from bridge.leases import Lease
 from bridge.logging import Tally
 from bridge.normalize.directory import OrganDirectory
@@ -104,6 +104,9 @@ class Processor:
         self._tally = Tally(log, "records_processed")  # one line at info for many records
         self._urgent: list[int] = []  # pushed records (webhooks): decided before the backlog
         self._urgent_done: set[int] = set()
+        # A status message answering a document this bridge sent (bridge.outbound): told here,
+        # inside the transaction that decides the record, so it is never lost nor told twice.
+        self.on_status: Callable[[str, IncomingStatus], Awaitable[None]] | None = None
 
     def notify(self) -> None:
         self._wake.set()
@@ -309,6 +312,10 @@ class Processor:
             outcome = owe_status(outcome, prepared, record.raw.unit)
         return outcome
 
+    async def verify(self, doc: Document, raw: RawRecord) -> Document:
+        """A document's signatures checked as an incoming one's are (an outbox's main file)."""
+        return await self._verify_signatures(doc, raw)
+
     def _profile_of(self, source: str) -> Profile | None:
         return self.profiles.get(self.profile_of_source(source) or "")
 
@@ -344,6 +351,8 @@ class Processor:
         try:
             message = messages.read(record.raw)
             if message.code != TAKE_BACK:
+                if self.on_status is not None:
+                    await self.on_status(record.raw.unit, message)
                 return Outcome(
                     record_id=record.id,
                     outcome=RecordOutcome.STATUS,

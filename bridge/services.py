@@ -65,6 +65,10 @@ class RuntimeView(Protocol):
         """The organ directory the matcher resolves with (refreshed after each sync)."""
         ...
 
+    async def outbox_rows(self) -> dict[str, list[dict[str, object]]]:
+        """Per unit, its outboxes as /status shows them (sending)."""
+        ...
+
 
 @dataclass(frozen=True)
 class ControlResult:
@@ -110,6 +114,15 @@ class OperatorActions(Protocol):
 
     async def retry_sink(self, name: str, actor: str) -> ControlResult:
         """The sink's parked deliveries are due now and its worker woken; audited."""
+        ...
+
+    async def retry_recipient(self, doc_id: int, code: str, actor: str) -> dict[str, object]:
+        """An outgoing document's recipient tried again now; audited. Raises
+        RecipientActionError (404, 409)."""
+        ...
+
+    async def cancel_recipient(self, doc_id: int, code: str, actor: str) -> dict[str, object]:
+        """An outgoing document's recipient's road stopped, a paper dispatch left; audited."""
         ...
 
 

@@ -49,6 +49,8 @@ async def snapshot(store: Store, view: RuntimeView) -> dict[str, Any]:
     figures = await store.unit_figures()
     backlog = await store.backlog()
     sink_errors = await store.last_sink_errors()
+    outboxes = await view.outbox_rows()
+    internal = _internal_receivers(view)
     units = []
     for unit in view.units():
         sources = [
@@ -62,6 +64,19 @@ async def snapshot(store: Store, view: RuntimeView) -> dict[str, Any]:
             }
             for s in unit.sources
         ]
+        if unit.id in internal:  # the internal road of sending, into this unit's flow
+            sources.append(
+                {
+                    "name": "internal",
+                    "title": "internal",
+                    "profile": "internal",
+                    "state": HealthState.OK,
+                    "last_success_at": None,
+                    "last_error": None,
+                    "received": per_source.get("internal", 0),
+                    "backlog": 0,
+                }
+            )
         sinks = []
         for k in unit.sinks:
             health = _health(view, k)
@@ -81,8 +96,10 @@ async def snapshot(store: Store, view: RuntimeView) -> dict[str, Any]:
                 "figures": figures.get(unit.id) or total([]),
                 "sources": sources,
                 "sinks": sinks,
+                **({"outboxes": outboxes.get(unit.id, [])} if unit.outboxes else {}),
             }
         )
+    outbound = await store.outbound_figures() if any(u.outboxes for u in view.units()) else None
     return {
         "version": view.version,
         "started_at": view.started_at.isoformat(),
@@ -94,6 +111,7 @@ async def snapshot(store: Store, view: RuntimeView) -> dict[str, Any]:
         "cluster": await _cluster(store, view.instance),
         "alerts": firing(await store.alerts()),  # e-mail and webhook alerts firing now
         "directory": await directory_block(store),
+        **({"outbound": {k: v for k, v in outbound.items() if k != "taken"}} if outbound else {}),
     }
 
 
@@ -102,6 +120,13 @@ async def directory_block(store: Store) -> dict[str, Any]:
     `synced_at` and `last_error` (the last sync's failure, null once one succeeds)."""
     state = await store.directory_state()
     return {key: state[key] for key in ("organs", "version", "synced_at", "last_error")}
+
+
+def _internal_receivers(view: RuntimeView) -> set[str]:
+    """Units the internal road may reach: those with a home system, once a unit sends."""
+    units = view.units()
+    sending = [o for u in units for o in u.outboxes if "internal" in getattr(o, "roads", ())]
+    return {u.id for u in units if u.sinks} if sending else set()
 
 
 async def _cluster(store: Store, instance: str) -> dict[str, Any]:

@@ -42,18 +42,23 @@ from schemas import (
 MAX_TDOFFICE_PRIORITY = Priority.HOA_TOC  # priority 4 exists only in edXML
 
 
-def to_document(record: RawRecord) -> Document:
+def to_document(record: RawRecord, *, identity_required: bool = True) -> Document:
     """Map one stored tdoffice record. Raises PermanentError for a record that is no document.
 
     `state: "revoked"` becomes a REVOKE whose target is the document's own identity; any
-    other state is the document itself at revision `version`.
+    other state is the document itself at revision `version`. With `identity_required`
+    False (an outbox item: the bridge itself refuses to send it), a missing number or issue
+    date is left empty instead of refused.
     """
     if record.error:
         raise PermanentError(record.error)
     wire = parse_document(record.payload)
-    number, notation = _symbol(wire)
+    if identity_required or clean_text(_text(wire.code_number)) is not None:
+        number, notation = _symbol(wire)
+    else:
+        number, notation = None, normalize_notation(clean_text(wire.code_notation))
     issuer = _issuer(wire.issuer)
-    issued_on = _date(wire.promulgation_date, "promulgationDate", required=True)
+    issued_on = _date(wire.promulgation_date, "promulgationDate", required=identity_required)
     subject = clean_subject(wire.subject)
     if subject is None:
         raise PermanentError(_missing("subject"))
@@ -89,8 +94,12 @@ def _missing(field: str) -> str:
     return f"thiếu trường bắt buộc '{field}' / missing mandatory field '{field}'"
 
 
+def _text(value: str | int | None) -> str | None:
+    return None if value is None else str(value)
+
+
 def _symbol(wire: WireDocument) -> tuple[str, str | None]:
-    raw = clean_text(None if wire.code_number is None else str(wire.code_number))
+    raw = clean_text(_text(wire.code_number))
     if raw is None:
         raise PermanentError(_missing("codeNumber"))
     notation = normalize_notation(clean_text(wire.code_notation))

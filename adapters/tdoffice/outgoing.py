@@ -64,7 +64,9 @@ def to_outgoing(record: RawRecord) -> OutgoingItem:
         raise PermanentError(f"'version' phải từ 1 / 'version' must be at least 1: {wire.version}")
     # the content as it stands at this version; the item's state is carried beside it
     content = record.model_copy(update={"payload": orjson.dumps({**obj, "state": "active"})})
-    document = to_document(content)
+    # a missing number or date is the bridge's to refuse (each recipient `refused`), not an
+    # unreadable item
+    document = to_document(content, identity_required=False)
     return OutgoingItem(
         send_id=send_id,
         document_id=document_id,

@@ -74,6 +74,13 @@ def _headline(a: AlertRecord, notice: Notice, lasted: float) -> tuple[str, str]:
             return "Đã xử lý các bản ghi bị cách ly", "Quarantine handled"
         new = a.detail.get("new", count)
         return f"{new} bản ghi mới bị cách ly", f"{new} records newly quarantined ({count} held)"
+    if a.kind is AlertKind.OUTGOING_OVERDUE:
+        if notice is Notice.END:
+            return "Nơi nhận đã báo 'đã đến' (01)", "Recipients said 01 'arrived'"
+        return (
+            f"{count} nơi nhận văn bản đi quá hạn chưa báo 'đã đến' (01)",
+            f"{count} recipients of outgoing documents without their 01 past the deadline",
+        )
     source = a.detail.get("endpoint", "")
     if notice is Notice.END:
         return (

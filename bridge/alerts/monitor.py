@@ -99,6 +99,7 @@ class AlertMonitor:
         ):
             found.append(rules.growth(kind, count, kept.get(kind.value), at_least, now))
         found.extend(await self._overdue(settings, now))
+        found.extend(await self._outgoing_overdue(settings, now))
         seen = {o.key for o in found}
         for a in kept.values():  # a road or source gone from the configuration: its alert ends
             if a.firing and a.key not in seen:
@@ -121,6 +122,17 @@ class AlertMonitor:
             found.append(rules.road(seen, self._down.get(name), now, settings.road_down_after))
         return found
 
+    async def _outgoing_overdue(
+        self, settings: AlertsSettings, now: dt.datetime
+    ) -> list[Observation]:
+        before = overdue_before(now, settings.holidays).astimezone(dt.UTC)
+        names = dict(self.unit_names())
+        silent = await _silent_recipients(self.store, before)
+        return [
+            rules.outgoing_overdue(unit, rows, names, settings.holidays)
+            for unit, rows in silent.items()
+        ]
+
     async def _overdue(self, settings: AlertsSettings, now: dt.datetime) -> list[Observation]:
         before = overdue_before(now, settings.holidays).astimezone(dt.UTC)
         rows = await self.store.unsent_status(ARRIVED[0], before.isoformat(timespec="milliseconds"))
@@ -132,6 +144,18 @@ class AlertMonitor:
             rules.overdue(source, found, names, settings.holidays)
             for source, found in by_source.items()
         ]
+
+
+async def _silent_recipients(
+    store: Store, before: dt.datetime
+) -> dict[str, list[tuple[str, str, str]]]:
+    """Axis recipients sent to before `before` without a 01, by sending unit."""
+    found: dict[str, list[tuple[str, str, str]]] = {}
+    for doc, r in await store.waiting_for_01(before.isoformat(timespec="milliseconds")):
+        d = doc.data.get("document", {})
+        label = f"{d.get('number') or '?'}/{d.get('notation') or '?'}"
+        found.setdefault(doc.unit, []).append((label, r.code, r.sent_at or ""))
+    return found
 
 
 async def _tell(channel: Channel, alert: AlertRecord, notice: Notice, now: dt.datetime) -> bool:

@@ -6,7 +6,9 @@
   the last all clear (the baseline follows the count down while quiet, so what operators
   handled is not counted again);
 - status 01 ("received") owed to senders past the end of the next working day: FIRING per
-  source while any is unsent, since the oldest one's deadline.
+  source while any is unsent, since the oldest one's deadline;
+- a recipient of a document this bridge sent on the axis that has not said 01 by the end of
+  the next working day after sending: FIRING per sending unit while any is silent.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from bridge.alerts.state import Observation, Seen
 from bridge.alerts.workdays import deadline
@@ -86,12 +89,43 @@ def overdue(
     key = overdue_key(source)
     if not rows:
         return Observation(key, AlertKind.STATUS_OVERDUE, Seen.CLEAR)
-    oldest = min(dt.datetime.fromisoformat(r[2]) for r in rows)
+    oldest, since = _oldest(rows, holidays)
     detail = {
         "endpoint": source,
         "count": sum(r[1] for r in rows),
         "units": [[unit, unit_names.get(unit, "")] for unit, _, _ in rows],
-        "oldest": oldest.isoformat(),
+        "oldest": oldest,
     }
-    since = deadline(oldest, holidays).isoformat()
     return Observation(key, AlertKind.STATUS_OVERDUE, Seen.FIRING, since, detail)
+
+
+def _oldest(rows: Sequence[tuple[str, Any, str]], holidays: Sequence[dt.date]) -> tuple[str, str]:
+    """The oldest time (ISO, the rows' third column) and the deadline it passed (ISO)."""
+    oldest = min(dt.datetime.fromisoformat(r[2]) for r in rows)
+    return oldest.isoformat(), deadline(oldest, holidays).isoformat()
+
+
+def outgoing_key(unit: str) -> str:
+    return f"outgoing01:{unit}"
+
+
+def outgoing_overdue(
+    unit: str,
+    rows: Sequence[tuple[str, str, str]],
+    unit_names: dict[str, str],
+    holidays: Sequence[dt.date],
+) -> Observation:
+    """Axis recipients of `unit`'s documents without a 01 past their deadline: rows of
+    (document number/notation, recipient code, sent at ISO)."""
+    key = outgoing_key(unit)
+    if not rows:
+        return Observation(key, AlertKind.OUTGOING_OVERDUE, Seen.CLEAR)
+    oldest, since = _oldest(rows, holidays)
+    detail = {
+        "count": len(rows),
+        "units": [[unit, unit_names.get(unit, "")]],
+        "recipients": sorted({r[1] for r in rows})[:20],
+        "documents": sorted({r[0] for r in rows})[:20],
+        "oldest": oldest,
+    }
+    return Observation(key, AlertKind.OUTGOING_OVERDUE, Seen.FIRING, since, detail)

@@ -21,6 +21,7 @@ class AlertKind(StrEnum):
     DEAD_LETTERS = "dead_letters"  # deliveries given up, more than when last all clear
     QUARANTINE = "quarantine"  # records held apart, more than when last all clear
     STATUS_OVERDUE = "status_overdue"  # a 01 "received" not sent by the next working day's end
+    OUTGOING_OVERDUE = "outgoing_overdue"  # a recipient of ours silent (no 01) past that deadline
 
 
 @dataclass(frozen=True)

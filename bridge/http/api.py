@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -58,7 +59,42 @@ async def status_snapshot(request: web.Request) -> web.Response:
     return json_response(snap)
 
 
-def _int(request: web.Request, name: str, default: int, hi: int = 500) -> int:
+def list_query(
+    request: web.Request, states: Sequence[str]
+) -> tuple[str | None, str | None, list[str], int, str]:
+    """A list's query: (unit, state, the units the operator sees, limit, cursor). Raises a 400
+    naming an unknown `unit` or `state`, never an empty list for them."""
+    unit = request.query.get("unit") or None
+    state = request.query.get("state") or None
+    units = visible_units(request, [u.id for u in services_of(request).view.units()])
+    if (refused := _filter_error(units, unit, state, states)) is not None:
+        raise web.HTTPBadRequest(text=refused.text, content_type="application/json")
+    return unit, state, units, int_param(request, "limit", 50), request.query.get("cursor", "")
+
+
+def _filter_error(
+    units: Sequence[str], unit: str | None, state: str | None, states: Sequence[str]
+) -> web.Response | None:
+    if unit is not None and unit not in units:
+        return json_response(
+            {
+                "error": f"unit: đơn vị {unit!r} không có trong cấu hình / not a configured unit"
+                f" (có / known: {', '.join(units)})"
+            },
+            status=400,
+        )
+    if state is not None and state not in states:
+        return json_response(
+            {
+                "error": f"state: trạng thái {state!r} không có / unknown state"
+                f" (có / known: {', '.join(states)})"
+            },
+            status=400,
+        )
+    return None
+
+
+def int_param(request: web.Request, name: str, default: int, hi: int = 500) -> int:
     try:
         return max(1, min(hi, int(request.query.get(name, default))))
     except ValueError:
@@ -69,27 +105,7 @@ async def documents(request: web.Request) -> web.Response:
     """Exact hits first, then partial ones, each saying which; the latest documents without
     `q`. An unknown `unit` or `state` is a 400 naming it, never an empty list."""
     services = services_of(request)
-    unit = request.query.get("unit") or None
-    state = request.query.get("state") or None
-    units = visible_units(request, [u.id for u in services.view.units()])
-    if unit is not None and unit not in units:
-        return json_response(
-            {
-                "error": f"unit: đơn vị {unit!r} không có trong cấu hình / not a configured unit"
-                f" (có / known: {', '.join(units)})"
-            },
-            status=400,
-        )
-    if state is not None and state not in STATES:
-        return json_response(
-            {
-                "error": f"state: trạng thái {state!r} không có / unknown state"
-                f" (có / known: {', '.join(STATES)})"
-            },
-            status=400,
-        )
-    limit = _int(request, "limit", 50)
-    cursor = request.query.get("cursor", "")
+    unit, state, units, limit, cursor = list_query(request, STATES)
     rank = PARTIAL if cursor.startswith("p") else EXACT
     before = int(cursor.lstrip("p")) if cursor.lstrip("p").isdigit() else None
     q = request.query.get("q") or None
@@ -248,7 +264,7 @@ async def quarantine(request: web.Request) -> web.Response:
 
 async def _quarantine_action(request: web.Request, *, release: bool) -> web.Response:
     services = services_of(request)
-    qid = _path_int(request, "id")
+    qid = _pathint_param(request, "id")
     unit = await services.store.quarantine_unit(qid)
     if unit is not None and not sees(request, unit):
         unit = None  # another unit's record answers as one that does not exist
@@ -280,7 +296,7 @@ async def _json_body(request: web.Request) -> dict[str, Any]:
     return body
 
 
-def _path_int(request: web.Request, name: str) -> int:
+def _pathint_param(request: web.Request, name: str) -> int:
     try:
         return int(request.match_info[name])
     except ValueError:
@@ -289,7 +305,7 @@ def _path_int(request: web.Request, name: str) -> int:
 
 async def split(request: web.Request) -> web.Response:
     services = services_of(request)
-    doc_id = _path_int(request, "id")
+    doc_id = _pathint_param(request, "id")
     record_id = (await _json_body(request)).get("record_id")
     if not isinstance(record_id, int):
         return json_response(
@@ -308,7 +324,7 @@ async def split(request: web.Request) -> web.Response:
 
 async def merge(request: web.Request) -> web.Response:
     services = services_of(request)
-    doc_id = _path_int(request, "id")
+    doc_id = _pathint_param(request, "id")
     other_id = (await _json_body(request)).get("other_id")
     if not isinstance(other_id, int):
         return json_response(
@@ -327,7 +343,7 @@ async def merge(request: web.Request) -> web.Response:
 
 async def audit(request: web.Request) -> web.Response:
     services = services_of(request)
-    limit = _int(request, "limit", 200, 1000)
+    limit = int_param(request, "limit", 200, 1000)
     rows = await scoped.scoped_audit(
         services.store, services.view, operator_of(request).units, limit
     )

@@ -40,6 +40,9 @@ async def scoped_snapshot(
         ]
     tasks = [t for t in snap.get("tasks", []) if not _names_hidden(str(t["name"]), hidden)]
     alerts = [a for a in snap.get("alerts", []) if _alert_within(a, units)]
+    if "outbound" in snap:  # sending: the figures of these units' documents only
+        mine = await store.outbound_figures(sorted(units))
+        snap = {**snap, "outbound": {k: v for k, v in mine.items() if k != "taken"}}
     return {
         **snap,
         "units": cards,

@@ -15,6 +15,7 @@ from typing import Any, Protocol
 from bridge.domain.alerts import AlertRecord
 from bridge.domain.decision import Outcome
 from bridge.domain.entities import Delivery, DocumentRow, StatusOut, StoredRecord
+from bridge.domain.outgoing import Intake, Move, OutDoc, OutMessage, OutRecipient, OutReport
 from bridge.domain.search import FoundDocument
 from bridge.normalize.organ_history import DirectoryEntry
 from schemas import Document, Page, RawRecord, StatusEvent
@@ -316,6 +317,103 @@ class Directory(Protocol):
         """`organs` (not deleted), `version`, `synced_at`, `last_error`, `failed_at`."""
 
 
+class Outgoing(Protocol):
+    """Sending (văn bản đi, bridge/store/sql/outgoing*.py): outbox items as taken in, outgoing
+    documents and recipients, their moves with the dispatch reports they owe, the messages
+    kept before their first attempt, paper tasks and what operators read."""
+
+    async def save_outbox_page(self, outbox: str, page: Page, *, fence: Fence = None) -> list[int]:
+        """Store an outbox's page of items and its cursor in one transaction (new ids)."""
+
+    async def save_outbox_items(
+        self, outbox: str, records: Sequence[RawRecord], *, fence: Fence = None
+    ) -> list[int]: ...
+    async def outbox_unacked(self, outbox: str, limit: int = 500) -> list[RawRecord]: ...
+    async def mark_outbox_acked(
+        self, outbox: str, keys: Sequence[tuple[str, str, str]], *, fence: Fence = None
+    ) -> None:
+        """Mark (unit, external_id, version) items of `outbox` acknowledged."""
+
+    async def untaken_items(self, limit: int = 100) -> list[tuple[int, str, RawRecord]]: ...
+    async def skip_item(self, item_id: int, error: str) -> None: ...
+    async def outgoing_doc(self, outbox: str, home_id: str) -> OutDoc | None: ...
+    async def outgoing_doc_by_id(self, doc_id: int) -> OutDoc | None: ...
+    async def outgoing_docs_by_key(self, document_key: str) -> list[OutDoc]: ...
+    async def recipients_of(self, doc_id: int) -> list[OutRecipient]: ...
+    async def recipient(self, recipient_id: int) -> OutRecipient | None: ...
+    async def recipients_in(
+        self,
+        road: str,
+        states: Sequence[str],
+        limit: int = 200,
+        due_by: float | None = None,
+        outbox: str | None = None,
+        after: int = 0,
+    ) -> list[OutRecipient]: ...
+    async def take_item(self, intake: Intake) -> int:
+        """Apply what taking an outbox item changes, in one transaction; the document's id."""
+
+    async def move(self, *moves: Move, paper: Sequence[tuple[int, int, str]] = ()) -> list[bool]:
+        """Move recipients (each move owes its dispatch reports), in one transaction."""
+
+    async def note_attempt(
+        self,
+        recipient_ids: Sequence[int],
+        message_id: int | None,
+        road: str,
+        error: str | None,
+        next_at: float | None = None,
+    ) -> None: ...
+    async def attempts_of(self, recipient_id: int) -> list[dict[str, Any]]: ...
+    async def retry_now(self, recipient_id: int) -> None:
+        """A queued recipient is due at once (an operator's retry)."""
+
+    async def keep_message(
+        self,
+        doc_id: int,
+        version: int,
+        road: str,
+        kind: str,
+        recipients: Sequence[int],
+        ident: str,
+        data: bytes,
+    ) -> int:
+        """Keep a message's exact bytes before its first attempt; its id."""
+
+    async def messages_of(self, doc_id: int, version: int | None = None) -> list[OutMessage]: ...
+    async def message_started(self, message_id: int) -> str:
+        """An attempt starts (`sending` until its answer is kept); the first attempt's time."""
+
+    async def message_ended(
+        self, message_id: int, state: str, remote_id: str | None = None
+    ) -> None: ...
+    async def deliver_internal(self, record: RawRecord, *moves: Move) -> bool:
+        """The internal road: the record stored for the receiving unit with the moves."""
+
+    async def internal_progress(
+        self, states: Sequence[str], limit: int = 500
+    ) -> list[tuple[OutRecipient, list[str]]]:
+        """Internal recipients in `states` whose receiving home system reported, with those
+        statuses, oldest first."""
+
+    async def due_reports(
+        self, outbox: str, limit: int = 50, now: float | None = None
+    ) -> list[OutReport]:
+        """Pending dispatch reports due now, the oldest of each recipient only."""
+
+    async def report_sent(self, *report_ids: int) -> None:
+        """These reports were taken (one transaction for all)."""
+
+    async def report_failed(self, report_id: int, error: str, retry_at: float | None) -> None: ...
+    async def reports_of(self, doc_id: int) -> list[dict[str, Any]]: ...
+    async def paper_tasks(self, units: Collection[str] | None = None) -> list[dict[str, Any]]: ...
+    async def outgoing_page(
+        self, units: Collection[str] | None, state: str | None, limit: int, before: int | None
+    ) -> list[OutDoc]: ...
+    async def outbound_figures(self, units: Collection[str] | None = None) -> dict[str, Any]: ...
+    async def waiting_for_01(self, sent_before: str) -> list[tuple[OutDoc, OutRecipient]]: ...
+
+
 class Store(
     Records,
     Documents,
@@ -330,6 +428,7 @@ class Store(
     Controls,
     Timeline,
     Directory,
+    Outgoing,
     Protocol,
 ):
     """The whole store: every concern, a schema version and group commit (`batch`)."""

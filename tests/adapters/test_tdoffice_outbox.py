@@ -234,7 +234,7 @@ GOOD = {
         ({"documentId": " "}, "documentId"),
         ({"state": "deleted"}, "state"),
         ({"version": 0}, "version"),
-        ({"codeNumber": None}, "codeNumber"),
+        ({"subject": None}, "subject"),
         ({"recipients": [{"organId": 5}]}, "recipients.0.organId"),
         (
             {
@@ -250,6 +250,15 @@ GOOD = {
 def test_to_outgoing_names_the_bad_element(change: dict[str, object], named: str) -> None:
     with pytest.raises(PermanentError, match=named.replace("[", r"\[").replace("]", r"\]")):
         to_outgoing(_record({**GOOD, **change}))
+
+
+def test_to_outgoing_leaves_a_missing_number_and_date_to_the_refusal_rule() -> None:
+    """An issued document without number or date is an outgoing item all the same: the
+    bridge refuses to send it (each recipient `refused`), it is not an unreadable record."""
+    item = to_outgoing(_record({**GOOD, "codeNumber": None, "promulgationDate": None}))
+    assert item.document.number is None
+    assert item.document.issued_on is None
+    assert item.document.notation == to_outgoing(_record(GOOD)).document.notation
 
 
 def test_to_outgoing_maps_a_plain_item_and_keeps_recipient_codes_as_listed() -> None:

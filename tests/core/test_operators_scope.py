@@ -45,7 +45,12 @@ ROUTES = sorted(
     }
     - OPEN
 )
-ID_KINDS = (("/documents/", "document"), ("/dead-letters/", "dead"), ("/quarantine/", "quarantine"))
+ID_KINDS = (
+    ("/documents/", "document"),
+    ("/dead-letters/", "dead"),
+    ("/quarantine/", "quarantine"),
+    ("/outgoing/", "outgoing"),  # none sent here: any id is another unit's or none (404)
+)
 
 
 @pytest_asyncio.fixture(loop_scope="module", scope="module")
@@ -61,7 +66,9 @@ def _path(canonical: str, ids: dict[str, int]) -> str:
         if match[1] == "id":
             kind = next((k for prefix, k in ID_KINDS if canonical.startswith(prefix)), None)
             assert kind, f"{canonical}: name the kind of row its {{id}} is in ID_KINDS"
-            return str(ids[kind])
+            return str(ids.get(kind, 1))
+        if match[1] == "code":  # a recipient of an outgoing document
+            return DISTRICT
         if match[1] == "name":
             return "vd-home" if "sink" in canonical else "vd-source"
         raise AssertionError(f"{canonical}: fill its {{{match[1]}}} in this test")

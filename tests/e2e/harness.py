@@ -106,6 +106,8 @@ def toml_of(config: dict[str, Any]) -> str:
             return "true" if v else "false"
         if isinstance(v, int | float):
             return str(v)
+        if isinstance(v, list | tuple):
+            return "[" + ", ".join(value(x) for x in v) + "]"
         if isinstance(v, dict):  # an inline table, keys quoted (addresses, codes)
             return "{" + ", ".join(f"{value(k)} = {value(x)}" for k, x in v.items()) + "}"
         return '"' + str(v).replace("\\", "\\\\").replace('"', '\\"') + '"'
@@ -116,8 +118,9 @@ def toml_of(config: dict[str, Any]) -> str:
         lines += [f"{k} = {value(v)}" for k, v in config.get(section, {}).items()]
     for unit in config["units"]:
         lines.append("[[units]]")
-        lines += [f"{k} = {value(v)}" for k, v in unit.items() if k not in ("sources", "sinks")]
-        for kind in ("sources", "sinks"):
+        kinds = ("sources", "sinks", "outboxes")
+        lines += [f"{k} = {value(v)}" for k, v in unit.items() if k not in kinds]
+        for kind in kinds:
             for ep in unit.get(kind, []):
                 lines.append(f"[[units.{kind}]]")
                 lines += [f"{k} = {value(v)}" for k, v in ep.items()]

@@ -77,6 +77,7 @@ class DaemonProcess:
         self.config_path = tmp / "lienthong.toml"
         self.log_path = tmp / "daemon.log"
         self.proc: asyncio.subprocess.Process | None = None
+        self.module = "bridge"  # `python -m MODULE run --config FILE`
         self.write_config(config)
 
     @property
@@ -101,7 +102,7 @@ class DaemonProcess:
             self.proc = await asyncio.create_subprocess_exec(
                 sys.executable,
                 "-m",
-                "bridge",
+                self.module,
                 "run",
                 "--config",
                 str(self.config_path),

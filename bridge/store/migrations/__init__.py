@@ -309,6 +309,139 @@ _SHARED: list[tuple[int, str]] = [
         )
         """,
     ),
+    # Sending (văn bản đi, bridge/outbound): the outboxes' items as taken in (stored before the
+    # outbox is acknowledged), the outgoing documents and their versions, each resolved
+    # recipient with its road, the exact messages sent (bytes and identifiers, kept before the
+    # first attempt), every attempt, the dispatch reports owed in order, and paper tasks.
+    (
+        13,
+        """
+        CREATE TABLE IF NOT EXISTS outgoing_items (
+            id $id,
+            outbox TEXT NOT NULL,
+            unit TEXT NOT NULL,
+            external_id TEXT NOT NULL,
+            version TEXT NOT NULL,
+            media_type TEXT NOT NULL,
+            payload $blob NOT NULL,
+            attachments $json NOT NULL,
+            ack TEXT,
+            error TEXT,
+            received_at TEXT NOT NULL,
+            acked $bool,
+            taken INTEGER NOT NULL DEFAULT 0,
+            UNIQUE (outbox, unit, external_id, version)
+        );
+        CREATE INDEX IF NOT EXISTS outgoing_items_untaken ON outgoing_items (id) WHERE taken = 0;
+        CREATE INDEX IF NOT EXISTS outgoing_items_unacked ON outgoing_items (outbox, id)
+            WHERE $not_acked;
+        CREATE TABLE IF NOT EXISTS outgoing_docs (
+            id $id,
+            unit TEXT NOT NULL,
+            outbox TEXT NOT NULL,
+            home_id TEXT NOT NULL,
+            document_key TEXT NOT NULL,
+            version INTEGER NOT NULL,
+            state TEXT NOT NULL,
+            refused TEXT,
+            data $json NOT NULL,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            UNIQUE (outbox, home_id)
+        );
+        CREATE INDEX IF NOT EXISTS outgoing_docs_key ON outgoing_docs (document_key);
+        CREATE INDEX IF NOT EXISTS outgoing_docs_unit ON outgoing_docs (unit, id);
+        CREATE TABLE IF NOT EXISTS outgoing_versions (
+            doc_id $bigint NOT NULL,
+            version INTEGER NOT NULL,
+            kind TEXT NOT NULL,
+            item $json NOT NULL,
+            built_at TEXT NOT NULL,
+            PRIMARY KEY (doc_id, version)
+        );
+        CREATE TABLE IF NOT EXISTS outgoing_recipients (
+            id $id,
+            doc_id $bigint NOT NULL,
+            code TEXT NOT NULL,
+            listed $json NOT NULL,
+            name TEXT,
+            email TEXT,
+            road TEXT,
+            to_addr TEXT,
+            why TEXT,
+            state TEXT NOT NULL,
+            status_code TEXT,
+            version INTEGER NOT NULL,
+            failed_roads $json NOT NULL DEFAULT '[]',
+            next_at $real NOT NULL DEFAULT 0,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            last_error TEXT,
+            sent_at TEXT,
+            arrived_at TEXT,
+            updated_at TEXT NOT NULL,
+            UNIQUE (doc_id, code)
+        );
+        CREATE INDEX IF NOT EXISTS outgoing_recipients_due ON outgoing_recipients (road, next_at)
+            WHERE state = 'queued';
+        CREATE INDEX IF NOT EXISTS outgoing_recipients_state ON outgoing_recipients (state);
+        CREATE INDEX IF NOT EXISTS outgoing_recipients_road ON outgoing_recipients (road, id);
+        CREATE INDEX IF NOT EXISTS outgoing_recipients_doc ON outgoing_recipients (doc_id);
+        CREATE TABLE IF NOT EXISTS outgoing_messages (
+            id $id,
+            doc_id $bigint NOT NULL,
+            version INTEGER NOT NULL,
+            road TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            recipients $json NOT NULL,
+            ident TEXT NOT NULL,
+            bytes $blob NOT NULL,
+            remote_id TEXT,
+            state TEXT NOT NULL,
+            first_at TEXT,
+            sent_at TEXT,
+            created_at TEXT NOT NULL
+        );
+        CREATE INDEX IF NOT EXISTS outgoing_messages_doc ON outgoing_messages (doc_id, version);
+        CREATE TABLE IF NOT EXISTS outgoing_attempts (
+            id $id,
+            recipient_id $bigint NOT NULL,
+            message_id $bigint,
+            road TEXT,
+            at TEXT NOT NULL,
+            error TEXT
+        );
+        CREATE INDEX IF NOT EXISTS outgoing_attempts_recipient
+            ON outgoing_attempts (recipient_id, id);
+        CREATE TABLE IF NOT EXISTS outgoing_reports (
+            id $id,
+            doc_id $bigint NOT NULL,
+            recipient_id $bigint NOT NULL,
+            outbox TEXT NOT NULL,
+            home_id TEXT NOT NULL,
+            key TEXT NOT NULL UNIQUE,
+            body $json NOT NULL,
+            state TEXT NOT NULL,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            next_at $real NOT NULL DEFAULT 0,
+            last_error TEXT,
+            created_at TEXT NOT NULL
+        );
+        CREATE INDEX IF NOT EXISTS outgoing_reports_pending ON outgoing_reports (outbox, id)
+            WHERE state = 'pending';
+        CREATE INDEX IF NOT EXISTS outgoing_reports_recipient
+            ON outgoing_reports (recipient_id, id);
+        CREATE TABLE IF NOT EXISTS outgoing_tasks (
+            id $id,
+            doc_id $bigint NOT NULL,
+            recipient_id $bigint NOT NULL,
+            version INTEGER NOT NULL,
+            kind TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            done_at TEXT,
+            UNIQUE (recipient_id, version)
+        )
+        """,
+    ),
 ]
 _PG_ONLY: list[tuple[int, str]] = [
     (

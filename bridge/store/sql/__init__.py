@@ -13,6 +13,7 @@ from bridge.store.sql.documents import Documents
 from bridge.store.sql.leases import Leases
 from bridge.store.sql.operator import Operator
 from bridge.store.sql.outbox import Outbox
+from bridge.store.sql.outgoing_send import OutgoingSend
 from bridge.store.sql.reading import Reading
 from bridge.store.sql.records import Records
 from bridge.store.sql.retention import Retention
@@ -36,6 +37,7 @@ class SqlStore(
     Controls,
     Timeline,
     Directory,
+    OutgoingSend,
     Schema,
 ):
     """Every method of the store, over the hooks of a driver."""

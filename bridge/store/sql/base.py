@@ -104,7 +104,15 @@ class SqlBase:
 
 
 def record_row(r: Row) -> StoredRecord:
-    raw = RawRecord(
+    raw = raw_of(r)
+    decision = jsonutil.loads(r[14]) if r[14] else None
+    return StoredRecord(r[0], raw, bool(r[11]), r[12], r[13], decision, bool(r[15]))
+
+
+def raw_of(r: Row) -> RawRecord:
+    """The raw record of a row whose columns 1-10 are source (or outbox), unit, external_id,
+    version, media_type, payload, attachments, ack, error, received_at."""
+    return RawRecord(
         source=r[1],
         unit=r[2],
         external_id=r[3],
@@ -116,8 +124,6 @@ def record_row(r: Row) -> StoredRecord:
         error=r[9],
         received_at=dt.datetime.fromisoformat(r[10]),
     )
-    decision = jsonutil.loads(r[14]) if r[14] else None
-    return StoredRecord(r[0], raw, bool(r[11]), r[12], r[13], decision, bool(r[15]))
 
 
 def document_row(r: Row) -> DocumentRow:

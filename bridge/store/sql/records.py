@@ -23,19 +23,13 @@ class Records(SqlBase):
 
     async def save_page(self, source: str, page: Page, *, fence: Fence = None) -> list[int]:
         async with self._tx(fence) as conn:
-            new_ids = await _insert_records(conn, page.records)
-            if page.cursor is not None:
-                await conn.execute(
-                    "INSERT INTO cursors (source, cursor, updated_at) VALUES ($1, $2, $3)"
-                    " ON CONFLICT (source) DO UPDATE SET cursor = excluded.cursor,"
-                    " updated_at = excluded.updated_at",
-                    (source, page.cursor, now_iso()),
-                )
+            new_ids = await insert_raw(conn, page.records)
+            await save_cursor(conn, source, page.cursor)
         return new_ids
 
     async def save_records(self, records: Sequence[RawRecord], *, fence: Fence = None) -> list[int]:
         async with self._tx(fence) as conn:
-            return await _insert_records(conn, records)
+            return await insert_raw(conn, records)
 
     async def get_cursor(self, source: str) -> str | None:
         value = await self._read().fetchval(
@@ -103,15 +97,31 @@ class Records(SqlBase):
         return added == 1
 
 
-async def _insert_records(conn: Conn, records: Sequence[RawRecord]) -> list[int]:
+async def save_cursor(conn: Conn, source: str, cursor: str | None) -> None:
+    """Keep a source's (or an outbox's) cursor, in the transaction that stored its page."""
+    if cursor is not None:
+        await conn.execute(
+            "INSERT INTO cursors (source, cursor, updated_at) VALUES ($1, $2, $3)"
+            " ON CONFLICT (source) DO UPDATE SET cursor = excluded.cursor,"
+            " updated_at = excluded.updated_at",
+            (source, cursor, now_iso()),
+        )
+
+
+async def insert_raw(
+    conn: Conn, records: Sequence[RawRecord], *, into: str = "records", source: str | None = None
+) -> list[int]:
+    """Insert raw records (into `records`, or into `outgoing_items` whose first column is the
+    outbox `source` names); the ids of those seen for the first time."""
+    first = "source" if into == "records" else "outbox"
     new_ids: list[int] = []
     for r in records:
         new_id = await conn.fetchval(
-            "INSERT INTO records (source, unit, external_id, version, media_type, payload,"
+            f"INSERT INTO {into} ({first}, unit, external_id, version, media_type, payload,"
             " attachments, ack, error, received_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10)"
             " ON CONFLICT DO NOTHING RETURNING id",
             (
-                r.source,
+                source or r.source,
                 r.unit,
                 r.external_id,
                 r.version,

@@ -1,0 +1,1 @@
+"""Sending (văn bản đi): intake of outboxes, the roads, tracking, operator actions."""
