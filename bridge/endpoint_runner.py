@@ -17,9 +17,10 @@ from bridge.config import BridgeSection
 from bridge.delivery import DeliveryWorker
 from bridge.delivery_link import DeliveryChild, RemoteSink
 from bridge.domain.enums import EndpointRole, ProcessRole
+from bridge.domain.pacing import start_spread_s
 from bridge.endpoints import Endpoint, helpers_for, limits_of
 from bridge.health import Health
-from bridge.ingest import SourceRunner
+from bridge.ingest import PollTally, SourceRunner
 from bridge.interfaces import AdapterContext, Profiles
 from bridge.leases import Lease
 from bridge.pipeline import Processor
@@ -30,6 +31,7 @@ from bridge.supervisor import Supervisor
 from bridge.tls import ssl_context
 
 log = structlog.get_logger(__name__)
+STARTS_PER_S = 20.0  # first polls after a start, at most this many a second (all sources)
 
 
 class EndpointStarter:
@@ -61,6 +63,7 @@ class EndpointStarter:
         self.settings_of = settings_of
         self.delivery_child = delivery_child
         self.latency_observer = latency_observer
+        self.tally = PollTally()  # every source's polls, summed up at info once a minute
 
     async def start(
         self, settings: EndpointSettings, units: tuple[str, ...], role: EndpointRole
@@ -99,6 +102,7 @@ class EndpointStarter:
             lease = Lease(
                 self.store, f"source:{settings.name}", self.share.lease.owner, self._ttl(settings)
             )
+            sources = sum(1 for _ in self.share.sources())
             return SourceRunner(
                 ep.adapter,
                 self.store,
@@ -107,6 +111,9 @@ class EndpointStarter:
                 settings.poll_interval,
                 lease,
                 share=self.share.within,
+                jitter=settings.poll_jitter,
+                start_spread_s=start_spread_s(sources, settings.poll_interval, STARTS_PER_S),
+                tally=self.tally,
             )
         if child is not None:  # its deliveries run in the child process
             return RemoteSink(child, settings.name)

@@ -110,6 +110,7 @@ def limits_of(settings: EndpointSettings) -> Limits:
         max_page_bytes=settings.max_page_bytes,
         max_attachment_bytes=settings.max_attachment_bytes,
         max_inline_attachment_bytes=settings.max_inline_attachment_bytes,
+        remote_rate_limit=settings.remote_rate_limit or None,
     )
 
 

@@ -91,6 +91,10 @@ class Outbox(Protocol):
         while an earlier one of the same (document, unit, sink) is not done, so updates and
         revocations reach the sink after the create, in order."""
 
+    async def next_due_at(self, sink: str, after: float) -> float | None:
+        """The earliest time after `after` at which a pending delivery of `sink` waits to be
+        tried again (None: none waits), so an idle worker sleeps until then."""
+
     async def remote_id(self, doc_id: int, unit: str, sink: str) -> str | None: ...
     async def store_body(self, delivery_id: int, body: dict[str, Any]) -> bool:
         """Keep the prepared body before the first attempt; False when the delivery was
