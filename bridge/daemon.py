@@ -32,7 +32,7 @@ from bridge.controls import EndpointControls
 from bridge.delivery_link import DeliveryChild
 from bridge.domain.enums import EndpointRole, ProcessRole
 from bridge.endpoint_runner import EndpointStarter
-from bridge.endpoints import Endpoint, Wanted, intake_for, wanted
+from bridge.endpoints import Endpoint, Wanted, intake_for, served_by, wanted
 from bridge.errors import ConfigError
 from bridge.health import Health
 from bridge.interfaces import Profile, Profiles
@@ -115,6 +115,8 @@ class Daemon:
             held=self._held_sources,
         )
         self._background: set[asyncio.Task[None]] = set()
+        # for which configuration: configured source -> (its polling endpoint, units served)
+        self._served: tuple[Config | None, dict[str, tuple[str, tuple[str, ...]]]] = (None, {})
         self._controls = EndpointControls(self.endpoints, self.store)
         self._starter = EndpointStarter(
             self.endpoints,
@@ -179,6 +181,18 @@ class Daemon:
 
     def disk(self) -> dict[str, object]:
         return self.retention.disk.as_dict()
+
+    def node_of(self, source: str) -> tuple[str, tuple[str, ...]]:
+        config = self.config
+        if self._served[0] is not config:
+            nodes = served_by(config, self.profiles)
+            units: dict[str, tuple[str, ...]] = {}
+            for unit in config.units:
+                for s in unit.sources:
+                    node = nodes.get(s.name, s.name)
+                    units[node] = (*units.get(node, ()), unit.id)
+            self._served = (config, {n: (node, units[node]) for n, node in nodes.items()})
+        return self._served[1].get(source, (source, ()))
 
     def intake_of(self, name: str) -> PushIntake | None:
         return intake_for(self.endpoints.get(name), self.store, self.processor.notify)

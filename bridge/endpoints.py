@@ -57,7 +57,21 @@ def wanted(config: Config, profiles: Profiles, role: ProcessRole) -> Wanted:
     and system_id, say) are one endpoint, named after the first, serving all their units.
     The delivery process (`role` deliveries) runs the sinks only.
     """
+    found, _ = _plan(config, profiles)
+    if role is ProcessRole.DELIVERIES:
+        return {name: w for name, w in found.items() if w[2] is EndpointRole.SINK}
+    return found
+
+
+def served_by(config: Config, profiles: Profiles) -> dict[str, str]:
+    """Which endpoint polls for each configured source: itself, or the first source of the
+    shared node it points at (whose endpoint serves every unit of that node)."""
+    return _plan(config, profiles)[1]
+
+
+def _plan(config: Config, profiles: Profiles) -> tuple[Wanted, dict[str, str]]:
     found: Wanted = {}
+    served: dict[str, str] = {}
     nodes: dict[tuple[str, Any], str] = {}
     for unit in config.units:
         for s in unit.sources:
@@ -67,15 +81,15 @@ def wanted(config: Config, profiles: Profiles, role: ProcessRole) -> Wanted:
                 first = nodes[key]
                 settings, units, kind = found[first]
                 found[first] = (settings, (*units, unit.id), kind)
+                served[s.name] = first
                 continue
             if key is not None:
                 nodes[key] = s.name
             found[s.name] = (s, (unit.id,), EndpointRole.SOURCE)
+            served[s.name] = s.name
         for k in unit.sinks:
             found[k.name] = (k, (unit.id,), EndpointRole.SINK)
-    if role is ProcessRole.DELIVERIES:
-        return {name: w for name, w in found.items() if w[2] is EndpointRole.SINK}
-    return found
+    return found, served
 
 
 def profile_of_source(name: str, running: Mapping[str, Endpoint], config: Config) -> str | None:

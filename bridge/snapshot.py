@@ -4,9 +4,11 @@ lists; and readiness (what /readyz answers). Read from the store and a `RuntimeV
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from typing import Any
 
 from bridge.alerts.monitor import firing
+from bridge.config import UnitConfig
 from bridge.domain.enums import HealthState
 from bridge.domain.figures import DELIVERY_KEYS, total
 from bridge.services import RuntimeView
@@ -40,56 +42,115 @@ def _health(view: RuntimeView, ep: SourceSettings | SinkSettings) -> dict[str, A
     return health.as_dict()
 
 
+@dataclass(frozen=True)
+class Counters:
+    """What the store says once per /status answer, for every unit card it builds."""
+
+    per_source_unit: dict[tuple[str, str], int]
+    per_sink: dict[str, dict[str, int]]
+    figures: dict[str, dict[str, int]]
+    backlog: dict[tuple[str, str], int]
+    sink_errors: dict[str, str]
+
+    @classmethod
+    async def read(cls, store: Store) -> Counters:
+        counts = await store.counts()
+        return cls(
+            counts["per_source_unit"],
+            counts["per_sink"],
+            await store.unit_figures(),
+            await store.backlog(),
+            await store.last_sink_errors(),
+        )
+
+
+def _source_card(
+    view: RuntimeView, unit: UnitConfig, s: SourceSettings, c: Counters
+) -> dict[str, Any]:
+    """A source of `unit` as /status shows it. A source on a shared node (one poller for
+    several units) shows the node's health and what the node received for this unit alone,
+    so each unit's `received` adds up to its own records."""
+    node, units = view.node_of(s.name)
+    health = view.health_of(node)
+    card: dict[str, Any] = (
+        health.as_dict()
+        if health is not None
+        else {"name": s.name, "profile": s.profile, "state": HealthState.DISABLED}
+    )
+    card |= {
+        "name": s.name,
+        "title": s.display_name,
+        "profile": s.profile,
+        "received": c.per_source_unit.get((node, unit.id), 0),
+        "backlog": c.backlog.get((unit.id, node), 0),
+    }
+    if len(units) > 1:
+        card["node"] = {"name": node, "units": len(units)}
+    return card
+
+
+def unit_card(view: RuntimeView, unit: UnitConfig, c: Counters) -> dict[str, Any]:
+    """One unit of the /status answer: its figures, sources and sinks."""
+    sinks = []
+    for k in unit.sinks:
+        health = _health(view, k)
+        per = c.per_sink.get(k.name, {})
+        sinks.append(
+            {
+                **health,
+                "title": k.display_name,
+                **{state.value: per.get(state, 0) for state in DELIVERY_KEYS},
+                "last_error": health.get("last_error") or c.sink_errors.get(k.name),
+            }
+        )
+    return {
+        "id": unit.id,
+        "name": unit.name,
+        "figures": c.figures.get(unit.id) or total([]),
+        "sources": [_source_card(view, unit, s, c) for s in unit.sources],
+        "sinks": sinks,
+    }
+
+
+def shared_nodes(view: RuntimeView, c: Counters) -> list[dict[str, Any]]:
+    """Each node polled once for several units: its health, the units it serves, and what it
+    received for each of them."""
+    seen: dict[str, dict[str, Any]] = {}
+    for unit in view.units():
+        for s in unit.sources:
+            node, units = view.node_of(s.name)
+            if len(units) < 2 or node in seen:
+                continue
+            health = view.health_of(node)
+            seen[node] = {
+                "name": node,
+                "profile": s.profile,
+                "state": health.state if health is not None else HealthState.DISABLED,
+                "units": list(units),
+                "received": {u: c.per_source_unit.get((node, u), 0) for u in units},
+            }
+    return list(seen.values())
+
+
 async def snapshot(store: Store, view: RuntimeView) -> dict[str, Any]:
     """The whole /status answer. Each unit carries its own `figures`; the `totals` are their
     sums (bridge/domain/figures.py: a document addressed to two units counts in each)."""
-    counts = await store.counts()
-    per_source: dict[str, int] = counts["per_source"]
-    per_sink: dict[str, dict[str, int]] = counts["per_sink"]
-    figures = await store.unit_figures()
-    backlog = await store.backlog()
-    sink_errors = await store.last_sink_errors()
-    units = []
-    for unit in view.units():
-        sources = [
-            {
-                **_health(view, s),
-                "name": s.name,
-                "title": s.display_name,
-                "profile": s.profile,
-                "received": per_source.get(s.name, 0),
-                "backlog": backlog.get((unit.id, s.name), 0),
-            }
-            for s in unit.sources
-        ]
-        sinks = []
-        for k in unit.sinks:
-            health = _health(view, k)
-            c = per_sink.get(k.name, {})
-            sinks.append(
-                {
-                    **health,
-                    "title": k.display_name,
-                    **{state.value: c.get(state, 0) for state in DELIVERY_KEYS},
-                    "last_error": health.get("last_error") or sink_errors.get(k.name),
-                }
-            )
-        units.append(
-            {
-                "id": unit.id,
-                "name": unit.name,
-                "figures": figures.get(unit.id) or total([]),
-                "sources": sources,
-                "sinks": sinks,
-            }
-        )
+    c = await Counters.read(store)
+    return {
+        **await frame(store, view, c),
+        "units": [unit_card(view, unit, c) for unit in view.units()],
+    }
+
+
+async def frame(store: Store, view: RuntimeView, c: Counters) -> dict[str, Any]:
+    """Everything of the /status answer but its units."""
     return {
         "version": view.version,
         "started_at": view.started_at.isoformat(),
         "ready": not not_ready(view),
         "tasks": view.tasks.snapshot(),
-        "units": units,
-        "totals": total(figures.values()),
+        "totals": total(c.figures.values()),
+        "nodes": shared_nodes(view, c),
         "disk": view.disk(),
         "cluster": await _cluster(store, view.instance),
         "alerts": firing(await store.alerts()),  # e-mail and webhook alerts firing now
