@@ -11,6 +11,7 @@ import asyncio
 from collections.abc import Callable
 
 import structlog
+from aiolimiter import AsyncLimiter
 
 from bridge.blobs import Blobs
 from bridge.config import BridgeSection
@@ -18,7 +19,7 @@ from bridge.delivery import DeliveryWorker
 from bridge.delivery_link import DeliveryChild, RemoteSink
 from bridge.domain.enums import EndpointRole, ProcessRole
 from bridge.domain.pacing import start_spread_s
-from bridge.endpoints import Endpoint, helpers_for, limits_of
+from bridge.endpoints import Endpoint, helpers_for, home_host, limits_of
 from bridge.health import Health
 from bridge.ingest import PollTally, SourceRunner
 from bridge.interfaces import AdapterContext, Profiles
@@ -31,6 +32,24 @@ from bridge.supervisor import Supervisor
 from bridge.tls import ssl_context
 
 log = structlog.get_logger(__name__)
+
+
+class HostPacer:
+    """Calls to one remote system spaced evenly, at most `rate` a second (never more than
+    that in any second: a bucket of one token); a lower rate asked later applies to all."""
+
+    def __init__(self, rate: float) -> None:
+        self.rate = rate
+        self._limiter = AsyncLimiter(1, 1.0 / rate)
+
+    def at_most(self, rate: float) -> None:
+        if rate < self.rate:
+            self.rate, self._limiter = rate, AsyncLimiter(1, 1.0 / rate)
+
+    async def acquire(self, amount: float = 1) -> None:
+        await self._limiter.acquire(amount)
+
+
 STARTS_PER_S = 20.0  # first polls after a start, at most this many a second (all sources)
 
 
@@ -64,6 +83,8 @@ class EndpointStarter:
         self.delivery_child = delivery_child
         self.latency_observer = latency_observer
         self.tally = PollTally()  # every source's polls, summed up at info once a minute
+        # status questions per second to each home system, shared by its sinks' pollers
+        self._status_pacers: dict[str, HostPacer] = {}
 
     async def start(
         self, settings: EndpointSettings, units: tuple[str, ...], role: EndpointRole
@@ -84,7 +105,9 @@ class EndpointStarter:
             f"{role}:{settings.name}", lambda: runner.run(ep.stop), ep.stop
         )
         if self.role is ProcessRole.ALL:
-            ep.helpers = helpers_for(ep, self.profiles, self.store, self.supervisor)
+            ep.helpers = helpers_for(
+                ep, self.profiles, self.store, self.supervisor, self._status_pacer
+            )
         self.endpoints[settings.name] = ep
         log.info(
             "endpoint_started",
@@ -127,6 +150,16 @@ class EndpointStarter:
             rate_limit=settings.rate_limit,
             on_latency=self.latency_observer(),
         )
+
+    def _status_pacer(self, settings: SinkSettings) -> HostPacer:
+        """The bound on status questions to `settings`' home system: one for every sink on it
+        (the smallest `status_rate_limit` any of them sets)."""
+        host, rate = home_host(settings), settings.status_rate_limit
+        pacer = self._status_pacers.get(host)
+        if pacer is None:
+            pacer = self._status_pacers[host] = HostPacer(rate)
+        pacer.at_most(rate)
+        return pacer
 
     def _ttl(self, settings: SourceSettings) -> float:
         """Long enough to survive one slow poll, short enough to hand over quickly."""

@@ -21,7 +21,7 @@ from bridge.health import Health
 from bridge.interfaces import Limits, Profiles, PushReceiver, StatusPolling, StatusSender
 from bridge.services import PushIntake
 from bridge.settings import EndpointSettings, SinkSettings
-from bridge.status_messages import StatusPoller, StatusRelay
+from bridge.status_messages import Pacer, StatusPoller, StatusRelay
 from bridge.store import Store
 from bridge.supervisor import Supervisor
 from schemas import RawRecord, StatusEvent
@@ -135,11 +135,33 @@ def claim_ttl(config: Config) -> float:
     return max(config.bridge.lease_ttl, max(timeouts) + 30.0)
 
 
+def status_pushed(ep: Endpoint) -> bool:
+    """Whether a sink's home system pushes its status changes (a webhook with its secret
+    configured): then nothing asks it."""
+    return isinstance(ep.adapter, PushReceiver) and bool(
+        getattr(ep.settings, "webhook_secret", None)
+    )
+
+
+def home_host(settings: EndpointSettings) -> str:
+    """The home system a sink delivers to, as one key for every sink on it: the scheme and
+    host of its base URL (its name when it has none)."""
+    base = getattr(settings, "base_url", None)
+    if not isinstance(base, str) or "://" not in base:
+        return settings.name
+    return "/".join(base.split("/", 3)[:3]).lower()
+
+
 def helpers_for(
-    ep: Endpoint, profiles: Profiles, store: Store, supervisor: Supervisor
+    ep: Endpoint,
+    profiles: Profiles,
+    store: Store,
+    supervisor: Supervisor,
+    pacer_of: Callable[[SinkSettings], Pacer | None] = lambda settings: None,
 ) -> list[asyncio.Task[None]]:
     """The status relay of a source whose senders expect business status back (and which can
-    send it), the status poller of a sink that can be asked; supervised, stopped with `ep`."""
+    send it), the status poller of a sink that can be asked and does not push its status
+    (paced by `pacer_of` its home system); supervised, stopped with `ep`."""
     name, profile = ep.settings.name, ep.settings.profile
     tasks = []
     if (
@@ -149,9 +171,15 @@ def helpers_for(
     ):
         relay = StatusRelay(ep.adapter, store, Health(f"{name}:status", profile))
         tasks.append(supervisor.start(f"status-relay:{name}", lambda: relay.run(ep.stop), ep.stop))
-    if ep.role is EndpointRole.SINK and isinstance(ep.adapter, StatusPolling):
+    if (
+        ep.role is EndpointRole.SINK
+        and isinstance(ep.adapter, StatusPolling)
+        and not status_pushed(ep)
+    ):
         assert isinstance(ep.settings, SinkSettings)
-        poller = StatusPoller(ep.adapter, store, ep.settings.status_poll_interval)
+        poller = StatusPoller(
+            ep.adapter, store, ep.settings.status_poll_interval, pacer=pacer_of(ep.settings)
+        )
         tasks.append(supervisor.start(f"status-poll:{name}", lambda: poller.run(ep.stop), ep.stop))
     return tasks
 

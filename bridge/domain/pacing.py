@@ -59,4 +59,24 @@ def start_spread_s(sources: int, interval_s: float, starts_per_s: float) -> floa
     return min(interval_s, sources / starts_per_s) if sources > starts_per_s else 0.0
 
 
+# How often a document's status is asked at its home system, by the time since it was
+# delivered: (younger than, ask at most every). Recent documents change often; a document
+# a week old rarely does; one done (or refused) is never asked again (the store's
+# `status_final`).
+STATUS_AGES: tuple[tuple[float, float], ...] = (
+    (3600.0, 0.0),  # the first hour: every status poll interval
+    (86_400.0, 900.0),  # the first day: every 15 minutes
+    (7 * 86_400.0, 3 * 3600.0),  # the first week: every 3 hours
+)
+STATUS_OLD_EVERY_S = 86_400.0  # older: once a day
+
+
+def status_every_s(age_s: float, interval_s: float) -> float:
+    """How long to wait between two questions about a document delivered `age_s` ago."""
+    for younger_than, every_s in STATUS_AGES:
+        if age_s < younger_than:
+            return max(interval_s, every_s)
+    return max(interval_s, STATUS_OLD_EVERY_S)
+
+
 _RNG = random.Random()

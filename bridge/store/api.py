@@ -138,6 +138,12 @@ class Statuses(Protocol):
         """(delivery id, remote id) at `sink` whose processing is not finished, from after
         `after` in delivery order (a poller's place in its round)."""
 
+    async def status_open(
+        self, sink: str, after: int = 0, limit: int = 500
+    ) -> list[tuple[int, str, float]]:
+        """(delivery id, remote id, delivered at as epoch seconds) at `sink` whose processing
+        is not finished, from after `after` in delivery order."""
+
     async def is_done_at_home(self, doc_id: int) -> bool: ...
     async def release_parked_status(self, source: str, now: float | None = None) -> int:
         """The axis node of `source` answers again: its status messages waiting for a later

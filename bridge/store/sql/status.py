@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -123,6 +124,18 @@ class Status(SqlBase):
         )
         return [(r[0], r[1]) for r in rows]
 
+    async def status_open(
+        self, sink: str, after: int = 0, limit: int = 500
+    ) -> list[tuple[int, str, float]]:
+        rows = await self._read().fetch(
+            f"SELECT id, remote_id, done_at FROM outbox{self.dialect.indexed_by('outbox_status_open')}"
+            f" WHERE sink = $1 AND op = '{Operation.CREATE}'"
+            f" AND state = '{DeliveryState.DELIVERED}' AND status_final = 0 AND id > $2"
+            " ORDER BY id LIMIT $3",
+            (sink, after, limit),
+        )
+        return [(r[0], r[1], _epoch(r[2])) for r in rows]
+
     async def is_done_at_home(self, doc_id: int) -> bool:
         found = await self._read().fetchval(
             f"SELECT 1 FROM status_events WHERE document_id = $1 AND status = '{RemoteStatus.DONE}'"
@@ -130,6 +143,15 @@ class Status(SqlBase):
             (doc_id,),
         )
         return found is not None
+
+
+def _epoch(value: object) -> float:
+    """A stored time (ISO text, or a timestamp on PostgreSQL) as epoch seconds; 0 if absent."""
+    if isinstance(value, dt.datetime):
+        return value.timestamp()
+    if isinstance(value, str) and value:
+        return dt.datetime.fromisoformat(value).timestamp()
+    return 0.0
 
 
 async def _mirror(conn: Conn, doc_id: int, status: str, note: str | None) -> None:
