@@ -21,7 +21,8 @@ from typing import Any
 import aiohttp
 from aiolimiter import AsyncLimiter
 
-PER_HOST_CONNECTIONS = 16  # connections kept or opened at once to one remote system
+from bridge.settings import PER_HOST_CONNECTIONS  # connections at once to one remote system
+
 TOTAL_CONNECTIONS = 256  # and to all of them together, per TLS setting
 
 

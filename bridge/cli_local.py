@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from bridge import open_files
 from bridge.app import connect_all, load_config, profiles, run_loop, serve
 from bridge.cli_setup import print_config_errors
 from bridge.config_check import refusals, warnings
@@ -39,6 +40,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     if refused := refusals(config):  # the same rules as check-config
         print_config_errors(args.config, refused)
         return 2
+    open_files.raise_limit(config)
     try:
         return run_loop(serve(config, Path(args.config)))
     except ConfigError as exc:
@@ -61,7 +63,7 @@ def cmd_check_config(args: argparse.Namespace) -> int:
     if refused := refusals(config):
         print_config_errors(args.file, refused)
         return 2
-    for warning in warnings(config):
+    for warning in [*warnings(config), *filter(None, [open_files.warning(config)])]:
         print(f"Cảnh báo / warning: {warning}", file=sys.stderr)
     n_src = sum(len(u.sources) for u in config.units)
     n_sink = sum(len(u.sinks) for u in config.units)

@@ -8,6 +8,7 @@ from schemas.base import Model
 
 REMOTE_RATE_LIMIT = 200.0  # requests/s to one remote system, every unit's calls together
 STATUS_RATE_LIMIT = 5.0  # status questions/s to one home system, every unit's together
+PER_HOST_CONNECTIONS = 16  # connections open at once to one remote system, all units together
 
 
 class EndpointSettings(Model):
