@@ -4,7 +4,7 @@ A province runs hundreds of units against a handful of systems (one M-Office, on
 one axis node, ...). Each adapter holding its own connector kept its own idle connections to
 the same host: open files grew with the number of units. Here the adapters of one event loop
 share one connector per TLS setting (aiohttp keeps a pool per host inside it, at most
-`PER_HOST_CONNECTIONS` connections to each), and one token bucket per remote host
+`PER_HOST_CONNECTIONS` connections to each), and one pacer (bridge.waiting.Pacer) per remote host
 (`scheme://host[:port]`): every call any unit makes to that host takes a token first, so
 the host never sees more than the configured requests per second, however many units use it.
 
@@ -19,9 +19,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import aiohttp
-from aiolimiter import AsyncLimiter
 
-from bridge.settings import PER_HOST_CONNECTIONS  # connections at once to one remote system
+from bridge.settings import PER_HOST_CONNECTIONS
+from bridge.waiting import Pacer  # connections at once to one remote system
 
 TOTAL_CONNECTIONS = 256  # and to all of them together, per TLS setting
 
@@ -37,7 +37,7 @@ class _Shared:
 @dataclass
 class _LoopPools:
     connectors: dict[int, _Shared] = field(default_factory=dict)  # by id of the TLS setting
-    buckets: dict[str, tuple[float, AsyncLimiter]] = field(default_factory=dict)  # by host
+    buckets: dict[str, Pacer] = field(default_factory=dict)  # by host
     sessions: dict[int, tuple[int, float | None]] = field(default_factory=dict)
     # session id -> (connector key, the rate its endpoint asks for its hosts)
     ssl_keep: dict[int, Any] = field(default_factory=dict)  # keeps ids of TLS contexts stable
@@ -127,16 +127,16 @@ def set_rate(url: str, per_second: float | None) -> None:
     pools = _pools()
     host = host_of(url)
     known = pools.buckets.get(host)
-    if known is None or per_second < known[0]:
-        # Capacity one, refilled every 1/rate s: calls are spaced, never more than the rate
-        # in any second (a burst of rate + rate would pass a bucket of capacity `rate`).
-        pools.buckets[host] = (per_second, AsyncLimiter(1, 1.0 / per_second))
+    if known is None:
+        pools.buckets[host] = Pacer(per_second)  # calls spaced, never more than the rate
+    else:
+        known.at_most(per_second)
 
 
 def rate_of(url: str) -> float | None:
     """The bound on `url`'s host, None when it has none."""
     known = _pools().buckets.get(host_of(url))
-    return None if known is None else known[0]
+    return None if known is None else known.rate
 
 
 async def take_token(session: aiohttp.ClientSession, url: str) -> None:
@@ -146,8 +146,8 @@ async def take_token(session: aiohttp.ClientSession, url: str) -> None:
     host = host_of(url)
     known = pools.buckets.get(host)
     asked = pools.sessions.get(id(session), (0, None))[1]
-    if asked is not None and (known is None or asked < known[0]):
+    if asked is not None and (known is None or asked < known.rate):
         set_rate(url, asked)
         known = pools.buckets[host]
     if known is not None:
-        await known[1].acquire()
+        await known.acquire()

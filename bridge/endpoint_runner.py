@@ -11,7 +11,6 @@ import asyncio
 from collections.abc import Callable
 
 import structlog
-from aiolimiter import AsyncLimiter
 
 from bridge.blobs import Blobs
 from bridge.config import BridgeSection
@@ -30,24 +29,9 @@ from bridge.sharing import Share
 from bridge.store import Store
 from bridge.supervisor import Supervisor
 from bridge.tls import ssl_context
+from bridge.waiting import Pacer
 
 log = structlog.get_logger(__name__)
-
-
-class HostPacer:
-    """Calls to one remote system spaced evenly, at most `rate` a second (never more than
-    that in any second: a bucket of one token); a lower rate asked later applies to all."""
-
-    def __init__(self, rate: float) -> None:
-        self.rate = rate
-        self._limiter = AsyncLimiter(1, 1.0 / rate)
-
-    def at_most(self, rate: float) -> None:
-        if rate < self.rate:
-            self.rate, self._limiter = rate, AsyncLimiter(1, 1.0 / rate)
-
-    async def acquire(self, amount: float = 1) -> None:
-        await self._limiter.acquire(amount)
 
 
 STARTS_PER_S = 20.0  # first polls after a start, at most this many a second (all sources)
@@ -84,7 +68,7 @@ class EndpointStarter:
         self.latency_observer = latency_observer
         self.tally = PollTally()  # every source's polls, summed up at info once a minute
         # status questions per second to each home system, shared by its sinks' pollers
-        self._status_pacers: dict[str, HostPacer] = {}
+        self._status_pacers: dict[str, Pacer] = {}
 
     async def start(
         self, settings: EndpointSettings, units: tuple[str, ...], role: EndpointRole
@@ -151,19 +135,21 @@ class EndpointStarter:
             on_latency=self.latency_observer(),
         )
 
-    def _status_pacer(self, settings: SinkSettings) -> HostPacer:
+    def _status_pacer(self, settings: SinkSettings) -> Pacer:
         """The bound on status questions to `settings`' home system: one for every sink on it
         (the smallest `status_rate_limit` any of them sets)."""
         host, rate = home_host(settings), settings.status_rate_limit
         pacer = self._status_pacers.get(host)
         if pacer is None:
-            pacer = self._status_pacers[host] = HostPacer(rate)
+            pacer = self._status_pacers[host] = Pacer(rate)
         pacer.at_most(rate)
         return pacer
 
     def _ttl(self, settings: SourceSettings) -> float:
-        """Long enough to survive one slow poll, short enough to hand over quickly."""
-        return max(self.settings_of().lease_ttl, 3 * settings.poll_interval)
+        """Long enough to survive one slow poll, short enough to hand over quickly; four
+        intervals, so that a lease (renewed once a third of it has passed) is written at
+        every other poll, not at each."""
+        return max(self.settings_of().lease_ttl, 4 * settings.poll_interval)
 
     async def stop(self, name: str, grace_s: float) -> None:
         ep = self.endpoints.pop(name)

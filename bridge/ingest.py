@@ -152,6 +152,7 @@ class SourceRunner:
 
     async def pull_once(self, stop: asyncio.Event) -> None:
         """Pull from the stored cursor, storing each page durably before its receipts go out.
+        A page with no records that leaves the cursor where it was is not stored.
 
         The receipts of one page are sent while the next page is fetched and stored (at most
         one page's receipts under way), so a receipt that waits out a Retry-After does not
@@ -162,7 +163,10 @@ class SourceRunner:
         receipts: asyncio.Task[None] | None = None
         try:
             async for page in self.source.pull(cursor):
+                if not page.records and page.cursor in (None, cursor):
+                    continue  # nothing new and the place unchanged: no write (an idle poll)
                 await self.store_page(page)
+                cursor = page.cursor if page.cursor is not None else cursor
                 self.health.succeeded()  # a long first pull is not "unknown" while it stores
                 if receipts is not None:
                     sending, receipts = receipts, None

@@ -13,10 +13,10 @@ from pathlib import Path
 from adapters.tdoffice.settings import TdofficeSinkSettings
 from adapters.tdoffice.sink import TdofficeSink
 from bridge.blobs import BlobStore
-from bridge.endpoint_runner import HostPacer
 from bridge.interfaces import AdapterContext
 from bridge.status_messages import StatusPoller
 from bridge.store import SqliteStore
+from bridge.waiting import Pacer
 from simulators.tdoffice import TdofficeSim
 from tests.store.conftest import document, new_document_outcome, raw
 
@@ -91,7 +91,7 @@ async def test_every_sink_of_a_home_system_shares_its_rate(tmp_path: Path) -> No
     """Three units' sinks on one home system, thirty documents due: the simulator never hears
     more than the rate in any second, and every document is asked about."""
     rate = 5.0
-    pacer = HostPacer(rate)
+    pacer = Pacer(rate)
     async with AsyncExitStack() as stack:
         sim = await stack.enter_async_context(TdofficeSim(seed=4))
         store = await stack.enter_async_context(SqliteStore(tmp_path / "s.sqlite3"))
