@@ -16,8 +16,10 @@ measures, on the daemon alone:
 - the busiest second of requests at the home system, and of its status questions, against
   the rates configured.
 
-`--root DIR` runs the daemon from another checkout (the same benchmark on older code:
-`git archive main | tar -x -C DIR`); `--plain` leaves out the keys older code does not know.
+The configuration is the one a province keeps (`bench.province_config.write_province`:
+`[defaults]` and `units.csv`), with the rates of the options in `[defaults]`. `--root DIR`
+runs the daemon from another checkout (the same benchmark on older code: `git archive REV |
+tar -x -C DIR`); `--plain` leaves out the keys older code does not know.
 Prints one JSON line and one summary line with PASS/FAIL against the targets.
 """
 
@@ -47,9 +49,10 @@ from bench.common import (
     mb,
     memory_kb,
     stop_process,
-    toml_of,
     wait_for,
 )
+from bench.province_config import ProvinceFiles, province_units, write_province
+from bridge.unit_table import HOME
 
 TARGETS = {
     "idle_cpu_pct": 5.0,
@@ -60,45 +63,29 @@ TARGETS = {
 }
 
 
-def slug(unit: str) -> str:
-    """An endpoint-name form of a unit code: `001.02.33.H49` → `u001-02-33-h49`."""
-    return "u" + unit.replace(".", "-").lower()
-
-
-def province_config(
+def province_files(
     wiring: dict[str, Any],
-    data_dir: Path,
+    work: Path,
     *,
+    units: int,
     poll_s: float,
     listen: str,
     options: dict[str, Any],
-) -> dict[str, Any]:
-    """The benchmark's configuration: every unit with its five roads and its home system.
-
-    Written in full for each unit, as the configuration format asks today; `options` are the
-    keys every source and sink shares (rates). A configuration with per-profile defaults
-    states the shared keys once and each unit its own code, name and credentials: swap this
-    function for one that writes that form, the benchmark measures the same daemon."""
-    roads: dict[str, dict[str, Any]] = wiring["roads"]
-    units = []
-    for unit in wiring["units"]:
-        sources = []
-        for road, wired in roads.items():
-            source = {"name": f"{slug(unit)}-{road}", "profile": road, **wired}
-            if road == "tdoffice":
-                source["api_key"] = wiring["source_keys"][unit]
-            sources.append({**source, "poll_interval": poll_s, **options.get("source", {})})
-        home = {"name": f"{slug(unit)}-home", "profile": "tdoffice", **wiring["home"]}
-        units.append(
-            {
-                "id": unit,
-                "name": f"Ủy ban nhân dân xã {unit}",
-                "sources": sources,
-                "sinks": [{**home, "status_poll_interval": poll_s, **options.get("sink", {})}],
-            }
-        )
-    bridge = {"data_dir": str(data_dir), "shutdown_grace": 5, "log_level": "info"}
-    return {"bridge": bridge, "http": {"listen": listen}, "units": units}
+) -> ProvinceFiles:
+    """The benchmark's configuration as a province keeps it (bench.province_config: the
+    shared addresses and settings once in `[defaults]`, the units in `units.csv`), with the
+    rates of `options` added to the defaults."""
+    sink = {"base_url": wiring["urls"][HOME], **options.get("tdoffice", {}).get("sink", {})}
+    options = {**options, "tdoffice": {**options.get("tdoffice", {}), "sink": sink}}
+    return write_province(
+        work,
+        province_units(units),
+        wiring["urls"],
+        poll_interval=poll_s,
+        bridge={"shutdown_grace": 5, "log_level": "info"},
+        http={"listen": listen},
+        defaults=options,
+    )
 
 
 def _free_port() -> int:
@@ -180,26 +167,28 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         wiring = json.loads(await asyncio.wait_for(sims.stdout.readline(), timeout=300))
         control = str(wiring["control"])
         listen = f"127.0.0.1:{_free_port()}"
-        options: dict[str, Any] = {}
+        options: dict[str, Any] = {"tdoffice": {"sink": {"status_poll_interval": args.poll}}}
         if not args.plain:
             options = {
-                "source": {"remote_rate_limit": args.remote_rate},
-                "sink": {
-                    "remote_rate_limit": args.home_rate,
-                    "status_rate_limit": args.status_rate,
+                "remote_rate_limit": args.remote_rate,
+                "tdoffice": {
+                    "sink": {
+                        "status_poll_interval": args.poll,
+                        "remote_rate_limit": args.home_rate,
+                        "status_rate_limit": args.status_rate,
+                    }
                 },
             }
-        config = province_config(
-            wiring, work / "data", poll_s=args.poll, listen=listen, options=options
+        files = province_files(
+            wiring, work, units=args.units, poll_s=args.poll, listen=listen, options=options
         )
-        config_path = work / "lienthong.toml"
-        config_path.write_text(toml_of(config), encoding="utf-8")
+        config_path = files.config
         result: dict[str, Any] = {
             "benchmark": "province",
             "units": args.units,
             "sources": 5 * args.units,
             "poll_s": args.poll,
-            "config_kb": round(config_path.stat().st_size / 1024),
+            "config_kb": {k: round(v / 1024) for k, v in files.sizes().items()},
             "root": str(root),
             "rates": options,
         }

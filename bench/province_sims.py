@@ -2,9 +2,9 @@
 
 One simulator per profile hosts every unit (tdoffice by an API key per unit, M-Office by its
 `unit` parameter, V-Office by `organ`, iDesk by `UnitCode`, one axis node for all), and one
-tdoffice is the home system of every unit. Prints one JSON line (the unit codes, each
-profile's wiring, the API key of each unit's tdoffice source, the control URL), then serves
-until SIGTERM. What arrives is counted per second on the machine's monotonic clock (the
+tdoffice is the home system of every unit (by an API key per unit). The units and their keys
+are those of `bench.province_config`. Prints one JSON line (the unit codes, each road's base
+URL, the control URL), then serves until SIGTERM. What arrives is counted per second on the machine's monotonic clock (the
 benchmark reads the same clock), not kept request by request:
 
 - `GET /stats?since=S&until=U`: listings (one per source poll; the busiest second and the
@@ -28,6 +28,8 @@ from typing import Any
 import orjson
 from aiohttp import web
 
+from bench.province_config import home_key, province_units, td_key
+from bridge.unit_table import HOME
 from simulators.demo_data import generate
 from simulators.idesk import IdeskSim
 from simulators.moffice import MofficeSim
@@ -35,7 +37,6 @@ from simulators.server import SimServer
 from simulators.tdoffice import TdofficeSim
 from simulators.voffice import VofficeSim
 from simulators.vxp import VxpSim
-from simulators.wiring import WIRING
 
 ROADS = ("tdoffice", "moffice", "voffice", "idesk", "vxp")
 CREATE_PATH = "/api/v2/documents/incoming"
@@ -46,15 +47,6 @@ LISTINGS = {  # the request that starts a source's poll, by profile
     "idesk": ("POST", "GetIncomingDocuments"),  # matched in the SOAPAction header
     "vxp": ("POST", "/getReceivedEdocList"),
 }
-
-
-def unit_codes(count: int) -> list[str]:
-    """`count` commune codes of one province, twenty to a district (`CCC.DD.33.H49`)."""
-    return [f"{i % 20 + 1:03d}.{i // 20 + 1:02d}.33.H49" for i in range(count)]
-
-
-def source_key(unit: str) -> str:
-    return f"src-{unit}"
 
 
 class Province:
@@ -72,9 +64,10 @@ class Province:
         }
         tdoffice = self.sources["tdoffice"]
         assert isinstance(tdoffice, TdofficeSim)
-        for unit in units:
-            tdoffice.api_keys[source_key(unit)] = unit
         self.home = TdofficeSim(seed=seed + 1, api_key="province-home")
+        for unit in units:
+            tdoffice.api_keys[td_key(unit)] = unit
+            self.home.api_keys[home_key(unit)] = unit
         self.listings: Counter[int] = Counter()
         self.source_requests: Counter[int] = Counter()
         self.home_requests: Counter[int] = Counter()
@@ -163,13 +156,8 @@ class Province:
                 sim.requests.clear()
 
     def wiring(self) -> dict[str, Any]:
-        roads = {road: WIRING[road](sim) for road, sim in self.sources.items()}
-        return {
-            "units": self.units,
-            "roads": roads,
-            "home": WIRING["tdoffice"](self.home),
-            "source_keys": {u: source_key(u) for u in self.units},
-        }
+        urls = {road: sim.base_url for road, sim in self.sources.items()}
+        return {"units": self.units, "urls": {**urls, HOME: self.home.base_url}}
 
 
 def control_app(province: Province) -> web.Application:
@@ -189,7 +177,7 @@ def control_app(province: Province) -> web.Application:
 
 
 async def serve(args: argparse.Namespace) -> None:
-    province = Province(unit_codes(args.units), args.seed)
+    province = Province([u.code for u in province_units(args.units)], args.seed)
     control = SimServer()
     control.app = control_app(province)
     for sim in (*province.sources.values(), province.home, control):

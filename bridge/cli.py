@@ -175,6 +175,26 @@ def build_parser() -> argparse.ArgumentParser:
     )
     tok.set_defaults(func=cmd_token)
 
+    units = sub.add_parser(
+        "units",
+        help="bảng đơn vị / the units table",
+        description="Nhập danh sách đơn vị (CSV hoặc XLSX) vào bảng đơn vị, kiểm tra từng dòng;"
+        " đơn vị không còn trong tệp bị tắt / imports a list of units (CSV or XLSX) into the"
+        " units table, checking every row; units no longer listed are disabled. Exit 2 when a"
+        " row or the configuration is invalid (nothing written).",
+    )
+    units.add_argument("action", choices=["import"], help="import: nhập / import a file")
+    units.add_argument("file", help="tệp CSV hoặc XLSX / the CSV or XLSX file")
+    units.add_argument(
+        "--config",
+        default="/etc/lienthong/config.toml",
+        help="tệp cấu hình / the configuration (default /etc/lienthong/config.toml)",
+    )
+    units.add_argument(
+        "--dry-run", action="store_true", help="chỉ báo cáo, không ghi / report, write nothing"
+    )
+    units.set_defaults(func=_local("cmd_units_import"))
+
     remote: list[argparse.ArgumentParser] = []
     quar = sub.add_parser("quarantine", help="bản ghi cách ly / quarantined records")
     quar.add_argument(

@@ -9,6 +9,7 @@ import argparse
 import asyncio
 import hashlib
 import importlib
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -16,12 +17,15 @@ from typing import Any
 from bridge import open_files
 from bridge.app import connect_all, load_config, profiles, run_loop, serve
 from bridge.cli_setup import print_config_errors
+from bridge.config import parse_config
 from bridge.config_check import refusals, warnings
+from bridge.config_report import build, render, unit_lines
 from bridge.domain.enums import EndpointRole
 from bridge.errors import ConfigError, PermanentError
 from bridge.logging import configure
 from bridge.signatures import TrustStore, verify_document
 from bridge.store.migrate import migrate_store
+from bridge.units_import import apply, plan_import, report
 
 _ROLES = {
     EndpointRole.SOURCE: "nguồn/source",
@@ -55,16 +59,21 @@ def cmd_check_config(args: argparse.Namespace) -> int:
     """Exit 0 valid (warnings allowed), 2 invalid or refused as `run` would, 1 when `--connect`
     finds an endpoint that does not answer or refuses the credentials."""
     configure("warning")  # the check's own lines only
+    lines, table_warnings = unit_lines(Path(args.file), profiles())
     try:
         config = load_config(args.file)
     except ConfigError as exc:
         print_config_errors(args.file, exc.errors)
+        print(render(build(lines, exc.errors, table_warnings)))
         return 2
     if refused := refusals(config):
         print_config_errors(args.file, refused)
+        print(render(build(lines, refused, table_warnings)))
         return 2
-    for warning in [*warnings(config), *filter(None, [open_files.warning(config)])]:
+    found = [*warnings(config), *table_warnings, *filter(None, [open_files.warning(config)])]
+    for warning in found:
         print(f"Cảnh báo / warning: {warning}", file=sys.stderr)
+    print(render(build(lines, [], found)))
     n_src = sum(len(u.sources) for u in config.units)
     n_sink = sum(len(u.sinks) for u in config.units)
     print(
@@ -81,6 +90,29 @@ def cmd_check_config(args: argparse.Namespace) -> int:
     failed = sum(r.error is not None for r in reached)
     print(f"Kết nối / connections: {len(reached) - failed} được / ok, {failed} hỏng / failed")
     return 1 if failed else 0
+
+
+def cmd_units_import(args: argparse.Namespace) -> int:
+    """Exit 0 imported (or would be, with --dry-run); 2 when a row or the configuration is
+    invalid, or a file cannot be read: nothing is written then."""
+    configure("warning")
+    try:
+        plan = plan_import(
+            Path(args.file),
+            Path(args.config),
+            dict(os.environ),
+            profiles=profiles(),
+            parse=parse_config,
+        )
+    except ConfigError as exc:
+        print(f"Không nhập được / cannot import: {args.file}", file=sys.stderr)
+        for err in exc.errors:
+            print(f"  - {err}", file=sys.stderr)
+        return 2
+    if not plan.errors and not args.dry_run:
+        apply(plan)
+    print(report(plan, dry_run=args.dry_run))
+    return 2 if plan.errors else 0
 
 
 def cmd_normalize(args: argparse.Namespace) -> int:

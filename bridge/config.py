@@ -18,11 +18,19 @@ from pydantic import BaseModel, Field, SecretStr, ValidationError
 
 from bridge.alerts.settings import AlertsSettings
 from bridge.config_errors import explain, suggestion
-from bridge.domain.enums import EndpointRole
+from bridge.config_units import (
+    ROLE_OF_KIND,
+    Inheritance,
+    Note,
+    collapse,
+    settings_model,
+    table_units,
+)
 from bridge.errors import ConfigError
 from bridge.interfaces import Profiles
 from bridge.operators import OperatorEntry, check_operators
-from bridge.settings import SinkSettings, SourceSettings
+from bridge.settings import OutboxSettings, SinkSettings, SourceSettings
+from bridge.unit_table import Table, read_table
 from schemas.base import Model
 
 _ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-(.*?))?\}")
@@ -45,6 +53,8 @@ class BridgeSection(Model):
     # Deliveries in a second process, so a catch-up uses a second CPU core (see
     # bridge/delivery_process.py). Worth it on machines with two cores or more.
     delivery_process: bool = False
+    units_table: Path | None = None  # units in a CSV or XLSX file, beside [[units]]
+    units_check_interval: float = Field(default=5.0, gt=0)  # seconds between looks at it
 
 
 class HttpSection(Model):
@@ -65,8 +75,11 @@ class HttpSection(Model):
 class UnitConfig(Model):
     id: str = Field(pattern=r"^[0-9A-Z.]{1,35}$")
     name: str = ""
+    area: str = ""  # the district or area it belongs to
+    enabled: bool = True  # false: kept in the configuration, nothing of it runs
     sources: tuple[SourceSettings, ...] = ()
     sinks: tuple[SinkSettings, ...] = ()
+    outboxes: tuple[OutboxSettings, ...] = ()  # the unit's issued documents (văn bản đi)
     quarantine_invalid_signatures: bool = False  # else delivered with the verdict in a note
 
     @property
@@ -89,7 +102,8 @@ class Config(Model):
     http: HttpSection = HttpSection()
     organs: tuple[OrganEntry, ...] = ()
     operators: tuple[OperatorEntry, ...] = ()  # named tokens (bridge/operators.py)
-    units: tuple[UnitConfig, ...] = ()
+    units: tuple[UnitConfig, ...] = ()  # the enabled ones
+    disabled_units: tuple[UnitConfig, ...] = ()  # `enabled = false`: validated, never run
     alerts: AlertsSettings | None = None  # e-mail and webhook alerts (bridge/alerts)
 
     def unit(self, unit_id: str) -> UnitConfig:
@@ -114,25 +128,73 @@ def load_config(
 
 
 def parse_config(
-    raw: dict[str, Any], environ: dict[str, str], base: Path = Path("."), *, profiles: Profiles
+    raw: dict[str, Any],
+    environ: dict[str, str],
+    base: Path = Path("."),
+    *,
+    profiles: Profiles,
+    table: Table | None = None,
 ) -> Config:
-    """Validate a configuration read already; every endpoint against its profile's settings."""
+    """Validate a configuration read already; every endpoint against its profile's settings.
+
+    `table`, when given, stands for the file `[bridge] units_table` names (an import checks
+    the table it would write)."""
     errors: list[str] = []
     resolved = _resolve(raw, "", environ, base, errors)
     units_raw = resolved.pop("units", [])
+    if resolved.pop("disabled_units", None) is not None:
+        errors.append("disabled_units: khóa không có trong cấu hình / unknown key")
+    inheritance = Inheritance(resolved.pop("defaults", None), profiles, errors)
+    if isinstance(units_raw, list):
+        units_raw += _table_units(resolved, environ, base, profiles, inheritance, errors, table)
     try:
         top = Config.model_validate(resolved)
     except ValidationError as exc:
         errors.extend(_format(exc, "", Config))
         top = Config()
-    units = _parse_units(units_raw, profiles, errors)
+    units = _parse_units(units_raw, profiles, errors, inheritance)
     errors.extend(check_operators(top.operators, [u.id for u in units]))
     if errors:
-        raise ConfigError(errors)
-    return top.model_copy(update={"units": tuple(units)})
+        raise ConfigError(collapse([inheritance.cite(e) for e in errors]))
+    return top.model_copy(
+        update={
+            "units": tuple(u for u in units if u.enabled),
+            "disabled_units": tuple(u for u in units if not u.enabled),
+        }
+    )
 
 
-def _parse_units(units_raw: Any, profiles: Profiles, errors: list[str]) -> list[UnitConfig]:
+def _table_units(
+    resolved: dict[str, Any],
+    environ: dict[str, str],
+    base: Path,
+    profiles: Profiles,
+    inheritance: Inheritance,
+    errors: list[str],
+    table: Table | None,
+) -> list[Any]:
+    """The units of `[bridge] units_table`, as `[[units]]` tables with secrets resolved (a
+    `_file` relative to the table's folder); the table's path made absolute in `resolved`."""
+    bridge = resolved.get("bridge")
+    name = bridge.get("units_table") if isinstance(bridge, dict) else None
+    if not isinstance(name, str) or not name:
+        return []
+    assert isinstance(bridge, dict)
+    path = Path(name) if Path(name).is_absolute() else base / name
+    bridge["units_table"] = str(path)
+    try:
+        table = table or read_table(path, profiles)
+    except ConfigError as exc:
+        errors.extend(f"bridge.units_table: {e}" for e in exc.errors)
+        return []
+    found = table_units(table, profiles, inheritance)
+    errors.extend(found.errors)
+    return [_resolve(u, f"units[{u['id']}]", environ, path.parent, errors) for u in found.units]
+
+
+def _parse_units(
+    units_raw: Any, profiles: Profiles, errors: list[str], inheritance: Inheritance
+) -> list[UnitConfig]:
     if not isinstance(units_raw, list):
         errors.append("units: phải là danh sách [[units]] / must be an array of tables")
         return []
@@ -144,8 +206,8 @@ def _parse_units(units_raw: Any, profiles: Profiles, errors: list[str]) -> list[
             errors.append(f"units[{i}]: phải là bảng / must be a table")
             continue
         where = f"units[{_label(unit.get('id'), i)}]"
-        endpoints: dict[str, list[Any]] = {"sources": [], "sinks": []}
-        for kind, role in (("sources", EndpointRole.SOURCE), ("sinks", EndpointRole.SINK)):
+        endpoints: dict[str, list[Any]] = {kind: [] for kind in ROLE_OF_KIND}
+        for kind in ROLE_OF_KIND:
             listed = unit.get(kind, [])
             if not isinstance(listed, list):
                 errors.append(
@@ -155,7 +217,8 @@ def _parse_units(units_raw: Any, profiles: Profiles, errors: list[str]) -> list[
             for j, ep_raw in enumerate(listed):
                 name = ep_raw.get("name") if isinstance(ep_raw, dict) else None
                 at = f"{where}.{kind}[{_label(name, j)}]"
-                endpoints[kind].append(_endpoint(ep_raw, at, role, profiles, errors))
+                ep_raw, note = inheritance.apply(ep_raw, kind)
+                endpoints[kind].append(_endpoint(ep_raw, at, kind, profiles, errors, note))
                 if not isinstance(name, str):
                     continue
                 if name in names:
@@ -163,14 +226,12 @@ def _parse_units(units_raw: Any, profiles: Profiles, errors: list[str]) -> list[
                         f"{at}.name: tên '{name}' đã dùng ở {names[name]} / name already used"
                     )
                 names.setdefault(name, at)
-        sources, sinks = endpoints["sources"], endpoints["sinks"]
-        fields = {k: v for k, v in unit.items() if k not in ("sources", "sinks")}
+        fields = {k: v for k, v in unit.items() if k not in ROLE_OF_KIND}
+        listed = {kind: [e for e in found if e] for kind, found in endpoints.items()}
         try:
-            u = UnitConfig.model_validate(
-                {**fields, "sources": [s for s in sources if s], "sinks": [s for s in sinks if s]}
-            )
+            u = UnitConfig.model_validate({**fields, **listed})
         except ValidationError as exc:
-            errors.extend(_format(exc, where, UnitConfig))
+            errors.extend(_format(exc, where, UnitConfig, inheritance.unit_note(unit.get("id"))))
             continue
         if u.id in unit_ids:
             errors.append(f"{where}.id: mã đơn vị '{u.id}' bị trùng / duplicate unit id")
@@ -194,8 +255,15 @@ def _element_label(value: Any, index: int) -> str:
 
 
 def _endpoint(
-    raw: Any, where: str, role: EndpointRole, profiles: Profiles, errors: list[str]
+    raw: Any,
+    where: str,
+    kind: str,
+    profiles: Profiles,
+    errors: list[str],
+    note: Note | None = None,
 ) -> Any:
+    """One endpoint of a unit's `kind` list (sources, sinks, outboxes), read with its
+    profile's settings model for that kind."""
     if not isinstance(raw, dict):
         errors.append(f"{where}: phải là bảng / must be a table")
         return None
@@ -208,14 +276,15 @@ def _endpoint(
             f"{where}.profile: không biết hồ sơ {name!r} / unknown profile (có / known: {known}){hint}"
         )
         return None
-    model = spec.source_settings if role is EndpointRole.SOURCE else spec.sink_settings
+    role = ROLE_OF_KIND[kind]
+    model = settings_model(profiles, name, kind)
     if model is None:
         errors.append(f"{where}.profile: '{name}' không dùng được làm {role} / cannot be a {role}")
         return None
     try:
         return model.model_validate(raw)
     except ValidationError as exc:
-        errors.extend(_format(exc, where, model))
+        errors.extend(_format(exc, where, model, note))
         return None
 
 
@@ -263,7 +332,12 @@ def _expand(text: str, where: str, environ: dict[str, str], errors: list[str]) -
     return _ENV.sub(sub, text)
 
 
-def _format(exc: ValidationError, where: str, model: type[BaseModel] | None = None) -> list[str]:
+def _format(
+    exc: ValidationError,
+    where: str,
+    model: type[BaseModel] | None = None,
+    note: Note | None = None,
+) -> list[str]:
     lines = []
     for err in exc.errors():
         parts = [where] if where else []
@@ -272,5 +346,5 @@ def _format(exc: ValidationError, where: str, model: type[BaseModel] | None = No
                 parts[-1:] = [f"{parts[-1]}[{loc}]"] if parts else [f"[{loc}]"]
             else:
                 parts.append(str(loc))
-        lines.append(f"{'.'.join(parts)}: {explain(err, model)}")
+        lines.append(f"{'.'.join(parts)}: {explain(err, model)}{note(err) if note else ''}")
     return lines

@@ -28,6 +28,7 @@ from bridge import __version__
 from bridge.alerts.monitor import AlertMonitor
 from bridge.blobs import Blobs
 from bridge.config import Config, UnitConfig
+from bridge.config_watch import FileWatch
 from bridge.controls import EndpointControls
 from bridge.delivery_link import DeliveryChild
 from bridge.domain.enums import EndpointRole, ProcessRole
@@ -35,11 +36,12 @@ from bridge.endpoint_runner import EndpointStarter
 from bridge.endpoints import Endpoint, Wanted, intake_for, served_by, wanted
 from bridge.errors import ConfigError
 from bridge.health import Health
-from bridge.interfaces import Profile, Profiles
+from bridge.interfaces import Profile, Profiles, UnitsServed
 from bridge.leases import Lease
 from bridge.pipeline import Processor
 from bridge.retention import Retention
 from bridge.services import ControlResult, PushIntake, Services, Tasks
+from bridge.settings import EndpointSettings
 from bridge.sharing import Share
 from bridge.store import Store
 from bridge.supervisor import Supervisor
@@ -289,6 +291,13 @@ class Daemon:
             ),
             supervise("heartbeat", lambda: self.share.heartbeat(self.stop), self.stop),
         }
+        if self.config_path is not None:  # a changed units table reloads, as SIGHUP does
+            watch = FileWatch(
+                lambda: self.config.bridge.units_table,
+                lambda: self.config.bridge.units_check_interval,
+                self.request_reload,
+            )
+            self._background.add(supervise("units-watch", lambda: watch.run(self.stop), self.stop))
         if self.parts.alerts is not None:  # e-mail and webhook alerts, one instance sending
             monitor = self.parts.alerts(self)
             alerts_lease = Lease(self.store, "alerts", self.instance, ttl)
@@ -356,14 +365,41 @@ class Daemon:
             return False
         old_wanted, new_wanted = self._wanted(self.config), self._wanted(new)
         grace = new.bridge.shutdown_grace
-        for name, spec in old_wanted.items():
-            if new_wanted.get(name) != spec and name in self.endpoints:
-                await self._starter.stop(name, grace)
+        changed = [
+            name
+            for name, spec in old_wanted.items()
+            if new_wanted.get(name) != spec and name in self.endpoints
+        ]
+        served = [name for name in changed if self._serve_units(name, new_wanted.get(name))]
+        stopped = [name for name in changed if name not in served]
+        await asyncio.gather(*(self._starter.stop(name, grace) for name in stopped))
         self.config = new
+        started = []
         for name, (settings, units, role) in new_wanted.items():
             if name not in self.endpoints:
                 await self._starter.start(settings, units, role)
+                started.append(name)
         if self.delivery_child is not None:
             self.delivery_child.reload()
-        log.info("reloaded", endpoints=sorted(self.endpoints))
+        log.info(
+            "reloaded",
+            endpoints=len(self.endpoints),
+            stopped=stopped,
+            started=started,
+            units_changed=served,
+        )
+        return True
+
+    def _serve_units(
+        self, name: str, new: tuple[EndpointSettings, tuple[str, ...], EndpointRole] | None
+    ) -> bool:
+        """A shared node whose only change is the units it serves takes them as it runs;
+        False when the endpoint must be restarted instead."""
+        ep = self.endpoints[name]
+        if new is None or new[0] != ep.settings or new[2] is not ep.role:
+            return False
+        if not isinstance(ep.adapter, UnitsServed):
+            return False
+        ep.adapter.serve_units(new[1])
+        ep.units = new[1]
         return True

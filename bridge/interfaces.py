@@ -10,12 +10,13 @@ field its `Profile` fills in; the core asks for the capability, never for a prof
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Hashable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from types import TracebackType
 from typing import Any, Protocol, Self, runtime_checkable
 
 from bridge.blobs import Blobs
 from bridge.domain.enums import Operation
+from bridge.errors import PermanentError
 from bridge.settings import SinkSettings, SourceSettings
 from schemas import (
     Document,
@@ -173,6 +174,14 @@ class PushReceiver(Protocol):
 
 
 @runtime_checkable
+class UnitsServed(Protocol):
+    """A source serving several units at once (a shared axis node) that takes a new set of
+    them while it runs: a unit added or disabled by a reload does not restart it."""
+
+    def serve_units(self, units: tuple[str, ...]) -> None: ...
+
+
+@runtime_checkable
 class StatusPolling(Protocol):
     """Status polling: a home system asked what became of a document it was given."""
 
@@ -258,6 +267,22 @@ class OutgoingMessage:
     main_attachment: int | None = None
     reason: str | None = None
     built_at: Any = None  # datetime the message was first built (edXML TraceHeader)
+    # the attachments' bytes, in `document.attachments` order: `compose` is pure and reads
+    # them here, so load them first with `await message.with_files(blobs)`
+    files: tuple[bytes, ...] = ()
+
+    async def with_files(self, blobs: Blobs) -> OutgoingMessage:
+        """This message with `files` read from the blob store (each attachment by its `blob`,
+        else its `sha256`). Raises PermanentError for an attachment not in the store."""
+        files = []
+        for att in self.document.attachments:
+            key = att.blob or att.sha256
+            if not await blobs.exists(key):
+                raise PermanentError(
+                    f"tệp '{att.name[:80]}' chưa có trong kho / attachment bytes are not stored"
+                )
+            files.append(b"".join([chunk async for chunk in blobs.read(key)]))
+        return replace(self, files=tuple(files))
 
 
 class AxisRefusedError(Exception):

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from typing import Literal
+
+from pydantic import ConfigDict, Field, SecretStr, field_validator, model_validator
 
 from schemas.base import Model
+from schemas.outgoing import Road
 
 REMOTE_RATE_LIMIT = 200.0  # requests/s to one remote system, every unit's calls together
 STATUS_RATE_LIMIT = 5.0  # status questions/s to one home system, every unit's together
@@ -56,3 +59,61 @@ class SinkSettings(EndpointSettings):
     # Status questions per second to this home system (its host), shared by every sink on
     # the same host; the smallest value wins.
     status_rate_limit: float = Field(default=STATUS_RATE_LIMIT, gt=0)
+
+
+class SmtpSettings(Model):
+    """An outbox's `smtp` table: the unit's official mailbox for the mail road.
+
+    `port` defaults to 465 for implicit TLS, 587 for STARTTLS and 25 for `tls = "none"` (plain,
+    meant for a test server on loopback). Without `username` no AUTH is attempted.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+    host: str = Field(min_length=1)
+    port: int | None = Field(default=None, ge=1, le=65535)
+    tls: Literal["implicit", "starttls", "none"] = "starttls"
+    username: str | None = None
+    password: SecretStr | None = None
+    sender: str = Field(alias="from", pattern=r"^[^@\s<>]+@[^@\s<>]+$")
+    timeout_s: float = Field(default=60.0, gt=0)
+    ca_file: str | None = None  # extra CA bundle (PEM) for the server's certificate
+    verify_tls: bool = True
+
+    @model_validator(mode="after")
+    def _password_with_username(self) -> SmtpSettings:
+        if self.username and self.password is None:
+            raise ValueError("username cần password / username needs a password")
+        return self
+
+    @property
+    def effective_port(self) -> int:
+        if self.port is not None:
+            return self.port
+        return {"implicit": 465, "starttls": 587, "none": 25}[self.tls]
+
+
+ALL_ROADS = tuple(Road)
+
+
+class OutboxSettings(SourceSettings):
+    """Keys every `[[units.outboxes]]` entry has, whatever its profile (contract.md).
+
+    `roads` are the roads the unit may use, in the order they are tried (default all four);
+    `axis` names the vxp source whose node sends (default: the unit's first); with
+    `require_signature` only a document whose main file's signature is valid is sent.
+    """
+
+    roads: tuple[Road, ...] = ALL_ROADS
+    axis: str | None = None
+    require_signature: bool = False
+    smtp: SmtpSettings | None = None
+
+    @field_validator("roads")
+    @classmethod
+    def _distinct_roads(cls, value: tuple[Road, ...]) -> tuple[Road, ...]:
+        if not value:
+            raise ValueError("cần ít nhất một đường gửi / at least one road is needed")
+        if len(set(value)) != len(value):
+            raise ValueError("đường gửi bị lặp / a road is listed twice")
+        return value

@@ -14,7 +14,7 @@ import datetime as dt
 import hashlib
 import itertools
 import random
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from schemas import Attachment, Document, Organ, Priority, Signer
@@ -225,15 +225,7 @@ def _seed_document(
         priority=_PRIORITIES[bisect.bisect(_PRIORITY_WEIGHTS, rng.random() * 100)],
         due_on=due_on,
         recipients=_recipients(rng, organ, unit),
-        attachments=tuple(
-            Attachment(
-                name=name,
-                content_type="application/pdf",
-                size=len(data),
-                sha256=hashlib.sha256(data).hexdigest(),
-            )
-            for name, data in files.items()
-        ),
+        attachments=pdf_attachments(files),
     )
     return SeedDocument(document=document, files=files, unit=unit)
 
@@ -296,3 +288,16 @@ def _pdf(text: str) -> bytes:
         xref,
     )
     return bytes(out)
+
+
+def pdf_attachments(files: Mapping[str, bytes]) -> tuple[Attachment, ...]:
+    """The attachments (PDF, hashed, no blob yet) of `files`: name → bytes, in order."""
+    return tuple(
+        Attachment(
+            name=name,
+            content_type="application/pdf",
+            size=len(data),
+            sha256=hashlib.sha256(data).hexdigest(),
+        )
+        for name, data in files.items()
+    )

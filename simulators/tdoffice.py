@@ -1,5 +1,6 @@
 """A tdoffice simulator: the inbox with opaque cursors, files, uploads, idempotent incoming
-documents, PATCH and revoke, per-document status, and a signed webhook emitter.
+documents, PATCH and revoke, per-document status, and a signed webhook emitter; the outbox and
+its dispatch log are in `simulators.tdoffice_outbox` (`sim.outbox`).
 
 Faithful to the profile, awkward parts included: cursors stay valid forever, a changed document
 reappears later with a higher `version`, the same Idempotency-Key with another body is a 409.
@@ -26,6 +27,7 @@ from adapters.tdoffice import webhook
 from adapters.tdoffice.payload import from_document
 from schemas import Document
 from simulators.server import SimServer
+from simulators.tdoffice_outbox import Outbox
 
 JsonObject = dict[str, Any]
 Validator = Callable[[JsonObject], list[JsonObject]]
@@ -84,7 +86,7 @@ class TdofficeSim(SimServer):
     with a wrong byte), `inbox_answers` (raw inbox bodies served first, once each),
     `validator` (returns 422 errors), `faults` (5xx, 429 + Retry-After).
     Observations: `requests`, `received` (documents created at the sink), `revisions`,
-    `revocations`, `uploads`, `pushes`."""
+    `revocations`, `uploads`, `pushes`. The outbox: `outbox` (simulators/tdoffice_outbox.py)."""
 
     profile = "tdoffice"
 
@@ -113,11 +115,19 @@ class TdofficeSim(SimServer):
         r.add_patch("/api/v2/documents/{doc_id}", self._patch)
         r.add_post("/api/v2/documents/{doc_id}/revoke", self._post_revoke)
         r.add_get("/api/v2/documents/{doc_id}/status", self._get_status)
+        self.outbox = Outbox(self)
 
     # -- feeding the inbox -------------------------------------------------------------------
 
-    def _new_id(self) -> str:
+    def new_id(self) -> str:
+        """A fresh id (documentId, fileId, sendId, event id) from the seeded RNG."""
         return str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
+
+    def store_file(self, data: bytes, content_type: str, name: str) -> str:
+        """Keep a file the files endpoint serves; return its fileId."""
+        file_id = self.new_id()
+        self.files[file_id] = StoredFile(data, content_type, name)
+        return file_id
 
     def _publish(self, obj: JsonObject, unit: str | None) -> None:
         self.documents[obj["documentId"]] = obj
@@ -126,12 +136,10 @@ class TdofficeSim(SimServer):
     def add_document(self, doc: Document, files: dict[str, bytes], *, unit: str | None) -> str:
         """Render `doc` as a tdoffice inbox document for `unit` (None: every unit); `files` maps
         attachment names to their bytes. Returns the new documentId."""
-        file_ids = []
-        for att in doc.attachments:
-            file_id = self._new_id()
-            self.files[file_id] = StoredFile(files[att.name], att.content_type, att.name)
-            file_ids.append(file_id)
-        document_id = self._new_id()
+        file_ids = [
+            self.store_file(files[att.name], att.content_type, att.name) for att in doc.attachments
+        ]
+        document_id = self.new_id()
         obj = from_document(
             doc, file_ids, document_id=document_id, version=doc.revision, updated_at=_now()
         )
@@ -152,7 +160,7 @@ class TdofficeSim(SimServer):
                     self.files[att["fileId"]] = StoredFile(data, kind, str(att.get("name")))
         document_id = obj.get("documentId")
         if not isinstance(document_id, str):
-            document_id = self._new_id()  # a broken record still takes its place in the inbox
+            document_id = self.new_id()  # a broken record still takes its place in the inbox
             self._inbox.append((unit, orjson.dumps(obj)))
             return document_id
         self._publish(copy.deepcopy(obj), unit)
@@ -206,7 +214,7 @@ class TdofficeSim(SimServer):
 
         Returns the last HTTP status (0 when the receiver could not be reached)."""
         body = orjson.dumps({"event": event, "data": data})
-        event_id = event_id or self._new_id()
+        event_id = event_id or self.new_id()
         headers = webhook.signed_headers(secret, body, event_id=event_id, timestamp=timestamp)
         status = 0
         timeout = aiohttp.ClientTimeout(total=10)
@@ -225,7 +233,8 @@ class TdofficeSim(SimServer):
 
     # -- the API -----------------------------------------------------------------------------
 
-    def _unit_for_key(self, request: web.Request) -> str | None:
+    def unit_for_key(self, request: web.Request) -> str | None:
+        """The unit the request's X-API-Key sees (None: every unit); 401 for a bad key."""
         key = request.headers.get("X-API-Key", "")
         if key not in self.api_keys:
             raise web.HTTPUnauthorized(
@@ -247,9 +256,14 @@ class TdofficeSim(SimServer):
             return None
 
     async def _get_inbox(self, request: web.Request) -> web.Response:
-        unit = self._unit_for_key(request)
         if self.inbox_answers:
+            self.unit_for_key(request)
             return web.Response(body=self.inbox_answers.pop(0), content_type="application/json")
+        return self.page(request, self._inbox)
+
+    def page(self, request: web.Request, entries: list[tuple[str | None, bytes]]) -> web.Response:
+        """One page of an append-only log (`limit`, opaque `cursor`) as the key's unit sees it."""
+        unit = self.unit_for_key(request)
         try:
             limit = int(request.query.get("limit", "50"))
         except ValueError:
@@ -263,8 +277,8 @@ class TdofficeSim(SimServer):
                 return _errors(400, "cursor", "invalid cursor")
             start = position + 1
         data, last = [], None
-        for index in range(start, len(self._inbox)):
-            owner, raw = self._inbox[index]
+        for index in range(start, len(entries)):
+            owner, raw = entries[index]
             if unit is None or owner in (None, unit):
                 data.append(orjson.Fragment(raw))
                 last = index
@@ -274,7 +288,7 @@ class TdofficeSim(SimServer):
         return _json({"data": data, "nextCursor": next_cursor})
 
     async def _get_file(self, request: web.Request) -> web.StreamResponse:
-        self._unit_for_key(request)
+        self.unit_for_key(request)
         file_id = request.match_info["file_id"]
         stored = self.files.get(file_id)
         if stored is None:
@@ -291,7 +305,7 @@ class TdofficeSim(SimServer):
         return resp
 
     async def _post_file(self, request: web.Request) -> web.Response:
-        self._unit_for_key(request)
+        self.unit_for_key(request)
         if _media_type(request) != "multipart/form-data":
             return _errors(400, "file", "multipart/form-data expected")
         reader = await request.multipart()
@@ -306,7 +320,7 @@ class TdofficeSim(SimServer):
                 kind = part.headers.get("Content-Type", "application/octet-stream")
                 filename = content_disposition_filename(params, "filename")
                 stored = StoredFile(bytes(data), kind, filename or "file")
-                file_id = self._new_id()
+                file_id = self.new_id()
                 self.files[file_id] = stored
                 self.uploads.append(file_id)
                 return _json({"fileId": file_id, "sha256": stored.sha256}, 201)
@@ -320,7 +334,7 @@ class TdofficeSim(SimServer):
         return body if isinstance(body, dict) else None
 
     async def _post_incoming(self, request: web.Request) -> web.Response:
-        self._unit_for_key(request)
+        self.unit_for_key(request)
         key = request.headers.get("Idempotency-Key", "").strip()
         if not key:
             return _errors(400, "Idempotency-Key", "header is required")
@@ -336,7 +350,7 @@ class TdofficeSim(SimServer):
         errors = self.validator(body) + self._unknown_files(body)
         if errors:
             return _json({"errors": errors}, 422)
-        document_id = self._new_id()
+        document_id = self.new_id()
         self._keys[key] = (canonical, document_id)
         self.received[document_id] = body
         self.set_status(document_id, "received")
@@ -353,7 +367,7 @@ class TdofficeSim(SimServer):
         ]
 
     async def _patch(self, request: web.Request) -> web.Response:
-        self._unit_for_key(request)
+        self.unit_for_key(request)
         document_id = request.match_info["doc_id"]
         current = self.received.get(document_id)
         if current is None:
@@ -368,7 +382,7 @@ class TdofficeSim(SimServer):
         return _json({"documentId": document_id, "version": body["version"]})
 
     async def _post_revoke(self, request: web.Request) -> web.Response:
-        self._unit_for_key(request)
+        self.unit_for_key(request)
         document_id = request.match_info["doc_id"]
         if document_id not in self.received:
             return _errors(404, "documentId", "not found")
@@ -378,7 +392,7 @@ class TdofficeSim(SimServer):
         return _json({"documentId": document_id, "state": "revoked"})
 
     async def _get_status(self, request: web.Request) -> web.Response:
-        self._unit_for_key(request)
+        self.unit_for_key(request)
         status = self.statuses.get(request.match_info["doc_id"])
         if status is None:
             return _errors(404, "documentId", "not found")

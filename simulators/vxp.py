@@ -3,13 +3,16 @@
 Faithful to the profile's awkward parts: failures are HTTP 200 `{"status": "FAIL"}` with an
 ErrorCode, the signature and its 15-minute freshness are checked as received, an item comes
 back in every list until `updateStatus` says `done` or `fail`, and getEdoc answers the whole
-edXML file in base64. Knobs: `fail` (operation → ErrorCode, ErrorDesc), `clock_skew_s` (the
+edXML file in base64. Sending (`sendEdoc` of documents, `getSentEdocList`, the recipients'
+status replies, refusals 18/23 and ambiguous failures) is `sim.sending` (simulators/vxp_send.py).
+Knobs: `fail` (operation → ErrorCode, ErrorDesc), `clock_skew_s` (the
 node's clock error), `list_garbage` (an unreadable pending list), and the base class's faults
 (5xx, 429).
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import datetime as dt
 from collections.abc import Mapping, Sequence
@@ -26,6 +29,7 @@ from adapters.vxp.signing import SignatureRejected, verify
 from bridge.normalize import VN_TZ
 from schemas import Document, DocumentRef
 from simulators.server import SimServer
+from simulators.vxp_send import Sending, cut
 
 DEFAULT_SYSTEM = "vxp.sim.01"
 DEFAULT_SECRET = "vxp-sim-secret"  # noqa: S105 - a loopback simulator's demo credential
@@ -81,7 +85,15 @@ class VxpSim(SimServer):
         self.fail: dict[str, tuple[str, str]] = {}
         self.clock_skew_s = 0.0
         self.list_garbage = False
-        for operation in ("getReceivedEdocList", "getEdoc", "updateStatus", "sendEdoc"):
+        self.sending = Sending(self)
+        operations = (
+            "getReceivedEdocList",
+            "getEdoc",
+            "updateStatus",
+            "sendEdoc",
+            "getSentEdocList",
+        )
+        for operation in operations:
             self.app.router.add_post(f"/{operation}", self._dispatch)
 
     # ---- loading the node -------------------------------------------------------------
@@ -97,7 +109,7 @@ class VxpSim(SimServer):
     ) -> str:
         """Put `doc` on the axis for `unit` (or every one of `units`); return its docId."""
         to = [*([unit] if unit else []), *units]
-        message = message_for(doc, files or {}, to, sent_at=self._now().strftime(_STAMP))
+        message = message_for(doc, files or {}, to, sent_at=self.now().strftime(_STAMP))
         return self.add_raw(
             emit_document(message), to=to, sender=doc.issuer.code or "", system_id=system_id
         )
@@ -112,7 +124,7 @@ class VxpSim(SimServer):
         system_id: str | None = None,
     ) -> str:
         """Put raw edXML bytes (a corpus file, hostile input) on the axis; return the docId."""
-        doc_id = f"{self.rng.getrandbits(96):024x}"
+        doc_id = self.new_doc_id()
         self.items[doc_id] = Item(
             doc_id=doc_id,
             message_type=message_type,
@@ -120,9 +132,13 @@ class VxpSim(SimServer):
             to=(to,) if isinstance(to, str) else tuple(to),
             data=data,
             system_id=system_id or next(iter(self.systems)),
-            created=self._now(),
+            created=self.now(),
         )
         return doc_id
+
+    def new_doc_id(self) -> str:
+        """A fresh docId: 24 hex digits from the seeded RNG."""
+        return f"{self.rng.getrandbits(96):024x}"
 
     def add_status_for(
         self,
@@ -148,7 +164,7 @@ class VxpSim(SimServer):
             ),
             status_code=code,
             description=description,
-            timestamp=self._now().strftime(_STAMP),
+            timestamp=self.now().strftime(_STAMP),
             staff=StaffInfo(staff=staff) if staff else None,
         )
         return self.add_raw(
@@ -168,7 +184,8 @@ class VxpSim(SimServer):
             and (message_type is None or i.message_type == message_type)
         ]
 
-    def _now(self) -> dt.datetime:
+    def now(self) -> dt.datetime:
+        """The node's clock (local time, skewed by `clock_skew_s`)."""
         return dt.datetime.now(VN_TZ) + dt.timedelta(seconds=self.clock_skew_s)
 
     # ---- the wire ---------------------------------------------------------------------
@@ -176,7 +193,7 @@ class VxpSim(SimServer):
     async def _dispatch(self, request: web.Request) -> web.Response:
         operation = request.path.strip("/")
         try:
-            params = verify(request.headers, self.systems, now=self._now())
+            params = verify(request.headers, self.systems, now=self.now())
         except SignatureRejected as exc:
             return _fail(exc.code, exc.description)
         if operation in self.fail:
@@ -188,7 +205,12 @@ class VxpSim(SimServer):
             return self._get(params, system_id)
         if operation == "updateStatus":
             return self._update(params, system_id)
-        return await self._send(request, params)
+        if operation == "getSentEdocList":
+            found = self.sending.listing(params, system_id)
+            if found is None:
+                return _fail("2002", "Tham số không hợp lệ / bad parameter")
+            return _answer(data=found)
+        return await self._send(request, params, system_id)
 
     def _list(self, params: Mapping[str, str], system_id: str) -> web.Response:
         message_type = params.get("messagetype")
@@ -219,21 +241,42 @@ class VxpSim(SimServer):
         self.acks.append((item.doc_id, status))
         if item.status not in ("done", "fail"):
             item.status = status
+            if status in ("done", "fail"):
+                self.sending.acknowledged(item.doc_id, status)
         return _answer()
 
-    async def _send(self, request: web.Request, params: Mapping[str, str]) -> web.Response:
+    async def _send(
+        self, request: web.Request, params: Mapping[str, str], system_id: str
+    ) -> web.Response:
         if params.get("servicetype") != "eDoc" or not params.get("from"):
             return _fail("2002", "Tham số không hợp lệ / bad parameter")
         form = await request.post()
         part = form.get("file_doc")
         if not isinstance(part, web.FileField):
             return _fail("2002", "Thiếu tệp file_doc / file_doc missing")
+        data = part.file.read()
         try:
-            message = parse_message(part.file.read())
+            message = parse_message(data)
         except EdxmlError as exc:
             return _fail("2003", f"Tệp edXML không hợp lệ / bad edXML: {exc}")
+        if isinstance(message, StatusMessage):
+            self.sent.append(message)
+            if (message.status_code or "").strip() == "13":
+                self.sending.take_back(message, system_id)
+            return _answer(DocId=self.new_doc_id())
+        fault = self.sending.fault()
+        if fault == "before":
+            return web.json_response({"error": "unavailable"}, status=500)
+        refusal = self.sending.refusal(message)
+        if refusal is not None:
+            return _fail(*refusal)
         self.sent.append(message)
-        return _answer(DocId=f"{self.rng.getrandbits(96):024x}")
+        doc_id = self.sending.store(message, data, system_id, params["from"])
+        if fault == "after":
+            return cut(request) if self.rng.random() < 0.5 else web.Response(status=502)
+        if self.sending.answer_delay_s:
+            await asyncio.sleep(self.sending.answer_delay_s)
+        return _answer(DocId=doc_id)
 
 
 def make_simulator(seed: int) -> VxpSim:

@@ -69,7 +69,7 @@ class Dovecot:
         shutil.rmtree(self.root, ignore_errors=True)
 
 
-def _make_certificates(root: Path) -> tuple[Path, Path, Path]:
+def make_certificates(root: Path) -> tuple[Path, Path, Path]:
     """A CA and a server certificate for 127.0.0.1 / localhost, with the openssl CLI."""
 
     def run(*args: str) -> None:
@@ -199,7 +199,7 @@ def start_dovecot(timeout_s: float = 20.0) -> Dovecot:
     root = Path(tempfile.mkdtemp(prefix="lienthong-dovecot-"))
     root.chmod(0o755)
     users = _users()
-    ca_file, _, _ = _make_certificates(root)
+    ca_file, _, _ = make_certificates(root)
     (root / "passwd").write_text(f"{USERNAME}:{{PLAIN}}{PASSWORD}\n", encoding="utf-8")
     mail = root / "mail"
     mail.mkdir()

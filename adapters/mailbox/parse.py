@@ -31,7 +31,11 @@ DATE = (
     r"(?<!\d)\d{1,2}\s*[/.\-]\s*\d{1,2}\s*[/.\-]\s*(?:19|20)\d\d(?!\d)"
     r"|ngày\s+\d{1,2}\s+tháng\s+\d{1,2}\s+năm\s+\d{4}"
 )
-_FORWARD = re.compile(r"^\s*(?:(?:fwd?|re|tr|tl|chuyển tiếp|trả lời)\s*:\s*)+", re.IGNORECASE)
+# forwarding and reply marks, and the prefixes of a sender's later versions ("Cập nhật: ",
+# "Thu hồi: ", mailbox.md "Sending"), before the subject's own shape
+_FORWARD = re.compile(
+    r"^\s*(?:(?:fwd?|re|tr|tl|chuyển tiếp|trả lời|cập nhật|thu hồi)\s*:\s*)+", re.IGNORECASE
+)
 _NUMBER_FIRST = re.compile(
     rf"^\W*(?:số|so)?\s*:?\s*(?P<sym>{SYMBOL})\s*(?:,?\s*ngày\s*(?P<date>{DATE}))?"
     rf"\s*[-–—:,]?\s*(?P<rest>.*)$",

@@ -1,4 +1,5 @@
-"""TDOffice: REST/JSON inbox with opaque cursors, signed webhooks, idempotent writes and status.
+"""TDOffice: REST/JSON inbox with opaque cursors, signed webhooks, idempotent writes and status;
+the outbox of issued documents (văn bản đi) and its dispatch log.
 
 Usually a unit's home system. See `/work/shared/profiles/tdoffice.md` for the wire.
 """
@@ -8,7 +9,13 @@ from __future__ import annotations
 from typing import Any
 
 from adapters.tdoffice.mapping import read_file, to_document
-from adapters.tdoffice.settings import TdofficeSinkSettings, TdofficeSourceSettings
+from adapters.tdoffice.outbox import TdofficeOutbox
+from adapters.tdoffice.outgoing import to_outgoing
+from adapters.tdoffice.settings import (
+    TdofficeOutboxSettings,
+    TdofficeSinkSettings,
+    TdofficeSourceSettings,
+)
 from adapters.tdoffice.sink import TdofficeSink
 from adapters.tdoffice.source import TdofficeSource
 from bridge.interfaces import AdapterContext, Profile
@@ -22,6 +29,10 @@ def _make_sink(settings: Any, ctx: AdapterContext) -> TdofficeSink:
     return TdofficeSink(TdofficeSinkSettings.model_validate(settings), ctx)
 
 
+def _make_outbox(settings: Any, ctx: AdapterContext) -> TdofficeOutbox:
+    return TdofficeOutbox(TdofficeOutboxSettings.model_validate(settings), ctx)
+
+
 PROFILE = Profile(
     name="tdoffice",
     to_document=to_document,
@@ -30,10 +41,15 @@ PROFILE = Profile(
     make_source=_make_source,
     sink_settings=TdofficeSinkSettings,
     make_sink=_make_sink,
+    outbox_settings=TdofficeOutboxSettings,
+    make_outbox=_make_outbox,
+    to_outgoing=to_outgoing,
 )
 
 __all__ = [
     "PROFILE",
+    "TdofficeOutbox",
+    "TdofficeOutboxSettings",
     "TdofficeSink",
     "TdofficeSinkSettings",
     "TdofficeSource",

@@ -1,4 +1,4 @@
-"""Configuration of a tdoffice source or sink: endpoint, API key, optional webhook secret."""
+"""Configuration of a tdoffice source, sink or outbox: endpoint, API key, optional webhook secret."""
 
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ from typing import Literal
 
 from pydantic import Field, HttpUrl, SecretStr, field_validator
 
-from bridge.settings import SinkSettings, SourceSettings
+from bridge.settings import OutboxSettings, SinkSettings, SourceSettings
+from schemas.base import Model
 
 
 def _base_url(value: str) -> str:
@@ -14,10 +15,9 @@ def _base_url(value: str) -> str:
     return str(HttpUrl(value)).rstrip("/")
 
 
-class TdofficeSourceSettings(SourceSettings):
-    """A tdoffice inbox the bridge pulls from; `webhook_secret` also turns on push."""
+class TdofficeLog(Model):
+    """The keys of an append-only tdoffice log the bridge reads (the inbox or the outbox)."""
 
-    profile: Literal["tdoffice"]
     base_url: str
     api_key: SecretStr
     webhook_secret: SecretStr | None = None
@@ -28,6 +28,19 @@ class TdofficeSourceSettings(SourceSettings):
     @classmethod
     def _check_base_url(cls, value: str) -> str:
         return _base_url(value)
+
+
+class TdofficeSourceSettings(SourceSettings, TdofficeLog):
+    """A tdoffice inbox the bridge pulls from; `webhook_secret` also turns on push."""
+
+    profile: Literal["tdoffice"]
+
+
+class TdofficeOutboxSettings(OutboxSettings, TdofficeLog):
+    """A unit's tdoffice outbox (`[[units.outboxes]]`): its issued documents, pulled over the
+    outgoing log and pushed as signed webhooks; dispatch reports go back to it."""
+
+    profile: Literal["tdoffice"]
 
 
 class TdofficeSinkSettings(SinkSettings):

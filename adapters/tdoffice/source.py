@@ -1,5 +1,8 @@
 """The tdoffice source: pulls the inbox by opaque cursor and accepts signed document webhooks.
 
+The outbox (`TdofficeOutbox`, adapters/tdoffice/outbox.py) reads the outgoing log the same way:
+the log's path, the events it takes and the records' media type are class attributes here.
+
 Every attachment is streamed into the blob store, its SHA-256 checked, before the record that
 names it is handed over. tdoffice has no receipt call: the stored cursor is the acknowledgement.
 """
@@ -25,7 +28,7 @@ from adapters._http import DEFAULT_RETRY, client_session, download_to_blob, fetc
 from adapters._records import stored_file
 from adapters._session import SessionOwner
 from adapters.tdoffice import webhook
-from adapters.tdoffice.settings import TdofficeSourceSettings
+from adapters.tdoffice.settings import TdofficeOutboxSettings, TdofficeSourceSettings
 from adapters.tdoffice.wire import WireAttachment, load_object
 from bridge.errors import AuthError, PermanentError
 from bridge.interfaces import AdapterContext
@@ -36,7 +39,12 @@ log = structlog.get_logger(__name__)
 MEDIA_TYPE = "application/json"
 INBOX_PATH = "/api/v2/documents/inbox"
 FILES_PATH = "/api/v2/files/"
-DOCUMENT_EVENTS = frozenset({"document.created", "document.updated", "document.revoked"})
+# the document events of the inbox, each with the `state` it implies (None: as the data says)
+DOCUMENT_EVENTS: Mapping[str, str | None] = {
+    "document.created": None,
+    "document.updated": None,
+    "document.revoked": "revoked",
+}
 
 
 def _version(value: Any, payload: bytes) -> str:
@@ -63,7 +71,15 @@ def _declared_files(item: Any) -> list[Any]:
 class TdofficeSource(SessionOwner):
     """Pull and push source for one unit's tdoffice inbox. An async context manager."""
 
-    def __init__(self, settings: TdofficeSourceSettings, ctx: AdapterContext) -> None:
+    log_path = INBOX_PATH
+    log_what = "tdoffice inbox"
+    page_what = "trang hộp thư đến / inbox page"
+    media_type = MEDIA_TYPE
+    events = DOCUMENT_EVENTS
+
+    def __init__(
+        self, settings: TdofficeSourceSettings | TdofficeOutboxSettings, ctx: AdapterContext
+    ) -> None:
         self.name = settings.name
         self._settings = settings
         self._ctx = ctx
@@ -80,11 +96,11 @@ class TdofficeSource(SessionOwner):
         )
 
     async def check(self) -> None:
-        """Read one inbox item (the cursor lives with us, so this moves nothing)."""
-        await self._get_inbox(None, limit=1)
+        """Read one log item (the cursor lives with us, so this moves nothing)."""
+        await self._get_log(None, limit=1)
 
     def pull(self, cursor: str | None) -> AsyncIterator[Page]:
-        """Yield inbox pages after `cursor` (the last non-null `nextCursor`) until caught up.
+        """Yield log pages after `cursor` (the last non-null `nextCursor`) until caught up.
 
         A page whose body is not JSON at all cannot be skipped (only the server knows the
         next cursor): it is yielded once as an error record with the cursor unmoved, and the
@@ -97,9 +113,9 @@ class TdofficeSource(SessionOwner):
         ahead of the pipeline)."""
         position = cursor
         while True:
-            raw = await self._get_inbox(position, limit=self._settings.page_size)
+            raw = await self._get_log(position, limit=self._settings.page_size)
             try:
-                body = load_object(raw, "trang hộp thư đến / inbox page")
+                body = load_object(raw, self.page_what)
             except PermanentError as exc:
                 yield Page(records=(self._error_record("page", raw, exc.reason),))
                 return
@@ -110,7 +126,7 @@ class TdofficeSource(SessionOwner):
             if not records and next_cursor in (None, position):
                 return  # caught up: call again later with the stored cursor
             (log.info if records else log.debug)(
-                "inbox_page_read", source=self.name, records=len(records)
+                "log_page_read", source=self.name, records=len(records), log=self.log_what
             )
             yield Page(records=records, cursor=next_cursor)
             if next_cursor is None or next_cursor == position:
@@ -134,24 +150,25 @@ class TdofficeSource(SessionOwner):
         webhook.verify(secret.get_secret_value(), headers, body)
         event = load_object(body, "sự kiện webhook / webhook event")
         kind = event.get("event")
-        if kind not in DOCUMENT_EVENTS:
+        if not isinstance(kind, str) or kind not in self.events:
             log.info("push_event_ignored", source=self.name, kind=str(kind)[:40])
             return []
         data = event.get("data")
         if not isinstance(data, dict):
             raise PermanentError("sự kiện không có 'data' / event without a 'data' object")
-        if kind == "document.revoked" and data.get("state") != "revoked":
+        state = self.events[kind]
+        if state is not None and data.get("state") != state:
             # the event says what happened even when a sender forgets to flip `state`
-            data = {**data, "state": "revoked"}
+            data = {**data, "state": state}
         ack = webhook.header(headers, webhook.EVENT_ID_HEADER)
         return list(await self._records([data], ack=ack))
 
-    async def _get_inbox(self, cursor: str | None, *, limit: int) -> bytes:
+    async def _get_log(self, cursor: str | None, *, limit: int) -> bytes:
         params = {"limit": str(limit)}
         if cursor is not None:
             params["cursor"] = cursor
-        url = self._settings.base_url + INBOX_PATH
-        what = "tdoffice inbox"
+        url = self._settings.base_url + self.log_path
+        what = self.log_what
 
         async def read(resp: aiohttp.ClientResponse) -> bytes:
             try:
@@ -209,7 +226,7 @@ class TdofficeSource(SessionOwner):
             unit=self._unit,
             external_id=document_id,
             version=_version(item.get("version"), payload),
-            media_type=MEDIA_TYPE,
+            media_type=self.media_type,
             payload=payload,
             attachments=attachments,
             ack=ack,
@@ -250,7 +267,7 @@ class TdofficeSource(SessionOwner):
             unit=self._unit,
             external_id=f"{kind}:{digest}",
             version=digest,
-            media_type=MEDIA_TYPE,
+            media_type=self.media_type,
             payload=payload,
             error=reason,
             received_at=dt.datetime.now(dt.UTC),

@@ -1,4 +1,5 @@
-"""The national document interconnection axis (edXML, QCVN 102:2016) as a bridge source.
+"""The national document interconnection axis (edXML, QCVN 102:2016) as a bridge source, and
+the sending side of its node (`VxpSender`: compose, `sendEdoc`, `getSentEdocList`).
 
 `PROFILE` is what the registry lists; `document_from_edxml` reads a bare edXML file (the folder
 adapter uses it for `.xml` drop files). The axis speaks business status both ways
@@ -22,6 +23,7 @@ from adapters.vxp.mapping import (
     to_status,
 )
 from adapters.vxp.message import StatusMessage
+from adapters.vxp.send import VxpSender, make_sender
 from adapters.vxp.settings import VxpSettings
 from adapters.vxp.source import VxpSource
 from bridge.interfaces import AdapterContext, IncomingStatus, Profile, StatusMessages
@@ -30,6 +32,7 @@ from schemas import RawRecord
 
 __all__ = [
     "PROFILE",
+    "VxpSender",
     "VxpSettings",
     "VxpSource",
     "document_from_edxml",
@@ -67,11 +70,16 @@ def _make_source(settings: Any, ctx: AdapterContext) -> VxpSource:
 
 
 def read_status(record: RawRecord) -> IncomingStatus:
-    """The code of the edXML status message a record carries, and the document it answers."""
+    """The code of the edXML status message a record carries (01-06, 02, and 13, 15, 16
+    alike), the document it answers, the organ that sent it and its description."""
     message = to_status(record)
+    sender = (message.sender.organ_id or "").strip()
+    description = (message.description or "").strip()
     return IncomingStatus(
         code=(message.status_code or "").strip(),
         document_id=message.response_for.document_id or "",
+        from_organ=sender or None,
+        description=description or None,
     )
 
 
@@ -90,4 +98,5 @@ PROFILE = Profile(
         media_type=STATUS_MEDIA_TYPE, read=read_status, target=parse_document_id
     ),
     shared_node=node_of,
+    make_axis_sender=make_sender,
 )

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import dataclasses
 import datetime as dt
 import hashlib
 from collections import OrderedDict
@@ -46,7 +47,7 @@ from schemas import Attachment, DocumentRef, Organ, Page, RawRecord
 
 log = structlog.get_logger(__name__)
 
-SEND_CODES = frozenset({"01", "02", "03", "04", "05", "06", "15", "16"})
+SEND_CODES = frozenset({"01", "02", "03", "04", "05", "06", "13", "15", "16"})  # 13: take-back
 NO_UNIT = "không gửi cho đơn vị nào của cầu nối / addressed to none of the bridge's units"
 _FAIL_PREFIX = "fail:"
 _ACKED_REMEMBERED = 10_000
@@ -67,6 +68,10 @@ class VxpSource(AsyncResource):
     async def __aenter__(self) -> Self:
         await self._client.__aenter__()
         return self
+
+    def serve_units(self, units: tuple[str, ...]) -> None:
+        """Serve `units` from the next message on (units added or disabled by a reload)."""
+        self._ctx = dataclasses.replace(self._ctx, units=units)
 
     @property
     def retry(self) -> RetryPolicy:

@@ -19,8 +19,9 @@ from adapters.tdoffice.source import TdofficeSource
 from bridge.blobs import BlobStore
 from bridge.errors import AuthError, PermanentError, TransientError
 from bridge.interfaces import AdapterContext, Source
-from schemas import Action, Attachment, Document, Organ, Page, RawRecord
+from schemas import Action, Document, Organ, Page, RawRecord
 from simulators import factories
+from simulators.demo_data import pdf_attachments
 from simulators.tdoffice import TdofficeSim
 from tests.adapters.inflight import InFlight
 from tests.corpus_path import CORPUS as CORPUS_ROOT
@@ -67,15 +68,7 @@ def _document(number: int, files: dict[str, bytes]) -> Document:
         issued_on=dt.date(2024, 8, number % 28 + 1),
         type_name="Công văn",
         subject=f"V/v nội dung số {number}",
-        attachments=tuple(
-            Attachment(
-                name=name,
-                content_type="application/pdf",
-                size=len(data),
-                sha256=hashlib.sha256(data).hexdigest(),
-            )
-            for name, data in files.items()
-        ),
+        attachments=pdf_attachments(files),
     )
 
 

@@ -13,13 +13,13 @@ from bridge.alerts.channels import ChannelError, EmailChannel
 from bridge.alerts.messages import Message
 from bridge.alerts.settings import EmailSettings
 from tests.alerts.smtp_server import smtp_server
-from tests.imap_server import _make_certificates
+from tests.imap_server import make_certificates
 
 MESSAGE = Message("[lienthong] Thử / Test", "Nội dung / Body\n", {})
 
 
 def _server_tls(tmp_path: Path) -> tuple[ssl.SSLContext, Path]:
-    ca, cert, key = _make_certificates(tmp_path)
+    ca, cert, key = make_certificates(tmp_path)
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     context.load_cert_chain(cert, key)
     return context, ca
@@ -47,7 +47,7 @@ async def test_an_unknown_certificate_is_refused(tmp_path: Path) -> None:
     context, _ = _server_tls(tmp_path)
     other = tmp_path / "other"
     other.mkdir()
-    wrong_ca, _, _ = _make_certificates(other)
+    wrong_ca, _, _ = make_certificates(other)
     async with smtp_server(context) as inbox:
         with pytest.raises(ChannelError, match="SSLCertVerificationError"):
             await EmailChannel(_settings(inbox.port, "starttls", wrong_ca, "mat-khau")).send(

@@ -197,15 +197,12 @@ async def run_cli(*args: str, timeout_s: float = 30) -> tuple[int, str, str]:
 def push_object(sim: Any, doc: Any, files: dict[str, bytes]) -> dict[str, Any]:
     """A tdoffice wire document whose files `sim` serves, kept out of its inbox (push only)."""
     from adapters.tdoffice.payload import from_document
-    from simulators.tdoffice import StoredFile
 
-    file_ids = []
-    for att in doc.attachments:
-        file_id = sim._new_id()
-        sim.files[file_id] = StoredFile(files[att.name], att.content_type, att.name)
-        file_ids.append(file_id)
+    file_ids = [
+        sim.store_file(files[att.name], att.content_type, att.name) for att in doc.attachments
+    ]
     obj: dict[str, Any] = from_document(
-        doc, file_ids, document_id=sim._new_id(), version=1, updated_at="2026-03-02T08:00:00+07:00"
+        doc, file_ids, document_id=sim.new_id(), version=1, updated_at="2026-03-02T08:00:00+07:00"
     )
     return obj
 
