@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import signal
 import time
 from collections import Counter
 from collections.abc import Sequence
@@ -29,6 +28,7 @@ import orjson
 from aiohttp import web
 
 from bench.province_config import home_key, province_units, td_key
+from bench.simhost import until_stopped
 from bridge.unit_table import HOME
 from simulators.demo_data import generate
 from simulators.idesk import IdeskSim
@@ -183,15 +183,8 @@ async def serve(args: argparse.Namespace) -> None:
     for sim in (*province.sources.values(), province.home, control):
         await sim.start()
     print(json.dumps({**province.wiring(), "control": control.base_url}), flush=True)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
-    janitor = asyncio.create_task(province.forget_requests())
-    await stop.wait()
-    janitor.cancel()
-    for sim in (control, *province.sources.values(), province.home):
-        await sim.close()
+    servers = (control, *province.sources.values(), province.home)
+    await until_stopped(servers, province.forget_requests())
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -3,29 +3,17 @@ a district chosen, and the units a page at a time."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from pathlib import Path
 
-import pytest
-from playwright.async_api import Browser, async_playwright, expect
+from playwright.async_api import Browser, expect
 
 from bridge.app import build_daemon, parse_config
-from tests.ui.test_page import CHROMIUM_ARGS, TOKEN, WAIT_MS
+from tests.ui.test_page import TOKEN, WAIT_MS, browser  # noqa: F401 (the fixture)
 
 UNITS = [f"{i % 30 + 1:03d}.{i // 30 + 1:02d}.33.H49" for i in range(60)]
 
 
-@pytest.fixture
-async def browser() -> AsyncIterator[Browser]:
-    async with async_playwright() as pw:
-        chromium = await pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            await chromium.close()
-
-
-async def test_summary_filters_and_pages_of_units(tmp_path: Path, browser: Browser) -> None:
+async def test_summary_filters_and_pages_of_units(tmp_path: Path, browser: Browser) -> None:  # noqa: F811
     units = [
         {
             "id": unit,

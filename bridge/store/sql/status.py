@@ -115,14 +115,7 @@ class Status(SqlBase):
     async def status_pollable(
         self, sink: str, after: int = 0, limit: int = 50
     ) -> list[tuple[int, str]]:
-        rows = await self._read().fetch(
-            f"SELECT id, remote_id FROM outbox{self.dialect.indexed_by('outbox_status_open')}"
-            f" WHERE sink = $1 AND op = '{Operation.CREATE}'"
-            f" AND state = '{DeliveryState.DELIVERED}' AND status_final = 0 AND id > $2"
-            " ORDER BY id LIMIT $3",
-            (sink, after, limit),
-        )
-        return [(r[0], r[1]) for r in rows]
+        return [(i, remote) for i, remote, _ in await self.status_open(sink, after, limit)]
 
     async def status_open(
         self, sink: str, after: int = 0, limit: int = 500
