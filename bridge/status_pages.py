@@ -13,7 +13,8 @@ district's few units). With any of them it answers the same keys for the units a
 
 `summary` counts every visible unit by state and by area, whatever the filters, so a page for
 300 units starts with how many are failing where. `totals` add up the units the filters
-chose (not only the page's), `tasks` keep those of the page's endpoints and the daemon's own.
+chose (not only the page's), `tasks` and `cluster.leases` keep those of the page's endpoints
+and the daemon's own.
 """
 
 from __future__ import annotations
@@ -135,9 +136,14 @@ async def status_page(
     for card in page:
         card["state"] = unit_state(card)
         card["area"] = areas[card["id"]]
+    cluster = dict(base["cluster"])
+    cluster["leases"] = [
+        row for row in cluster.get("leases", []) if _task_shown(row["resource"], names, shown)
+    ]
     return {
         **base,
         "tasks": [t for t in base["tasks"] if _task_shown(str(t["name"]), names, shown)],
+        "cluster": cluster,
         "totals": total(c.figures.get(card["id"]) or total([]) for card in chosen),
         "summary": summary,
         "units": page,
@@ -150,6 +156,6 @@ async def status_page(
 
 
 def _task_shown(task: str, endpoints: set[str], shown: set[str]) -> bool:
-    """The daemon's own tasks, and those of an endpoint on the page."""
+    """The daemon's own tasks (or leases), and those of an endpoint on the page."""
     endpoint = task.split(":", 1)[1] if ":" in task else None
     return endpoint is None or endpoint not in endpoints or endpoint in shown

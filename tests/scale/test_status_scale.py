@@ -94,6 +94,8 @@ async def test_shared_node_per_unit_and_status_pages(tmp_path: Path) -> None:
             nxt = await _get(daemon, f"?area={DISTRICT}&limit=1&cursor={UNITS[1]}")
             assert [u["id"] for u in nxt["units"]] == [UNITS[2]]
             assert nxt["page"]["next_cursor"] is None
+            leases = [row["resource"] for row in nxt["cluster"]["leases"]]
+            assert "source:u0-vxp" not in leases, "the node's lease is its first unit's"
             # one unit on demand, and a state filter
             one = await _get(daemon, f"?unit={UNITS[0]}")
             assert [u["id"] for u in one["units"]] == [UNITS[0]]
