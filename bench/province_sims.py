@@ -29,6 +29,7 @@ from aiohttp import web
 
 from bench.province_config import home_key, province_units, td_key
 from bench.simhost import until_stopped
+from bridge.app import run_loop
 from bridge.unit_table import HOME
 from simulators.demo_data import generate
 from simulators.idesk import IdeskSim
@@ -192,12 +193,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--units", type=int, default=300)
     parser.add_argument("--seed", type=int, default=2026)
     args = parser.parse_args(argv)
-    try:
-        import uvloop
-
-        uvloop.run(serve(args))
-    except ImportError:  # pragma: no cover - uvloop is a dependency
-        asyncio.run(serve(args))
+    run_loop(serve(args))  # on uvloop where it is installed
     return 0
 
 
