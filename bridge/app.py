@@ -10,7 +10,8 @@ asks `adapters` for the registry; the simulators are never imported here.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
+from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -22,10 +23,17 @@ from bridge.blobs import Blobs, BlobStore
 from bridge.config import Config
 from bridge.config_check import Reached
 from bridge.daemon import Daemon, Frontend, Parts
+from bridge.directory_sync import DirectorySync, configure_directory
 from bridge.domain.enums import ProcessRole
-from bridge.endpoints import claim_ttl, profile_of_source, sinks_of, strict_signatures
+from bridge.endpoints import (
+    claim_ttl,
+    limits_of,
+    profile_of_source,
+    sinks_of,
+    strict_signatures,
+)
 from bridge.http.server import HttpServer
-from bridge.interfaces import Profiles
+from bridge.interfaces import AdapterContext, DirectorySource, Profiles
 from bridge.leases import default_instance
 from bridge.normalize.directory import OrganDirectory
 from bridge.pipeline import Processor
@@ -33,6 +41,7 @@ from bridge.retention import Retention
 from bridge.services import Services
 from bridge.signatures import TrustStore
 from bridge.store import PgBlobStore, PostgresStore, Store, open_store
+from bridge.tls import ssl_context
 
 T = TypeVar("T")
 
@@ -80,8 +89,37 @@ def build_daemon(
         retention=Retention(store, blobs, bridge.data_dir, bridge.retention_days),
         frontend=_http_server,
         alerts=_alerts,
+        directory=_directory_sync,
     )
     return Daemon(config, config_path, parts=parts, role=role)
+
+
+def organ_directory(config: Config) -> OrganDirectory:
+    """The organ directory of the configuration (`[[organs]]`, `[[directory.successors]]`);
+    the axis's part is added from the store by the directory sync."""
+    return configure_directory(OrganDirectory(), config)
+
+
+def _directory_sync(daemon: Daemon) -> DirectorySync:
+    """The directory sync of the processor's directory, from the `[directory] axis` node."""
+    config = daemon.config
+    settings = configuration.directory_axis(config, daemon.profiles)
+    directory = daemon.processor.directory
+    assert directory is not None
+    source: Callable[[], AbstractAsyncContextManager[DirectorySource]] | None = None
+    if settings is not None:
+        make = daemon.profiles[settings.profile].make_directory_source
+        assert make is not None
+        ctx = AdapterContext(
+            units=(),
+            blobs=daemon.blobs,
+            limits=limits_of(settings),
+            ssl=ssl_context(settings),
+        )
+        source = lambda: make(settings, ctx)  # noqa: E731 - a fresh session per sync
+    return DirectorySync(
+        daemon.store, directory, source, lambda: daemon.config.directory.sync_interval
+    )
 
 
 def _blobs(store: Store, data_dir: Path) -> Blobs:
@@ -107,7 +145,7 @@ def _processor(daemon: Daemon, config: Config) -> Processor:
         blobs=daemon.blobs,
         trust=trust,
         strict_signatures=lambda unit: strict_signatures(daemon.config, unit),
-        directory=OrganDirectory.from_entries(o.model_dump() for o in config.organs),
+        directory=organ_directory(config),
         on_enqueued=daemon.wake_sinks,
     )
 

@@ -9,6 +9,7 @@ whatever order the roads arrive in.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import unicodedata
 from collections.abc import Callable
@@ -113,15 +114,21 @@ def text_rank(text: str) -> tuple[Any, ...]:
     )
 
 
-def best_issuer(current: Organ, other: Organ, directory: OrganDirectory | None = None) -> Organ:
+def best_issuer(
+    current: Organ,
+    other: Organ,
+    directory: OrganDirectory | None = None,
+    at: dt.date | None = None,
+) -> Organ:
     """The better of two writings of one issuer, field by field: a code over none (the
-    organ's current code, by the directory, over a previous one; else the one already held),
-    the better name by `name_rank` (the directory's name for the code first)."""
+    organ's code on the document's date `at`, by the directory, over a previous one; else the
+    one already held), the better name by `name_rank` (the directory's name for the code on
+    that date first)."""
     code = current.code or other.code
     if directory is not None and current.code and other.code:
-        # Two codes of one organ: its current one (a previous code resolves to it) wins.
-        code = other.code if directory.resolve(current.code) == other.code else current.code
-    entry = directory.get(code) if directory is not None and code else None
+        # Two codes of one organ: its code that day (a previous code resolves to it) wins.
+        code = other.code if directory.resolve(current.code, at) == other.code else current.code
+    entry = directory.get(code, at) if directory is not None and code else None
     known = entry.name if entry is not None else None
     name = _better(current.name, other.name, lambda n: name_rank(n, known))
     return Organ(code=code, name=name)
@@ -160,7 +167,7 @@ def best_of(
     """
     updates: dict[str, Any] = {}
     lessons: list[Lesson] = []
-    issuer = best_issuer(known.issuer, incoming.issuer, directory)
+    issuer = best_issuer(known.issuer, incoming.issuer, directory, known.issued_on)
     if issuer != known.issuer:
         updates["issuer"] = issuer
         if issuer.code != known.issuer.code and issuer.code is not None:

@@ -102,6 +102,8 @@ def render(status: dict[str, Any], console: Console) -> None:
                 k.get("last_error") or "",
             )
         console.print(table)
+    if (directory := status.get("directory")) is not None:
+        render_directory(directory, console)
     for task in status.get("tasks", []):
         if task["state"] == FAILING:
             console.print(
@@ -121,6 +123,31 @@ def render(status: dict[str, Any], console: Console) -> None:
         )
     if down := failing(status):
         console.print(f"[bold red]Đang hỏng / failing:[/] {', '.join(down)}")
+
+
+def render_directory(directory: dict[str, Any], console: Console) -> None:
+    """The organ directory's line of the status table: its size, version, last sync, error."""
+    table = Table(title="Danh bạ cơ quan / Organ directory", expand=False)
+    for col in (
+        "cơ quan / organs",
+        "phiên bản / version",
+        "đồng bộ lúc / synced at",
+        "lỗi / error",
+    ):
+        table.add_column(col)
+    version = directory.get("version")
+    table.add_row(
+        str(directory.get("organs", 0)),
+        "—" if version is None else str(version),
+        directory.get("synced_at") or "chưa đồng bộ / never synced",
+        directory.get("last_error") or "",
+    )
+    console.print(table)
+    if directory.get("last_error"):
+        console.print(
+            "[bold red]Không đồng bộ được danh bạ, danh bạ cũ vẫn được dùng / Directory sync"
+            " failed, the last good directory stays in force[/]"
+        )
 
 
 def show_status(url: str, token: str | None, *, watch: bool = False, wide: bool = False) -> int:

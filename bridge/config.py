@@ -14,7 +14,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, Field, SecretStr, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
 
 from bridge.alerts.settings import AlertsSettings
 from bridge.config_errors import explain, suggestion
@@ -97,9 +97,35 @@ class OrganEntry(Model):
     valid_to: dt.date | None = None
 
 
+class SuccessorEntry(Model):
+    """`[[directory.successors]]`: an organ merged or re-coded; documents of `old` dated from
+    `from` on are `new`'s (without `from`: from the day the axis deleted `old`)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+    old: str = Field(pattern=r"^[0-9A-Z.]{1,35}$")
+    new: str = Field(pattern=r"^[0-9A-Z.]{1,35}$")
+    since: dt.date | None = Field(default=None, alias="from")  # a TOML date or "yyyy-MM-dd"
+
+    @model_validator(mode="after")
+    def _differs(self) -> SuccessorEntry:
+        if self.old == self.new:
+            raise ValueError("old và new trùng nhau / old and new are the same code")
+        return self
+
+
+class DirectorySection(Model):
+    """`[directory]`: the organ directory synced from an axis node (bridge/directory_sync.py)."""
+
+    axis: str | None = None  # the vxp source whose node syncs it (default: the first)
+    sync_interval: float = Field(default=3600.0, gt=0)  # seconds between syncs
+    successors: tuple[SuccessorEntry, ...] = ()
+
+
 class Config(Model):
     bridge: BridgeSection = BridgeSection()
     http: HttpSection = HttpSection()
+    directory: DirectorySection = DirectorySection()
     organs: tuple[OrganEntry, ...] = ()
     operators: tuple[OperatorEntry, ...] = ()  # named tokens (bridge/operators.py)
     units: tuple[UnitConfig, ...] = ()  # the enabled ones
@@ -154,6 +180,7 @@ def parse_config(
         top = Config()
     units = _parse_units(units_raw, profiles, errors, inheritance)
     errors.extend(check_operators(top.operators, [u.id for u in units]))
+    errors.extend(_check_directory(top.directory, units, profiles))
     if errors:
         raise ConfigError(collapse([inheritance.cite(e) for e in errors]))
     return top.model_copy(
@@ -162,6 +189,40 @@ def parse_config(
             "disabled_units": tuple(u for u in units if not u.enabled),
         }
     )
+
+
+def directory_axis(config: Config, profiles: Profiles) -> SourceSettings | None:
+    """The source whose axis node syncs the organ directory: `[directory] axis`, else the
+    first source of a profile that serves a directory; None when there is none."""
+    sources = [
+        s
+        for u in config.units
+        for s in u.sources
+        if (spec := profiles.get(s.profile)) is not None and spec.make_directory_source
+    ]
+    wanted = config.directory.axis
+    return next((s for s in sources if wanted in (None, s.name)), None)
+
+
+def _check_directory(
+    section: DirectorySection, units: list[UnitConfig], profiles: Profiles
+) -> list[str]:
+    if section.axis is None:
+        return []
+    found = [s for u in units for s in u.sources if s.name == section.axis]
+    if not found:
+        return [
+            f"directory.axis: không có nguồn nào tên '{section.axis}' / "
+            f"no source is named '{section.axis}'"
+        ]
+    spec = profiles.get(found[0].profile)
+    if spec is None or spec.make_directory_source is None:
+        return [
+            f"directory.axis: nguồn '{section.axis}' ({found[0].profile}) không phục vụ danh bạ"
+            f" cơ quan / source '{section.axis}' does not serve an organ directory (use a vxp"
+            " source)"
+        ]
+    return []
 
 
 def _table_units(

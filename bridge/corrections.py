@@ -43,7 +43,7 @@ async def best_of_roads(
         row = await store.document(outcome.document_id)
         if row is None:
             return outcome
-        issuer = best_issuer(row.document.issuer, updated.issuer, directory)
+        issuer = best_issuer(row.document.issuer, updated.issuer, directory, row.document.issued_on)
         best = updated.model_copy(update={"issuer": issuer})
         known = row.document.model_copy(update={"issuer": issuer})
         lessons = best_of(row.document, known, record.raw.source)[1]

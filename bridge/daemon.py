@@ -31,6 +31,7 @@ from bridge.config import Config, UnitConfig
 from bridge.config_watch import FileWatch
 from bridge.controls import EndpointControls
 from bridge.delivery_link import DeliveryChild
+from bridge.directory_sync import DirectorySync, configure_directory
 from bridge.domain.enums import EndpointRole, ProcessRole
 from bridge.endpoint_runner import EndpointStarter
 from bridge.endpoints import Endpoint, Wanted, intake_for, served_by, wanted
@@ -38,6 +39,7 @@ from bridge.errors import ConfigError
 from bridge.health import Health
 from bridge.interfaces import Profile, Profiles, UnitsServed
 from bridge.leases import Lease
+from bridge.normalize.directory import OrganDirectory
 from bridge.pipeline import Processor
 from bridge.retention import Retention
 from bridge.services import ControlResult, PushIntake, Services, Tasks
@@ -71,6 +73,7 @@ class Parts:
     retention: Retention
     frontend: Callable[[Services], Frontend] | None = None
     alerts: Callable[[Daemon], AlertMonitor] | None = None
+    directory: Callable[[Daemon], DirectorySync] | None = None  # the organ directory's sync
 
 
 class Daemon:
@@ -120,6 +123,7 @@ class Daemon:
         # for which configuration: configured source -> (its polling endpoint, units served)
         self._served: tuple[Config | None, dict[str, tuple[str, tuple[str, ...]]]] = (None, {})
         self._wanted_for: tuple[Config | None, Wanted] = (None, {})
+        self._directory_sync: DirectorySync | None = None
         self._controls = EndpointControls(self.endpoints, self.store)
         self._starter = EndpointStarter(
             self.endpoints,
@@ -197,6 +201,9 @@ class Daemon:
             self._served = (config, {n: (node, units[node]) for n, node in nodes.items()})
         return self._served[1].get(source, (source, ()))
 
+    def directory(self) -> OrganDirectory | None:
+        return self.processor.directory
+
     def intake_of(self, name: str) -> PushIntake | None:
         return intake_for(self.endpoints.get(name), self.store, self.processor.notify)
 
@@ -262,6 +269,9 @@ class Daemon:
         self._stack.push_async_callback(self._drain)
         if self.role is ProcessRole.DELIVERIES:
             return await self._start_deliveries()
+        if self.parts.directory is not None:  # the stored directory, before anything matches
+            self._directory_sync = self.parts.directory(self)
+            await self._directory_sync.load()
         self._start_background()
         if self.config.bridge.delivery_process:
             self._start_delivery_child()
@@ -304,6 +314,13 @@ class Daemon:
             self._leases.append(alerts_lease)
             self._background.add(
                 supervise("alerts", lambda: monitor.run(self.stop, alerts_lease), self.stop)
+            )
+        if self._directory_sync is not None:  # synced by one instance, reloaded by each
+            sync = self._directory_sync
+            directory_lease = Lease(self.store, "directory", self.instance, ttl)
+            self._leases.append(directory_lease)
+            self._background.add(
+                supervise("directory", lambda: sync.run(self.stop, directory_lease), self.stop)
             )
 
     def _start_delivery_child(self) -> None:
@@ -374,6 +391,8 @@ class Daemon:
         stopped = [name for name in changed if name not in served]
         await asyncio.gather(*(self._starter.stop(name, grace) for name in stopped))
         self.config = new
+        if self.processor.directory is not None:  # [[organs]], [[directory.successors]]
+            configure_directory(self.processor.directory, new)
         started = []
         for name, (settings, units, role) in new_wanted.items():
             if name not in self.endpoints:

@@ -74,8 +74,13 @@ class EndpointStarter:
         self, settings: EndpointSettings, units: tuple[str, ...], role: EndpointRole
     ) -> None:
         spec = self.profiles[settings.profile]
+        directory = self.processor.directory
         ctx = AdapterContext(
-            units=units, blobs=self.blobs, limits=limits_of(settings), ssl=ssl_context(settings)
+            units=units,
+            blobs=self.blobs,
+            limits=limits_of(settings),
+            ssl=ssl_context(settings),
+            aliases=directory.unit_for if directory is not None else None,
         )
         factory = spec.make_source if role is EndpointRole.SOURCE else spec.make_sink
         assert factory is not None
@@ -90,7 +95,12 @@ class EndpointStarter:
         )
         if self.role is ProcessRole.ALL:
             ep.helpers = helpers_for(
-                ep, self.profiles, self.store, self.supervisor, self._status_pacer
+                ep,
+                self.profiles,
+                self.store,
+                self.supervisor,
+                self.processor.directory,
+                pacer_of=self._status_pacer,
             )
         self.endpoints[settings.name] = ep
         log.info(

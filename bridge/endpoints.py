@@ -19,6 +19,7 @@ from bridge.config import Config
 from bridge.domain.enums import EndpointRole, ProcessRole
 from bridge.health import Health
 from bridge.interfaces import Limits, Profiles, PushReceiver, StatusPolling, StatusSender
+from bridge.normalize.directory import Resolver
 from bridge.services import PushIntake
 from bridge.settings import EndpointSettings, SinkSettings
 from bridge.status_messages import Pacer, StatusPoller, StatusRelay
@@ -157,6 +158,7 @@ def helpers_for(
     profiles: Profiles,
     store: Store,
     supervisor: Supervisor,
+    resolver: Resolver | None = None,
     pacer_of: Callable[[SinkSettings], Pacer | None] = lambda settings: None,
 ) -> list[asyncio.Task[None]]:
     """The status relay of a source whose senders expect business status back (and which can
@@ -169,7 +171,7 @@ def helpers_for(
         and profiles[profile].status_messages is not None
         and isinstance(ep.adapter, StatusSender)
     ):
-        relay = StatusRelay(ep.adapter, store, Health(f"{name}:status", profile))
+        relay = StatusRelay(ep.adapter, store, Health(f"{name}:status", profile), resolver=resolver)
         tasks.append(supervisor.start(f"status-relay:{name}", lambda: relay.run(ep.stop), ep.stop))
     if (
         ep.role is EndpointRole.SINK

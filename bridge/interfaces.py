@@ -10,6 +10,7 @@ field its `Profile` fills in; the core asks for the capability, never for a prof
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Hashable, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field, replace
 from types import TracebackType
 from typing import Any, Protocol, Self, runtime_checkable
@@ -17,6 +18,7 @@ from typing import Any, Protocol, Self, runtime_checkable
 from bridge.blobs import Blobs
 from bridge.domain.enums import Operation
 from bridge.errors import PermanentError
+from bridge.normalize.organ_history import DirectoryEntry
 from bridge.settings import SinkSettings, SourceSettings
 from schemas import (
     Document,
@@ -52,13 +54,27 @@ class AdapterContext:
     """What the daemon hands every adapter it builds.
 
     `units` are the organ ids of the units this adapter serves (one for most sources; several
-    for a vxp node shared by units). `blobs` is where attachment bytes go.
+    for a vxp node shared by units). `blobs` is where attachment bytes go. `aliases` names
+    the unit among `units` another code stands for during a transition (the unit's old code
+    once it was re-coded or merged, its new code before the configuration says so), from the
+    organ directory; None when there is none.
     """
 
     units: tuple[str, ...]
     blobs: Blobs
     limits: Limits = field(default_factory=Limits)
     ssl: Any = None  # ssl.SSLContext | None | bool, passed to aiohttp connectors
+    aliases: Callable[[str, tuple[str, ...]], str | None] | None = None
+
+    def unit_for(self, code: str) -> str | None:
+        """The unit a recipient code in a message names: one of `units`, or the one it
+        stands for during a transition; None when it names none of them."""
+        if code in self.units:
+            return code
+        if self.aliases is not None and code:
+            found = self.aliases(code, self.units)
+            return found if found in self.units else None
+        return None
 
 
 class Source(Protocol):
@@ -350,6 +366,23 @@ class MailSender(Protocol):
         ...
 
 
+@runtime_checkable
+class DirectorySource(Protocol):
+    """An axis node that serves the organ directory (vxp.md "The organ directory"). Its
+    `Profile.make_directory_source` makes it as an async context manager owning its
+    connection."""
+
+    async def agencies(self) -> list[DirectoryEntry]:
+        """Every organ not deleted (`getAgenciesList`: no deletion, node or version).
+        Raises TransientError, AuthError, PermanentError (an entry it cannot read)."""
+        ...
+
+    async def synchronize(self, version: int) -> tuple[list[DirectoryEntry], int]:
+        """The entries changed after `version` (0: every entry, deleted ones too), oldest
+        change first, and the newest version (`getSynchronizeUnit`). Raises as `agencies`."""
+        ...
+
+
 @dataclass(frozen=True)
 class Profile:
     """Everything the bridge knows about one kind of system.
@@ -380,6 +413,10 @@ class Profile:
     # and from an outbox's `smtp` table respectively
     make_axis_sender: Callable[[Any, AdapterContext], AxisSender] | None = None
     make_mail_sender: Callable[[Any, AdapterContext], MailSender] | None = None
+    # the organ directory an axis node serves, built from the node's source settings
+    make_directory_source: (
+        Callable[[Any, AdapterContext], AbstractAsyncContextManager[DirectorySource]] | None
+    ) = None
 
 
 Profiles = Mapping[str, Profile]  # the adapter registry as the core receives it
@@ -390,6 +427,8 @@ __all__ = [
     "AmbiguousSendError",
     "AxisRefusedError",
     "AxisSender",
+    "DirectoryEntry",
+    "DirectorySource",
     "DispatchReporter",
     "Document",
     "IncomingStatus",

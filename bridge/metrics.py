@@ -110,10 +110,25 @@ def _levels(snap: dict[str, Any]) -> list[Metric]:
     return [quarantined, dead, old, tasks, restarts, ready]
 
 
+def _directory(snap: dict[str, Any]) -> list[Metric]:
+    """The organ directory: its size, the version synced, whether the last sync failed."""
+    block = snap["directory"]
+    organs = GaugeMetricFamily("lienthong_directory_organs", "Organ directory entries not deleted")
+    organs.add_metric([], float(block["organs"]))
+    version = GaugeMetricFamily("lienthong_directory_version", "Newest directory version synced")
+    version.add_metric([], float(block["version"] or 0))
+    failing = GaugeMetricFamily(
+        "lienthong_directory_sync_failing",
+        "1 while the last directory sync failed (the last good directory stays in force)",
+    )
+    failing.add_metric([], 1.0 if block["last_error"] else 0.0)
+    return [organs, version, failing]
+
+
 async def render(store: Store, view: RuntimeView) -> bytes:
     """The Prometheus text exposition of the /status snapshot and the live histograms."""
     snap = await snapshot(store, view)
-    families = _units(snap) + _endpoints(snap) + _levels(snap)
+    families = _units(snap) + _endpoints(snap) + _levels(snap) + _directory(snap)
     reg = CollectorRegistry(auto_describe=False)
 
     class _Snapshot:

@@ -16,6 +16,7 @@ from typing import Any, Protocol
 from bridge.config import HttpSection, UnitConfig
 from bridge.domain.enums import EndpointRole
 from bridge.health import Health
+from bridge.normalize.directory import OrganDirectory
 from bridge.operators import OperatorEntry
 from bridge.store import Store
 from bridge.supervisor import TaskState
@@ -63,6 +64,10 @@ class RuntimeView(Protocol):
     def node_of(self, source: str) -> tuple[str, tuple[str, ...]]:
         """The endpoint polling for configured source `source` and the units it serves:
         the source itself, or the shared node (one poller for several units) it points at."""
+        ...
+
+    def directory(self) -> OrganDirectory | None:
+        """The organ directory the matcher resolves with (refreshed after each sync)."""
         ...
 
 

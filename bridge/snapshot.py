@@ -154,7 +154,15 @@ async def frame(store: Store, view: RuntimeView, c: Counters) -> dict[str, Any]:
         "disk": view.disk(),
         "cluster": await _cluster(store, view.instance),
         "alerts": firing(await store.alerts()),  # e-mail and webhook alerts firing now
+        "directory": await directory_block(store),
     }
+
+
+async def directory_block(store: Store) -> dict[str, Any]:
+    """The organ directory's `organs` (not deleted), `version` (the newest synced),
+    `synced_at` and `last_error` (the last sync's failure, null once one succeeds)."""
+    state = await store.directory_state()
+    return {key: state[key] for key in ("organs", "version", "synced_at", "last_error")}
 
 
 async def _cluster(store: Store, instance: str) -> dict[str, Any]:

@@ -21,6 +21,7 @@ from bridge.domain.pacing import status_every_s
 from bridge.errors import AuthError, BridgeError, PermanentError, TransientError
 from bridge.health import Health, backoff_s, probe_wait_s
 from bridge.interfaces import StatusPolling, StatusSender
+from bridge.normalize.directory import Resolver
 from bridge.store import StatusOut, StatusReply, Store
 from bridge.waiting import wait_any
 from schemas import Document, DocumentRef, Organ, StatusEvent
@@ -62,13 +63,31 @@ class StatusRelay:
     """
 
     def __init__(
-        self, source: StatusSender, store: Store, health: Health, max_attempts: int = 20
+        self,
+        source: StatusSender,
+        store: Store,
+        health: Health,
+        max_attempts: int = 20,
+        resolver: Resolver | None = None,
     ) -> None:
         self.source = source
         self.store = store
         self.health = health
         self.max_attempts = max_attempts
+        self.resolver = resolver  # the organ directory: who answers for the sender today
         self.wake = asyncio.Event()
+
+    def addressee(self, organ: Organ) -> Organ:
+        """The organ a status message goes to: the document's sender as the directory knows
+        it today (its successor once a merger took effect; its current code after a
+        re-coding). The document's own reference keeps the code it was issued under."""
+        if self.resolver is None or not organ.code:
+            return organ
+        found = self.resolver.resolve_at(organ.code)
+        if not found.known or found.code is None or found.code == organ.code:
+            return organ
+        log.info("status_addressee_resolved", code=organ.code, to=found.code, why=found.reason)
+        return Organ(code=found.code, name=found.name or organ.name)
 
     async def run(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
@@ -105,7 +124,7 @@ class StatusRelay:
             sent_id = await self.source.send_status(
                 from_organ=item.from_organ,
                 to_document=DocumentRef.model_validate(item.ref),
-                to_organ=Organ.model_validate(item.to_organ),
+                to_organ=self.addressee(Organ.model_validate(item.to_organ)),
                 code=item.code,
                 description=item.description,
             )

@@ -25,7 +25,7 @@ import structlog
 from adapters import registry
 from bridge.app import parse_config, serve
 from simulators import factories
-from simulators.demo_data import generate
+from simulators.demo_data import ORGANS, generate
 from simulators.trickle import Trickle, refusing
 from simulators.wiring import WIRING
 
@@ -78,6 +78,8 @@ async def build_demo(
         sims_by_unit[unit_id] = []
         for road in roads:
             sim = _make_sim(sims[road], road, data_dir / "demo-inbox" / unit_id)
+            if road == "vxp":
+                _seed_directory(sim)
             await _start(sim)
             stack.push_async_callback(sim.close)
             sims_by_unit[unit_id].append((road, sim))
@@ -110,6 +112,12 @@ async def build_demo(
         "units": units_cfg,
     }
     return raw, Trickle(sims_by_unit, seeds[documents:])
+
+
+def _seed_directory(sim: Any) -> None:
+    """The axis node's organ directory: every organ of the demo, each with its node."""
+    for number, organ in enumerate(ORGANS, start=1):
+        sim.directory.put(str(number), organ.code, organ.name, center_code=f"qn.{number:02d}")
 
 
 def _make_sim(factory: Any, road: str, folder: Path) -> Any:

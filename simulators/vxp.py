@@ -7,7 +7,7 @@ edXML file in base64. Sending (`sendEdoc` of documents, `getSentEdocList`, the r
 status replies, refusals 18/23 and ambiguous failures) is `sim.sending` (simulators/vxp_send.py).
 Knobs: `fail` (operation → ErrorCode, ErrorDesc), `clock_skew_s` (the
 node's clock error), `list_garbage` (an unreadable pending list), and the base class's faults
-(5xx, 429).
+(5xx, 429). `directory` is the organ directory it serves (simulators/vxp_directory.py).
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from adapters.vxp.signing import SignatureRejected, verify
 from bridge.normalize import VN_TZ
 from schemas import Document, DocumentRef
 from simulators.server import SimServer
+from simulators.vxp_directory import SimDirectory
 from simulators.vxp_send import Sending, cut
 
 DEFAULT_SYSTEM = "vxp.sim.01"
@@ -85,6 +86,7 @@ class VxpSim(SimServer):
         self.fail: dict[str, tuple[str, str]] = {}
         self.clock_skew_s = 0.0
         self.list_garbage = False
+        self.directory = SimDirectory()  # the organ directory, changed by tests between syncs
         self.sending = Sending(self)
         operations = (
             "getReceivedEdocList",
@@ -92,6 +94,8 @@ class VxpSim(SimServer):
             "updateStatus",
             "sendEdoc",
             "getSentEdocList",
+            "getAgenciesList",
+            "getSynchronizeUnit",
         )
         for operation in operations:
             self.app.router.add_post(f"/{operation}", self._dispatch)
@@ -205,6 +209,13 @@ class VxpSim(SimServer):
             return self._get(params, system_id)
         if operation == "updateStatus":
             return self._update(params, system_id)
+        if operation == "getAgenciesList":
+            return _answer(**self.directory.agencies())
+        if operation == "getSynchronizeUnit":
+            changes = self.directory.synchronize(params)
+            if changes is None:
+                return _fail("2002", "Phiên bản không hợp lệ / bad version")
+            return _answer(**changes)
         if operation == "getSentEdocList":
             found = self.sending.listing(params, system_id)
             if found is None:

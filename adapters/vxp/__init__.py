@@ -13,6 +13,7 @@ import hashlib
 from collections.abc import Hashable
 from typing import Any
 
+from adapters.vxp.directory import VxpDirectory
 from adapters.vxp.mapping import (
     DOCUMENT_MEDIA_TYPE,
     STATUS_MEDIA_TYPE,
@@ -32,6 +33,7 @@ from schemas import RawRecord
 
 __all__ = [
     "PROFILE",
+    "VxpDirectory",
     "VxpSender",
     "VxpSettings",
     "VxpSource",
@@ -69,6 +71,11 @@ def _make_source(settings: Any, ctx: AdapterContext) -> VxpSource:
     return VxpSource(settings, ctx)
 
 
+def _make_directory(settings: Any, ctx: AdapterContext) -> VxpDirectory:
+    assert isinstance(settings, VxpSettings)
+    return VxpDirectory(settings, ctx)
+
+
 def read_status(record: RawRecord) -> IncomingStatus:
     """The code of the edXML status message a record carries (01-06, 02, and 13, 15, 16
     alike), the document it answers, the organ that sent it and its description."""
@@ -99,4 +106,5 @@ PROFILE = Profile(
     ),
     shared_node=node_of,
     make_axis_sender=make_sender,
+    make_directory_source=_make_directory,
 )

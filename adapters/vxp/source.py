@@ -209,7 +209,7 @@ class VxpSource(AsyncResource):
         self, doc_id: str, payload: bytes, message: EdxmlMessage
     ) -> list[RawRecord]:
         named = dict.fromkeys((r.organ_id or "").strip() for r in message.recipients)
-        units = [unit for unit in named if unit in self._ctx.units]
+        units = list(dict.fromkeys(u for u in map(self._ctx.unit_for, named) if u is not None))
         if not units:
             log.warning("vxp_message_for_no_unit", doc_id=doc_id, to=list(named))
             return self._error(doc_id, payload, NO_UNIT, self._ctx.units[:1], fail=True)
@@ -226,7 +226,7 @@ class VxpSource(AsyncResource):
         self, doc_id: str, payload: bytes, message: StatusMessage, listed: tuple[str, ...]
     ) -> RawRecord:
         organ = (message.response_for.organ_id or "").strip()
-        unit = organ if organ in self._ctx.units else (listed or self._ctx.units)[0]
+        unit = self._ctx.unit_for(organ) or (listed or self._ctx.units)[0]
         log.info("vxp_status_fetched", doc_id=doc_id, unit=unit, code=message.status_code)
         return self._record(doc_id, unit, payload, STATUS_MEDIA_TYPE, ())
 
@@ -244,7 +244,8 @@ class VxpSource(AsyncResource):
         """Our units among the list item's `to` (a list, or a string joined by ',' or ';')."""
         to = item.get("to")
         names = to if isinstance(to, list) else str(to or "").replace(";", ",").split(",")
-        return tuple(u for u in (str(n).strip() for n in names) if u in self._ctx.units)
+        found = (self._ctx.unit_for(str(n).strip()) for n in names)
+        return tuple(dict.fromkeys(u for u in found if u is not None))
 
     def _record(
         self,

@@ -41,19 +41,21 @@ class Finder:
     ) -> str | None:
         """How two identities name one issuer ("issuer_code", "issuer_code_alias",
         "issuer_name", or "issuer_name_short" when one of the two ``names`` shortens the other
-        by Decree 30 conventions), or None when they name different organs."""
+        by Decree 30 conventions), or None when they name different organs. Codes are read as
+        of the document's date: an old code names its successor only from the cut-over."""
+        at = a.issued_on or b.issued_on
         if a.issuer_code is not None and b.issuer_code is not None:
             if a.issuer_code == b.issuer_code:
                 return "issuer_code"
             if self.directory is not None and self.directory.same_organ(
-                a.issuer_code, b.issuer_code
+                a.issuer_code, b.issuer_code, at
             ):
                 return "issuer_code_alias"
             return None
         first, second = a.issuer_name_key, b.issuer_name_key
         if self.directory is not None:
-            first = self.directory.name_key(a.issuer_code) or first
-            second = self.directory.name_key(b.issuer_code) or second
+            first = self.directory.name_key(a.issuer_code, at) or first
+            second = self.directory.name_key(b.issuer_code, at) or second
         if first is not None and first == second:
             return "issuer_name"
         short, full = names
@@ -90,7 +92,9 @@ class Finder:
 
     def _code_of(self, row: DocumentRow) -> str | None:
         code = row.document.issuer.code
-        return self.directory.resolve(code) if self.directory is not None else code
+        if self.directory is None:
+            return code
+        return self.directory.organ_of(code, row.document.issued_on)
 
     async def _by_attachments(self, doc: Document, ident: Identity | None) -> Match:
         key = fallback_key(doc)
@@ -139,7 +143,12 @@ class Finder:
 def row_identity(row: DocumentRow) -> Identity:
     """A stored document's identity from its indexed columns (computed when it was created),
     with the issuer code from its data, where a later road may have filled it in."""
-    return Identity(row.triple, normalize_code(row.document.issuer.code), row.issuer_key)
+    return Identity(
+        row.triple,
+        normalize_code(row.document.issuer.code),
+        row.issuer_key,
+        row.document.issued_on,
+    )
 
 
 def _pick_by_files(

@@ -6,16 +6,15 @@ a full name, and by the Decree 30 conventions of `is_short_form`. Never from a l
 
 from __future__ import annotations
 
-from collections import defaultdict
+import datetime as dt
 
 from bridge.normalize import OrganDirectory, canonical_organ_name, normalize_code
+from bridge.normalize.name_index import NameIndex
 from bridge.normalize.organs import (
-    generic_head_size,
     is_short_form,
     looks_short,
     organ_name_key,
 )
-from bridge.normalize.text import ascii_key
 from schemas import Document, Organ
 
 
@@ -30,29 +29,26 @@ class IssuerNames:
     def __init__(self, directory: OrganDirectory | None = None) -> None:
         self.directory = directory
         self._by_code: dict[str, str] = {}
-        self._by_word: dict[str, set[str]] = defaultdict(set)  # names with initials: scanned
-        self._headless: dict[str, set[str]] = defaultdict(set)  # "Điện lực X" → "Công ty …"
-        if directory is not None:
-            for organ in directory.organs():
-                self._index(organ.name)
+        self._learned = NameIndex()  # the directory keeps its own (built with it)
 
-    def name_for(self, code: str | None) -> str | None:
-        """The full name the directory, else what was learned, gives the organ ``code``."""
-        organ = self.directory.get(code) if self.directory is not None else None
-        if organ is not None:
+    def name_for(self, code: str | None, at: dt.date | None = None) -> str | None:
+        """The full name the directory (as of the document's date `at`), else what was
+        learned, gives the organ ``code``."""
+        organ = self.directory.get(code, at) if self.directory is not None else None
+        if organ is not None and organ.name:
             return organ.name
-        resolved = self.directory.resolve(code) if self.directory is not None else code
+        resolved = self.directory.resolve(code, at) if self.directory is not None else code
         return self._by_code.get(resolved or "")
 
     def resolve(self, doc: Document) -> Document:
         """``doc`` with its issuer's name made full where a known name is what it shortens
         (or, without a name, the name its code is known by); otherwise unchanged."""
-        issuer = self.resolve_organ(doc.issuer)
+        issuer = self.resolve_organ(doc.issuer, doc.issued_on)
         return doc if issuer is doc.issuer else doc.model_copy(update={"issuer": issuer})
 
-    def resolve_organ(self, organ: Organ) -> Organ:
+    def resolve_organ(self, organ: Organ, at: dt.date | None = None) -> Organ:
         name = canonical_organ_name(organ.name)
-        known = self.name_for(normalize_code(organ.code))
+        known = self.name_for(normalize_code(organ.code), at)
         if known is not None and (name is None or is_short_form(name, known)):
             return organ.model_copy(update={"name": known})
         if known is None and name is not None:
@@ -72,42 +68,30 @@ class IssuerNames:
         if code is None:
             self._index(name)
             return
-        if self.directory is not None and self.directory.get(code) is not None:
-            return
-        resolved = (self.directory.resolve(code) if self.directory is not None else code) or code
+        at = doc.issued_on
+        if self.directory is not None:
+            self.directory.learn_name(code, name)  # names resolve to codes through it
+            known = self.directory.get(code, at)
+            if known is not None and known.name:  # the directory names it already
+                return
+        resolved = (
+            self.directory.resolve(code, at) if self.directory is not None else code
+        ) or code
         current = self._by_code.get(resolved)
         if current is None or is_short_form(current, name):
             self._by_code[resolved] = name
             self._index(name)
 
     def _index(self, name: str) -> None:
-        words = name.split()
-        if words:
-            self._by_word[ascii_key(words[0])].add(name)
-        headless = _headless_key(name)
-        if headless is not None:
-            self._headless[headless].add(name)
+        self._learned.add(name)
 
     def _only_expansion(self, name: str) -> str | None:
         """The one known full name ``name`` shortens; None when none or several do.
 
         A name without initials can only have lost a generic head: one dictionary look-up.
         A name with initials is checked against the known names sharing its first word."""
-        if looks_short(name):
-            first = ascii_key(name.split()[0])
-            candidates = self._by_word.get(first, set()) | self._headless.get(_key(name), set())
-        else:
-            candidates = self._headless.get(_key(name), set())
+        candidates = self._learned.candidates(name)
+        if self.directory is not None:
+            candidates |= self.directory.names().candidates(name)
         found = {organ_name_key(c): c for c in candidates if is_short_form(name, c)}
         return next(iter(found.values())) if len(found) == 1 else None
-
-
-def _key(name: str) -> str:
-    return organ_name_key(name) or ""
-
-
-def _headless_key(name: str) -> str | None:
-    """The key of a name with its generic head dropped; None when it has no such head."""
-    head = generic_head_size(name)
-    words = name.split()
-    return _key(" ".join(words[head:])) if head and len(words) > head else None

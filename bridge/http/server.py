@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from bridge.http import api, controls, figures, hooks, operators, page
+from bridge.http import api, controls, directory, figures, hooks, operators, page
 from bridge.http.context import SERVICES
 from bridge.http.guard import check_http
 from bridge.services import Services
@@ -22,6 +22,7 @@ def build_app(services: Services) -> web.Application:
     api.add_routes(app)
     figures.add_routes(app)
     controls.add_routes(app)
+    directory.add_routes(app)
     hooks.add_routes(app)
     page.add_routes(app)
     operators.add_routes(app)

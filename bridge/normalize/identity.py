@@ -27,6 +27,7 @@ class Identity:
     triple: str | None
     issuer_code: str | None
     issuer_name_key: str | None
+    issued_on: dt.date | None = None  # the document's date: which organ a changed code named
 
 
 def identity_triple(
@@ -47,20 +48,24 @@ def identity_of(doc: Document) -> Identity | None:
     name_key = organ_name_key(doc.issuer.name)
     if triple is None and code is None and name_key is None:
         return None
-    return Identity(triple=triple, issuer_code=code, issuer_name_key=name_key)
+    return Identity(
+        triple=triple, issuer_code=code, issuer_name_key=name_key, issued_on=doc.issued_on
+    )
 
 
 def same_issuer(a: Identity, b: Identity, directory: OrganDirectory | None = None) -> bool:
-    """By organ code where both have one (through the directory's aliases), else by the
-    canonical name key (a code the directory knows stands in for a missing name)."""
+    """By organ code where both have one (through the directory, as of the document's date:
+    an old code is its successor's only from the cut-over), else by the canonical name key (a
+    code the directory knows stands in for a missing name)."""
+    at = a.issued_on or b.issued_on
     if a.issuer_code is not None and b.issuer_code is not None:
         if directory is not None:
-            return directory.same_organ(a.issuer_code, b.issuer_code)
+            return directory.same_organ(a.issuer_code, b.issuer_code, at)
         return a.issuer_code == b.issuer_code
     first, second = a.issuer_name_key, b.issuer_name_key
     if directory is not None:
-        first = first or directory.name_key(a.issuer_code)
-        second = second or directory.name_key(b.issuer_code)
+        first = first or directory.name_key(a.issuer_code, at)
+        second = second or directory.name_key(b.issuer_code, at)
     return first is not None and first == second
 
 

@@ -16,6 +16,7 @@ from bridge.domain.alerts import AlertRecord
 from bridge.domain.decision import Outcome
 from bridge.domain.entities import Delivery, DocumentRow, StatusOut, StoredRecord
 from bridge.domain.search import FoundDocument
+from bridge.normalize.organ_history import DirectoryEntry
 from schemas import Document, Page, RawRecord, StatusEvent
 
 Fence = tuple[str, int] | None  # (resource, fencing token): refuse the write once it is stale
@@ -297,6 +298,23 @@ class Timeline(Protocol):
         """records, deliveries, home (statuses in), sent (statuses out), audit."""
 
 
+class Directory(Protocol):
+    """The organ directory synced from the axis: every state of every entry, never
+    overwritten, and the sync's version, time and last error."""
+
+    async def directory_save(self, entries: Sequence[DirectoryEntry], version: int) -> int:
+        """Append each changed entry's state to the history, make it current, and record the
+        sync's version (its error cleared), in one transaction. Returns how many changed."""
+
+    async def directory_failed(self, error: str) -> None:
+        """Note a failed sync; the last good directory and version stay."""
+
+    async def directory_history(self) -> list[DirectoryEntry]: ...
+    async def directory_entries(self) -> list[DirectoryEntry]: ...
+    async def directory_state(self) -> dict[str, Any]:
+        """`organs` (not deleted), `version`, `synced_at`, `last_error`, `failed_at`."""
+
+
 class Store(
     Records,
     Documents,
@@ -310,6 +328,7 @@ class Store(
     Scope,
     Controls,
     Timeline,
+    Directory,
     Protocol,
 ):
     """The whole store: every concern, a schema version and group commit (`batch`)."""

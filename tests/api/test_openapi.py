@@ -51,6 +51,7 @@ FUZZED = {
     ("GET", "/audit"),
     ("GET", "/export.csv"),
     ("GET", "/throughput"),
+    ("GET", "/directory"),
     ("POST", "/sources/{name}/pause"),
     ("POST", "/sources/{name}/resume"),
     ("POST", "/sources/{name}/poll"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,6 +41,8 @@ class SignedPdfs:
     expired: bytes
     untrusted: bytes
     revocable: bytes
+    signed_from: dt.datetime  # the clock around the signing, for checking the signing time
+    signed_until: dt.datetime
 
 
 @pytest.fixture(scope="session")
@@ -111,12 +114,17 @@ def pki() -> Pki:
 @pytest.fixture(scope="session")
 def pdfs(pki: Pki) -> SignedPdfs:
     base = minimal_pdf()
+    signed_from = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    valid = sign_pdf(base, pki.signer, [pki.intermediate])
+    signed_until = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=1)
     return SignedPdfs(
         unsigned=base,
-        valid=sign_pdf(base, pki.signer, [pki.intermediate]),
+        valid=valid,
         expired=sign_pdf(base, pki.expired, [pki.intermediate]),
         untrusted=sign_pdf(base, pki.stranger, [pki.stranger_root]),
         revocable=sign_pdf(base, pki.revocable, [pki.intermediate]),
+        signed_from=signed_from,
+        signed_until=signed_until,
     )
 
 

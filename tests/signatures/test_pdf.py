@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 
 from bridge.signatures import TrustStore, verify_pdf
@@ -19,7 +18,9 @@ def test_valid_signature_names_signer_and_time(
     assert sig is not None
     assert sig.status is SignatureStatus.VALID
     assert sig.signer == "Bùi Thị Thúy Vân, Ủy ban nhân dân huyện Vân Đồn"
-    assert sig.signed_at is not None and abs(sig.signed_at - NOW) < dt.timedelta(minutes=10)
+    # the time the signer wrote, not the test's start: a loaded machine may sign minutes later
+    assert sig.signed_at is not None
+    assert pdfs.signed_from <= sig.signed_at <= pdfs.signed_until
     assert sig.reason is not None and "revocation not checked" in sig.reason
 
 

@@ -79,6 +79,7 @@ function showTab(name) {
   document.querySelectorAll(".tab").forEach((b) => b.classList.toggle("active", b.dataset.tab === name));
   document.querySelectorAll(".panel").forEach((p) => { p.hidden = p.id !== "panel-" + name; });
   if (name === "audit") loadAudit().catch(showError);
+  if (name === "directory" && !view.directory) loadDirectory().catch(showError);
   if (name === "documents" && !view.searched) search().catch(showError);  // the latest, before any query
 }
 
@@ -88,6 +89,7 @@ function renderAll() {
   renderQuarantine();
   renderDocs();
   if (view.doc) renderDoc(view.doc);
+  if (view.directory) renderDirectory();
 }
 
 const showError = (err) => toast(t("error_prefix") + err.message, true);

@@ -17,6 +17,7 @@ document.addEventListener("click", (ev) => {
   else if (el.id === "more") run(search(true));
 });
 
+$("directory-form").addEventListener("submit", (ev) => { ev.preventDefault(); loadDirectory().catch(showError); });
 $("search").addEventListener("submit", (ev) => { ev.preventDefault(); closeDoc(); search().catch(showError); });
 $("export-form").addEventListener("submit", (ev) => { exportCsv(ev).catch(showError); });
 $("lang").addEventListener("click", () => {

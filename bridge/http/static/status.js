@@ -83,6 +83,7 @@ function alertsOf(s) {
   }
   const pct = diskPercent(s.disk);
   if (pct !== null && pct >= 85) out.push(fmt(t("banner_disk"), pct));
+  if (s.directory && s.directory.last_error) out.push(fmt(t("banner_directory"), s.directory.last_error));
   return out;
 }
 

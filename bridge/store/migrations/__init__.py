@@ -19,6 +19,19 @@ from bridge.store.dialect import POSTGRES, SQLITE, Dialect
 PG_ONLY_FROM = 1000
 REKEY_AT = 9  # the migration that empties the search keys: recomputed in its transaction
 
+# The columns of an organ directory entry's state (migration 12), current and in its history.
+_DIRECTORY_ENTRY = """
+            code TEXT NOT NULL,
+            name TEXT NOT NULL,
+            mail TEXT NOT NULL,
+            pid TEXT NOT NULL,
+            old_codes TEXT NOT NULL,
+            center_code TEXT NOT NULL,
+            is_agency $bool,
+            deleted $bool,
+            modified TEXT,
+            version $bigint NOT NULL,"""
+
 _SHARED: list[tuple[int, str]] = [
     (
         1,
@@ -262,6 +275,37 @@ _SHARED: list[tuple[int, str]] = [
             paused $bool,
             actor TEXT NOT NULL,
             updated_at TEXT NOT NULL
+        )
+        """,
+    ),
+    # The organ directory synced from the axis (bridge/directory_sync.py): each entry's
+    # current state, every state it had (appended, never overwritten: the dated codes and
+    # names the resolver reads), and the sync's version, time and last error.
+    (
+        12,
+        """
+        CREATE TABLE IF NOT EXISTS directory_entries (
+            entry_id TEXT PRIMARY KEY,"""
+        + _DIRECTORY_ENTRY
+        + """
+            updated_at TEXT NOT NULL
+        );
+        CREATE INDEX IF NOT EXISTS directory_entries_code ON directory_entries (code);
+        CREATE TABLE IF NOT EXISTS directory_history (
+            id $id,
+            entry_id TEXT NOT NULL,"""
+        + _DIRECTORY_ENTRY
+        + """
+            observed_at TEXT NOT NULL
+        );
+        CREATE INDEX IF NOT EXISTS directory_history_entry
+            ON directory_history (entry_id, version);
+        CREATE TABLE IF NOT EXISTS directory_sync (
+            id INTEGER PRIMARY KEY,
+            version $bigint NOT NULL,
+            synced_at TEXT,
+            last_error TEXT,
+            failed_at TEXT
         )
         """,
     ),

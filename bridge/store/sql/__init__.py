@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from bridge.store.sql.alerts import Alerts
 from bridge.store.sql.controls import Controls
+from bridge.store.sql.directory import Directory
 from bridge.store.sql.documents import Documents
 from bridge.store.sql.leases import Leases
 from bridge.store.sql.operator import Operator
@@ -34,6 +35,7 @@ class SqlStore(
     Scope,
     Controls,
     Timeline,
+    Directory,
     Schema,
 ):
     """Every method of the store, over the hooks of a driver."""
