@@ -24,6 +24,7 @@ from typing import Any, TypeVar
 import aiohttp
 import structlog
 
+from adapters._pools import shared_session, take_token
 from bridge.blobs import StoredBlob
 from bridge.errors import AuthError, PermanentError, TransientError
 from bridge.interfaces import AdapterContext
@@ -131,13 +132,12 @@ async def retrying(
 def client_session(
     ctx: AdapterContext, *, timeout_s: float | None = None, headers: Mapping[str, str] | None = None
 ) -> aiohttp.ClientSession:
-    """A session with bounded connect/read timeouts and the configured TLS context."""
+    """A session with bounded connect/read timeouts and the configured TLS context, over the
+    connection pool and the rate bound shared with every other endpoint calling the same
+    system (`adapters._pools`). Close it with `close_session`."""
     read_s = timeout_s if timeout_s is not None else ctx.limits.http_timeout_s
     timeout = aiohttp.ClientTimeout(total=None, sock_connect=10, sock_read=read_s)
-    connector = aiohttp.TCPConnector(limit=32, ssl=ctx.ssl if ctx.ssl is not None else True)
-    return aiohttp.ClientSession(
-        timeout=timeout, connector=connector, headers=dict(headers or {}), raise_for_status=False
-    )
+    return shared_session(ctx.ssl, timeout, dict(headers or {}), ctx.limits.remote_rate_limit)
 
 
 def parse_retry_after(value: str | None) -> float | None:
@@ -196,6 +196,7 @@ async def request(
     With `check` (the default) a 4xx/5xx answer raises through the table above; pass
     `check=False` to inspect the status yourself (for a 401 that means "log in again").
     """
+    await take_token(session, url)  # the remote system's rate, shared by every unit
     try:
         async with session.request(method, url, **kwargs) as resp:
             if check:

@@ -7,6 +7,8 @@ from typing import Self
 
 import aiohttp
 
+from adapters._pools import close_session
+
 
 class AsyncResource:
     """An adapter used as an async context manager; leaving the block calls `_release`."""
@@ -44,7 +46,7 @@ class SessionOwner(AsyncResource):
 
     async def _release(self) -> None:
         if self._session is not None:
-            await self._session.close()
+            await close_session(self._session)
             self._session = None
 
     @property

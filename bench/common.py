@@ -211,7 +211,10 @@ def daemon_config(
     max_in_flight: int = 16,
     delivery_process: bool = False,
 ) -> dict[str, Any]:
-    """One unit receiving on `sources` (wiring dicts with name and profile) into `home`."""
+    """One unit receiving on `sources` (wiring dicts with name and profile) into `home`.
+
+    No bound on the requests per second to each simulator (`remote_rate_limit = 0`): these
+    benchmarks measure what the bridge itself can move."""
     bridge: dict[str, Any] = {"data_dir": str(data_dir), "shutdown_grace": 5}
     if delivery_process:
         bridge["delivery_process"] = True
@@ -222,8 +225,10 @@ def daemon_config(
             {
                 "id": UNIT,
                 "name": UNIT_NAME,
-                "sources": [{"poll_interval": poll_s, **s} for s in sources],
-                "sinks": [{"max_in_flight": max_in_flight, **home}],
+                "sources": [
+                    {"poll_interval": poll_s, "remote_rate_limit": 0, **s} for s in sources
+                ],
+                "sinks": [{"max_in_flight": max_in_flight, "remote_rate_limit": 0, **home}],
             }
         ],
     }

@@ -29,7 +29,7 @@ import json
 import os
 import signal
 import time
-from collections.abc import Sequence
+from collections.abc import Coroutine, Sequence
 from typing import Any
 
 import aiohttp
@@ -382,14 +382,19 @@ async def serve(args: argparse.Namespace) -> None:
     ]
     home = {"name": "bench-home", "profile": "tdoffice", **WIRING["tdoffice"](host.home)}
     print(json.dumps({"sources": sources, "home": home, "control": control.base_url, **facts}))
+    await until_stopped((control, *host.sources.values(), host.home), host.forget_requests())
+
+
+async def until_stopped(servers: Sequence[SimServer], janitor: Coroutine[Any, Any, None]) -> None:
+    """Run `janitor` until SIGTERM or SIGINT, then close `servers`."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    janitor = asyncio.create_task(host.forget_requests())
+    task = asyncio.create_task(janitor)
     await stop.wait()
-    janitor.cancel()
-    for sim in (control, *host.sources.values(), host.home):
+    task.cancel()
+    for sim in servers:
         await sim.close()
 
 

@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from bridge import open_files
 from bridge.app import connect_all, load_config, profiles, run_loop, serve
 from bridge.cli_setup import print_config_errors
 from bridge.config import parse_config
@@ -43,6 +44,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     if refused := refusals(config):  # the same rules as check-config
         print_config_errors(args.config, refused)
         return 2
+    open_files.raise_limit(config)
     try:
         return run_loop(serve(config, Path(args.config)))
     except ConfigError as exc:
@@ -68,7 +70,7 @@ def cmd_check_config(args: argparse.Namespace) -> int:
         print_config_errors(args.file, refused)
         print(render(build(lines, refused, table_warnings)))
         return 2
-    found = warnings(config) + table_warnings
+    found = [*warnings(config), *table_warnings, *filter(None, [open_files.warning(config)])]
     for warning in found:
         print(f"Cảnh báo / warning: {warning}", file=sys.stderr)
     print(render(build(lines, [], found)))

@@ -34,7 +34,7 @@ from bridge.delivery_link import DeliveryChild
 from bridge.directory_sync import DirectorySync, configure_directory
 from bridge.domain.enums import EndpointRole, ProcessRole
 from bridge.endpoint_runner import EndpointStarter
-from bridge.endpoints import Endpoint, Wanted, intake_for, wanted
+from bridge.endpoints import Endpoint, Wanted, intake_for, served_by, wanted
 from bridge.errors import ConfigError
 from bridge.health import Health
 from bridge.interfaces import Profile, Profiles, UnitsServed
@@ -124,6 +124,9 @@ class Daemon:
             held=self._held_sources,
         )
         self._background: set[asyncio.Task[None]] = set()
+        # for which configuration: configured source -> (its polling endpoint, units served)
+        self._served: tuple[Config | None, dict[str, tuple[str, tuple[str, ...]]]] = (None, {})
+        self._wanted_for: tuple[Config | None, Wanted] = (None, {})
         self._directory_sync: DirectorySync | None = None
         self._controls = EndpointControls(self.endpoints, self.store)
         self._starter = EndpointStarter(
@@ -219,6 +222,18 @@ class Daemon:
     def disk(self) -> dict[str, object]:
         return self.retention.disk.as_dict()
 
+    def node_of(self, source: str) -> tuple[str, tuple[str, ...]]:
+        config = self.config
+        if self._served[0] is not config:
+            nodes = served_by(config, self.profiles)
+            units: dict[str, tuple[str, ...]] = {}
+            for unit in config.units:
+                for s in unit.sources:
+                    node = nodes.get(s.name, s.name)
+                    units[node] = (*units.get(node, ()), unit.id)
+            self._served = (config, {n: (node, units[node]) for n, node in nodes.items()})
+        return self._served[1].get(source, (source, ()))
+
     def directory(self) -> OrganDirectory | None:
         return self.processor.directory
 
@@ -235,7 +250,11 @@ class Daemon:
         )
 
     def _wanted(self, config: Config) -> Wanted:
-        return wanted(config, self.profiles, self.role)
+        """What `config` asks for, worked out once per configuration (every source's poll
+        asks, through its fair share: at hundreds of sources that was most of the idle CPU)."""
+        if self._wanted_for[0] is not config:
+            self._wanted_for = (config, wanted(config, self.profiles, self.role))
+        return self._wanted_for[1]
 
     def _held_sources(self) -> list[str]:
         return [

@@ -35,7 +35,11 @@ log = structlog.get_logger(__name__)
 IN_HAND_PER_CALL = 2
 DELIVERY_BASE_S = 1.0  # a delivery's own backoff: 2 s, 4 s, 8 s ... after its 1st, 2nd, 3rd try
 DELIVERY_MAX_S = 300.0
-IDLE_LOOK_S = 1.0
+# An idle worker sleeps until it is woken (work enqueued, a delivery finished, parked ones
+# released, an operator's retry) or until the next retry the store holds is due; this is
+# only the longest it sleeps without either (a claim of another instance lapsing, rows
+# written by another instance of a cluster).
+IDLE_FALLBACK_S = 30.0
 
 
 class DeliveryWorker:
@@ -83,8 +87,10 @@ class DeliveryWorker:
     async def run(self, stop: asyncio.Event) -> None:
         """Keep up to `max_in_flight` deliveries going; start the next as soon as one ends.
 
-        Woken at once when the processor enqueues work for this sink, a delivery finishes, or
-        an operator replays a dead letter; otherwise it looks again every second. A delivery
+        Woken at once when the processor enqueues work for this sink, a delivery finishes,
+        parked deliveries are released or an operator replays a dead letter; otherwise it
+        sleeps until the next retry the store holds for this sink is due (at most
+        IDLE_FALLBACK_S): an idle sink costs nothing however many there are. A delivery
         task that raised (a store error, a bug) is raised from here once the others in hand
         have finished, for the supervisor to log and restart.
         """
@@ -105,7 +111,7 @@ class DeliveryWorker:
                 elif not started:
                     if not in_flight:
                         self._tally.flush()
-                    await wait_any(stop, self.wake, IDLE_LOOK_S)
+                    await wait_any(stop, self.wake, await self._idle_s(now))
         finally:
             if in_flight:  # finish what is in hand; the daemon cancels us after its grace
                 await asyncio.gather(*in_flight.values(), return_exceptions=True)
@@ -114,6 +120,15 @@ class DeliveryWorker:
         """A pushed document's deliveries were just enqueued: start them before the backlog."""
         self._preferred.add(document_id)
         self.wake.set()
+
+    async def _idle_s(self, now: float) -> float:
+        """How long to sleep with nothing startable: until the next retry is due."""
+        if self.wake.is_set():
+            return 0.0
+        due = await self.store.next_due_at(self.sink.name, now)
+        if due is None:
+            return IDLE_FALLBACK_S
+        return min(IDLE_FALLBACK_S, max(0.0, due - time.time()))
 
     def retry_now(self) -> None:
         """An operator's "retry now": the breaker's wait is over, the worker looks at once (the

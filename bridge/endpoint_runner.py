@@ -17,9 +17,10 @@ from bridge.config import BridgeSection
 from bridge.delivery import DeliveryWorker
 from bridge.delivery_link import DeliveryChild, RemoteSink
 from bridge.domain.enums import EndpointRole, ProcessRole
-from bridge.endpoints import Endpoint, helpers_for, limits_of
+from bridge.domain.pacing import start_spread_s
+from bridge.endpoints import Endpoint, helpers_for, home_host, limits_of
 from bridge.health import Health
-from bridge.ingest import SourceRunner
+from bridge.ingest import PollTally, SourceRunner
 from bridge.interfaces import AdapterContext, Profiles
 from bridge.leases import Lease
 from bridge.pipeline import Processor
@@ -28,8 +29,12 @@ from bridge.sharing import Share
 from bridge.store import Store
 from bridge.supervisor import Supervisor
 from bridge.tls import ssl_context
+from bridge.waiting import Pacer
 
 log = structlog.get_logger(__name__)
+
+
+STARTS_PER_S = 20.0  # first polls after a start, at most this many a second (all sources)
 
 
 class EndpointStarter:
@@ -61,6 +66,9 @@ class EndpointStarter:
         self.settings_of = settings_of
         self.delivery_child = delivery_child
         self.latency_observer = latency_observer
+        self.tally = PollTally()  # every source's polls, summed up at info once a minute
+        # status questions per second to each home system, shared by its sinks' pollers
+        self._status_pacers: dict[str, Pacer] = {}
 
     async def start(
         self, settings: EndpointSettings, units: tuple[str, ...], role: EndpointRole
@@ -87,7 +95,12 @@ class EndpointStarter:
         )
         if self.role is ProcessRole.ALL:
             ep.helpers = helpers_for(
-                ep, self.profiles, self.store, self.supervisor, self.processor.directory
+                ep,
+                self.profiles,
+                self.store,
+                self.supervisor,
+                self.processor.directory,
+                pacer_of=self._status_pacer,
             )
         self.endpoints[settings.name] = ep
         log.info(
@@ -106,6 +119,7 @@ class EndpointStarter:
             lease = Lease(
                 self.store, f"source:{settings.name}", self.share.lease.owner, self._ttl(settings)
             )
+            sources = sum(1 for _ in self.share.sources())
             return SourceRunner(
                 ep.adapter,
                 self.store,
@@ -114,6 +128,9 @@ class EndpointStarter:
                 settings.poll_interval,
                 lease,
                 share=self.share.within,
+                jitter=settings.poll_jitter,
+                start_spread_s=start_spread_s(sources, settings.poll_interval, STARTS_PER_S),
+                tally=self.tally,
             )
         if child is not None:  # its deliveries run in the child process
             return RemoteSink(child, settings.name)
@@ -128,9 +145,21 @@ class EndpointStarter:
             on_latency=self.latency_observer(),
         )
 
+    def _status_pacer(self, settings: SinkSettings) -> Pacer:
+        """The bound on status questions to `settings`' home system: one for every sink on it
+        (the smallest `status_rate_limit` any of them sets)."""
+        host, rate = home_host(settings), settings.status_rate_limit
+        pacer = self._status_pacers.get(host)
+        if pacer is None:
+            pacer = self._status_pacers[host] = Pacer(rate)
+        pacer.at_most(rate)
+        return pacer
+
     def _ttl(self, settings: SourceSettings) -> float:
-        """Long enough to survive one slow poll, short enough to hand over quickly."""
-        return max(self.settings_of().lease_ttl, 3 * settings.poll_interval)
+        """Long enough to survive one slow poll, short enough to hand over quickly; four
+        intervals, so that a lease (renewed once a third of it has passed) is written at
+        every other poll, not at each."""
+        return max(self.settings_of().lease_ttl, 4 * settings.poll_interval)
 
     async def stop(self, name: str, grace_s: float) -> None:
         ep = self.endpoints.pop(name)

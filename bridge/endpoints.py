@@ -22,7 +22,7 @@ from bridge.interfaces import Limits, Profiles, PushReceiver, StatusPolling, Sta
 from bridge.normalize.directory import Resolver
 from bridge.services import PushIntake
 from bridge.settings import EndpointSettings, SinkSettings
-from bridge.status_messages import StatusPoller, StatusRelay
+from bridge.status_messages import Pacer, StatusPoller, StatusRelay
 from bridge.store import Store
 from bridge.supervisor import Supervisor
 from schemas import RawRecord, StatusEvent
@@ -58,7 +58,21 @@ def wanted(config: Config, profiles: Profiles, role: ProcessRole) -> Wanted:
     and system_id, say) are one endpoint, named after the first, serving all their units.
     The delivery process (`role` deliveries) runs the sinks only.
     """
+    found, _ = _plan(config, profiles)
+    if role is ProcessRole.DELIVERIES:
+        return {name: w for name, w in found.items() if w[2] is EndpointRole.SINK}
+    return found
+
+
+def served_by(config: Config, profiles: Profiles) -> dict[str, str]:
+    """Which endpoint polls for each configured source: itself, or the first source of the
+    shared node it points at (whose endpoint serves every unit of that node)."""
+    return _plan(config, profiles)[1]
+
+
+def _plan(config: Config, profiles: Profiles) -> tuple[Wanted, dict[str, str]]:
     found: Wanted = {}
+    served: dict[str, str] = {}
     nodes: dict[tuple[str, Any], str] = {}
     for unit in config.units:
         for s in unit.sources:
@@ -68,15 +82,15 @@ def wanted(config: Config, profiles: Profiles, role: ProcessRole) -> Wanted:
                 first = nodes[key]
                 settings, units, kind = found[first]
                 found[first] = (settings, (*units, unit.id), kind)
+                served[s.name] = first
                 continue
             if key is not None:
                 nodes[key] = s.name
             found[s.name] = (s, (unit.id,), EndpointRole.SOURCE)
+            served[s.name] = s.name
         for k in unit.sinks:
             found[k.name] = (k, (unit.id,), EndpointRole.SINK)
-    if role is ProcessRole.DELIVERIES:
-        return {name: w for name, w in found.items() if w[2] is EndpointRole.SINK}
-    return found
+    return found, served
 
 
 def profile_of_source(name: str, running: Mapping[str, Endpoint], config: Config) -> str | None:
@@ -111,6 +125,7 @@ def limits_of(settings: EndpointSettings) -> Limits:
         max_page_bytes=settings.max_page_bytes,
         max_attachment_bytes=settings.max_attachment_bytes,
         max_inline_attachment_bytes=settings.max_inline_attachment_bytes,
+        remote_rate_limit=settings.remote_rate_limit or None,
     )
 
 
@@ -121,15 +136,34 @@ def claim_ttl(config: Config) -> float:
     return max(config.bridge.lease_ttl, max(timeouts) + 30.0)
 
 
+def status_pushed(ep: Endpoint) -> bool:
+    """Whether a sink's home system pushes its status changes (a webhook with its secret
+    configured): then nothing asks it."""
+    return isinstance(ep.adapter, PushReceiver) and bool(
+        getattr(ep.settings, "webhook_secret", None)
+    )
+
+
+def home_host(settings: EndpointSettings) -> str:
+    """The home system a sink delivers to, as one key for every sink on it: the scheme and
+    host of its base URL (its name when it has none)."""
+    base = getattr(settings, "base_url", None)
+    if not isinstance(base, str) or "://" not in base:
+        return settings.name
+    return "/".join(base.split("/", 3)[:3]).lower()
+
+
 def helpers_for(
     ep: Endpoint,
     profiles: Profiles,
     store: Store,
     supervisor: Supervisor,
     resolver: Resolver | None = None,
+    pacer_of: Callable[[SinkSettings], Pacer | None] = lambda settings: None,
 ) -> list[asyncio.Task[None]]:
     """The status relay of a source whose senders expect business status back (and which can
-    send it), the status poller of a sink that can be asked; supervised, stopped with `ep`."""
+    send it), the status poller of a sink that can be asked and does not push its status
+    (paced by `pacer_of` its home system); supervised, stopped with `ep`."""
     name, profile = ep.settings.name, ep.settings.profile
     tasks = []
     if (
@@ -139,9 +173,15 @@ def helpers_for(
     ):
         relay = StatusRelay(ep.adapter, store, Health(f"{name}:status", profile), resolver=resolver)
         tasks.append(supervisor.start(f"status-relay:{name}", lambda: relay.run(ep.stop), ep.stop))
-    if ep.role is EndpointRole.SINK and isinstance(ep.adapter, StatusPolling):
+    if (
+        ep.role is EndpointRole.SINK
+        and isinstance(ep.adapter, StatusPolling)
+        and not status_pushed(ep)
+    ):
         assert isinstance(ep.settings, SinkSettings)
-        poller = StatusPoller(ep.adapter, store, ep.settings.status_poll_interval)
+        poller = StatusPoller(
+            ep.adapter, store, ep.settings.status_poll_interval, pacer=pacer_of(ep.settings)
+        )
         tasks.append(supervisor.start(f"status-poll:{name}", lambda: poller.run(ep.stop), ep.stop))
     return tasks
 

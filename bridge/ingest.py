@@ -7,11 +7,14 @@ processor, `bridge.pipeline`, they are there); delivery workers drain the outbox
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from typing import Protocol
 
 import structlog
 
+from bridge.domain.pacing import first_poll_delay, next_poll_delay
 from bridge.errors import AuthError, PermanentError, StaleLeaseError, TransientError
 from bridge.health import Health, probe_wait_s
 from bridge.interfaces import Source
@@ -23,6 +26,46 @@ from schemas import Page, RawRecord
 
 log = structlog.get_logger(__name__)
 ACK_CONCURRENCY = 8  # acknowledgements under way at once, per source
+SUMMARY_EVERY_S = 60.0  # polls are summed up in one info line this often
+
+
+@dataclass
+class PollTally:
+    """Polls of every source of a daemon, summed up in one `polls_summary` line at info every
+    `every_s` (a poll that brings nothing is not worth a line of its own: at hundreds of
+    sources that was most of the log)."""
+
+    every_s: float = SUMMARY_EVERY_S
+    polls: int = 0
+    idle: int = 0
+    failed: int = 0
+    new_records: int = 0
+    sources: set[str] = field(default_factory=set)
+    since: float = field(default_factory=time.monotonic)
+
+    def note(self, source: str, new_records: int | None) -> None:
+        """One poll of `source`: the records it stored, None when it failed."""
+        self.polls += 1
+        self.sources.add(source)
+        if new_records is None:
+            self.failed += 1
+        elif new_records == 0:
+            self.idle += 1
+        self.new_records += new_records or 0
+        now = time.monotonic()
+        if now - self.since >= self.every_s:
+            log.info(
+                "polls_summary",
+                seconds=round(now - self.since),
+                sources=len(self.sources),
+                polls=self.polls,
+                idle=self.idle,
+                failed=self.failed,
+                new_records=self.new_records,
+            )
+            self.polls = self.idle = self.failed = self.new_records = 0
+            self.sources.clear()
+            self.since = now
 
 
 class IntakeStore(Protocol):
@@ -55,6 +98,10 @@ class SourceRunner:
         poll_interval_s: float,
         lease: Lease | None = None,
         share: Callable[[str], bool] = lambda name: True,
+        *,
+        jitter: float = 0.0,
+        start_spread_s: float = 0.0,
+        tally: PollTally | None = None,
     ) -> None:
         self.source = source
         self.share = share  # whether this instance may hold this source now (its fair share)
@@ -64,11 +111,21 @@ class SourceRunner:
         self.poll_interval_s = poll_interval_s
         self.lease = lease
         self.poke = asyncio.Event()  # poll now, or paused/resumed: look again at once
+        self.jitter = jitter  # share of the interval each poll may move later (domain.pacing)
+        self.start_spread_s = start_spread_s  # first polls of all sources spread over this
+        self.tally = tally or PollTally()
+        self._new_records = 0  # stored by the poll under way
 
     async def run(self, stop: asyncio.Event) -> None:
+        """Poll at the source's own place in its interval (bridge.domain.pacing), the first
+        poll after a start at its place in the start spread; a poke polls at once."""
         name = self.source.name
+        first = first_poll_delay(name, self.start_spread_s)
+        if first > 0:
+            await wait_any(stop, self.poke, first)
+            self.poke.clear()
         while not stop.is_set():
-            delay = self.poll_interval_s
+            delay = next_poll_delay(name, self.poll_interval_s, time.time(), self.jitter)
             try:
                 self.health.paused = await self.store.is_paused(name)
                 if self.health.paused:
@@ -80,10 +137,13 @@ class SourceRunner:
                     self.health.standby = True  # another instance pulls this source now
                 else:
                     self.health.standby = False
+                    self._new_records = 0
                     await self.ack_pending()
                     await self.pull_once(stop)
                     self.health.succeeded()
+                    self.tally.note(name, self._new_records)
             except (TransientError, AuthError, PermanentError) as exc:
+                self.tally.note(name, None)
                 # Each call was already retried under its own budget; between polls a source that
                 # is down is asked again every few seconds (or after its Retry-After), not after
                 # a backoff grown to minutes, so its backlog flows within seconds of its return.
@@ -105,6 +165,7 @@ class SourceRunner:
 
     async def pull_once(self, stop: asyncio.Event) -> None:
         """Pull from the stored cursor, storing each page durably before its receipts go out.
+        A page with no records that leaves the cursor where it was is not stored.
 
         The receipts of one page are sent while the next page is fetched and stored (at most
         one page's receipts under way), so a receipt that waits out a Retry-After does not
@@ -115,7 +176,10 @@ class SourceRunner:
         receipts: asyncio.Task[None] | None = None
         try:
             async for page in self.source.pull(cursor):
+                if not page.records and page.cursor in (None, cursor):
+                    continue  # nothing new and the place unchanged: no write (an idle poll)
                 await self.store_page(page)
+                cursor = page.cursor if page.cursor is not None else cursor
                 self.health.succeeded()  # a long first pull is not "unknown" while it stores
                 if receipts is not None:
                     sending, receipts = receipts, None
@@ -155,6 +219,7 @@ class SourceRunner:
             raise StaleLeaseError(f"mất quyền đọc nguồn / lease lost: {self.lease.resource}")
         new_ids = await self.store.save_page(self.source.name, page, fence=self._fence)
         if new_ids:
+            self._new_records += len(new_ids)
             self.processor.notify()
             log.info(
                 "records_stored", source=self.source.name, new=len(new_ids), seen=len(page.records)

@@ -44,6 +44,9 @@ class Limits:
     max_zip_ratio: int = 200
     max_zip_entries: int = 1000
     http_timeout_s: float = 60.0
+    # Calls per second to one remote system, shared by every endpoint calling it (None: no
+    # bound); the smallest any endpoint asks for wins (adapters._pools).
+    remote_rate_limit: float | None = None
 
 
 @dataclass(frozen=True)

@@ -61,6 +61,11 @@ class RuntimeView(Protocol):
         """The data folder's use as retention last measured it."""
         ...
 
+    def node_of(self, source: str) -> tuple[str, tuple[str, ...]]:
+        """The endpoint polling for configured source `source` and the units it serves:
+        the source itself, or the shared node (one poller for several units) it points at."""
+        ...
+
     def directory(self) -> OrganDirectory | None:
         """The organ directory the matcher resolves with (refreshed after each sync)."""
         ...

@@ -9,6 +9,10 @@ from pydantic import ConfigDict, Field, SecretStr, field_validator, model_valida
 from schemas.base import Model
 from schemas.outgoing import Road
 
+REMOTE_RATE_LIMIT = 200.0  # requests/s to one remote system, every unit's calls together
+STATUS_RATE_LIMIT = 5.0  # status questions/s to one home system, every unit's together
+PER_HOST_CONNECTIONS = 16  # connections open at once to one remote system, all units together
+
 
 class EndpointSettings(Model):
     """Keys every source and sink has. `profile` is narrowed to a Literal by each adapter."""
@@ -25,6 +29,9 @@ class EndpointSettings(Model):
     max_page_bytes: int = Field(default=64 * 1024 * 1024, gt=0)
     max_attachment_bytes: int = Field(default=512 * 1024 * 1024, gt=0)
     max_inline_attachment_bytes: int = Field(default=64 * 1024 * 1024, gt=0)
+    # Requests per second to this endpoint's remote system (its host), shared by every
+    # endpoint that calls the same host: the smallest value any of them sets wins. 0: no bound.
+    remote_rate_limit: float = Field(default=REMOTE_RATE_LIMIT, ge=0)
 
     @property
     def display_name(self) -> str:
@@ -34,6 +41,10 @@ class EndpointSettings(Model):
 
 class SourceSettings(EndpointSettings):
     poll_interval: float = Field(default=30.0, gt=0)  # seconds; contract name kept
+    # Each poll is moved by up to this share of the interval at random, on top of the source's
+    # own fixed place in the interval (bridge.domain.pacing): hundreds of sources never poll
+    # in the same second.
+    poll_jitter: float = Field(default=0.1, ge=0, le=0.5)
 
 
 class SinkSettings(EndpointSettings):
@@ -45,6 +56,9 @@ class SinkSettings(EndpointSettings):
     status_poll_interval: float = Field(
         default=60.0, gt=0
     )  # seconds between processing-status polls
+    # Status questions per second to this home system (its host), shared by every sink on
+    # the same host; the smallest value wins.
+    status_rate_limit: float = Field(default=STATUS_RATE_LIMIT, gt=0)
 
 
 class SmtpSettings(Model):

@@ -4,9 +4,11 @@ lists; and readiness (what /readyz answers). Read from the store and a `RuntimeV
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from typing import Any
 
 from bridge.alerts.monitor import firing
+from bridge.config import UnitConfig
 from bridge.domain.enums import HealthState
 from bridge.domain.figures import DELIVERY_KEYS, total
 from bridge.services import RuntimeView
@@ -40,78 +42,155 @@ def _health(view: RuntimeView, ep: SourceSettings | SinkSettings) -> dict[str, A
     return health.as_dict()
 
 
+@dataclass(frozen=True)
+class Counters:
+    """What the store says once per /status answer, for every unit card it builds."""
+
+    per_source_unit: dict[tuple[str, str], int]
+    per_sink: dict[str, dict[str, int]]
+    figures: dict[str, dict[str, int]]
+    backlog: dict[tuple[str, str], int]
+    sink_errors: dict[str, str]
+    per_source: dict[str, int]
+    outboxes: dict[str, list[dict[str, object]]]  # sending: each unit's outboxes
+    internal: set[str]  # units the internal road of sending reaches
+    outbound: dict[str, Any] | None  # the `outbound` block, when a unit sends
+
+    @classmethod
+    async def read(cls, store: Store, view: RuntimeView) -> Counters:
+        counts = await store.counts()
+        sending = any(u.outboxes for u in view.units())
+        return cls(
+            counts["per_source_unit"],
+            counts["per_sink"],
+            await store.unit_figures(),
+            await store.backlog(),
+            await store.last_sink_errors(),
+            counts["per_source"],
+            await view.outbox_rows() if sending else {},
+            _internal_receivers(view),
+            await store.outbound_figures() if sending else None,
+        )
+
+
+def _source_card(
+    view: RuntimeView, unit: UnitConfig, s: SourceSettings, c: Counters
+) -> dict[str, Any]:
+    """A source of `unit` as /status shows it. A source on a shared node (one poller for
+    several units) shows the node's health and what the node received for this unit alone,
+    so each unit's `received` adds up to its own records."""
+    node, units = view.node_of(s.name)
+    health = view.health_of(node)
+    card: dict[str, Any] = (
+        health.as_dict()
+        if health is not None
+        else {"name": s.name, "profile": s.profile, "state": HealthState.DISABLED}
+    )
+    card |= {
+        "name": s.name,
+        "title": s.display_name,
+        "profile": s.profile,
+        "received": c.per_source_unit.get((node, unit.id), 0),
+        "backlog": c.backlog.get((unit.id, node), 0),
+    }
+    if len(units) > 1:
+        card["node"] = {"name": node, "units": len(units)}
+    return card
+
+
+def unit_card(view: RuntimeView, unit: UnitConfig, c: Counters) -> dict[str, Any]:
+    """One unit of the /status answer: its figures, sources and sinks."""
+    sinks = []
+    for k in unit.sinks:
+        health = _health(view, k)
+        per = c.per_sink.get(k.name, {})
+        sinks.append(
+            {
+                **health,
+                "title": k.display_name,
+                **{state.value: per.get(state, 0) for state in DELIVERY_KEYS},
+                "last_error": health.get("last_error") or c.sink_errors.get(k.name),
+            }
+        )
+    sources = [_source_card(view, unit, s, c) for s in unit.sources]
+    if unit.id in c.internal:  # the internal road of sending, into this unit's flow
+        sources.append(
+            {
+                "name": "internal",
+                "title": "internal",
+                "profile": "internal",
+                "state": HealthState.OK,
+                "last_success_at": None,
+                "last_error": None,
+                "received": c.per_source.get("internal", 0),
+                "backlog": 0,
+            }
+        )
+    return {
+        "id": unit.id,
+        "name": unit.name,
+        "figures": c.figures.get(unit.id) or total([]),
+        "sources": sources,
+        "sinks": sinks,
+        **({"outboxes": c.outboxes.get(unit.id, [])} if unit.outboxes else {}),
+    }
+
+
+def _internal_receivers(view: RuntimeView) -> set[str]:
+    """Units the internal road may reach: those with a home system, once a unit sends."""
+    units = view.units()
+    sending = [o for u in units for o in u.outboxes if "internal" in getattr(o, "roads", ())]
+    return {u.id for u in units if u.sinks} if sending else set()
+
+
+def shared_nodes(view: RuntimeView, c: Counters) -> list[dict[str, Any]]:
+    """Each node polled once for several units: its health, the units it serves, and what it
+    received for each of them."""
+    seen: dict[str, dict[str, Any]] = {}
+    for unit in view.units():
+        for s in unit.sources:
+            node, units = view.node_of(s.name)
+            if len(units) < 2 or node in seen:
+                continue
+            health = view.health_of(node)
+            seen[node] = {
+                "name": node,
+                "profile": s.profile,
+                "state": health.state if health is not None else HealthState.DISABLED,
+                "units": list(units),
+                "received": {u: c.per_source_unit.get((node, u), 0) for u in units},
+            }
+    return list(seen.values())
+
+
 async def snapshot(store: Store, view: RuntimeView) -> dict[str, Any]:
     """The whole /status answer. Each unit carries its own `figures`; the `totals` are their
     sums (bridge/domain/figures.py: a document addressed to two units counts in each)."""
-    counts = await store.counts()
-    per_source: dict[str, int] = counts["per_source"]
-    per_sink: dict[str, dict[str, int]] = counts["per_sink"]
-    figures = await store.unit_figures()
-    backlog = await store.backlog()
-    sink_errors = await store.last_sink_errors()
-    outboxes = await view.outbox_rows()
-    internal = _internal_receivers(view)
-    units = []
-    for unit in view.units():
-        sources = [
-            {
-                **_health(view, s),
-                "name": s.name,
-                "title": s.display_name,
-                "profile": s.profile,
-                "received": per_source.get(s.name, 0),
-                "backlog": backlog.get((unit.id, s.name), 0),
-            }
-            for s in unit.sources
-        ]
-        if unit.id in internal:  # the internal road of sending, into this unit's flow
-            sources.append(
-                {
-                    "name": "internal",
-                    "title": "internal",
-                    "profile": "internal",
-                    "state": HealthState.OK,
-                    "last_success_at": None,
-                    "last_error": None,
-                    "received": per_source.get("internal", 0),
-                    "backlog": 0,
-                }
-            )
-        sinks = []
-        for k in unit.sinks:
-            health = _health(view, k)
-            c = per_sink.get(k.name, {})
-            sinks.append(
-                {
-                    **health,
-                    "title": k.display_name,
-                    **{state.value: c.get(state, 0) for state in DELIVERY_KEYS},
-                    "last_error": health.get("last_error") or sink_errors.get(k.name),
-                }
-            )
-        units.append(
-            {
-                "id": unit.id,
-                "name": unit.name,
-                "figures": figures.get(unit.id) or total([]),
-                "sources": sources,
-                "sinks": sinks,
-                **({"outboxes": outboxes.get(unit.id, [])} if unit.outboxes else {}),
-            }
-        )
-    outbound = await store.outbound_figures() if any(u.outboxes for u in view.units()) else None
+    c = await Counters.read(store, view)
+    return {
+        **await frame(store, view, c),
+        "units": [unit_card(view, unit, c) for unit in view.units()],
+    }
+
+
+async def frame(store: Store, view: RuntimeView, c: Counters) -> dict[str, Any]:
+    """Everything of the /status answer but its units."""
     return {
         "version": view.version,
         "started_at": view.started_at.isoformat(),
         "ready": not not_ready(view),
         "tasks": view.tasks.snapshot(),
-        "units": units,
-        "totals": total(figures.values()),
+        "totals": total(c.figures.values()),
+        "nodes": shared_nodes(view, c),
         "disk": view.disk(),
         "cluster": await _cluster(store, view.instance),
         "alerts": firing(await store.alerts()),  # e-mail and webhook alerts firing now
         "directory": await directory_block(store),
-        **({"outbound": {k: v for k, v in outbound.items() if k != "taken"}} if outbound else {}),
+        **(
+            {"outbound": {k: v for k, v in c.outbound.items() if k != "taken"}}
+            if c.outbound
+            else {}
+        ),
     }
 
 
@@ -120,13 +199,6 @@ async def directory_block(store: Store) -> dict[str, Any]:
     `synced_at` and `last_error` (the last sync's failure, null once one succeeds)."""
     state = await store.directory_state()
     return {key: state[key] for key in ("organs", "version", "synced_at", "last_error")}
-
-
-def _internal_receivers(view: RuntimeView) -> set[str]:
-    """Units the internal road may reach: those with a home system, once a unit sends."""
-    units = view.units()
-    sending = [o for u in units for o in u.outboxes if "internal" in getattr(o, "roads", ())]
-    return {u.id for u in units if u.sinks} if sending else set()
 
 
 async def _cluster(store: Store, instance: str) -> dict[str, Any]:

@@ -12,16 +12,19 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
+from typing import Protocol
 
 import structlog
 
+from bridge.domain.pacing import status_every_s
 from bridge.errors import AuthError, BridgeError, PermanentError, TransientError
 from bridge.health import Health, backoff_s, probe_wait_s
 from bridge.interfaces import StatusPolling, StatusSender
 from bridge.normalize.directory import Resolver
 from bridge.store import StatusOut, StatusReply, Store
 from bridge.waiting import wait_any
-from schemas import Document, DocumentRef, Organ
+from schemas import Document, DocumentRef, Organ, StatusEvent
 
 log = structlog.get_logger(__name__)
 
@@ -150,35 +153,93 @@ class StatusRelay:
         return None
 
 
+class Pacer(Protocol):
+    """A bound on calls per second (shared by every poller asking one home system)."""
+
+    async def acquire(self, amount: float = 1) -> None: ...
+
+
 class StatusPoller:
-    """Asks a home system, every `interval_s`, what became of documents not yet finished."""
+    """Asks a home system what became of the documents it was given and has not finished.
+
+    A document is asked about by its age (bridge.domain.pacing.status_every_s): every
+    `interval_s` in its first hour, then ever more rarely; a finished one never. Each
+    question first takes a token of `pacer`, which every poller of the same home system
+    shares, so the system never hears more than its configured rate however many units
+    deliver to it. At most `per_poll` questions per poll; a poll that had more due is
+    followed by the next at once (the pacer is the bound), else by a pause of `interval_s`.
+    """
 
     def __init__(
-        self, sink: StatusPolling, store: Store, interval_s: float, per_poll: int = 50
+        self,
+        sink: StatusPolling,
+        store: Store,
+        interval_s: float,
+        per_poll: int = 50,
+        *,
+        pacer: Pacer | None = None,
+        now: Callable[[], float] = time.time,
+        per_scan: int = 500,
     ) -> None:
         self.sink = sink
         self.store = store
         self.interval_s = interval_s
         self.per_poll = per_poll
-        self._after = 0  # place in the round: every unfinished document is asked about in turn
+        self.pacer = pacer
+        self.now = now
+        self.per_scan = per_scan
+        self.more = False  # the last poll stopped with questions still due
+        self._after = 0  # place in the round: every unfinished document is looked at in turn
+        self._asked: dict[int, float] = {}  # delivery -> when its status was last asked
+        self._seen: set[int] = set()  # deliveries looked at in this round (to forget the rest)
 
     async def run(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
             try:
                 await self.poll_once()
             except (TransientError, AuthError, PermanentError) as exc:
+                self.more = False
                 log.warning("status_poll_failed", sink=self.sink.name, reason=exc.reason)
-            await wait_any(stop, None, self.interval_s)
+            await wait_any(stop, None, 0.0 if self.more else self.interval_s)
 
     async def poll_once(self) -> int:
-        """Ask about the next `per_poll` unfinished documents; after the newest, start again
-        from the oldest. Returns how many new statuses were stored."""
-        batch = await self.store.status_pollable(self.sink.name, self._after, self.per_poll)
-        events = []
-        for _, remote_id in batch:
-            event = await self.sink.status(remote_id)
-            if event is not None:
-                events.append(event)
-        # Moved on only once the whole batch was asked: after a failure it is asked again.
-        self._after = batch[-1][0] if len(batch) == self.per_poll else 0
-        return await self.store.save_status_events(events) if events else 0
+        """Ask about the documents whose time has come, from the poller's place in its round,
+        at most `per_poll`; after the newest, start again from the oldest. Returns how many
+        new statuses were stored."""
+        now = self.now()
+        events: list[StatusEvent] = []
+        asked = 0
+        self.more = False
+        try:
+            while not self.more:
+                batch = await self.store.status_open(self.sink.name, self._after, self.per_scan)
+                for delivery, remote_id, delivered_at in batch:
+                    self._seen.add(delivery)
+                    last = self._asked.get(delivery, delivered_at)
+                    if now - last < status_every_s(now - delivered_at, self.interval_s):
+                        self._after = delivery
+                        continue
+                    if asked == self.per_poll:
+                        self.more = True
+                        break
+                    if self.pacer is not None:
+                        await self.pacer.acquire()
+                    event = await self.sink.status(remote_id)
+                    self._asked[delivery] = now
+                    self._after = delivery
+                    asked += 1
+                    if event is not None:
+                        events.append(event)
+                if not self.more and len(batch) < self.per_scan:
+                    self._end_round()
+                    break
+        finally:
+            # What was asked is stored even when a later question failed (it raises on).
+            stored = await self.store.save_status_events(events) if events else 0
+        return stored
+
+    def _end_round(self) -> None:
+        """Back to the oldest; forget deliveries no longer open (finished, or gone)."""
+        self._after = 0
+        self._asked = {d: t for d, t in self._asked.items() if d in self._seen}
+        self._seen = set()

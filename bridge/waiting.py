@@ -1,11 +1,14 @@
 """The one way long-running tasks pause: until stop, a wake-up, or a timeout, whichever first;
-and slots that let the work of a pushed document pass the backlog's."""
+slots that let the work of a pushed document pass the backlog's, and the one way calls to a
+remote system are paced (`Pacer`)."""
 
 from __future__ import annotations
 
 import asyncio
 import collections
 import contextlib
+import math
+import time
 from collections.abc import AsyncIterator, Coroutine
 from typing import Any
 
@@ -77,3 +80,41 @@ class PrioritySlots:
                     waiter.set_result(None)  # the slot goes straight to the waiter
                     return
         self._free += 1
+
+
+class Pacer:
+    """At most `rate` calls a second, however they bunch: calls are spaced by 1/`rate`, and
+    no more than `rate` (at least one) are let through within any `window_s` (a second and a
+    margin, so that a call delayed on its way and the next one on time still arrive apart
+    within the remote's own count of a second). Waiters go in turn."""
+
+    def __init__(self, rate: float, margin_s: float = 0.1) -> None:
+        self._window = 1.0 + margin_s
+        self._sent: collections.deque[float] = collections.deque()
+        self._turn = asyncio.Lock()
+        self.rate = rate
+        self._spacing = 1.0 / rate
+        self._most = max(1, math.floor(rate))
+
+    def at_most(self, rate: float) -> None:
+        """Lower the rate (a higher one is ignored); the calls already let through still
+        count against it."""
+        if rate < self.rate:
+            self.rate, self._spacing, self._most = rate, 1.0 / rate, max(1, math.floor(rate))
+
+    async def acquire(self, amount: float = 1) -> None:
+        """Wait for the turn of one call (`amount` is for a limiter's signature: one call)."""
+        async with self._turn:
+            while True:
+                now = time.monotonic()
+                while self._sent and now - self._sent[0] >= self._window:
+                    self._sent.popleft()
+                wait = 0.0
+                if self._sent:
+                    wait = self._sent[-1] + self._spacing - now
+                if len(self._sent) >= self._most:
+                    wait = max(wait, self._sent[0] + self._window - now)
+                if wait <= 0:
+                    self._sent.append(now)
+                    return
+                await asyncio.sleep(wait)

@@ -7,6 +7,7 @@ drive adapters against it over real HTTP, and `lienthong demo` / `simulate` serv
 from __future__ import annotations
 
 import random
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Self
@@ -23,6 +24,7 @@ class RecordedRequest:
     query: dict[str, str]
     headers: dict[str, str]
     body: bytes
+    at: float = field(default_factory=time.monotonic)  # when it arrived (monotonic seconds)
 
 
 @dataclass
@@ -122,6 +124,16 @@ class SimServer:
     def expire_tokens(self) -> None:
         """Revoke every token issued; a simulator of a profile with tokens overrides this."""
 
+    def busiest_second(self, method: str | None = None, path_prefix: str = "/") -> int:
+        """The most requests (of `method`, under `path_prefix`) that arrived within any one
+        second (a sliding window over the arrival times)."""
+        times = sorted(
+            r.at
+            for r in self.requests
+            if (method is None or r.method == method) and r.path.startswith(path_prefix)
+        )
+        return max_in_window(times, 1.0)
+
     def calls(self, method: str, path_prefix: str) -> list[RecordedRequest]:
         return [r for r in self.requests if r.method == method and r.path.startswith(path_prefix)]
 
@@ -149,3 +161,13 @@ class SimServer:
 
     async def __aexit__(self, *exc: object) -> None:
         await self.close()
+
+
+def max_in_window(times: list[float], window_s: float) -> int:
+    """The most of the sorted `times` within any half-open window of `window_s` seconds."""
+    best = start = 0
+    for end, t in enumerate(times):
+        while t - times[start] >= window_s:
+            start += 1
+        best = max(best, end - start + 1)
+    return best

@@ -131,7 +131,7 @@ class IdeskSource(SessionOwner):
                 page.total is not None and covered < page.total and bool(page.items)
             )
             before, state = state, state.after_page(dated, is_full=has_more)
-            log.info(
+            (log.info if records else log.debug)(
                 "idesk_page_read",
                 source=self.name,
                 records=len(records),

@@ -236,7 +236,7 @@ class MofficeSource(SessionOwner):
                 state.page = 1
             elif not is_last:
                 state.page += 1
-            log.info(
+            (log.info if records else log.debug)(
                 "moffice_page_read",
                 source=self.name,
                 items=len(listing.items),

@@ -127,7 +127,9 @@ class TdofficeSource(SessionOwner):
             records = await self._page_records(body.get("data"), raw)
             if not records and next_cursor in (None, position):
                 return  # caught up: call again later with the stored cursor
-            log.info("log_page_read", source=self.name, records=len(records), log=self.log_what)
+            (log.info if records else log.debug)(
+                "log_page_read", source=self.name, records=len(records), log=self.log_what
+            )
             yield Page(records=records, cursor=next_cursor)
             if next_cursor is None or next_cursor == position:
                 return  # a full page without a cursor breaks the profile; never spin on it

@@ -218,7 +218,9 @@ class VofficeSource(SessionOwner):
             if from_mark and state.since == since_before:
                 state.etag = etag
             nxt = next_link(link)
-            log.info("voffice_page_read", source=self.name, items=len(items), new=len(records))
+            (log.info if records else log.debug)(
+                "voffice_page_read", source=self.name, items=len(items), new=len(records)
+            )
             yield Page(records=tuple(records), cursor=state.dump())
             if nxt is None:
                 return
@@ -242,7 +244,7 @@ class VofficeSource(SessionOwner):
 
         answer = await self._call("GET", url, what=what, read=read, ok=(304,), headers=headers)
         if answer is None:
-            log.info("voffice_not_modified", source=self.name)
+            log.debug("voffice_not_modified", source=self.name)
         return answer
 
     async def _records(

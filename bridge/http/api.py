@@ -28,6 +28,7 @@ from bridge.http.operators import (
 from bridge.interfaces import Operation
 from bridge.metrics import render
 from bridge.snapshot import not_ready, snapshot
+from bridge.status_pages import QueryError, StatusQuery, status_page
 
 
 async def healthz(request: web.Request) -> web.Response:
@@ -51,9 +52,22 @@ async def metrics(request: web.Request) -> web.Response:
 
 
 async def status_snapshot(request: web.Request) -> web.Response:
+    """The whole snapshot, or with `unit`, `state`, `area`, `limit`, `cursor` the units asked
+    for with a summary of all (bridge.status_pages)."""
     services = services_of(request)
-    snap = await snapshot(services.store, services.view)
     units = operator_of(request).units
+    try:
+        query = StatusQuery.parse(request.query)
+    except QueryError as exc:
+        raise web.HTTPBadRequest(text=str(exc)) from None
+    if query is not None:
+        snap = await status_page(services.store, services.view, query, units)
+        if units is not None:  # tasks, leases and alerts cut to them; totals as counted
+            totals = snap["totals"]
+            snap = await scoped.scoped_snapshot(snap, units, services.store, services.view)
+            snap["totals"] = totals
+        return json_response(snap)
+    snap = await snapshot(services.store, services.view)
     if units is not None:
         snap = await scoped.scoped_snapshot(snap, units, services.store, services.view)
     return json_response(snap)

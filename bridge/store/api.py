@@ -104,6 +104,10 @@ class Outbox(Protocol):
     ) -> list[Delivery]:
         """`due_deliveries` of one document (a pushed one, delivered before the backlog)."""
 
+    async def next_due_at(self, sink: str, after: float) -> float | None:
+        """The earliest time after `after` at which a pending delivery of `sink` waits to be
+        tried again (None: none waits), so an idle worker sleeps until then."""
+
     async def remote_id(self, doc_id: int, unit: str, sink: str) -> str | None: ...
     async def store_body(self, delivery_id: int, body: dict[str, Any]) -> bool:
         """Keep the prepared body before the first attempt; False when the delivery was
@@ -146,6 +150,12 @@ class Statuses(Protocol):
     ) -> list[tuple[int, str]]:
         """(delivery id, remote id) at `sink` whose processing is not finished, from after
         `after` in delivery order (a poller's place in its round)."""
+
+    async def status_open(
+        self, sink: str, after: int = 0, limit: int = 500
+    ) -> list[tuple[int, str, float]]:
+        """(delivery id, remote id, delivered at as epoch seconds) at `sink` whose processing
+        is not finished, from after `after` in delivery order."""
 
     async def is_done_at_home(self, doc_id: int) -> bool: ...
     async def release_parked_status(self, source: str, now: float | None = None) -> int:

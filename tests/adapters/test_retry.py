@@ -26,6 +26,7 @@ from hypothesis import strategies as st
 from pydantic import SecretStr
 
 from adapters._http import RetryPolicy, client_session, fetch, parse_retry_after, read_limited
+from adapters._pools import close_session
 from adapters.idesk import IdeskSettings, IdeskSource
 from adapters.moffice import MofficeSettings, MofficeSource
 from adapters.tdoffice.settings import TdofficeSourceSettings
@@ -110,7 +111,8 @@ class Flaky(SimServer):
 
 async def fetch_thing(sim: SimServer, policy: RetryPolicy, tmp_path: Path) -> bytes:
     ctx = AdapterContext(units=(UNIT,), blobs=BlobStore(tmp_path / "blobs"))
-    async with client_session(ctx, timeout_s=5) as session:
+    session = client_session(ctx, timeout_s=5)
+    try:
         return await fetch(
             session,
             "GET",
@@ -119,6 +121,8 @@ async def fetch_thing(sim: SimServer, policy: RetryPolicy, tmp_path: Path) -> by
             policy=policy,
             read=lambda resp: read_limited(resp, 100, "thing"),
         )
+    finally:
+        await close_session(session)
 
 
 QUICK = RetryPolicy(attempts=5, base_s=0.01, max_backoff_s=0.05)

@@ -3,6 +3,7 @@ in turn, a few per poll, and a finished one is not asked about again."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -50,16 +51,19 @@ async def test_every_unfinished_document_is_asked_in_turn(tmp_path: Path) -> Non
             remote = await _delivered(store, 5)
             for r in remote:
                 sim.set_status(r, "processing")
-            poller = StatusPoller(sink, store, interval_s=60, per_poll=2)
+            clock = [time.time() + 61]  # a minute after delivery: each is due
+            poller = StatusPoller(sink, store, interval_s=60, per_poll=2, now=lambda: clock[0])
             for _ in range(3):
                 await poller.poll_once()
             assert _asked(sim) == remote  # two, two, then the last one
             sim.requests.clear()
             sim.set_status("R-3", "done")
+            clock[0] += 61
             for _ in range(3):
                 await poller.poll_once()  # the round starts again from the oldest
             assert _asked(sim) == remote  # R-3 answered "done" in this round
             sim.requests.clear()
+            clock[0] += 61
             for _ in range(2):
                 await poller.poll_once()
             assert _asked(sim) == ["R-0", "R-1", "R-2", "R-4"]  # finished: not asked again
@@ -86,7 +90,8 @@ async def test_a_poll_cut_short_by_a_down_home_system_is_asked_again(tmp_path: P
             remote = await _delivered(store, 4)
             for r in remote:
                 sim.set_status(r, "processing")
-            poller = StatusPoller(sink, store, interval_s=60, per_poll=2)
+            clock = time.time() + 61
+            poller = StatusPoller(sink, store, interval_s=60, per_poll=2, now=lambda: clock)
             await poller.poll_once()  # R-0, R-1
             sim.faults.down = True
             with pytest.raises(TransientError):

@@ -45,7 +45,8 @@ def _config(tmp_path: Path, axis: VxpSim, homes: list[TdofficeSim]) -> Any:
                         "profile": "tdoffice",
                         "base_url": home.base_url,
                         "api_key": home.api_key,
-                        "webhook_secret": HOOK_SECRET,
+                        # binhdan's home pushes its status; vandon's is asked
+                        **({"webhook_secret": HOOK_SECRET} if slug == "binhdan" else {}),
                         "status_poll_interval": 0.3,
                     }
                 ],
@@ -119,6 +120,9 @@ async def test_one_message_for_two_units_and_status_back(tmp_path: Path) -> None
             )
         assert forged == 401 and stale == 401
         assert _codes(axis, UNITS[1]).count("06") == 1
+        asked = [r for r in home2.requests if r.method == "GET" and r.path.endswith("/status")]
+        assert asked == [], "a home system that pushes its status is never asked"
+        assert [r for r in home1.requests if r.path.endswith("/status")], "the other is asked"
 
 
 async def test_take_back_revokes_at_home_and_answers_15(tmp_path: Path) -> None:

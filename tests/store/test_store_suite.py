@@ -295,6 +295,7 @@ async def test_counts(store: Store) -> None:
     assert counts == {
         "outcomes": {"document": 1, "unprocessed": 2},
         "per_source": {"src": 2, "s2": 1},
+        "per_source_unit": {("src", "u1"): 2, ("s2", "u1"): 1},
         "per_sink": {"home": {"delivered": 1}},
         "documents": 1,
     }

@@ -5,7 +5,7 @@ const TOTALS = ["received", "documents", "duplicates", "revisions", "quarantined
 
 async function refreshStatus() {
   try {
-    const [status, dead, quarantine] = await Promise.all([api("/status"), api("/dead-letters"), api("/quarantine")]);
+    const [status, dead, quarantine] = await Promise.all([api(statusPath()), api("/dead-letters"), api("/quarantine")]);
     refreshThroughput();
     view.status = status;
     view.dead = dead.items;
@@ -26,6 +26,7 @@ function renderStatus(s) {
   $("totals").innerHTML = TOTALS.filter((k) => k in s.totals).map((k) =>
     `<div>${esc(t(k))}<b id="total-${k}">${esc(s.totals[k])}</b></div>`).join("") + diskTile(s.disk);
   $("units").innerHTML = s.units.map(unitCard).join("");
+  renderUnitsPage(s);
   renderThroughput();
   renderBanner(s);
   const unitSelect = $("unit-filter");

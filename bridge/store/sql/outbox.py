@@ -43,6 +43,14 @@ class Outbox(SqlBase):
         rows = await self._due("outbox", "outbox_document", DELIVERY_COLS, where, (sink, now, 8))
         return sorted((delivery_row(r) for r in rows), key=lambda d: d.id)
 
+    async def next_due_at(self, sink: str, after: float) -> float | None:
+        value = await self._read().fetchval(
+            f"SELECT min(next_attempt_at) FROM outbox{self.dialect.indexed_by('outbox_pending')}"
+            f" WHERE sink = $1 AND state = '{State.PENDING}' AND next_attempt_at > $2",
+            (sink, after),
+        )
+        return None if value is None else float(value)
+
     async def remote_id(self, doc_id: int, unit: str, sink: str) -> str | None:
         value = await self._read().fetchval(
             "SELECT remote_id FROM outbox WHERE document_id = $1 AND unit = $2 AND sink = $3"

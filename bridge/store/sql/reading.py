@@ -18,7 +18,7 @@ class Reading(SqlBase):
     async def counts(self) -> dict[str, Any]:
         db = self._scan()
         outcomes = "SELECT coalesce(outcome, 'unprocessed'), count(*) FROM records GROUP BY 1"
-        per_source = "SELECT source, count(*) FROM records GROUP BY 1"
+        per_source_unit = "SELECT source, unit, count(*) FROM records GROUP BY 1, 2"
         per_sink: dict[str, dict[str, int]] = {}
         for sink, state, n in await db.fetch(
             "SELECT sink, state, count(*) FROM outbox"
@@ -28,9 +28,14 @@ class Reading(SqlBase):
         docs = await db.fetchval(
             f"SELECT count(*) FROM documents WHERE state != '{DocumentState.MERGED}'"
         )
+        by_unit = {(r[0], r[1]): int(r[2]) for r in await db.fetch(per_source_unit)}
+        per_source: dict[str, int] = {}
+        for (source, _), n in by_unit.items():
+            per_source[source] = per_source.get(source, 0) + n
         return {
             "outcomes": {r[0]: r[1] for r in await db.fetch(outcomes)},
-            "per_source": {r[0]: r[1] for r in await db.fetch(per_source)},
+            "per_source": per_source,
+            "per_source_unit": by_unit,  # a shared node's records, per unit it serves
             "per_sink": per_sink,
             "documents": int(docs),
         }

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -114,14 +115,19 @@ class Status(SqlBase):
     async def status_pollable(
         self, sink: str, after: int = 0, limit: int = 50
     ) -> list[tuple[int, str]]:
+        return [(i, remote) for i, remote, _ in await self.status_open(sink, after, limit)]
+
+    async def status_open(
+        self, sink: str, after: int = 0, limit: int = 500
+    ) -> list[tuple[int, str, float]]:
         rows = await self._read().fetch(
-            f"SELECT id, remote_id FROM outbox{self.dialect.indexed_by('outbox_status_open')}"
+            f"SELECT id, remote_id, done_at FROM outbox{self.dialect.indexed_by('outbox_status_open')}"
             f" WHERE sink = $1 AND op = '{Operation.CREATE}'"
             f" AND state = '{DeliveryState.DELIVERED}' AND status_final = 0 AND id > $2"
             " ORDER BY id LIMIT $3",
             (sink, after, limit),
         )
-        return [(r[0], r[1]) for r in rows]
+        return [(r[0], r[1], _epoch(r[2])) for r in rows]
 
     async def is_done_at_home(self, doc_id: int) -> bool:
         found = await self._read().fetchval(
@@ -130,6 +136,15 @@ class Status(SqlBase):
             (doc_id,),
         )
         return found is not None
+
+
+def _epoch(value: object) -> float:
+    """A stored time (ISO text, or a timestamp on PostgreSQL) as epoch seconds; 0 if absent."""
+    if isinstance(value, dt.datetime):
+        return value.timestamp()
+    if isinstance(value, str) and value:
+        return dt.datetime.fromisoformat(value).timestamp()
+    return 0.0
 
 
 async def _mirror(conn: Conn, doc_id: int, status: str, note: str | None) -> None:
