@@ -89,6 +89,7 @@ async def test_every_road_once_then_update_and_revocation(tmp_path: Path) -> Non
         taken_back = out.issue(*_doc(5), _to(AXIS_OK, LOCKED), unit=SENDER)
         secret = out.issue(*_doc(3, confidentiality=Confidentiality.MAT), _to(AXIS_OK), unit=SENDER)
         unnumbered = out.issue(*_doc(4, notation=None), _to(AXIS_OK, INTERNAL_A), unit=SENDER)
+        no_number = out.issue(*_doc(6, number=None), _to(AXIS_OK, INTERNAL_B), unit=SENDER)
         raw = config_dict(tmp_path, office, {INTERNAL_A: home_a, INTERNAL_B: home_b}, node, smtp)
         config = parse_config(raw, {})
         daemon = build_daemon(config, resolver=TableResolver())
@@ -168,7 +169,7 @@ async def test_every_road_once_then_update_and_revocation(tmp_path: Path) -> Non
                 lambda: (
                     not [
                         r
-                        for d in (main, other, secret, unnumbered)
+                        for d in (main, other, secret, unnumbered, no_number)
                         for r in out.dispatch.get(d, [])
                         if r.get("answer", 201) >= 400
                     ]
@@ -191,9 +192,10 @@ async def test_every_road_once_then_update_and_revocation(tmp_path: Path) -> Non
         assert {(r["road"], r["state"], r["detail"]) for r in out.log_of(secret)} == {
             (None, "refused", "Văn bản mật: không gửi qua mạng")
         }
-        assert {(r["road"], r["state"], r["detail"]) for r in out.log_of(unnumbered)} == {
-            (None, "refused", "Thiếu số, ký hiệu hoặc ngày ban hành")
-        }
+        for missing in (unnumbered, no_number):  # no notation; no number at all
+            assert {(r["road"], r["state"], r["detail"]) for r in out.log_of(missing)} == {
+                (None, "refused", "Thiếu số, ký hiệu hoặc ngày ban hành")
+            }
         final = _final(out.log_of(main))
         assert final[AXIS_OK] == ("axis", "sent")  # v2 sent after v1 done
         assert final[NEW_CODE] == ("axis", "refused")
@@ -225,11 +227,11 @@ async def test_every_road_once_then_update_and_revocation(tmp_path: Path) -> Non
         assert by_code[LOCKED]["failed_roads"] == ["axis"] and by_code[LOCKED]["why"]
         assert any(a["error"] for a in by_code[LOCKED]["attempts_log"])
         outbound = status["outbound"]
-        assert outbound["documents"] == 5 and outbound["refused"] == 2
+        assert outbound["documents"] == 6 and outbound["refused"] == 3
         assert sum(outbound["by_state"].values()) == outbound["recipients"]
         assert sum(outbound["by_road"].values()) <= outbound["recipients"]
         sender = next(u for u in status["units"] if u["id"] == SENDER)
-        assert sender["outboxes"][0]["name"] == "tc-out" and sender["outboxes"][0]["taken"] == 5
+        assert sender["outboxes"][0]["name"] == "tc-out" and sender["outboxes"][0]["taken"] == 6
         receiving = next(u for u in status["units"] if u["id"] == INTERNAL_A)
         assert {"name": "internal", "profile": "internal"}.items() <= receiving["sources"][
             0
