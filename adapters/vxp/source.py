@@ -15,6 +15,7 @@ import base64
 import binascii
 import dataclasses
 import datetime as dt
+import functools
 import hashlib
 from collections import OrderedDict
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Mapping
@@ -144,8 +145,16 @@ class VxpSource(AsyncResource):
         if under_way is None:  # receipts of different messages go out side by side
             under_way = asyncio.ensure_future(self._update_status(doc_id, status))
             self._acking[doc_id] = under_way
-            under_way.add_done_callback(lambda _: self._acking.pop(doc_id, None))
+            under_way.add_done_callback(functools.partial(self._acked_or_failed, doc_id, status))
         await asyncio.shield(under_way)  # a second record of the message waits for the first
+
+    def _acked_or_failed(self, doc_id: str, status: str, task: asyncio.Future[None]) -> None:
+        """The receipt call ended. Its failure reaches every record awaiting it (the source
+        runner keeps the record unacknowledged and sends it again); it is also logged here, so
+        one whose waiters were all cancelled (a stop mid-page) is never lost unseen."""
+        self._acking.pop(doc_id, None)
+        if not task.cancelled() and (exc := task.exception()) is not None:
+            log.warning("vxp_ack_failed", doc_id=doc_id, status=status, error=repr(exc))
 
     async def _update_status(self, doc_id: str, status: str) -> None:
         try:

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import structlog.testing
 
 from adapters.vxp import VxpSettings, VxpSource, to_document, to_status
 from adapters.vxp.edxml import emit_document, parse_message
@@ -26,6 +27,7 @@ from simulators.vxp import VxpSim
 from tests.adapters.test_vxp_mapping import TRUTH, assert_matches_truth
 from tests.adapters.thread_hops import count_thread_hops
 from tests.corpus_path import CORPUS as CORPUS_ROOT
+from tests.e2e.harness import wait_until
 
 SHARED = CORPUS_ROOT
 VANDON, BINHDAN = "000.00.33.H49", "000.15.33.H49"
@@ -352,3 +354,31 @@ async def test_small_messages_are_read_on_the_loop_large_ones_in_a_thread(
         blobs = BlobStore(tmp_path / "blobs")  # where the source stored them
         assert b"".join([c async for c in blobs.read(attachment.sha256)]) == data
         assert set(hops) == threaded, hops
+
+
+async def test_a_receipt_that_fails_unawaited_is_logged_and_sent_again_later(
+    sim: VxpSim, tmp_path: Path
+) -> None:
+    """The node is down while a receipt goes out and the record's waiter is cancelled (a stop
+    mid-page): the failed call is logged, not left as an unretrieved task error, and the same
+    record is acknowledged once the node answers again."""
+    doc_id = sim.add_document(_document(), {"cv.pdf": b"%PDF-1.4 x"}, unit=VANDON)
+    async with _source(sim, tmp_path) as source:
+        (record,) = await _pull(source)
+        sim.faults.down = True
+        with structlog.testing.capture_logs() as logs:
+            waiter = asyncio.create_task(source.acknowledge(record))
+            await asyncio.sleep(0.05)
+            waiter.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await waiter
+            await wait_until(
+                lambda: any(e["event"] == "vxp_ack_failed" for e in logs),
+                timeout_s=60,
+                what="the failed receipt logged",
+            )
+        failed = next(e for e in logs if e["event"] == "vxp_ack_failed")
+        assert failed["doc_id"] == doc_id and "TransientError" in failed["error"]
+        sim.faults.down = False
+        await source.acknowledge(record)
+    assert sim.acks == [(doc_id, "done")]
