@@ -20,7 +20,7 @@ from typing import Any
 
 import aiohttp
 
-from bridge.settings import PER_HOST_CONNECTIONS
+from bridge.settings import PER_HOST_CONNECTIONS, host_of
 from bridge.waiting import Pacer  # connections at once to one remote system
 
 TOTAL_CONNECTIONS = 256  # and to all of them together, per TLS setting
@@ -111,12 +111,6 @@ async def close_session(session: aiohttp.ClientSession) -> None:
         del pools.connectors[key]
         pools.ssl_keep.pop(key, None)
         await shared.connector.close()
-
-
-def host_of(url: str) -> str:
-    """The remote system a URL names: its `scheme://host[:port]` (no parsing on the hot path:
-    every URL of one system starts with the same base)."""
-    return "/".join(url.split("/", 3)[:3]).lower()
 
 
 def set_rate(url: str, per_second: float | None) -> None:

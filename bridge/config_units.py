@@ -40,7 +40,7 @@ _MODEL_OF_KIND = {
 }
 _NOT_INHERITED = {"name", "profile"}
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-_PATH = re.compile(
+ERROR_PATH = re.compile(  # a configuration error about a unit's value, or a road's
     r"^units\[(?P<unit>[^\]]+)\]\.(?:(?:sources|sinks|outboxes)\[(?P<endpoint>[^\]]+)\]\.)?(?P<key>\w+):"
 )
 UNIT = "đơn vị / the unit"
@@ -189,7 +189,7 @@ class Inheritance:
 
     def cite(self, line: str) -> str:
         """An error about a table unit's value, with the row and column it came from."""
-        match = _PATH.match(line)
+        match = ERROR_PATH.match(line)
         if match is None or " (từ / from " in line or " (giá trị từ / value from " in line:
             return line
         if match["endpoint"] is not None:

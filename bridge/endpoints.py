@@ -21,10 +21,11 @@ from bridge.health import Health
 from bridge.interfaces import Limits, Profiles, PushReceiver, StatusPolling, StatusSender
 from bridge.normalize.directory import Resolver
 from bridge.services import PushIntake
-from bridge.settings import EndpointSettings, SinkSettings
-from bridge.status_messages import Pacer, StatusPoller, StatusRelay
+from bridge.settings import EndpointSettings, SinkSettings, host_of
+from bridge.status_messages import StatusPoller, StatusRelay
 from bridge.store import Store
 from bridge.supervisor import Supervisor
+from bridge.waiting import Pacer
 from schemas import RawRecord, StatusEvent
 
 Wanted = dict[str, tuple[EndpointSettings, tuple[str, ...], EndpointRole]]
@@ -150,7 +151,7 @@ def home_host(settings: EndpointSettings) -> str:
     base = getattr(settings, "base_url", None)
     if not isinstance(base, str) or "://" not in base:
         return settings.name
-    return "/".join(base.split("/", 3)[:3]).lower()
+    return host_of(base)
 
 
 def helpers_for(

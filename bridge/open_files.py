@@ -13,7 +13,7 @@ import resource
 import structlog
 
 from bridge.config import Config
-from bridge.settings import PER_HOST_CONNECTIONS
+from bridge.settings import PER_HOST_CONNECTIONS, host_of
 
 log = structlog.get_logger(__name__)
 
@@ -21,10 +21,6 @@ BASE_FILES = 128  # the process itself: database files and their journals, logs,
 # listener and its clients, the event loop, thread pools, the signature checker
 PER_ENDPOINT_IN_FLIGHT = 4  # calls one endpoint has under way at once, at most, usually
 DELIVERY_PROCESS_FILES = 128  # the delivery child's own, when it runs
-
-
-def _host(base: str) -> str:
-    return "/".join(base.split("/", 3)[:3]).lower()
 
 
 def needed(config: Config) -> int:
@@ -35,7 +31,7 @@ def needed(config: Config) -> int:
         for ep in (*unit.sources, *unit.sinks):
             base = getattr(ep, "base_url", None)
             if isinstance(base, str) and "://" in base:
-                host = _host(base)
+                host = host_of(base)
                 per_host[host] = per_host.get(host, 0) + PER_ENDPOINT_IN_FLIGHT
             else:
                 own += 2

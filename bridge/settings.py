@@ -117,3 +117,10 @@ class OutboxSettings(SourceSettings):
         if len(set(value)) != len(value):
             raise ValueError("đường gửi bị lặp / a road is listed twice")
         return value
+
+
+def host_of(url: str) -> str:
+    """The remote system a URL names: its `scheme://host[:port]`, lower-cased (no parsing on
+    the hot path: every URL of one system starts with the same base). One key for the
+    connection pool, the request pacer, the status pacer and the open-file estimate."""
+    return "/".join(url.split("/", 3)[:3]).lower()

@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
-from typing import Protocol
 
 import structlog
 
@@ -23,7 +22,7 @@ from bridge.health import Health, backoff_s, probe_wait_s
 from bridge.interfaces import StatusPolling, StatusSender
 from bridge.normalize.directory import Resolver
 from bridge.store import StatusOut, StatusReply, Store
-from bridge.waiting import wait_any
+from bridge.waiting import Pacer, wait_any
 from schemas import Document, DocumentRef, Organ, StatusEvent
 
 log = structlog.get_logger(__name__)
@@ -151,12 +150,6 @@ class StatusRelay:
         await self.store.status_sent(item.id, sent_id)
         log.debug("status_sent", source=self.source.name, code=item.code, record=item.record_id)
         return None
-
-
-class Pacer(Protocol):
-    """A bound on calls per second (shared by every poller asking one home system)."""
-
-    async def acquire(self, amount: float = 1) -> None: ...
 
 
 class StatusPoller:

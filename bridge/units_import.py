@@ -16,16 +16,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bridge.config import Config
-from bridge.config_units import Inheritance, table_units
+from bridge.config_units import ERROR_PATH, Inheritance, table_units
 from bridge.errors import ConfigError
 from bridge.interfaces import Profiles
 from bridge.unit_table import UNIT_COLUMNS, Row, Table, parse_enabled, read_table, write_table
 
 Parse = Callable[..., Config]  # bridge.config.parse_config with its profiles
 _UNSET = re.compile(r"environment variable (\w+) is not set")
-_ERROR_PATH = re.compile(
-    r"^units\[(?P<unit>[^\]]+)\]\.(?:(?:sources|sinks)\[(?P<endpoint>[^\]]+)\]\.)?(?P<key>\w+): "
-)
 
 
 @dataclass
@@ -75,7 +72,8 @@ def plan_import(
         # A variable not set here may well be in the daemon's own environment (systemd's
         # EnvironmentFile): named once as a warning, not an error of every row using it.
         unset = sorted({m[1] for line in exc.errors if (m := _UNSET.search(line))})
-        plan.errors = [_by_row(e, merged) for e in exc.errors if not _UNSET.search(e)]
+        rows = {r.cells.get("code"): r for r in merged.rows}
+        plan.errors = [_by_row(e, rows) for e in exc.errors if not _UNSET.search(e)]
         plan.warnings += [
             f"biến môi trường {name} chưa đặt ở đây (dịch vụ có môi trường riêng) /"
             f" environment variable {name} not set here (the daemon has its own)"
@@ -130,10 +128,10 @@ def _differing(old: Row, new: Row) -> set[str]:
     return {c for c in set(old.cells) & set(new.cells) if old.cells[c] != new.cells[c]}
 
 
-def _by_row(line: str, table: Table) -> str:
-    """An error as the report shows it: the row and column first, when it is a row's."""
-    match = _ERROR_PATH.match(line)
-    rows = {r.cells.get("code"): r for r in table.rows}
+def _by_row(line: str, rows: dict[str | None, Row]) -> str:
+    """An error as the report shows it: the row and column first, when it is a row's (`rows`
+    by unit code)."""
+    match = ERROR_PATH.match(line)
     row = rows.get(match["unit"]) if match else None
     if match is None or row is None:
         return line
@@ -142,7 +140,7 @@ def _by_row(line: str, table: Table) -> str:
     if match["endpoint"] is not None:
         road = match["endpoint"].removeprefix(f"{match['unit']}-")
         column = f"{road}.{key}"
-    reason = line[match.end() :]
+    reason = line[match.end() :].lstrip()
     return f"dòng {row.line} / row {row.line} ({match['unit']}), cột / column {column}: {reason}"
 
 
