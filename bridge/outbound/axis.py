@@ -20,8 +20,13 @@ import structlog
 from bridge.domain.outgoing import Move, OutDoc, OutMessage, OutRecipient
 from bridge.errors import AuthError, PermanentError, TransientError
 from bridge.interfaces import AmbiguousSendError, AxisRefusedError, AxisSender, OutgoingMessage
-from bridge.outbound.common import Hold, OutboxContext, item_of, kind_for, run_loop
-from schemas import DocumentRef
+from bridge.outbound.common import (
+    Hold,
+    OutboxContext,
+    item_of,
+    kind_for,
+    run_loop,
+)
 
 log = structlog.get_logger(__name__)
 BUSSINESS = {"new": 0, "revocation": 1, "update": 2}
@@ -221,8 +226,3 @@ class AxisRoad:
                 )
                 continue
             await self.ctx.store.move(Move(r.id, "sent", detail=f"13: {reason}"))
-
-
-def document_ref(doc: OutDoc) -> DocumentRef:
-    d = item_of(doc).document
-    return DocumentRef(issuer=d.issuer, number=d.number, notation=d.notation, issued_on=d.issued_on)

@@ -5,7 +5,6 @@ and the loop every worker runs."""
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -21,6 +20,7 @@ from bridge.health import Health, backoff_s
 from bridge.interfaces import OutgoingMessage
 from bridge.store import Store
 from bridge.waiting import wait_any
+from schemas import DocumentRef
 from schemas.outgoing import OutgoingItem, Road
 
 log = structlog.get_logger(__name__)
@@ -124,5 +124,7 @@ async def run_loop(
         await wait_any(stop, wake, idle_s)
 
 
-def now_utc() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
+def document_ref(doc: OutDoc) -> DocumentRef:
+    """The reference of an outgoing document as its receivers name it."""
+    d = item_of(doc).document
+    return DocumentRef(issuer=d.issuer, number=d.number, notation=d.notation, issued_on=d.issued_on)

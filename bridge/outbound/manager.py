@@ -14,7 +14,7 @@ import structlog
 
 from bridge.blobs import Blobs
 from bridge.config import Config, UnitConfig
-from bridge.domain.outbound import ALL_ROADS
+from bridge.domain.outbound import ALL_ROADS, TAKE_BACK_CODE
 from bridge.domain.outbound_plan import Routing
 from bridge.domain.outgoing import OutDoc, OutRecipient
 from bridge.endpoints import limits_of
@@ -30,8 +30,8 @@ from bridge.interfaces import (
 )
 from bridge.leases import Lease
 from bridge.normalize.directory import Resolver
-from bridge.outbound.axis import AxisRoad, document_ref
-from bridge.outbound.common import OutboxContext
+from bridge.outbound.axis import AxisRoad
+from bridge.outbound.common import OutboxContext, document_ref
 from bridge.outbound.intake import OutboxRecords, Taker, Verify
 from bridge.outbound.roads import InternalRoad, MailRoad
 from bridge.outbound.tracking import DispatchWorker, InternalTracker, axis_status
@@ -232,7 +232,7 @@ class Outbound:
                         from_organ=unit.id,
                         to_document=document_ref(doc),
                         to_organ=Organ(code=r.to or r.code, name=r.name),
-                        code="13",
+                        code=TAKE_BACK_CODE,
                         description=reason,
                     )
                     return

@@ -15,8 +15,15 @@ import structlog
 from bridge.domain.outgoing import Move, OutDoc, OutMessage, OutRecipient
 from bridge.errors import AuthError, PermanentError, TransientError
 from bridge.interfaces import MailRefusedError, MailSender, OutgoingMessage, Profile
-from bridge.outbound.common import Hold, OutboxContext, item_of, kind_for, run_loop
-from schemas import Action, Document, DocumentRef, DocumentState, RawRecord
+from bridge.outbound.common import (
+    Hold,
+    OutboxContext,
+    document_ref,
+    item_of,
+    kind_for,
+    run_loop,
+)
+from schemas import Action, Document, DocumentState, RawRecord
 
 log = structlog.get_logger(__name__)
 INTERNAL = "internal"  # the reserved source name of the internal road (contract.md)
@@ -177,12 +184,7 @@ def internal_record(doc: OutDoc, unit: str) -> RawRecord:
     revocation of the earlier ones after the first."""
     item = item_of(doc)
     document = item.document.model_copy(update={"revision": doc.version, "recipients": ()})
-    ref = DocumentRef(
-        issuer=document.issuer,
-        number=document.number,
-        notation=document.notation,
-        issued_on=document.issued_on,
-    )
+    ref = document_ref(doc)
     if doc.state in ("revoked", "recalled"):
         document = document.model_copy(
             update={

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Sequence
 
 import structlog
 
@@ -133,9 +132,3 @@ async def axis_status(store: Store, unit: str, message: IncomingStatus) -> bool:
             await store.move(Move(r.id, new, status_code=message.code, detail=message.description))
             return True
     return False
-
-
-async def stored_count(store: Store, outboxes: Sequence[str]) -> dict[str, int]:
-    figures = await store.outbound_figures()
-    taken: dict[str, int] = figures["taken"]
-    return {name: taken.get(name, 0) for name in outboxes}

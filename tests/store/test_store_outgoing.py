@@ -103,6 +103,11 @@ async def test_failed_road_then_next_and_paper_task(store: Store) -> None:
     (task,) = await store.paper_tasks()
     assert (task["code"], task["kind"], task["unit"]) == ("C", "new", "u1")
     assert await store.paper_tasks(units=["other"]) == []
+    # an operator's retry puts it back on the mail road: the paper dispatch is no longer owed
+    (moved,) = await store.move(
+        Move(r.id, "queued", road="mail", to="c@x.vn", why="người vận hành thử lại")
+    )
+    assert moved and await store.paper_tasks() == []
 
 
 async def test_messages_kept_before_attempts(store: Store) -> None:

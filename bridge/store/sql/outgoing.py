@@ -174,6 +174,14 @@ class Outgoing(SqlBase):
         (not forward on the road)."""
         async with self._tx() as conn:
             done = [await self._apply_move(conn, m) for m in moves]
+            for m, moved in zip(moves, done, strict=True):
+                if moved and m.road is not None and m.road != "paper":
+                    # back on a road that sends (an operator's retry): no paper dispatch left
+                    await conn.execute(
+                        "UPDATE outgoing_tasks SET done_at = $1"
+                        " WHERE recipient_id = $2 AND done_at IS NULL",
+                        (now_iso(), m.recipient_id),
+                    )
             for rid, version, kind in paper:
                 doc_id = await conn.fetchval(
                     "SELECT doc_id FROM outgoing_recipients WHERE id = $1", (rid,)
