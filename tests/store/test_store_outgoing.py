@@ -146,3 +146,32 @@ async def test_internal_road_and_figures(store: Store) -> None:
     assert await store.outgoing_page(None, "done", 10, None) == []
     assert await store.waiting_for_01("9999") == []
     assert time.time() > 0
+
+
+async def test_axis_recipients_without_01_are_found_with_their_documents(store: Store) -> None:
+    """The overdue-01 alert's question: axis recipients sent before a time that have not said
+    01, each with its document (several documents, one query for them)."""
+    docs = []
+    for n in range(3):
+        (item,) = await store.save_outbox_items("out", [raw(f"w{n}", source="out")])
+        rcpts = tuple(
+            NewRecipient(c, (c,), None, None, "axis", c, "axis", "queued") for c in ("A", "B")
+        )
+        doc_id = await store.take_item(
+            _intake(item, home_id=f"W{n}", document_key=f"k{n}", new_recipients=rcpts)
+        )
+        docs.append(doc_id)
+        a, b = await store.recipients_of(doc_id)
+        await store.move(Move(a.id, "sent"), Move(b.id, "sent"))
+        if n == 2:
+            await store.move(Move(b.id, "arrived", status_code="01"))
+    waiting = await store.waiting_for_01("9999")
+    assert sorted((d.id, r.code) for d, r in waiting) == [
+        (docs[0], "A"),
+        (docs[0], "B"),
+        (docs[1], "A"),
+        (docs[1], "B"),
+        (docs[2], "A"),
+    ]
+    assert all(d.id == r.doc_id for d, r in waiting)
+    assert await store.waiting_for_01("0000") == []

@@ -145,6 +145,6 @@ def delivery_row(r: Row) -> Delivery:
     )
 
 
-def in_params(values: Collection[str], first: int = 1) -> str:
+def in_params(values: Collection[object], first: int = 1) -> str:
     """`($1, $2, …)`: the placeholders of an IN list of `values`, numbered from `first`."""
     return "(" + ", ".join(f"${i}" for i in range(first, first + len(values))) + ")"

@@ -276,15 +276,17 @@ class OutgoingSend(Outgoing):
             " AND sent_at < $1 ORDER BY id LIMIT 200",
             (sent_before,),
         )
-        found = []
-        for r in rows:
-            recipient = _recipient(r)
-            doc = await self._read().fetchrow(
-                f"SELECT {DOC_COLS} FROM outgoing_docs WHERE id = $1", (recipient.doc_id,)
+        recipients = [_recipient(r) for r in rows]
+        ids = sorted({r.doc_id for r in recipients})
+        docs = (
+            await self._read().fetch(
+                f"SELECT {DOC_COLS} FROM outgoing_docs WHERE id IN {in_params(ids)}", tuple(ids)
             )
-            if doc is not None:
-                found.append((_doc(doc), recipient))
-        return found
+            if ids
+            else []
+        )
+        by_id = {d.id: d for d in map(_doc, docs)}
+        return [(by_id[r.doc_id], r) for r in recipients if r.doc_id in by_id]
 
 
 def _message(r: Row) -> OutMessage:
